@@ -1,0 +1,78 @@
+// Every error lagomago raises on purpose: a `DeltaError` with a stable `code` and `name`, so callers
+// can branch on the class (or the code across realms) and messages can name table, version, file, column.
+
+/** Where an error happened; each part is optional and is woven into the message. */
+export interface ErrorContext {
+  table?: string
+  version?: number
+  file?: string
+  column?: string
+  cause?: unknown
+}
+
+export class DeltaError extends Error {
+  readonly code: string = 'DELTA_ERROR'
+  readonly table?: string
+  readonly version?: number
+  readonly file?: string
+  readonly column?: string
+
+  constructor(message: string, ctx: ErrorContext = {}) {
+    super(describe(message, ctx), ctx.cause === undefined ? undefined : { cause: ctx.cause })
+    this.name = new.target.name
+    this.table = ctx.table
+    this.version = ctx.version
+    this.file = ctx.file
+    this.column = ctx.column
+  }
+}
+
+function describe(message: string, ctx: ErrorContext): string {
+  const where: string[] = []
+  if (ctx.table !== undefined && !message.includes(ctx.table)) where.push(`table ${ctx.table}`)
+  if (ctx.version !== undefined && !/\bversion\b/.test(message)) where.push(`version ${ctx.version}`)
+  if (ctx.file !== undefined && !message.includes(ctx.file)) where.push(`file ${ctx.file}`)
+  if (ctx.column !== undefined && !message.includes(ctx.column)) where.push(`column ${ctx.column}`)
+  return where.length ? `${message} (${where.join(', ')})` : message
+}
+
+/** No `_delta_log` (or no commit in it) at the location. */
+export class TableNotFoundError extends DeltaError { override readonly code = 'TABLE_NOT_FOUND' }
+/** `create` on a location that already holds a table (and `ifExists` said to fail). */
+export class TableExistsError extends DeltaError { override readonly code = 'TABLE_EXISTS' }
+/** The requested version or timestamp is not in the table's retained history. */
+export class VersionNotFoundError extends DeltaError { override readonly code = 'VERSION_NOT_FOUND' }
+/** The log breaks the protocol: malformed JSON, missing protocol/metaData, gaps in versions, bad checkpoints. */
+export class CorruptLogError extends DeltaError { override readonly code = 'CORRUPT_LOG' }
+/** A data or deletion-vector file is damaged (bad parquet, checksum mismatch, wrong sizes). */
+export class CorruptDataError extends DeltaError { override readonly code = 'CORRUPT_DATA' }
+/** A file the log references does not exist in storage (e.g. removed by VACUUM). */
+export class MissingFileError extends DeltaError { override readonly code = 'MISSING_FILE' }
+/** The table needs a reader/writer feature or protocol version lagomago does not implement. */
+export class UnsupportedFeatureError extends DeltaError { override readonly code = 'UNSUPPORTED_FEATURE' }
+/** Data or a schema change does not fit the table's schema (types, nullability, unknown columns). */
+export class SchemaMismatchError extends DeltaError { override readonly code = 'SCHEMA_MISMATCH' }
+/** A CHECK constraint, invariant or NOT NULL rule rejected a row. */
+export class ConstraintViolationError extends DeltaError { override readonly code = 'CONSTRAINT_VIOLATION' }
+/** A filter/condition/expression that cannot be parsed or does not type-check against the schema. */
+export class ExpressionError extends DeltaError { override readonly code = 'INVALID_EXPRESSION' }
+/** A path in the log that escapes the table root, or a URI we cannot resolve. */
+export class UnsafePathError extends DeltaError { override readonly code = 'UNSAFE_PATH' }
+/** Caller passed options that make no sense together or out of range. */
+export class InvalidArgumentError extends DeltaError { override readonly code = 'INVALID_ARGUMENT' }
+/** The object store failed (I/O error, permission, full disk) in a way the caller should see. */
+export class StorageError extends DeltaError { override readonly code = 'STORAGE_ERROR' }
+
+/** Base of the errors a commit raises when a concurrent winner conflicts with what we read or wrote. */
+export class CommitConflictError extends DeltaError { override readonly code: string = 'COMMIT_CONFLICT' }
+export class ConcurrentAppendError extends CommitConflictError { override readonly code = 'CONCURRENT_APPEND' }
+export class ConcurrentDeleteReadError extends CommitConflictError { override readonly code = 'CONCURRENT_DELETE_READ' }
+export class ConcurrentDeleteDeleteError extends CommitConflictError { override readonly code = 'CONCURRENT_DELETE_DELETE' }
+export class MetadataChangedError extends CommitConflictError { override readonly code = 'METADATA_CHANGED' }
+export class ProtocolChangedError extends CommitConflictError { override readonly code = 'PROTOCOL_CHANGED' }
+export class ConcurrentTransactionError extends CommitConflictError { override readonly code = 'CONCURRENT_TRANSACTION' }
+/** The commit kept losing the race after the bounded number of retries. */
+export class CommitRetriesExhaustedError extends CommitConflictError { override readonly code = 'COMMIT_RETRIES_EXHAUSTED' }
+
+/** A target row matched more than one source row in MERGE (Delta's cardinality rule). */
+export class MergeCardinalityError extends DeltaError { override readonly code = 'MERGE_CARDINALITY' }

@@ -1,0 +1,42 @@
+// Adapts an object in an ObjectStore to the `{ byteLength, slice }` shape hyparquet reads from, so
+// Parquet footers and column chunks are fetched with ranged reads instead of whole-file GETs.
+import type { ObjectStore } from './object-store.js'
+
+export interface AsyncBufferLike {
+  byteLength: number
+  slice(start: number, end?: number): Promise<ArrayBuffer>
+}
+
+/** `size` avoids a `head` when the log already states the file size. */
+export async function asyncBufferFor(store: ObjectStore, key: string, size?: number): Promise<AsyncBufferLike> {
+  let byteLength = size
+  if (byteLength === undefined) {
+    const meta = await store.head(key)
+    if (!meta) {
+      await store.get(key) // raises the store's MissingFileError with its message
+      throw new Error('unreachable')
+    }
+    byteLength = meta.size
+  }
+  const length = byteLength
+  return {
+    byteLength: length,
+    async slice(start: number, end?: number): Promise<ArrayBuffer> {
+      const bytes = await store.getRange(key, start, end ?? length)
+      return toArrayBuffer(bytes)
+    },
+  }
+}
+
+/** Whole bytes already in memory as an AsyncBuffer (checkpoints read in one GET, tests). */
+export function asyncBufferFromBytes(bytes: Uint8Array): AsyncBufferLike {
+  const ab = toArrayBuffer(bytes)
+  return { byteLength: ab.byteLength, slice: async (s, e) => ab.slice(s, e) }
+}
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
+    return bytes.buffer
+  }
+  return bytes.slice().buffer as ArrayBuffer
+}

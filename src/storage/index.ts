@@ -1,0 +1,8 @@
+export type { ObjectStore, ObjectMeta, ListOptions } from './object-store.js'
+export { listAll } from './object-store.js'
+export { MemoryStore } from './memory-store.js'
+export { openStore, registerStoreFactory } from './resolve.js'
+export type { StoreFactory } from './resolve.js'
+export { resolveLogPath, decodeLogPath } from './paths.js'
+export { asyncBufferFor, asyncBufferFromBytes } from './async-buffer.js'
+export type { AsyncBufferLike } from './async-buffer.js'

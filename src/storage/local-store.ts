@@ -1,0 +1,189 @@
+// ObjectStore over a local folder (Node only). Put-if-absent writes a fsynced temp file in the same
+// folder and hard-links it to the final name: link() fails with EEXIST when another writer won, and a
+// reader can never see the commit half-written (writeFile with flag 'wx' exposes partial files, and
+// rename() silently replaces a winner's commit).
+import { randomUUID } from 'node:crypto'
+import { promises as fs } from 'node:fs'
+import * as path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { MissingFileError, StorageError } from '../errors.js'
+import type { ListOptions, ObjectMeta, ObjectStore } from './object-store.js'
+
+/** Temp files are dot-files so that Delta readers and listings of data folders ignore them. */
+const TEMP_PREFIX = '.lagomago-tmp-'
+
+export class LocalStore implements ObjectStore {
+  readonly url: string
+  readonly root: string
+
+  /** `root`: a filesystem path or a `file://` URL. */
+  constructor(root: string) {
+    this.root = path.resolve(root.startsWith('file:') ? fileURLToPath(normaliseFileUrl(root)) : root)
+    this.url = pathToFileURL(this.root).href
+  }
+
+  private abs(key: string): string {
+    return path.join(this.root, ...key.split('/'))
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    try {
+      const buf = await fs.readFile(this.abs(key))
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+    } catch (e) {
+      throw this.translate(e, key)
+    }
+  }
+
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array> {
+    let fh: fs.FileHandle | undefined
+    try {
+      fh = await fs.open(this.abs(key), 'r')
+      const length = Math.max(0, end - start)
+      const buf = new Uint8Array(length)
+      let read = 0
+      while (read < length) {
+        const { bytesRead } = await fh.read(buf, read, length - read, start + read)
+        if (bytesRead === 0) break
+        read += bytesRead
+      }
+      return read === length ? buf : buf.subarray(0, read)
+    } catch (e) {
+      throw this.translate(e, key)
+    } finally {
+      await fh?.close()
+    }
+  }
+
+  async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    const target = this.abs(key)
+    const tmp = await this.writeTemp(target, data)
+    try {
+      await fs.link(tmp, target)
+      await syncDir(path.dirname(target))
+      return true
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code === 'EEXIST') return false
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EXDEV') {
+        throw new StorageError(
+          `the filesystem under ${this.url} does not support hard links, which lagomago needs for ` +
+            `atomic commits; use a local filesystem that does (ext4, xfs, apfs, ntfs)`,
+          { file: key, cause: e },
+        )
+      }
+      throw this.translate(e, key)
+    } finally {
+      await fs.unlink(tmp).catch(() => {})
+    }
+  }
+
+  async put(key: string, data: Uint8Array): Promise<void> {
+    const target = this.abs(key)
+    const tmp = await this.writeTemp(target, data)
+    try {
+      await fs.rename(tmp, target)
+    } catch (e) {
+      await fs.unlink(tmp).catch(() => {})
+      throw this.translate(e, key)
+    }
+  }
+
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectMeta> {
+    const { startAfter, recursive = true } = options
+    const slash = prefix.lastIndexOf('/')
+    const dirKey = slash < 0 ? '' : prefix.slice(0, slash)
+    const keys: string[] = []
+    await this.walk(dirKey, recursive, keys)
+    const selected = keys.filter((k) => k.startsWith(prefix) && (startAfter === undefined || k > startAfter))
+    selected.sort()
+    for (const key of selected) {
+      const st = await fs.stat(this.abs(key)).catch(() => undefined)
+      if (st) yield { key, size: st.size, mtime: st.mtimeMs }
+    }
+  }
+
+  async head(key: string): Promise<ObjectMeta | undefined> {
+    try {
+      const st = await fs.stat(this.abs(key))
+      return st.isFile() ? { key, size: st.size, mtime: st.mtimeMs } : undefined
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined
+      throw this.translate(e, key)
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await fs.unlink(this.abs(key))
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw this.translate(e, key)
+    }
+  }
+
+  private async walk(dirKey: string, recursive: boolean, out: string[]): Promise<void> {
+    let entries: import('node:fs').Dirent[]
+    try {
+      entries = await fs.readdir(dirKey ? this.abs(dirKey) : this.root, { withFileTypes: true })
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' || code === 'ENOTDIR') return
+      throw this.translate(e, dirKey)
+    }
+    for (const ent of entries) {
+      if (ent.name.startsWith(TEMP_PREFIX)) continue
+      const key = dirKey ? `${dirKey}/${ent.name}` : ent.name
+      if (ent.isDirectory()) {
+        if (recursive) await this.walk(key, recursive, out)
+      } else if (ent.isFile()) {
+        out.push(key)
+      }
+    }
+  }
+
+  private async writeTemp(target: string, data: Uint8Array): Promise<string> {
+    const dir = path.dirname(target)
+    const tmp = path.join(dir, `${TEMP_PREFIX}${randomUUID()}`)
+    let fh: fs.FileHandle | undefined
+    try {
+      await fs.mkdir(dir, { recursive: true })
+      fh = await fs.open(tmp, 'wx')
+      let written = 0
+      while (written < data.length) {
+        const { bytesWritten } = await fh.write(data, written, data.length - written)
+        written += bytesWritten
+      }
+      await fh.sync()
+      await fh.close()
+      fh = undefined
+      return tmp
+    } catch (e) {
+      await fh?.close().catch(() => {})
+      await fs.unlink(tmp).catch(() => {})
+      throw this.translate(e, path.relative(this.root, target))
+    }
+  }
+
+  private translate(e: unknown, key: string): Error {
+    const code = (e as NodeJS.ErrnoException)?.code
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') {
+      return new MissingFileError(`no such file ${this.url}/${key}`, { file: key, cause: e })
+    }
+    if (code === 'ENOSPC') return new StorageError(`disk full writing ${this.url}/${key}`, { file: key, cause: e })
+    return new StorageError(`I/O error on ${this.url}/${key}: ${(e as Error)?.message ?? e}`, { file: key, cause: e })
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  // Make the new directory entry durable; not all platforms allow opening a directory.
+  try {
+    const fh = await fs.open(dir, 'r')
+    try { await fh.sync() } finally { await fh.close() }
+  } catch { /* best effort */ }
+}
+
+/** `file:/x` and `file:///x` both occur in Delta logs; Node wants the latter. */
+function normaliseFileUrl(url: string): string {
+  return url.replace(/^file:\/*/, 'file:///')
+}

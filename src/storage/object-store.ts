@@ -1,0 +1,47 @@
+// The storage contract every backend implements. Keys are '/'-separated paths relative to the
+// store's root; the store knows nothing of Delta. Modelled on delta-kernel-rs's storage handler.
+
+/** What a listing or `head` reports for one object. */
+export interface ObjectMeta {
+  key: string
+  size: number
+  /** Last modification, epoch milliseconds. */
+  mtime: number
+}
+
+export interface ListOptions {
+  /** Only keys strictly greater than this one (lexicographic, as S3's StartAfter). */
+  startAfter?: string
+  /** Descend into sub-folders (object-store semantics). Default true; false lists one level. */
+  recursive?: boolean
+}
+
+export interface ObjectStore {
+  /** A printable location for messages, e.g. `file:///data/lake` or `memory://test`. */
+  readonly url: string
+  /** Whole object. Throws `MissingFileError` when absent. */
+  get(key: string): Promise<Uint8Array>
+  /** Bytes [start, end) of an object. Throws `MissingFileError` when absent. */
+  getRange(key: string, start: number, end: number): Promise<Uint8Array>
+  /**
+   * Atomically create `key` with `data` unless it exists. Resolves `true` when written, `false` when
+   * another writer got there first (a lost race is an ordinary result, not an exception). Readers
+   * never observe a partially written object.
+   */
+  putIfAbsent(key: string, data: Uint8Array): Promise<boolean>
+  /** Create or replace `key`; readers see either the old or the new object, never a mix. */
+  put(key: string, data: Uint8Array): Promise<void>
+  /** Objects whose key starts with `prefix`, in lexicographic key order. */
+  list(prefix: string, options?: ListOptions): AsyncIterable<ObjectMeta>
+  /** Size and mtime, or undefined when absent. */
+  head(key: string): Promise<ObjectMeta | undefined>
+  /** Remove `key`; removing an absent key is not an error. */
+  delete(key: string): Promise<void>
+}
+
+/** Collect a listing into an array (small listings only: `_delta_log`, a partition folder). */
+export async function listAll(store: ObjectStore, prefix: string, options?: ListOptions): Promise<ObjectMeta[]> {
+  const out: ObjectMeta[] = []
+  for await (const meta of store.list(prefix, options)) out.push(meta)
+  return out
+}

@@ -1,0 +1,30 @@
+// Turn a table URI (local path, file://, memory://, later s3:// and az://) into an ObjectStore rooted
+// at the table. Schemes beyond the built-in ones are registered by their adapters, which keeps
+// Node-only and cloud code out of the core bundle.
+import { InvalidArgumentError } from '../errors.js'
+import { MemoryStore } from './memory-store.js'
+import type { ObjectStore } from './object-store.js'
+
+export type StoreFactory = (uri: string) => ObjectStore | Promise<ObjectStore>
+
+const factories = new Map<string, StoreFactory>()
+
+/** Teach `openStore` a new scheme (`s3`, `az`, `https`…). */
+export function registerStoreFactory(scheme: string, factory: StoreFactory): void {
+  factories.set(scheme.toLowerCase(), factory)
+}
+
+/** A store rooted at `uri`. A path without a scheme is a local folder. */
+export async function openStore(uri: string | ObjectStore): Promise<ObjectStore> {
+  if (typeof uri !== 'string') return uri
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(uri)
+  const scheme = m && m[1].length > 1 ? m[1].toLowerCase() : undefined // `C:` is a drive, not a scheme
+  if (scheme === 'memory') return new MemoryStore(uri.slice('memory://'.length).replace(/\/+$/, ''))
+  if (scheme === undefined || scheme === 'file') {
+    const { LocalStore } = await import('./local-store.js')
+    return new LocalStore(uri)
+  }
+  const factory = factories.get(scheme)
+  if (!factory) throw new InvalidArgumentError(`no storage adapter for ${scheme}:// URIs (table ${uri})`, { table: uri })
+  return factory(uri)
+}
