@@ -1,0 +1,114 @@
+// Reading checkpoints (PROTOCOL.md "Checkpoints"): classic and multi-part Parquet, V2 JSON or Parquet
+// top-level files with their `_delta_log/_sidecars/` files. Struct-only stats (`stats_parsed`) are
+// turned back into the JSON `stats` string the rest of lagomago reads.
+import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet'
+import { compressors } from 'hyparquet-compressors'
+import { CorruptLogError, DeltaError, UnsafePathError } from '../errors.js'
+import { asyncBufferFor } from '../storage/async-buffer.js'
+import type { ObjectStore } from '../storage/object-store.js'
+import { resolveLogPath } from '../storage/paths.js'
+import {
+  parseAction, parseActionLines,
+  type Action, type ActionContext, type AddFile, type DomainMetadata, type Metadata, type Protocol, type RemoveFile, type Sidecar, type Txn,
+} from './actions.js'
+import type { CheckpointRef } from './log-segment.js'
+import { SIDECAR_DIR } from './log-path.js'
+import { statsParsedToJson, partitionValuesFromParsed, PARQUET_PARSERS } from './stats-parsed.js'
+
+/** The reconciled state a checkpoint holds. */
+export interface CheckpointData {
+  version: number
+  protocol?: Protocol
+  metadata?: Metadata
+  txns: Txn[]
+  domainMetadata: DomainMetadata[]
+  adds: AddFile[]
+  removes: RemoveFile[]
+  /** Store keys read, for messages. */
+  files: string[]
+}
+
+/** The action columns a reader needs; `cdc`/`commitInfo` never belong in a checkpoint. */
+const COLUMNS = ['protocol', 'metaData', 'txn', 'domainMetadata', 'add', 'remove', 'checkpointMetadata', 'sidecar']
+
+/** Read every file of a checkpoint (and its sidecars). Errors name the checkpoint file. */
+export async function readCheckpoint(store: ObjectStore, cp: CheckpointRef, table: string): Promise<CheckpointData> {
+  const data: CheckpointData = { version: cp.version, txns: [], domainMetadata: [], adds: [], removes: [], files: [] }
+  const sidecars: Sidecar[] = []
+  const parts = await Promise.all(cp.files.map((f) => readActionsFile(store, f.key, f.size, table, cp.version)))
+  for (const actions of parts) collect(actions, data, sidecars)
+  for (const f of cp.files) data.files.push(f.key)
+  if (sidecars.length) {
+    const keys = sidecars.map((s) => sidecarKey(store, s, table, cp.version))
+    const read = await Promise.all(keys.map((k, i) => readActionsFile(store, k, sidecars[i].sizeInBytes || undefined, table, cp.version)))
+    // Sidecars hold only file actions; anything else in them is ignored.
+    for (const actions of read) collect(actions, data, [], true)
+    data.files.push(...keys)
+  }
+  return data
+}
+
+function collect(actions: Action[], data: CheckpointData, sidecars: Sidecar[], filesOnly = false): void {
+  for (const a of actions) {
+    if ('add' in a) data.adds.push(a.add)
+    else if ('remove' in a) data.removes.push(a.remove)
+    else if (filesOnly) continue
+    else if ('sidecar' in a) sidecars.push(a.sidecar)
+    else if ('txn' in a) data.txns.push(a.txn)
+    else if ('domainMetadata' in a) data.domainMetadata.push(a.domainMetadata)
+    else if ('metaData' in a) data.metadata = a.metaData
+    else if ('protocol' in a) data.protocol = a.protocol
+  }
+}
+
+function sidecarKey(store: ObjectStore, s: Sidecar, table: string, version: number): string {
+  // A sidecar path is a file name relative to `_delta_log/_sidecars/`, or an absolute URI.
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(s.path) || s.path.startsWith('/')) {
+    const r = resolveLogPath(store.url, s.path, { table })
+    if (!r.key) throw new UnsafePathError(`sidecar ${s.path} lies outside table ${table}`, { table, version, file: s.path })
+    return r.key
+  }
+  let name: string
+  try { name = decodeURIComponent(s.path) } catch { name = s.path }
+  if (name.split('/').includes('..')) throw new UnsafePathError(`sidecar path ${s.path} escapes _delta_log/_sidecars/`, { table, version, file: s.path })
+  return SIDECAR_DIR + name
+}
+
+/** Read the actions of one checkpoint part, V2 top-level file or sidecar (JSON or Parquet by extension). */
+export async function readActionsFile(store: ObjectStore, key: string, size: number | undefined, table: string, version: number): Promise<Action[]> {
+  const ctx: ActionContext = { table, file: key, version }
+  try {
+    if (key.endsWith('.json')) {
+      const text = new TextDecoder().decode(await store.get(key))
+      return parseActionLines(text, ctx)
+    }
+    return await readParquetActions(store, key, size, ctx)
+  } catch (e) {
+    if (e instanceof CorruptLogError) throw e
+    if (e instanceof DeltaError) throw e
+    throw new CorruptLogError(`cannot read checkpoint file ${key} of table ${table}: ${(e as Error).message}`, { table, version, file: key, cause: e })
+  }
+}
+
+async function readParquetActions(store: ObjectStore, key: string, size: number | undefined, ctx: ActionContext): Promise<Action[]> {
+  const file = await asyncBufferFor(store, key, size)
+  const metadata = await parquetMetadataAsync(file)
+  const present = new Set(metadata.schema.slice(1).map((s) => s.name))
+  const columns = COLUMNS.filter((c) => present.has(c))
+  if (columns.length === 0) return []
+  const rows = await parquetReadObjects({ file, metadata, columns, compressors, parsers: PARQUET_PARSERS })
+  const out: Action[] = []
+  for (const row of rows) {
+    const add = row.add as Record<string, unknown> | null | undefined
+    if (add != null) {
+      // Files written with `delta.checkpoint.writeStatsAsJson=false` carry only `stats_parsed`.
+      if (add.stats == null && add.stats_parsed != null) add.stats = statsParsedToJson(add.stats_parsed)
+      if (add.partitionValues == null && add.partitionValues_parsed != null) add.partitionValues = partitionValuesFromParsed(add.partitionValues_parsed)
+      delete add.stats_parsed
+      delete add.partitionValues_parsed
+    }
+    const a = parseAction(row, ctx)
+    if (a) out.push(a)
+  }
+  return out
+}

@@ -1,0 +1,87 @@
+// Action reconciliation (PROTOCOL.md "Action Reconciliation"): newest first, the first action seen
+// for a logical file (path + deletion vector id) decides whether it is active (add) or a tombstone
+// (remove); the newest protocol, metaData, txn per appId and domainMetadata per domain win.
+import { fileKey, type Action, type AddFile, type DomainMetadata, type Metadata, type Protocol, type RemoveFile } from './actions.js'
+import type { CheckpointData } from './checkpoint-read.js'
+
+/** One commit (or compacted range) of parsed actions, in file order. */
+export interface CommitBatch {
+  version: number
+  key: string
+  actions: Action[]
+}
+
+export interface ReplayResult {
+  protocol?: Protocol
+  metadata?: Metadata
+  txns: Map<string, number>
+  domainMetadata: Map<string, DomainMetadata>
+  adds: AddFile[]
+  removes: RemoveFile[]
+}
+
+/**
+ * Reconcile `commits` (ascending by version, all after the checkpoint) on top of `checkpoint`.
+ * Walking newest first means checkpoint adds need only a set lookup, and only when some commit
+ * after the checkpoint touched files at all.
+ */
+export function replay(commits: readonly CommitBatch[], checkpoint?: CheckpointData): ReplayResult {
+  let protocol: Protocol | undefined
+  let metadata: Metadata | undefined
+  const txns = new Map<string, number>()
+  const domains = new Map<string, DomainMetadata>()
+  const seen = new Set<string>()
+  const adds: AddFile[] = []
+  const removes: RemoveFile[] = []
+
+  for (let c = commits.length - 1; c >= 0; c--) {
+    const actions = commits[c].actions
+    // Within one commit a path+dv appears at most once per action type; walking the lines backwards
+    // lets the later line win should a writer have broken that rule.
+    for (let i = actions.length - 1; i >= 0; i--) {
+      const a = actions[i] as Partial<Record<string, unknown>>
+      if (a.add !== undefined) {
+        const add = a.add as AddFile
+        const k = add.deletionVector ? fileKey(add.path, add.deletionVector) : add.path
+        if (!seen.has(k)) { seen.add(k); adds.push(add) }
+      } else if (a.remove !== undefined) {
+        const rm = a.remove as RemoveFile
+        const k = rm.deletionVector ? fileKey(rm.path, rm.deletionVector) : rm.path
+        if (!seen.has(k)) { seen.add(k); removes.push(rm) }
+      } else if (a.metaData !== undefined) {
+        metadata ??= a.metaData as Metadata
+      } else if (a.protocol !== undefined) {
+        protocol ??= a.protocol as Protocol
+      } else if (a.txn !== undefined) {
+        const t = a.txn as { appId: string; version: number }
+        if (!txns.has(t.appId)) txns.set(t.appId, t.version)
+      } else if (a.domainMetadata !== undefined) {
+        const d = a.domainMetadata as DomainMetadata
+        if (!domains.has(d.domain)) domains.set(d.domain, d)
+      }
+    }
+  }
+
+  // Report files oldest first (checkpoint order, then commit order): stable and what users expect.
+  adds.reverse()
+  removes.reverse()
+  if (checkpoint) {
+    protocol ??= checkpoint.protocol
+    metadata ??= checkpoint.metadata
+    for (const t of checkpoint.txns) if (!txns.has(t.appId)) txns.set(t.appId, t.version)
+    for (const d of checkpoint.domainMetadata) if (!domains.has(d.domain)) domains.set(d.domain, d)
+    const cpAdds = seen.size === 0 ? checkpoint.adds : checkpoint.adds.filter((f) => !seen.has(f.deletionVector ? fileKey(f.path, f.deletionVector) : f.path))
+    const cpRemoves = seen.size === 0 ? checkpoint.removes : checkpoint.removes.filter((f) => !seen.has(f.deletionVector ? fileKey(f.path, f.deletionVector) : f.path))
+    return finish(protocol, metadata, txns, domains, adds.length ? cpAdds.concat(adds) : cpAdds, removes.length ? cpRemoves.concat(removes) : cpRemoves)
+  }
+  return finish(protocol, metadata, txns, domains, adds, removes)
+}
+
+function finish(
+  protocol: Protocol | undefined, metadata: Metadata | undefined, txns: Map<string, number>,
+  domains: Map<string, DomainMetadata>, adds: AddFile[], removes: RemoveFile[],
+): ReplayResult {
+  // A removed domain is a tombstone for its domain, not live configuration.
+  for (const [k, d] of domains) if (d.removed) domains.delete(k)
+  return { protocol, metadata, txns, domainMetadata: domains, adds, removes }
+}

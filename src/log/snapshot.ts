@@ -1,0 +1,174 @@
+// A Snapshot: the state of a table at one version, reconstructed from its log segment. Loading
+// reads the checkpoint and the few commits after it; an unreadable checkpoint falls back to an older
+// one or to a JSON-only replay when the commits still exist.
+import { CorruptLogError, DeltaError, InvalidArgumentError, UnsafePathError } from '../errors.js'
+import { columnMappingMode, parseSchema, type ColumnMappingMode, type StructType } from '../schema/types.js'
+import type { ObjectStore } from '../storage/object-store.js'
+import { resolveLogPath } from '../storage/paths.js'
+import { parseActionLines, type AddFile, type CommitInfo, type DomainMetadata, type Metadata, type Protocol, type RemoveFile } from './actions.js'
+import { readCheckpoint, type CheckpointData } from './checkpoint-read.js'
+import { buildLogSegment, type LogSegment } from './log-segment.js'
+import type { LogPath } from './log-path.js'
+import { replay, type CommitBatch } from './replay.js'
+import { checkReaderSupport } from './table-features.js'
+import { resolveTimestampVersion } from './time-travel.js'
+
+export interface SnapshotOptions {
+  version?: number
+  timestamp?: string | Date | number
+  /** Name used in messages; defaults to the store URL. */
+  table?: string
+  /** Allow `add.path` values outside the table root (absolute URIs). Off by default. */
+  allowExternalPaths?: boolean
+}
+
+export class Snapshot {
+  readonly schema: StructType
+  readonly partitionColumns: string[]
+  readonly properties: Record<string, string>
+  readonly columnMappingMode: ColumnMappingMode
+
+  constructor(
+    readonly store: ObjectStore,
+    readonly tableUrl: string,
+    readonly version: number,
+    readonly protocol: Protocol,
+    readonly metadata: Metadata,
+    readonly txns: Map<string, number>,
+    readonly domainMetadata: Map<string, DomainMetadata>,
+    /** Commit timestamp of `version`: the in-commit timestamp when enabled, else the commit file's mtime. */
+    readonly timestamp: number,
+    private readonly adds: AddFile[],
+    private readonly removes: RemoveFile[],
+    /** The commitInfo of `version`, when its commit file was read. */
+    readonly commitInfo: CommitInfo | undefined,
+    readonly allowExternalPaths = false,
+  ) {
+    this.schema = parseSchema(metadata.schemaString, { table: tableUrl, version })
+    this.partitionColumns = metadata.partitionColumns
+    this.properties = metadata.configuration
+    this.columnMappingMode = columnMappingMode(metadata.configuration)
+  }
+
+  /** Active add actions; `stats` is always the JSON string (converted from `stats_parsed` if needed). */
+  activeFiles(): AddFile[] {
+    return this.adds
+  }
+
+  /** Remove actions still in the log's reconciled state (VACUUM decides which have expired). */
+  tombstones(): RemoveFile[] {
+    return this.removes
+  }
+
+  /** Store key of a file the log names (URL-decoded, under the table root). */
+  resolvePath(logPath: string): string {
+    const r = resolveLogPath(this.tableUrl, logPath, { allowExternalPaths: this.allowExternalPaths, table: this.tableUrl })
+    if (r.key !== undefined) return r.key
+    if (r.external !== undefined) return r.external
+    throw new UnsafePathError(`cannot resolve path ${logPath} in table ${this.tableUrl}`, { table: this.tableUrl, file: logPath })
+  }
+}
+
+/** Load the snapshot at a version, a timestamp, or the latest. */
+export async function loadSnapshot(store: ObjectStore, opts: SnapshotOptions = {}): Promise<Snapshot> {
+  const table = opts.table ?? store.url
+  if (opts.version !== undefined && opts.timestamp !== undefined) {
+    throw new InvalidArgumentError(`give either version or timestamp, not both (table ${table})`, { table })
+  }
+  if (opts.version !== undefined && (!Number.isSafeInteger(opts.version) || opts.version < 0)) {
+    throw new InvalidArgumentError(`version must be a non-negative integer, got ${opts.version} (table ${table})`, { table })
+  }
+  let version = opts.version
+  if (opts.timestamp !== undefined) {
+    const latest = await loadSnapshot(store, { table, allowExternalPaths: opts.allowExternalPaths })
+    version = await resolveTimestampVersion(store, opts.timestamp, table, latest)
+    if (version === latest.version) return latest
+  }
+
+  let segment = await buildLogSegment(store, { version, table })
+  const excluded = new Set<number>()
+  let checkpoint: CheckpointData | undefined
+  for (;;) {
+    if (!segment.checkpoint) break
+    try {
+      checkpoint = await readCheckpoint(store, segment.checkpoint, table)
+      break
+    } catch (e) {
+      // An unreadable checkpoint is not fatal while an older checkpoint or the full JSON log remains.
+      excluded.add(segment.checkpoint.version)
+      try {
+        segment = await buildLogSegment(store, { version: segment.version, table, excludeCheckpoints: excluded, fullListing: true })
+      } catch (e2) {
+        const msg = e instanceof Error ? e.message : String(e)
+        throw new CorruptLogError(
+          `cannot load version ${version ?? segment.version} of table ${table}: checkpoint unreadable (${msg}) and the commits needed to replay without it are gone (${(e2 as Error).message})`,
+          { table, version: segment.version, cause: e },
+        )
+      }
+    }
+  }
+
+  const commits = await readCommits(store, segment.commits, table)
+  const state = replay(commits, checkpoint)
+  const where = checkpoint ? ` (checkpoint ${checkpoint.files[0]})` : ''
+  if (!state.protocol) throw new CorruptLogError(`no protocol action found in the log of table ${table} at version ${segment.version}${where}`, { table, version: segment.version })
+  if (!state.metadata) throw new CorruptLogError(`no metaData action found in the log of table ${table} at version ${segment.version}${where}`, { table, version: segment.version })
+  checkReaderSupport(state.protocol, { table, version: segment.version })
+
+  const last = commits.length && commits[commits.length - 1].version === segment.version ? commits[commits.length - 1] : undefined
+  let commitInfo = last ? findCommitInfo(last) : undefined
+  if (!commitInfo && segment.lastCommit && !last) {
+    commitInfo = findCommitInfo((await readCommits(store, [segment.lastCommit], table))[0])
+  }
+  const timestamp = commitTimestamp(state.metadata, commitInfo, segment, table)
+  return new Snapshot(
+    store, table, segment.version, state.protocol, state.metadata, state.txns, state.domainMetadata,
+    timestamp, state.adds, state.removes, commitInfo, opts.allowExternalPaths ?? false,
+  )
+}
+
+/** Whether `delta.enableInCommitTimestamps` is on (PROTOCOL.md "In-Commit Timestamps"). */
+export function inCommitTimestampsEnabled(metadata: Metadata): boolean {
+  return metadata.configuration['delta.enableInCommitTimestamps'] === 'true'
+}
+
+function commitTimestamp(metadata: Metadata, info: CommitInfo | undefined, segment: LogSegment, table: string): number {
+  if (inCommitTimestampsEnabled(metadata)) {
+    const ict = info?.inCommitTimestamp
+    if (typeof ict === 'number') return ict
+    const enabledAt = Number(metadata.configuration['delta.inCommitTimestampEnablementVersion'] ?? 0)
+    if (segment.version >= enabledAt && segment.lastCommit) {
+      throw new CorruptLogError(`commit ${segment.lastCommit.key} of table ${table} has no inCommitTimestamp although in-commit timestamps are enabled`, { table, version: segment.version, file: segment.lastCommit.key })
+    }
+  }
+  if (segment.lastCommit) return segment.lastCommit.mtime
+  return segment.checkpoint?.files[0].mtime ?? info?.timestamp ?? 0
+}
+
+function findCommitInfo(batch: CommitBatch): CommitInfo | undefined {
+  for (const a of batch.actions) if ('commitInfo' in a) return a.commitInfo
+  return undefined
+}
+
+/** Read and parse commit (or compacted) files, a bounded number at a time, in version order. */
+export async function readCommits(store: ObjectStore, files: readonly LogPath[], table: string): Promise<CommitBatch[]> {
+  const out: CommitBatch[] = new Array(files.length)
+  const decoder = new TextDecoder()
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const i = next++
+      const f = files[i]
+      let bytes: Uint8Array
+      try {
+        bytes = await store.get(f.key)
+      } catch (e) {
+        if (e instanceof DeltaError) throw new CorruptLogError(`cannot read ${f.key} of table ${table}: ${e.message}`, { table, version: f.version, file: f.key, cause: e })
+        throw e
+      }
+      out[i] = { version: f.endVersion ?? f.version, key: f.key, actions: parseActionLines(decoder.decode(bytes), { table, file: f.key, version: f.version }) }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(16, files.length) }, worker))
+  return out
+}

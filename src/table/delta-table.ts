@@ -1,0 +1,80 @@
+// The public DeltaTable handle: opens a table (latest, a version or a timestamp) and exposes its
+// state. Thin glue over log/ (read side here); scans and writes are added by their layers.
+import { InvalidArgumentError } from '../errors.js'
+import type { AddFile, Metadata, Protocol, RemoveFile } from '../log/actions.js'
+import { readHistory, type HistoryEntry } from '../log/history.js'
+import { loadSnapshot, type Snapshot } from '../log/snapshot.js'
+import type { StructType } from '../schema/types.js'
+import { openStore } from '../storage/resolve.js'
+import type { ObjectStore } from '../storage/object-store.js'
+
+export interface OpenOptions {
+  version?: number
+  /** ISO string (UTC when no zone is given), Date or epoch milliseconds. */
+  timestamp?: string | Date | number
+  /** Allow data files outside the table root (absolute paths in the log). Off by default. */
+  allowExternalPaths?: boolean
+}
+
+export interface FilesOptions {
+  /** Reserved for partition pruning and stats skipping (SQL-subset string or expression). */
+  filter?: unknown
+}
+
+export class DeltaTable {
+  protected constructor(
+    readonly store: ObjectStore,
+    protected _snapshot: Snapshot,
+    protected readonly options: { allowExternalPaths?: boolean },
+  ) {}
+
+  /** Open the table at `uri` (a local path, file://, memory://… or an ObjectStore). */
+  static async open(uri: string | ObjectStore, options: OpenOptions = {}): Promise<DeltaTable> {
+    const store = await openStore(uri)
+    const snapshot = await loadSnapshot(store, { version: options.version, timestamp: options.timestamp, allowExternalPaths: options.allowExternalPaths })
+    return new DeltaTable(store, snapshot, { allowExternalPaths: options.allowExternalPaths })
+  }
+
+  /** The table's URL, as used in messages. */
+  get url(): string { return this.store.url }
+  /** The Snapshot this handle reads (and writes plan against). */
+  get snapshot(): Snapshot { return this._snapshot }
+  get version(): number { return this._snapshot.version }
+  get schema(): StructType { return this._snapshot.schema }
+  get partitionColumns(): string[] { return this._snapshot.partitionColumns }
+  get properties(): Record<string, string> { return this._snapshot.properties }
+  get protocol(): Protocol { return this._snapshot.protocol }
+  /** The metaData action (id, name, description, format, createdTime, configuration…). */
+  get metadata(): Metadata { return this._snapshot.metadata }
+  /** appId → last committed version, from txn actions (idempotent writers). */
+  get txns(): Map<string, number> { return this._snapshot.txns }
+  /** Commit timestamp of this version (epoch ms). */
+  get timestamp(): number { return this._snapshot.timestamp }
+
+  /** Active add actions of this version. */
+  async files(options: FilesOptions = {}): Promise<AddFile[]> {
+    const files = this._snapshot.activeFiles()
+    if (options.filter === undefined || options.filter === null) return files.slice()
+    throw new InvalidArgumentError(`files({ filter }) is not available yet (table ${this.url})`, { table: this.url })
+  }
+
+  /** Remove actions still retained in the log (for VACUUM). */
+  async tombstones(): Promise<RemoveFile[]> {
+    return this._snapshot.tombstones().slice()
+  }
+
+  /** commitInfo per version, newest first, from this handle's version down. */
+  async history(options: { limit?: number } = {}): Promise<HistoryEntry[]> {
+    const { limit } = options
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
+      throw new InvalidArgumentError(`history limit must be a non-negative integer, got ${limit} (table ${this.url})`, { table: this.url })
+    }
+    return readHistory(this.store, this.url, this._snapshot.version, limit)
+  }
+
+  /** Move this handle to the latest version (or the given one). */
+  async refresh(options: OpenOptions = {}): Promise<this> {
+    this._snapshot = await loadSnapshot(this.store, { ...options, allowExternalPaths: this.options.allowExternalPaths })
+    return this
+  }
+}
