@@ -3,6 +3,7 @@
 import type { ObjectStore } from '../storage/object-store.js'
 import type { CommitInfo } from './actions.js'
 import { listLog } from './log-segment.js'
+import type { LogPath } from './log-path.js'
 import { readCommits } from './snapshot.js'
 
 export interface HistoryEntry extends CommitInfo {
@@ -13,7 +14,7 @@ export interface HistoryEntry extends CommitInfo {
 /** commitInfo per version from `upTo` down, at most `limit` entries; stops at the first missing commit. */
 export async function readHistory(store: ObjectStore, table: string, upTo: number, limit?: number): Promise<HistoryEntry[]> {
   const listing = await listLog(store)
-  const files = []
+  const files: LogPath[] = []
   for (let v = upTo; v >= 0 && (limit === undefined || files.length < limit); v--) {
     const c = listing.commits.get(v)
     if (!c) break // older commits were cleaned up: history ends here
