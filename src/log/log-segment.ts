@@ -103,12 +103,14 @@ export interface SegmentOptions {
   excludeCheckpoints?: ReadonlySet<number>
   /** Skip `_last_checkpoint` and list everything (fallbacks, time travel by timestamp). */
   fullListing?: boolean
+  /** Use neither checkpoints nor compacted files: a plain JSON replay (consistency checks, tests). */
+  jsonOnly?: boolean
 }
 
 /** List the log (from `_last_checkpoint` when it is usable) and pick the segment for the version. */
 export async function buildLogSegment(store: ObjectStore, opts: SegmentOptions = {}): Promise<LogSegment> {
   const table = opts.table ?? store.url
-  if (!opts.fullListing) {
+  if (!opts.fullListing && !opts.jsonOnly) {
     const hint = await readLastCheckpoint(store)
     if (hint && (opts.version === undefined || hint.version <= opts.version) && !opts.excludeCheckpoints?.has(hint.version)) {
       const listing = await listLog(store, hint.version)
@@ -142,13 +144,13 @@ export function selectSegment(listing: LogListing, opts: SegmentOptions & { tabl
     if (soft) return undefined
     throw new VersionNotFoundError(`version ${version} does not exist in table ${table}; the latest version is ${latest}`, { table, version })
   }
-  const checkpoint = listing.checkpoints.find((c) => c.version <= version && !opts.excludeCheckpoints?.has(c.version))
+  const checkpoint = opts.jsonOnly ? undefined : listing.checkpoints.find((c) => c.version <= version && !opts.excludeCheckpoints?.has(c.version))
   const from = checkpoint ? checkpoint.version + 1 : 0
   if (!checkpoint && listing.partial) return undefined
   const commits: LogPath[] = []
   for (let v = from; v <= version; v++) {
     // A compacted range replaces its commits, but never the last one: its commitInfo gives the timestamp.
-    const compaction = listing.compactions
+    const compaction = opts.jsonOnly ? undefined : listing.compactions
       .filter((c) => c.version === v && (c.endVersion ?? 0) < version)
       .sort((a, b) => (b.endVersion ?? 0) - (a.endVersion ?? 0))[0]
     if (compaction) {

@@ -11,6 +11,16 @@ export interface CommitBatch {
   actions: Action[]
 }
 
+/**
+ * Reconciliation key: path + DV id, with `file:` URIs canonicalised to the bare absolute path they
+ * name (`file:/x`, `file:///x` and `/x` are one file, as Hadoop-qualified paths are in Delta Spark).
+ */
+export function keyOf(f: { path: string; deletionVector?: AddFile['deletionVector'] }): string {
+  let p = f.path
+  if (p.charCodeAt(0) === 102 && p.startsWith('file:')) p = p.replace(/^file:\/*/, '/')
+  return f.deletionVector ? fileKey(p, f.deletionVector) : p
+}
+
 export interface ReplayResult {
   protocol?: Protocol
   metadata?: Metadata
@@ -42,11 +52,11 @@ export function replay(commits: readonly CommitBatch[], checkpoint?: CheckpointD
       const a = actions[i] as Partial<Record<string, unknown>>
       if (a.add !== undefined) {
         const add = a.add as AddFile
-        const k = add.deletionVector ? fileKey(add.path, add.deletionVector) : add.path
+        const k = keyOf(add)
         if (!seen.has(k)) { seen.add(k); adds.push(add) }
       } else if (a.remove !== undefined) {
         const rm = a.remove as RemoveFile
-        const k = rm.deletionVector ? fileKey(rm.path, rm.deletionVector) : rm.path
+        const k = keyOf(rm)
         if (!seen.has(k)) { seen.add(k); removes.push(rm) }
       } else if (a.metaData !== undefined) {
         metadata ??= a.metaData as Metadata
@@ -70,8 +80,8 @@ export function replay(commits: readonly CommitBatch[], checkpoint?: CheckpointD
     metadata ??= checkpoint.metadata
     for (const t of checkpoint.txns) if (!txns.has(t.appId)) txns.set(t.appId, t.version)
     for (const d of checkpoint.domainMetadata) if (!domains.has(d.domain)) domains.set(d.domain, d)
-    const cpAdds = seen.size === 0 ? checkpoint.adds : checkpoint.adds.filter((f) => !seen.has(f.deletionVector ? fileKey(f.path, f.deletionVector) : f.path))
-    const cpRemoves = seen.size === 0 ? checkpoint.removes : checkpoint.removes.filter((f) => !seen.has(f.deletionVector ? fileKey(f.path, f.deletionVector) : f.path))
+    const cpAdds = seen.size === 0 ? checkpoint.adds : checkpoint.adds.filter((f) => !seen.has(keyOf(f)))
+    const cpRemoves = seen.size === 0 ? checkpoint.removes : checkpoint.removes.filter((f) => !seen.has(keyOf(f)))
     return finish(protocol, metadata, txns, domains, adds.length ? cpAdds.concat(adds) : cpAdds, removes.length ? cpRemoves.concat(removes) : cpRemoves)
   }
   return finish(protocol, metadata, txns, domains, adds, removes)

@@ -20,6 +20,8 @@ export interface SnapshotOptions {
   table?: string
   /** Allow `add.path` values outside the table root (absolute URIs). Off by default. */
   allowExternalPaths?: boolean
+  /** Ignore checkpoints and compacted files and replay every commit (consistency checks, tests). */
+  jsonOnly?: boolean
 }
 
 export class Snapshot {
@@ -85,7 +87,7 @@ export async function loadSnapshot(store: ObjectStore, opts: SnapshotOptions = {
     if (version === latest.version) return latest
   }
 
-  let segment = await buildLogSegment(store, { version, table })
+  let segment = await buildLogSegment(store, { version, table, jsonOnly: opts.jsonOnly })
   const excluded = new Set<number>()
   let checkpoint: CheckpointData | undefined
   for (;;) {
