@@ -1,0 +1,186 @@
+// A Transaction collects the actions of one commit against the snapshot it planned on, then commits
+// them with put-if-absent. Data files are written by the caller BEFORE `commit()`: a failure before
+// the commit leaves orphan files at most, never a log entry naming a missing file. A lost race is
+// handed to a conflict check (a later issue plugs the full rules in); without one it is an error.
+import { CommitConflictError, InvalidArgumentError } from '../errors.js'
+import {
+  parseActionLines,
+  type Action, type AddFile, type CommitInfo, type DomainMetadata, type Metadata, type Protocol, type RemoveFile, type Txn,
+} from '../log/actions.js'
+import { commitKey } from '../log/log-path.js'
+import type { ObjectStore } from '../storage/object-store.js'
+import { buildCommitInfo, putCommit, serializeActions, validateCommit } from './commit.js'
+import { retryCommit, type RetryClock, type RetryPolicy } from './retry.js'
+
+/** The part of a Snapshot a transaction needs (a `Snapshot` fits). */
+export interface TableState {
+  store: ObjectStore
+  tableUrl: string
+  version: number
+  protocol: Protocol
+  metadata: Metadata
+  /** Commit timestamp of `version` (the in-commit timestamp when enabled). */
+  timestamp: number
+}
+
+/** A commit that won a version we tried to write. */
+export interface WinningCommit {
+  version: number
+  actions: Action[]
+}
+
+/**
+ * Decides whether our actions may be committed at the version after `winner`: return to retry there,
+ * throw (a CommitConflictError) to give up. The conflict rules of a later issue fit here.
+ */
+export type ConflictCheck = (winner: WinningCommit, ours: readonly Action[]) => void | Promise<void>
+
+export interface TransactionOptions {
+  operation: string
+  operationParameters?: Record<string, unknown>
+  isolationLevel?: string
+  conflictCheck?: ConflictCheck
+  retry?: Partial<RetryPolicy>
+  clock?: RetryClock
+  /** Epoch ms; injectable for tests. */
+  now?: () => number
+}
+
+export interface CommitResult {
+  version: number
+  actions: Action[]
+  commitInfo: CommitInfo
+}
+
+export class Transaction {
+  private protocol?: Protocol
+  private metadata?: Metadata
+  private readonly adds: AddFile[] = []
+  private readonly removes: RemoveFile[] = []
+  private readonly txns: Txn[] = []
+  private readonly domains: DomainMetadata[] = []
+  private committed = false
+  readonly txnId = globalThis.crypto.randomUUID()
+  /** Spark-named operation metrics (numFiles, numOutputRows…), written into commitInfo. */
+  metrics: Record<string, number> = {}
+  /** Whether the commit only appends data it did not derive from reading the table. */
+  blindAppend = false
+
+  private constructor(
+    readonly store: ObjectStore,
+    readonly tableUrl: string,
+    /** -1 when the transaction creates the table. */
+    readonly readVersion: number,
+    private readonly read: TableState | undefined,
+    private readonly options: TransactionOptions,
+  ) {}
+
+  /** A transaction planned against `state` (a Snapshot). */
+  static on(state: TableState, options: TransactionOptions): Transaction {
+    return new Transaction(state.store, state.tableUrl, state.version, state, options)
+  }
+
+  /** A transaction creating a table at version 0 of `store`. */
+  static create(store: ObjectStore, tableUrl: string, options: TransactionOptions): Transaction {
+    return new Transaction(store, tableUrl, -1, undefined, options)
+  }
+
+  /** Protocol and metaData in effect once the commit lands. */
+  get effectiveProtocol(): Protocol | undefined { return this.protocol ?? this.read?.protocol }
+  get effectiveMetadata(): Metadata | undefined { return this.metadata ?? this.read?.metadata }
+
+  setProtocol(p: Protocol): this { this.protocol = p; return this }
+  setMetadata(m: Metadata): this { this.metadata = m; return this }
+  addFiles(files: Iterable<AddFile>): this { for (const f of files) this.adds.push(f); return this }
+  removeFiles(files: Iterable<RemoveFile>): this { for (const f of files) this.removes.push(f); return this }
+  /** Record `appId` at `version` atomically with the data (PROTOCOL.md "Transaction Identifiers"). */
+  setTxn(appId: string, version: number, lastUpdated = this.now()): this {
+    if (this.txns.some((t) => t.appId === appId)) throw new InvalidArgumentError(`txn ${appId} set twice in one transaction`, { table: this.tableUrl })
+    this.txns.push({ appId, version, lastUpdated })
+    return this
+  }
+  setDomainMetadata(d: DomainMetadata): this { this.domains.push(d); return this }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)()
+  }
+
+  /** The actions (without commitInfo) in the order they are written. */
+  private body(): Action[] {
+    const out: Action[] = []
+    if (this.protocol) out.push({ protocol: this.protocol })
+    if (this.metadata) out.push({ metaData: this.metadata })
+    for (const t of this.txns) out.push({ txn: t })
+    for (const d of this.domains) out.push({ domainMetadata: d })
+    for (const r of this.removes) out.push({ remove: r })
+    for (const a of this.adds) out.push({ add: a })
+    return out
+  }
+
+  /** In-commit timestamps are on when the feature is supported and enabled (PROTOCOL.md "In-Commit Timestamps"). */
+  private ictEnabled(): boolean {
+    const p = this.effectiveProtocol
+    const m = this.effectiveMetadata
+    return !!p && !!m && (p.writerFeatures?.includes('inCommitTimestamp') ?? false) && m.configuration['delta.enableInCommitTimestamps'] === 'true'
+  }
+
+  /** Commit; resolves with the version written. May be called once. */
+  async commit(): Promise<CommitResult> {
+    if (this.committed) throw new InvalidArgumentError('a transaction commits only once', { table: this.tableUrl })
+    this.committed = true
+    if (this.readVersion < 0 && (!this.protocol || !this.metadata)) {
+      throw new InvalidArgumentError('creating a table needs a protocol and a metaData action', { table: this.tableUrl })
+    }
+    const body = this.body()
+    let version = this.readVersion + 1
+    let previousTimestamp = this.read?.timestamp
+    const attempt = async (): Promise<{ done: true; value: CommitResult } | { done: false }> => {
+      const timestamp = this.now()
+      const ict = this.ictEnabled() ? Math.max(timestamp, previousTimestamp === undefined ? 0 : previousTimestamp + 1) : undefined
+      const commitInfo = buildCommitInfo({
+        timestamp: ict ?? timestamp,
+        operation: this.options.operation,
+        operationParameters: this.options.operationParameters,
+        operationMetrics: this.metrics,
+        readVersion: this.readVersion,
+        isolationLevel: this.options.isolationLevel,
+        isBlindAppend: this.blindAppend,
+        txnId: this.txnId,
+        inCommitTimestamp: ict,
+      })
+      const actions: Action[] = [{ commitInfo }, ...body]
+      validateCommit(actions, this.tableUrl)
+      if (await putCommit(this.store, version, serializeActions(actions))) {
+        return { done: true, value: { version, actions, commitInfo } }
+      }
+      // Lost the race for `version`.
+      if (!this.options.conflictCheck || this.readVersion < 0) {
+        throw new CommitConflictError(
+          this.readVersion < 0
+            ? `table ${this.tableUrl} was created concurrently (version 0 exists)`
+            : `another writer committed version ${version} of table ${this.tableUrl} first (read version ${this.readVersion}, operation ${this.options.operation})`,
+          { table: this.tableUrl, version },
+        )
+      }
+      const winner = await this.readWinner(version)
+      await this.options.conflictCheck(winner, body)
+      for (const a of winner.actions) {
+        if ('commitInfo' in a && typeof a.commitInfo.inCommitTimestamp === 'number') previousTimestamp = a.commitInfo.inCommitTimestamp
+      }
+      version++
+      return { done: false }
+    }
+    const { value } = await retryCommit(attempt, {
+      policy: this.options.retry,
+      clock: this.options.clock,
+      describe: () => ({ message: `commit to table ${this.tableUrl} kept losing the race (last tried version ${version})`, table: this.tableUrl, version }),
+    })
+    return value
+  }
+
+  private async readWinner(version: number): Promise<WinningCommit> {
+    const key = commitKey(version)
+    const text = new TextDecoder().decode(await this.store.get(key))
+    return { version, actions: parseActionLines(text, { table: this.tableUrl, file: key, version }) }
+  }
+}
