@@ -1,0 +1,141 @@
+// The fluent builder: `col('status').eq('open').and(col('amount').gt(100))`. Every node it returns is
+// a plain Expr (same fields as the parser's output) that also carries the builder methods.
+import { InvalidArgumentError } from '../errors.js'
+import type { DataType } from '../schema/types.js'
+import type { DeltaValue } from '../schema/values.js'
+import { microsFromDate } from '../schema/temporal.js'
+import { isExpr, type ArithOp, type CompareOp, type Expr, type LiteralExpr } from './ast.js'
+
+/** An expression or a plain JS value taken as a literal (number, bigint, string, boolean, Date, Uint8Array, null). */
+export type Operand = Expr | DeltaValue | Date
+
+export interface ExprMethods {
+  eq(o: Operand): BuiltExpr
+  ne(o: Operand): BuiltExpr
+  lt(o: Operand): BuiltExpr
+  le(o: Operand): BuiltExpr
+  gt(o: Operand): BuiltExpr
+  ge(o: Operand): BuiltExpr
+  /** Null-safe equality `<=>`: NULL <=> NULL is true. */
+  eqNullSafe(o: Operand): BuiltExpr
+  in(...values: Operand[]): BuiltExpr
+  notIn(...values: Operand[]): BuiltExpr
+  between(low: Operand, high: Operand): BuiltExpr
+  notBetween(low: Operand, high: Operand): BuiltExpr
+  isNull(): BuiltExpr
+  isNotNull(): BuiltExpr
+  like(pattern: string): BuiltExpr
+  notLike(pattern: string): BuiltExpr
+  /** LIKE on an escaped prefix: `col('s').startsWith('a_b')` matches "a_b…" only. */
+  startsWith(prefix: string): BuiltExpr
+  and(...others: Operand[]): BuiltExpr
+  or(...others: Operand[]): BuiltExpr
+  not(): BuiltExpr
+  plus(o: Operand): BuiltExpr
+  minus(o: Operand): BuiltExpr
+  times(o: Operand): BuiltExpr
+  div(o: Operand): BuiltExpr
+  mod(o: Operand): BuiltExpr
+  cast(to: DataType): BuiltExpr
+}
+
+export type BuiltExpr = Expr & ExprMethods
+
+const methods: ExprMethods & ThisType<Expr> = {
+  eq(o) { return compare('=', this, o) },
+  ne(o) { return compare('<>', this, o) },
+  lt(o) { return compare('<', this, o) },
+  le(o) { return compare('<=', this, o) },
+  gt(o) { return compare('>', this, o) },
+  ge(o) { return compare('>=', this, o) },
+  eqNullSafe(o) { return compare('<=>', this, o) },
+  in(...values) { return wrap({ kind: 'in', value: this, list: values.map(operand), negated: false }) },
+  notIn(...values) { return wrap({ kind: 'in', value: this, list: values.map(operand), negated: true }) },
+  between(low, high) { return wrap({ kind: 'between', value: this, low: operand(low), high: operand(high), negated: false }) },
+  notBetween(low, high) { return wrap({ kind: 'between', value: this, low: operand(low), high: operand(high), negated: true }) },
+  isNull() { return wrap({ kind: 'isNull', arg: this, negated: false }) },
+  isNotNull() { return wrap({ kind: 'isNull', arg: this, negated: true }) },
+  like(pattern) { return wrap({ kind: 'like', value: this, pattern: lit(pattern), negated: false }) },
+  notLike(pattern) { return wrap({ kind: 'like', value: this, pattern: lit(pattern), negated: true }) },
+  startsWith(prefix) { return wrap({ kind: 'like', value: this, pattern: lit(`${prefix.replace(/[\\%_]/g, '\\$&')}%`), negated: false }) },
+  and(...others) { return and(this, ...others) },
+  or(...others) { return or(this, ...others) },
+  not() { return not(this) },
+  plus(o) { return arith('+', this, o) },
+  minus(o) { return arith('-', this, o) },
+  times(o) { return arith('*', this, o) },
+  div(o) { return arith('/', this, o) },
+  mod(o) { return arith('%', this, o) },
+  cast(to) { return wrap({ kind: 'cast', arg: this, to }) },
+}
+
+/** Attach the builder methods to a node (non-enumerable, so the node still compares and prints as data). */
+export function wrap<T extends Expr>(node: T): T & ExprMethods {
+  if ('eq' in node) return node as T & ExprMethods
+  const out = Object.create(methodsProto) as T & ExprMethods
+  return Object.assign(out, node)
+}
+const methodsProto: object = Object.create(Object.prototype, Object.fromEntries(
+  Object.entries(methods).map(([k, fn]) => [k, { value: fn, enumerable: false, writable: false }]),
+))
+
+function compare(op: CompareOp, left: Expr, right: Operand): BuiltExpr {
+  return wrap({ kind: 'compare', op, left, right: operand(right) })
+}
+function arith(op: ArithOp, left: Expr, right: Operand): BuiltExpr {
+  return wrap({ kind: 'arith', op, left, right: operand(right) })
+}
+
+/** An operand as an expression: expressions pass through, anything else becomes a literal. */
+export function operand(o: Operand): Expr {
+  return isExpr(o) ? o : lit(o)
+}
+
+/** A column reference; `col('a.b')` is the nested field b of struct a; pass an array for names containing dots. */
+export function col(name: string | string[]): BuiltExpr {
+  const path = Array.isArray(name) ? [...name] : name.split('.')
+  if (path.length === 0 || path.some((p) => p === '')) throw new InvalidArgumentError(`invalid column name ${JSON.stringify(name)}`)
+  return wrap({ kind: 'column', path })
+}
+
+/**
+ * A literal. Without `type`: boolean → boolean, integral number → integer (long beyond 32 bits),
+ * other number → double, bigint → long, string → string, Date → timestamp, Uint8Array → binary,
+ * null → untyped NULL. With `type`, `value` must already be the Delta value of that type.
+ */
+export function lit(value: DeltaValue | Date, type?: DataType): BuiltExpr {
+  if (type !== undefined) return wrap<LiteralExpr>({ kind: 'literal', value: value instanceof Date ? microsFromDate(value) : value, type })
+  if (value === null) return wrap<LiteralExpr>({ kind: 'literal', value: null, type: null })
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw new InvalidArgumentError('lit(): Invalid Date')
+    return wrap<LiteralExpr>({ kind: 'literal', value: microsFromDate(value), type: 'timestamp' })
+  }
+  switch (typeof value) {
+    case 'boolean': return wrap<LiteralExpr>({ kind: 'literal', value, type: 'boolean' })
+    case 'string': return wrap<LiteralExpr>({ kind: 'literal', value, type: 'string' })
+    case 'bigint': return wrap<LiteralExpr>({ kind: 'literal', value, type: 'long' })
+    case 'number':
+      if (Number.isInteger(value) && value >= -2147483648 && value <= 2147483647) return wrap<LiteralExpr>({ kind: 'literal', value, type: 'integer' })
+      if (Number.isSafeInteger(value)) return wrap<LiteralExpr>({ kind: 'literal', value: BigInt(value), type: 'long' })
+      return wrap<LiteralExpr>({ kind: 'literal', value, type: 'double' })
+  }
+  if (value instanceof Uint8Array) return wrap<LiteralExpr>({ kind: 'literal', value, type: 'binary' })
+  throw new InvalidArgumentError('lit(): pass a type for arrays, maps and structs')
+}
+
+function flatten(kind: 'and' | 'or', items: Operand[]): Expr[] {
+  return items.map(operand).flatMap((e) => (e.kind === kind ? e.args : [e]))
+}
+export function and(...items: Operand[]): BuiltExpr {
+  return wrap({ kind: 'and', args: flatten('and', items) })
+}
+export function or(...items: Operand[]): BuiltExpr {
+  return wrap({ kind: 'or', args: flatten('or', items) })
+}
+export function not(item: Operand): BuiltExpr {
+  return wrap({ kind: 'not', arg: operand(item) })
+}
+/** A function call, e.g. `fn('coalesce', col('a'), 0)`. */
+export function fn(name: string, ...args: Operand[]): BuiltExpr {
+  return wrap({ kind: 'call', name: name.toLowerCase(), args: args.map(operand) })
+}
