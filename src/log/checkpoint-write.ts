@@ -1,0 +1,210 @@
+// Writing classic V1 Parquet checkpoints (PROTOCOL.md "Checkpoints", "Checkpoint Schema") with the
+// column layout Spark 3.5 / Delta 3 writes, then `_delta_log/_last_checkpoint`. Runs after a commit
+// landed; callers treat a failure here as a warning, never as a failed commit.
+import { ByteWriter, ParquetWriter } from 'hyparquet-writer'
+import type { AddFile, DeletionVectorDescriptor, DomainMetadata, Metadata, Protocol, RemoveFile } from './actions.js'
+import { LAST_CHECKPOINT, LOG_DIR, padVersion } from './log-path.js'
+import type { ObjectStore } from '../storage/object-store.js'
+
+type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number]
+
+/** The table state a checkpoint holds (a `Snapshot` fits). */
+export interface CheckpointSource {
+  store: ObjectStore
+  version: number
+  protocol: Protocol
+  metadata: Metadata
+  txns: Map<string, number>
+  domainMetadata: Map<string, DomainMetadata>
+  activeFiles(): AddFile[]
+  tombstones(): RemoveFile[]
+}
+
+export interface LastCheckpoint {
+  version: number
+  size: number
+  sizeInBytes: number
+  numOfAddFiles: number
+}
+
+export const DEFAULT_CHECKPOINT_INTERVAL = 10
+const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 24 * 3600 * 1000
+
+/** `delta.checkpointInterval` (default 10): checkpoint after commits whose version is a multiple. */
+export function checkpointInterval(configuration: Record<string, string>): number {
+  const n = Number.parseInt(configuration['delta.checkpointInterval'] ?? '', 10)
+  return Number.isFinite(n) && n > 0 ? n : DEFAULT_CHECKPOINT_INTERVAL
+}
+
+export function shouldCheckpoint(version: number, configuration: Record<string, string>): boolean {
+  return version > 0 && version % checkpointInterval(configuration) === 0
+}
+
+const UNIT_MS: Record<string, number> = {
+  millisecond: 1, second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 604_800_000,
+}
+
+/** Spark's calendar-interval text (`interval 1 week`, `7 days`, `168 hours`) in ms; undefined if unparsable. */
+export function parseIntervalMs(text: string | undefined): number | undefined {
+  if (!text) return undefined
+  const parts = text.trim().toLowerCase().replace(/^interval\s+/, '').split(/\s+/)
+  if (parts.length % 2 !== 0) return undefined
+  let total = 0
+  for (let i = 0; i < parts.length; i += 2) {
+    const n = Number(parts[i])
+    const unit = UNIT_MS[parts[i + 1].replace(/s$/, '')]
+    if (!Number.isFinite(n) || unit === undefined) return undefined
+    total += n * unit
+  }
+  return total
+}
+
+// ───────────────────────────── schema (as Spark writes it) ─────────────────────────────
+
+const str = (name: string): SchemaElement => ({ name, type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' }, repetition_type: 'OPTIONAL' })
+const i64 = (name: string): SchemaElement => ({ name, type: 'INT64', repetition_type: 'OPTIONAL' })
+const i32 = (name: string): SchemaElement => ({ name, type: 'INT32', repetition_type: 'OPTIONAL' })
+const bool = (name: string): SchemaElement => ({ name, type: 'BOOLEAN', repetition_type: 'OPTIONAL' })
+const group = (name: string, children: SchemaElement[][]): SchemaElement[] => [{ name, repetition_type: 'OPTIONAL', num_children: children.length }, ...children.flat()]
+const stringMap = (name: string): SchemaElement[] => [
+  { name, repetition_type: 'OPTIONAL', num_children: 1, converted_type: 'MAP', logical_type: { type: 'MAP' } },
+  { name: 'key_value', repetition_type: 'REPEATED', num_children: 2 },
+  { ...str('key'), repetition_type: 'REQUIRED' },
+  str('value'),
+]
+const stringList = (name: string): SchemaElement[] => [
+  { name, repetition_type: 'OPTIONAL', num_children: 1, converted_type: 'LIST', logical_type: { type: 'LIST' } },
+  { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+  str('element'),
+]
+const dv = (): SchemaElement[] => group('deletionVector', [
+  [str('storageType')], [str('pathOrInlineDv')], [i32('offset')], [i32('sizeInBytes')], [i64('cardinality')], [i64('maxRowIndex')],
+])
+
+/** The checkpoint's Parquet schema: Spark's column order (txn, add, remove, metaData, protocol, domainMetadata). */
+export function checkpointSchema(): SchemaElement[] {
+  const columns = [
+    group('txn', [[str('appId')], [i64('version')], [i64('lastUpdated')]]),
+    group('add', [
+      [str('path')], stringMap('partitionValues'), [i64('size')], [i64('modificationTime')], [bool('dataChange')],
+      stringMap('tags'), dv(), [i64('baseRowId')], [i64('defaultRowCommitVersion')], [str('stats')],
+    ]),
+    // Tombstones keep no stats or tags (PROTOCOL.md "Checkpoints").
+    group('remove', [
+      [str('path')], [i64('deletionTimestamp')], [bool('dataChange')], [bool('extendedFileMetadata')], stringMap('partitionValues'),
+      [i64('size')], dv(), [i64('baseRowId')], [i64('defaultRowCommitVersion')],
+    ]),
+    group('metaData', [
+      [str('id')], [str('name')], [str('description')], group('format', [[str('provider')], stringMap('options')]),
+      [str('schemaString')], stringList('partitionColumns'), stringMap('configuration'), [i64('createdTime')],
+    ]),
+    group('protocol', [[i32('minReaderVersion')], [i32('minWriterVersion')], stringList('readerFeatures'), stringList('writerFeatures')]),
+    group('domainMetadata', [[str('domain')], [str('configuration')], [bool('removed')]]),
+  ]
+  return [{ name: 'spark_schema', num_children: columns.length }, ...columns.flat()]
+}
+
+// ───────────────────────────── rows ─────────────────────────────
+
+const big = (n: number | null | undefined): bigint | null => (n === null || n === undefined ? null : BigInt(n))
+
+function dvRow(d: DeletionVectorDescriptor | null | undefined): Record<string, unknown> | null {
+  if (!d) return null
+  return {
+    storageType: d.storageType, pathOrInlineDv: d.pathOrInlineDv, offset: d.offset ?? null,
+    sizeInBytes: d.sizeInBytes, cardinality: BigInt(d.cardinality), maxRowIndex: big(d.maxRowIndex),
+  }
+}
+
+function addRow(a: AddFile): Record<string, unknown> {
+  return {
+    path: a.path, partitionValues: a.partitionValues, size: BigInt(a.size), modificationTime: BigInt(a.modificationTime),
+    dataChange: a.dataChange, tags: a.tags ?? null, deletionVector: dvRow(a.deletionVector), baseRowId: big(a.baseRowId),
+    defaultRowCommitVersion: big(a.defaultRowCommitVersion), stats: a.stats ?? null,
+  }
+}
+
+function removeRow(r: RemoveFile): Record<string, unknown> {
+  return {
+    path: r.path, deletionTimestamp: big(r.deletionTimestamp), dataChange: r.dataChange, extendedFileMetadata: r.extendedFileMetadata ?? null,
+    partitionValues: r.partitionValues ?? null, size: big(r.size), deletionVector: dvRow(r.deletionVector),
+    baseRowId: big(r.baseRowId), defaultRowCommitVersion: big(r.defaultRowCommitVersion),
+  }
+}
+
+function metadataRow(m: Metadata): Record<string, unknown> {
+  return {
+    id: m.id, name: m.name ?? null, description: m.description ?? null,
+    format: { provider: m.format.provider, options: m.format.options ?? {} },
+    schemaString: m.schemaString, partitionColumns: m.partitionColumns, configuration: m.configuration, createdTime: big(m.createdTime),
+  }
+}
+
+function protocolRow(p: Protocol): Record<string, unknown> {
+  // Feature lists are present exactly when the versions use them (PROTOCOL.md "Checkpoint Schema").
+  return {
+    minReaderVersion: p.minReaderVersion, minWriterVersion: p.minWriterVersion,
+    readerFeatures: p.minReaderVersion >= 3 ? (p.readerFeatures ?? []) : null,
+    writerFeatures: p.minWriterVersion >= 7 ? (p.writerFeatures ?? []) : null,
+  }
+}
+
+/** Tombstones newer than `delta.deletedFileRetentionDuration` (default one week) stay for VACUUM. */
+export function retainedTombstones(removes: RemoveFile[], configuration: Record<string, string>, now: number): RemoveFile[] {
+  const retention = parseIntervalMs(configuration['delta.deletedFileRetentionDuration']) ?? DEFAULT_TOMBSTONE_RETENTION_MS
+  const cutoff = now - retention
+  return removes.filter((r) => (r.deletionTimestamp ?? 0) > cutoff)
+}
+
+/** Checkpoint rows: one action per row, the other columns null. */
+export function checkpointRows(src: CheckpointSource, now = Date.now()): { columns: Record<string, unknown[]>; numRows: number; numAdds: number } {
+  const columns: Record<string, unknown[]> = { txn: [], add: [], remove: [], metaData: [], protocol: [], domainMetadata: [] }
+  const push = (col: string, row: unknown) => {
+    for (const k of Object.keys(columns)) columns[k].push(k === col ? row : null)
+  }
+  push('protocol', protocolRow(src.protocol))
+  push('metaData', metadataRow(src.metadata))
+  for (const [appId, version] of src.txns) push('txn', { appId, version: BigInt(version), lastUpdated: null })
+  // Removed domains are tombstones a checkpoint drops (PROTOCOL.md "Checkpoints").
+  for (const d of src.domainMetadata.values()) if (!d.removed) push('domainMetadata', { domain: d.domain, configuration: d.configuration, removed: false })
+  const adds = src.activeFiles()
+  for (const a of adds) push('add', addRow(a))
+  for (const r of retainedTombstones(src.tombstones(), src.metadata.configuration, now)) push('remove', removeRow(r))
+  return { columns, numRows: columns.add.length, numAdds: adds.length }
+}
+
+/** Parquet bytes of the checkpoint of `src`. */
+export function checkpointBytes(src: CheckpointSource, now = Date.now()): { bytes: Uint8Array; size: number; numAdds: number } {
+  const { columns, numRows, numAdds } = checkpointRows(src, now)
+  const writer = new ByteWriter(1 << 16)
+  const pq = new ParquetWriter({ writer, schema: checkpointSchema(), createdBy: 'lagomago' })
+  pq.write({ columnData: Object.entries(columns).map(([name, data]) => ({ name, data: data as never })), rowGroupSize: 1 << 20 })
+  pq.finish()
+  return { bytes: writer.getBytes(), size: numRows, numAdds }
+}
+
+/**
+ * Write `<version>.checkpoint.parquet` and then `_last_checkpoint`. A classic checkpoint may be
+ * rewritten by a racing writer with the same content (PROTOCOL.md "Classic checkpoint").
+ */
+export async function writeCheckpoint(src: CheckpointSource, now = Date.now()): Promise<LastCheckpoint> {
+  const { bytes, size, numAdds } = checkpointBytes(src, now)
+  await src.store.put(`${LOG_DIR}${padVersion(src.version)}.checkpoint.parquet`, bytes)
+  const last: LastCheckpoint = { version: src.version, size, sizeInBytes: bytes.byteLength, numOfAddFiles: numAdds }
+  // Never move the pointer backwards past a newer checkpoint another writer recorded.
+  const previous = await readLastCheckpointVersion(src.store)
+  if (previous === undefined || previous <= src.version) {
+    await src.store.put(LAST_CHECKPOINT, new TextEncoder().encode(JSON.stringify(last)))
+  }
+  return last
+}
+
+async function readLastCheckpointVersion(store: ObjectStore): Promise<number | undefined> {
+  if (!(await store.head(LAST_CHECKPOINT))) return undefined
+  try {
+    const v = JSON.parse(new TextDecoder().decode(await store.get(LAST_CHECKPOINT))).version
+    return typeof v === 'number' ? v : undefined
+  } catch {
+    return undefined // a damaged pointer is replaced
+  }
+}
