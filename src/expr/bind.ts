@@ -6,7 +6,7 @@ import { findField, isStruct, typeToString, type DataType, type StructField, typ
 import type { DeltaValue } from '../schema/values.js'
 import { isExpr, type ArithOp, type CompareOp, type Expr, type LiteralExpr } from './ast.js'
 import { parseExpression } from './parser.js'
-import { castsExactly, castValue, commonType, isTemporal } from './cast.js'
+import { castsExactly, castValue, commonType, isNumeric, isTemporal } from './cast.js'
 import { arithmeticType } from './arith.js'
 import { bindCall } from './functions.js'
 
@@ -275,7 +275,9 @@ class Binder {
     if (t === 'void') return undefined
     if (x.type === 'void') return mkLiteral(null, t)
     if (typeToString(x.type) === typeToString(t)) return x
-    if (x.type === 'string' && isTemporal(t)) {
+    // A string literal against a date/timestamp/number/boolean is read as that type, as Spark's
+    // implicit cast does (`d >= '2024-01-01'`, delta-rs style `("x", "<", "10.0")` filters).
+    if (x.type === 'string' && (isTemporal(t) || isNumeric(t) || t === 'boolean')) {
       try {
         return mkLiteral(castValue(x.value, 'string', t), t)
       } catch {
