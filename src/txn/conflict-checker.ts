@@ -7,7 +7,6 @@ import {
   MetadataChangedError, ProtocolChangedError, type CommitConflictError, type ErrorContext,
 } from '../errors.js'
 import type { Action, AddFile, CommitInfo, Metadata, Protocol, RemoveFile } from '../log/actions.js'
-import type { StructType } from '../schema/types.js'
 import { effectiveIsolationLevel, tableIsolationLevel, type EffectiveIsolationLevel, type IsolationLevel } from './isolation.js'
 
 /**
@@ -49,14 +48,11 @@ export interface WinningCommit {
   commitInfo?: CommitInfo
 }
 
-/** The parts of the read snapshot the rules look at (a `Snapshot` fits). */
+/** The parts of the read snapshot the rules look at (a `Snapshot` or a transaction's `TableState` fits). */
 export interface ConflictTable {
   tableUrl: string
   protocol: Protocol
   metadata: Metadata
-  schema: StructType
-  partitionColumns: string[]
-  properties: Record<string, string>
 }
 
 /**
@@ -131,6 +127,53 @@ export function checkConflicts(input: CheckConflictsInput): void {
   }
 
   checkAppends(input, ctx, w)
+}
+
+// ---- wiring into the commit loop ------------------------------------------------------------------
+
+export interface DeltaConflictCheckOptions {
+  table: ConflictTable
+  /** What the transaction read; a function when the read set is completed after the check is built. */
+  read: ReadSet | (() => ReadSet)
+  operation: string
+  isolationLevel?: IsolationLevel
+  isBlindAppend?: boolean
+  matchFiles?: FileMatcher
+}
+
+/** The commit loop's per-winner hook (`TransactionOptions.conflictCheck`) running Delta's rules. */
+export function deltaConflictCheck(opts: DeltaConflictCheckOptions): (winner: WinningCommit, ours: readonly Action[]) => void {
+  return (winner, actions) => checkConflicts({
+    table: opts.table,
+    read: typeof opts.read === 'function' ? opts.read() : opts.read,
+    ours: { actions, operation: opts.operation, isolationLevel: opts.isolationLevel, isBlindAppend: opts.isBlindAppend },
+    winner,
+    matchFiles: opts.matchFiles,
+  })
+}
+
+/**
+ * Idempotent writes (PROTOCOL.md "Transaction Identifiers"): the first of `txns` that `recorded`
+ * already holds at the same or a later version, i.e. a batch that was committed before. `recorded`
+ * is a snapshot's `txns` map or a winning commit's actions.
+ */
+export function alreadyCommittedTxn(
+  recorded: ReadonlyMap<string, number> | readonly Action[] | undefined,
+  txns: readonly { appId: string; version: number }[],
+): { appId: string; version: number; recordedVersion: number } | undefined {
+  if (!recorded || txns.length === 0) return undefined
+  let map: ReadonlyMap<string, number>
+  if (recorded instanceof Map) map = recorded
+  else {
+    const m = new Map<string, number>()
+    for (const a of recorded as readonly Action[]) if ('txn' in a) m.set(a.txn.appId, a.txn.version)
+    map = m
+  }
+  for (const t of txns) {
+    const v = map.get(t.appId)
+    if (v !== undefined && v >= t.version) return { ...t, recordedVersion: v }
+  }
+  return undefined
 }
 
 // ---- the individual rules ----------------------------------------------------------------------

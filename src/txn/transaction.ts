@@ -1,7 +1,8 @@
 // A Transaction collects the actions of one commit against the snapshot it planned on, then commits
 // them with put-if-absent. Data files are written by the caller BEFORE `commit()`: a failure before
 // the commit leaves orphan files at most, never a log entry naming a missing file. A lost race is
-// handed to a conflict check (a later issue plugs the full rules in); without one it is an error.
+// handed to a conflict check: Delta's rules (conflict-checker.ts) once the plan's reads are recorded
+// (`read` option or `recordRead`), a custom one, or none (then a lost race is an error).
 import { CommitConflictError, InvalidArgumentError } from '../errors.js'
 import {
   parseActionLines,
@@ -10,6 +11,8 @@ import {
 import { commitKey } from '../log/log-path.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { buildCommitInfo, putCommit, serializeActions, validateCommit } from './commit.js'
+import { alreadyCommittedTxn, deltaConflictCheck, type FileMatcher, type ReadSet } from './conflict-checker.js'
+import { parseIsolationLevel } from './isolation.js'
 import { retryCommit, type RetryClock, type RetryPolicy } from './retry.js'
 
 /** The part of a Snapshot a transaction needs (a `Snapshot` fits). */
@@ -21,7 +24,12 @@ export interface TableState {
   metadata: Metadata
   /** Commit timestamp of `version` (the in-commit timestamp when enabled). */
   timestamp: number
+  /** App versions of idempotent writers (a Snapshot's `txns`): a batch already recorded is not committed again. */
+  txns?: ReadonlyMap<string, number>
 }
+
+/** What the plan read from its snapshot (see ReadSet); enables Delta's conflict rules on a lost race. */
+export type PlanReads = Omit<ReadSet, 'readVersion'>
 
 /** A commit that won a version we tried to write. */
 export interface WinningCommit {
@@ -40,6 +48,10 @@ export interface TransactionOptions {
   operationParameters?: Record<string, unknown>
   isolationLevel?: string
   conflictCheck?: ConflictCheck
+  /** Reads of the plan; with it (or `recordRead`) and no `conflictCheck`, Delta's rules decide lost races. */
+  read?: PlanReads
+  /** File skipping used by the rules to decide whether a winner's new file matches a read filter. */
+  matchFiles?: FileMatcher
   retry?: Partial<RetryPolicy>
   clock?: RetryClock
   /** Epoch ms; injectable for tests. */
@@ -50,6 +62,8 @@ export interface CommitResult {
   version: number
   actions: Action[]
   commitInfo: CommitInfo
+  /** An idempotent write whose txn (appId, version) was already committed: nothing was written, `version` is the earlier commit (or the read version). */
+  alreadyCommitted?: boolean
 }
 
 export class Transaction {
@@ -60,6 +74,7 @@ export class Transaction {
   private readonly txns: Txn[] = []
   private readonly domains: DomainMetadata[] = []
   private committed = false
+  private reads?: { predicates: unknown[]; files: Set<string>; appIds: Set<string>; wholeTable: boolean }
   readonly txnId = globalThis.crypto.randomUUID()
   /** Spark-named operation metrics (numFiles, numOutputRows…), written into commitInfo. */
   metrics: Record<string, number> = {}
@@ -100,6 +115,15 @@ export class Transaction {
     return this
   }
   setDomainMetadata(d: DomainMetadata): this { this.domains.push(d); return this }
+  /** Record what the plan read (filters, file paths, whole table, app ids); a lost race then runs Delta's rules. */
+  recordRead(read: PlanReads): this {
+    const r = (this.reads ??= { predicates: [], files: new Set(), appIds: new Set(), wholeTable: false })
+    r.predicates.push(...(read.predicates ?? []))
+    for (const f of read.files ?? []) r.files.add(f)
+    for (const a of read.appIds ?? []) r.appIds.add(a)
+    r.wholeTable ||= read.wholeTable ?? false
+    return this
+  }
 
   private now(): number {
     return (this.options.now ?? Date.now)()
@@ -131,7 +155,14 @@ export class Transaction {
     if (this.readVersion < 0 && (!this.protocol || !this.metadata)) {
       throw new InvalidArgumentError('creating a table needs a protocol and a metaData action', { table: this.tableUrl })
     }
+    if (this.options.read) this.recordRead(this.options.read)
     const body = this.body()
+    const check = this.conflictCheck()
+    const skipped = (version: number): CommitResult => ({
+      version, actions: [], alreadyCommitted: true,
+      commitInfo: buildCommitInfo({ timestamp: this.now(), operation: this.options.operation, txnId: this.txnId, readVersion: this.readVersion }),
+    })
+    if (alreadyCommittedTxn(this.read?.txns, this.txns)) return skipped(this.readVersion)
     let version = this.readVersion + 1
     let previousTimestamp = this.read?.timestamp
     const attempt = async (): Promise<{ done: true; value: CommitResult } | { done: false }> => {
@@ -154,7 +185,7 @@ export class Transaction {
         return { done: true, value: { version, actions, commitInfo } }
       }
       // Lost the race for `version`.
-      if (!this.options.conflictCheck || this.readVersion < 0) {
+      if (!check || this.readVersion < 0) {
         throw new CommitConflictError(
           this.readVersion < 0
             ? `table ${this.tableUrl} was created concurrently (version 0 exists)`
@@ -162,12 +193,16 @@ export class Transaction {
           { table: this.tableUrl, version },
         )
       }
-      const winner = await this.readWinner(version)
-      await this.options.conflictCheck(winner, body)
-      for (const a of winner.actions) {
-        if ('commitInfo' in a && typeof a.commitInfo.inCommitTimestamp === 'number') previousTimestamp = a.commitInfo.inCommitTimestamp
-      }
-      version++
+      // Check every winner up to the current tip before trying again (one backoff per round, not per winner).
+      do {
+        const winner = await this.readWinner(version)
+        if (alreadyCommittedTxn(winner.actions, this.txns)) return { done: true, value: skipped(version) }
+        await check(winner, body)
+        for (const a of winner.actions) {
+          if ('commitInfo' in a && typeof a.commitInfo.inCommitTimestamp === 'number') previousTimestamp = a.commitInfo.inCommitTimestamp
+        }
+        version++
+      } while (await this.store.head(commitKey(version)))
       return { done: false }
     }
     const { value } = await retryCommit(attempt, {
@@ -176,6 +211,21 @@ export class Transaction {
       describe: () => ({ message: `commit to table ${this.tableUrl} kept losing the race (last tried version ${version})`, table: this.tableUrl, version }),
     })
     return value
+  }
+
+  /** The custom check, else Delta's rules when the plan's reads were recorded. */
+  private conflictCheck(): ConflictCheck | undefined {
+    if (this.options.conflictCheck) return this.options.conflictCheck
+    // A declared blind append read nothing, so it needs no recorded reads to be checked.
+    const reads = this.reads ?? (this.blindAppend ? { predicates: [], files: new Set<string>(), appIds: new Set<string>(), wholeTable: false } : undefined)
+    if (!reads || !this.read) return undefined
+    return deltaConflictCheck({
+      table: this.read,
+      read: { readVersion: this.readVersion, ...reads },
+      operation: this.options.operation,
+      isolationLevel: this.options.isolationLevel === undefined ? undefined : parseIsolationLevel(this.options.isolationLevel, this.tableUrl),
+      matchFiles: this.options.matchFiles,
+    })
   }
 
   private async readWinner(version: number): Promise<WinningCommit> {

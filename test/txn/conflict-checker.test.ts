@@ -5,7 +5,6 @@ import {
   ConcurrentTransactionError, InvalidArgumentError, MetadataChangedError, ProtocolChangedError,
 } from '../../src/errors.js'
 import type { Action, AddFile } from '../../src/log/actions.js'
-import { parseSchema } from '../../src/schema/types.js'
 import {
   checkConflicts, isBlindAppend, isolationFor, type ConflictTable, type FileMatcher, type PendingCommit, type ReadSet,
 } from '../../src/txn/conflict-checker.js'
@@ -18,11 +17,7 @@ import {
 const TABLE_URL = 'memory://orders'
 
 function tableWith(props: Record<string, string> = {}): ConflictTable {
-  const metadata = metadataFor(props)
-  return {
-    tableUrl: TABLE_URL, protocol: PROTOCOL, metadata, schema: parseSchema(metadata.schemaString),
-    partitionColumns: metadata.partitionColumns, properties: props,
-  }
+  return { tableUrl: TABLE_URL, protocol: PROTOCOL, metadata: metadataFor(props) }
 }
 
 /** The model's filters evaluated on an add's partition value and x min stat (what file skipping does). */

@@ -1,0 +1,226 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import {
+  CommitRetriesExhaustedError, ConcurrentAppendError, ConcurrentDeleteDeleteError, ConcurrentTransactionError, MemoryStore,
+} from '../../src/index.js'
+import { parseActionLines, type AddFile, type Metadata, type Protocol } from '../../src/log/actions.js'
+import { loadSnapshot } from '../../src/log/snapshot.js'
+import { LocalStore } from '../../src/storage/local-store.js'
+import type { ObjectStore } from '../../src/storage/object-store.js'
+import type { FileMatcher } from '../../src/txn/conflict-checker.js'
+import type { RetryClock } from '../../src/txn/retry.js'
+import { Transaction } from '../../src/txn/transaction.js'
+
+const protocol: Protocol = { minReaderVersion: 1, minWriterVersion: 2 }
+const metadata = (configuration: Record<string, string> = {}): Metadata => ({
+  id: '0b5e2d9a-0000-4000-8000-00000000c0de', format: { provider: 'parquet', options: {} }, partitionColumns: ['p'], configuration,
+  schemaString: JSON.stringify({ type: 'struct', fields: [
+    { name: 'p', type: 'string', nullable: true, metadata: {} }, { name: 'x', type: 'long', nullable: true, metadata: {} },
+  ] }),
+})
+const addFile = (path: string, p: string): AddFile => ({ path: `p=${p}/${path}`, partitionValues: { p }, size: 10, modificationTime: 1, dataChange: true })
+const removeOf = (a: AddFile) => ({ path: a.path, partitionValues: a.partitionValues, dataChange: true, deletionTimestamp: 2, size: a.size })
+
+/** Partition-only matching for filters written as `{ p }` (the scan's file skipping does the real job). */
+const partitionMatcher: FileMatcher = (files, _t, filter) => files.filter((f) => f.partitionValues.p === (filter as { p: string }).p)
+const instant: RetryClock = { sleep: async () => {}, random: () => 0.5 }
+
+async function createTable(store: ObjectStore, files: AddFile[], configuration: Record<string, string> = {}) {
+  await Transaction.create(store, store.url, { operation: 'CREATE TABLE' })
+    .setProtocol(protocol).setMetadata(metadata(configuration)).addFiles(files).commit()
+}
+
+async function commitsInLog(store: ObjectStore): Promise<number> {
+  let n = 0
+  for await (const m of store.list('_delta_log/')) if (m.key.endsWith('.json')) n++
+  return n
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'lagomago-concurrency-'))
+afterAll(() => rmSync(tmp, { recursive: true, force: true }))
+const stores: [string, () => ObjectStore][] = [
+  ['MemoryStore', () => new MemoryStore()],
+  ['LocalStore', () => new LocalStore(mkdtempSync(join(tmp, 't-')))],
+]
+
+describe.each(stores)('two handles racing on one table (%s)', (_name, makeStore) => {
+  it('racing blind appends both commit, at consecutive versions', async () => {
+    const store = makeStore()
+    await createTable(store, [])
+    const [h1, h2] = await Promise.all([loadSnapshot(store), loadSnapshot(store)])
+    const append = (snap: typeof h1, path: string) => {
+      const t = Transaction.on(snap, { operation: 'WRITE', clock: instant }).addFiles([addFile(path, 'a')])
+      t.blindAppend = true
+      return t.commit()
+    }
+    const results = await Promise.all([append(h1, 'one.parquet'), append(h2, 'two.parquet')])
+    expect(results.map((r) => r.version).sort()).toEqual([1, 2])
+    const after = await loadSnapshot(store)
+    expect(after.version).toBe(2)
+    expect(after.activeFiles().map((f) => f.path).sort()).toEqual(['p=a/one.parquet', 'p=a/two.parquet'])
+  })
+
+  it('racing deletes of the same file: one commits, the other gets ConcurrentDeleteDeleteError', async () => {
+    const store = makeStore()
+    const f = addFile('victim.parquet', 'a')
+    await createTable(store, [f, addFile('other.parquet', 'b')])
+    const [h1, h2] = await Promise.all([loadSnapshot(store), loadSnapshot(store)])
+    const del = (snap: typeof h1) => Transaction.on(snap, { operation: 'DELETE', clock: instant, matchFiles: partitionMatcher })
+      .recordRead({ predicates: [{ p: 'a' }], files: [f.path] }).removeFiles([removeOf(f)]).commit()
+    const settled = await Promise.allSettled([del(h1), del(h2)])
+    const ok = settled.filter((s) => s.status === 'fulfilled')
+    const failed = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected')
+    expect(ok).toHaveLength(1)
+    expect(failed).toHaveLength(1)
+    const err = failed[0]!.reason as Error
+    expect(err).toBeInstanceOf(ConcurrentDeleteDeleteError)
+    expect(err.message).toContain(store.url)
+    expect(err.message).toContain('version 0')
+    expect(err.message).toContain('version 1')
+    expect(err.message).toContain('DELETE')
+    expect(err.message).toContain(f.path)
+    expect(await commitsInLog(store)).toBe(2)
+  })
+})
+
+describe('isolation levels end to end', () => {
+  async function deleteVersusAppend(configuration: Record<string, string>, appendTo: string) {
+    const store = new MemoryStore()
+    const f = addFile('old.parquet', 'a')
+    await createTable(store, [f], configuration)
+    const snap = await loadSnapshot(store)
+    // The append wins the race…
+    const app = Transaction.on(snap, { operation: 'WRITE' }).addFiles([addFile('new.parquet', appendTo)])
+    app.blindAppend = true
+    await app.commit()
+    // …then the delete of partition a, planned on version 0, tries to commit.
+    return Transaction.on(snap, { operation: 'DELETE', clock: instant, matchFiles: partitionMatcher })
+      .recordRead({ predicates: [{ p: 'a' }], files: [f.path] }).removeFiles([removeOf(f)]).commit()
+  }
+
+  it('WriteSerializable (default): a blind append into the deleted partition does not fail the delete', async () => {
+    await expect(deleteVersusAppend({}, 'a')).resolves.toMatchObject({ version: 2 })
+  })
+
+  it('Serializable: it does, with ConcurrentAppendError naming the partition; other partitions do not', async () => {
+    const err = await deleteVersusAppend({ 'delta.isolationLevel': 'Serializable' }, 'a').catch((e: unknown) => e as Error)
+    expect(err).toBeInstanceOf(ConcurrentAppendError)
+    expect((err as Error).message).toContain('partition [p=a]')
+    await expect(deleteVersusAppend({ 'delta.isolationLevel': 'Serializable' }, 'b')).resolves.toMatchObject({ version: 2 })
+  })
+})
+
+describe('rebasing and retries', () => {
+  it('checks every winner up to the tip in one round, then commits after them', async () => {
+    const store = new MemoryStore()
+    await createTable(store, [])
+    const snap = await loadSnapshot(store)
+    for (const name of ['w1', 'w2', 'w3']) {
+      const t = Transaction.on(await loadSnapshot(store), { operation: 'WRITE' }).addFiles([addFile(`${name}.parquet`, 'b')])
+      t.blindAppend = true
+      await t.commit()
+    }
+    const sleeps: number[] = []
+    const ours = Transaction.on(snap, { operation: 'DELETE', clock: { sleep: async (ms) => { sleeps.push(ms) }, random: () => 0.5 }, matchFiles: partitionMatcher })
+      .recordRead({ predicates: [{ p: 'a' }] }).addFiles([addFile('mine.parquet', 'a')])
+    expect((await ours.commit()).version).toBe(4)
+    expect(sleeps).toHaveLength(1)
+  })
+
+  it('gives up with CommitRetriesExhaustedError when the race is lost more than maxAttempts times', async () => {
+    const store = new MemoryStore()
+    await createTable(store, [])
+    const snap = await loadSnapshot(store)
+    let n = 0
+    // Every backoff, another writer slips in a commit.
+    const clock: RetryClock = {
+      random: () => 0.5,
+      sleep: async () => {
+        const t = Transaction.on(await loadSnapshot(store), { operation: 'WRITE' }).addFiles([addFile(`x${n++}.parquet`, 'b')])
+        t.blindAppend = true
+        await t.commit()
+      },
+    }
+    const t = Transaction.on(snap, { operation: 'WRITE', clock, retry: { maxAttempts: 3 } }).addFiles([addFile('late.parquet', 'a')])
+    t.blindAppend = true
+    const first = Transaction.on(snap, { operation: 'WRITE' }).addFiles([addFile('first.parquet', 'a')])
+    first.blindAppend = true
+    await first.commit()
+    await expect(t.commit()).rejects.toBeInstanceOf(CommitRetriesExhaustedError)
+  })
+
+  it('many concurrent appenders on one store: every acknowledged commit is in the log exactly once', async () => {
+    const store = new MemoryStore()
+    await createTable(store, [])
+    const writers = 8
+    const perWriter = 5
+    const acked: { path: string; version: number }[] = []
+    await Promise.all(Array.from({ length: writers }, async (_, w) => {
+      for (let i = 0; i < perWriter; i++) {
+        const path = `p=a/w${w}-${i}.parquet`
+        const t = Transaction.on(await loadSnapshot(store), { operation: 'WRITE', clock: instant }).addFiles([addFile(`w${w}-${i}.parquet`, 'a')])
+        t.blindAppend = true
+        acked.push({ path, version: (await t.commit()).version })
+      }
+    }))
+    const snap = await loadSnapshot(store)
+    expect(snap.version).toBe(writers * perWriter)
+    expect(new Set(acked.map((a) => a.version)).size).toBe(writers * perWriter)
+    const active = snap.activeFiles().map((f) => f.path).sort()
+    expect(active).toEqual(acked.map((a) => a.path).sort())
+    for (const { path, version } of acked) {
+      const text = new TextDecoder().decode(await store.get(`_delta_log/${String(version).padStart(20, '0')}.json`))
+      expect(parseActionLines(text).filter((a) => 'add' in a).map((a) => ('add' in a ? a.add.path : ''))).toEqual([path])
+    }
+  })
+})
+
+describe('idempotent writes (txn appId, version)', () => {
+  it('a batch the snapshot already records is a no-op returning the read version', async () => {
+    const store = new MemoryStore()
+    await createTable(store, [])
+    const t = Transaction.on(await loadSnapshot(store), { operation: 'STREAMING UPDATE' }).addFiles([addFile('b1.parquet', 'a')]).setTxn('stream', 7)
+    t.blindAppend = true
+    expect((await t.commit()).version).toBe(1)
+    for (const v of [7, 6]) {
+      const again = Transaction.on(await loadSnapshot(store), { operation: 'STREAMING UPDATE' }).addFiles([addFile(`dup${v}.parquet`, 'a')]).setTxn('stream', v)
+      again.blindAppend = true
+      expect(await again.commit()).toMatchObject({ version: 1, alreadyCommitted: true, actions: [] })
+    }
+    expect(await commitsInLog(store)).toBe(2)
+  })
+
+  it('two instances committing the same batch: one writes it, the other returns the winner\'s version', async () => {
+    const store = new MemoryStore()
+    await createTable(store, [])
+    const [h1, h2] = await Promise.all([loadSnapshot(store), loadSnapshot(store)])
+    const batch = (snap: typeof h1, path: string) => {
+      const t = Transaction.on(snap, { operation: 'STREAMING UPDATE', clock: instant }).addFiles([addFile(path, 'a')]).setTxn('stream', 1)
+      t.blindAppend = true
+      return t.commit()
+    }
+    const [r1, r2] = await Promise.all([batch(h1, 'i1.parquet'), batch(h2, 'i2.parquet')])
+    expect([r1.version, r2.version]).toEqual([1, 1])
+    expect([r1.alreadyCommitted, r2.alreadyCommitted].filter(Boolean)).toHaveLength(1)
+    const snap = await loadSnapshot(store)
+    expect(snap.version).toBe(1)
+    expect(snap.activeFiles()).toHaveLength(1)
+    expect(snap.txns.get('stream')).toBe(1)
+  })
+
+  it('two instances committing different batches of one app: ConcurrentTransactionError', async () => {
+    const store = new MemoryStore()
+    await createTable(store, [])
+    const snap = await loadSnapshot(store)
+    const t1 = Transaction.on(snap, { operation: 'STREAMING UPDATE' }).addFiles([addFile('n1.parquet', 'a')]).setTxn('stream', 2)
+    t1.blindAppend = true
+    await t1.commit()
+    const t2 = Transaction.on(snap, { operation: 'STREAMING UPDATE', clock: instant }).addFiles([addFile('n2.parquet', 'a')]).setTxn('stream', 3)
+    t2.blindAppend = true
+    const err = await t2.commit().catch((e: unknown) => e as Error)
+    expect(err).toBeInstanceOf(ConcurrentTransactionError)
+    expect((err as Error).message).toContain("'stream'")
+  })
+})
