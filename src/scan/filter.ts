@@ -1,0 +1,51 @@
+// A scan filter bound once against the snapshot: which top-level fields it reads, which files and
+// row groups it can skip (expr layer's skipping rules), and its exact row-by-row evaluation.
+import type { FileMetaData, RowGroup } from 'hyparquet'
+import { bindPredicate, referencedColumns, type BoundExpr, type ExprLike } from '../expr/bind.js'
+import { evalPredicateRows } from '../expr/eval.js'
+import type { AddFile } from '../log/actions.js'
+import type { Snapshot } from '../log/snapshot.js'
+import { findField, type StructField } from '../schema/types.js'
+import type { DeltaValue } from '../schema/values.js'
+
+export type FilterInput = ExprLike | BoundExpr
+
+export interface CompiledFilter {
+  bound: BoundExpr
+  /** Top-level fields the predicate reads. */
+  fields: StructField[]
+  selectFiles(files: AddFile[]): AddFile[]
+  keepRowGroup?: (rowGroup: RowGroup, index: number, metadata: FileMetaData) => boolean
+  /** 1 where the row passes (SQL three-valued logic: null drops the row). */
+  evalRows(batch: { length: number; column(name: string): DeltaValue[] }): Uint8Array
+}
+
+export function compileFilter(filter: FilterInput, snapshot: Snapshot): CompiledFilter {
+  const bound = bindPredicate(filter, snapshot.schema, { what: 'filter', table: snapshot.tableUrl })
+  const fields: StructField[] = []
+  for (const key of referencedColumns(bound)) {
+    const top = findField(snapshot.schema, key) ?? findField(snapshot.schema, key.split('.')[0])
+    if (top && !fields.includes(top)) fields.push(top)
+  }
+  return {
+    bound,
+    fields,
+    selectFiles: (files) => files,
+    evalRows: (batch) => evalPredicateRows(bound, {
+      length: batch.length,
+      column: (key) => (findField(snapshot.schema, key) ? batch.column(findField(snapshot.schema, key)!.name) : nestedColumn(batch, key)),
+    }),
+  }
+}
+
+/** `a.b.c` of a batch: the top-level column `a` (or a column literally named `a.b.c`), then struct access. */
+function nestedColumn(batch: { length: number; column(name: string): DeltaValue[] }, key: string): DeltaValue[] {
+  const parts = key.split('.')
+  if (parts.length === 1) return batch.column(key)
+  let values = batch.column(parts[0])
+  // struct values are keyed by logical field names
+  for (const p of parts.slice(1)) {
+    values = values.map((v) => (v === null || typeof v !== 'object' ? null : ((v as Record<string, DeltaValue>)[p] ?? null)))
+  }
+  return values
+}
