@@ -11,6 +11,7 @@ import {
   parseAction, parseActionLines,
   type Action, type ActionContext, type AddFile, type DomainMetadata, type Metadata, type Protocol, type RemoveFile, type Sidecar, type Txn,
 } from './actions.js'
+import { readCheckpointRows, UnsupportedShapeError } from './checkpoint-columns.js'
 import type { CheckpointRef } from './log-segment.js'
 import { SIDECAR_DIR } from './log-path.js'
 import { statsParsedToJson, partitionValuesFromParsed, PARQUET_PARSERS } from './stats-parsed.js'
@@ -96,7 +97,13 @@ async function readParquetActions(store: ObjectStore, key: string, size: number 
   const present = new Set(metadata.schema.slice(1).map((s) => s.name))
   const columns = COLUMNS.filter((c) => present.has(c))
   if (columns.length === 0) return []
-  const rows = await parquetReadObjects({ file, metadata, columns, compressors, parsers: PARQUET_PARSERS })
+  let rows: Record<string, unknown>[]
+  try {
+    rows = await readCheckpointRows(file, metadata, columns, { compressors, parsers: PARQUET_PARSERS })
+  } catch (e) {
+    if (!(e instanceof UnsupportedShapeError)) throw e
+    rows = await parquetReadObjects({ file, metadata, columns, compressors, parsers: PARQUET_PARSERS })
+  }
   const out: Action[] = []
   for (const row of rows) {
     const add = row.add as Record<string, unknown> | null | undefined

@@ -90,6 +90,7 @@ export async function loadSnapshot(store: ObjectStore, opts: SnapshotOptions = {
   let segment = await buildLogSegment(store, { version, table, jsonOnly: opts.jsonOnly })
   const excluded = new Set<number>()
   let checkpoint: CheckpointData | undefined
+  let skipped = '' // why checkpoints were passed over, for later messages
   for (;;) {
     if (!segment.checkpoint) break
     try {
@@ -98,6 +99,7 @@ export async function loadSnapshot(store: ObjectStore, opts: SnapshotOptions = {
     } catch (e) {
       // An unreadable checkpoint is not fatal while an older checkpoint or the full JSON log remains.
       excluded.add(segment.checkpoint.version)
+      skipped += `; checkpoint ${segment.checkpoint.files[0].key} was unreadable: ${e instanceof Error ? e.message : String(e)}`
       try {
         segment = await buildLogSegment(store, { version: segment.version, table, excludeCheckpoints: excluded, fullListing: true })
       } catch (e2) {
@@ -112,7 +114,7 @@ export async function loadSnapshot(store: ObjectStore, opts: SnapshotOptions = {
 
   const commits = await readCommits(store, segment.commits, table)
   const state = replay(commits, checkpoint)
-  const where = checkpoint ? ` (checkpoint ${checkpoint.files[0]})` : ''
+  const where = (checkpoint ? ` (checkpoint ${checkpoint.files[0]})` : '') + skipped
   if (!state.protocol) throw new CorruptLogError(`no protocol action found in the log of table ${table} at version ${segment.version}${where}`, { table, version: segment.version })
   if (!state.metadata) throw new CorruptLogError(`no metaData action found in the log of table ${table} at version ${segment.version}${where}`, { table, version: segment.version })
   checkReaderSupport(state.protocol, { table, version: segment.version })
