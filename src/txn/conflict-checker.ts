@@ -6,6 +6,8 @@ import {
   ConcurrentAppendError, ConcurrentDeleteDeleteError, ConcurrentDeleteReadError, ConcurrentTransactionError,
   MetadataChangedError, ProtocolChangedError, type CommitConflictError, type ErrorContext,
 } from '../errors.js'
+import { isExpr } from '../expr/ast.js'
+import { exprToSql } from '../expr/print.js'
 import type { Action, AddFile, CommitInfo, Metadata, Protocol, RemoveFile } from '../log/actions.js'
 import { effectiveIsolationLevel, tableIsolationLevel, type EffectiveIsolationLevel, type IsolationLevel } from './isolation.js'
 
@@ -306,7 +308,10 @@ function partitionText(ctx: MessageContext, values: Record<string, string | null
 
 function filterText(filter: ReadFilter): string {
   if (typeof filter === 'string') return `filter "${filter}"`
-  return 'this transaction\'s filter'
+  if (isExpr(filter)) {
+    try { return `filter "${exprToSql(filter)}"` } catch { /* a node the printer does not know: fall through */ }
+  }
+  return 'the filter it read with'
 }
 
 function protocolText(p: Protocol): string {

@@ -4,6 +4,7 @@ import {
   CommitConflictError, ConcurrentAppendError, ConcurrentDeleteDeleteError, ConcurrentDeleteReadError,
   ConcurrentTransactionError, InvalidArgumentError, MetadataChangedError, ProtocolChangedError,
 } from '../../src/errors.js'
+import { col } from '../../src/expr/builder.js'
 import type { Action, AddFile } from '../../src/log/actions.js'
 import {
   checkConflicts, isBlindAppend, isolationFor, type ConflictTable, type FileMatcher, type PendingCommit, type ReadSet,
@@ -195,6 +196,14 @@ describe('conflict rules, one by one', () => {
     const ours: PendingCommit = { actions: [addAction(newA), dm('app.watermark')], operation: 'WRITE' }
     expectNamed(thrown(check(ours, { readVersion: 5 }, [dm('app.watermark')])), ConcurrentTransactionError, 'WRITE', 'app.watermark')
     expect(check(ours, { readVersion: 5 }, [dm('other')])).not.toThrow()
+  })
+
+  it('prints the read filter (SQL text or expression) in a ConcurrentAppend message', () => {
+    const winner = { version: 6, actions: [addAction(newA)] }
+    const sql = thrown(() => checkConflicts({ table: tableWith(), ours: deleteA, read: { ...readA, predicates: ["p = 'a'"] }, winner }))
+    expect(sql?.message).toContain(`filter "p = 'a'"`)
+    const expr = thrown(() => checkConflicts({ table: tableWith(), ours: deleteA, read: { ...readA, predicates: [col('p').eq('a')] }, winner }))
+    expect(expr?.message).toMatch(/filter "`?p`? = 'a'"/)
   })
 
   it('treats every add as matching when no file matcher is given (conservative)', () => {
