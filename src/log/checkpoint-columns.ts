@@ -188,19 +188,21 @@ function decodeChunk(bytes: Uint8Array, decoder: ColumnDecoder, numValues: numbe
 }
 
 /**
- * Read the given top-level columns of a Parquet file as row objects (`{ add: {...} | null, … }`),
- * with maps as plain objects, lists as arrays and values converted as hyparquet does.
+ * Read the given top-level columns of a Parquet file column-wise: for each column, one value per
+ * row (`null` where absent), with structs as objects, maps as plain objects and lists as arrays,
+ * leaf values converted as hyparquet converts them.
  */
 export async function readCheckpointRows(
   file: AsyncBufferLike,
   metadata: FileMetaData,
   columns: string[],
   options: { compressors?: Compressors; parsers?: Partial<ParquetParsers> },
-): Promise<Record<string, unknown>[]> {
+): Promise<Record<string, unknown[]>> {
   const schema = parquetSchema(metadata)
   const parsers = { ...DEFAULT_PARSERS, ...options.parsers } as ParquetParsers
   const tops = schema.children.filter((c) => columns.includes(c.element.name))
-  const rows: Record<string, unknown>[] = []
+  const out: Record<string, unknown[]> = {}
+  for (const t of tops) out[t.element.name] = []
   for (const group of metadata.row_groups) {
     const n = Number(group.num_rows)
     const leafNodes = new Map<string, Node>()
@@ -224,13 +226,12 @@ export async function readCheckpointRows(
     }))
     for (const [, node] of leafNodes) if (!node.leaf) throw new UnsupportedShapeError(`no column chunk for ${node.path}`)
     trees.forEach(collectLeaves)
-    for (let r = 0; r < n; r++) {
-      const row: Record<string, unknown> = {}
-      for (const t of trees) row[t.name] = build(t)
-      rows.push(row)
+    for (const t of trees) {
+      const col = out[t.name]
+      for (let r = 0; r < n; r++) col.push(build(t))
     }
   }
-  return rows
+  return out
 }
 
 function pathTo(schema: SchemaTree, path: string[]): SchemaTree[] {

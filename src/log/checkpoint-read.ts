@@ -4,7 +4,7 @@
 import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet'
 import { compressors } from 'hyparquet-compressors'
 import { CorruptLogError, DeltaError, UnsafePathError } from '../errors.js'
-import { asyncBufferFor } from '../storage/async-buffer.js'
+import { asyncBufferFor, asyncBufferFromBytes } from '../storage/async-buffer.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { resolveLogPath } from '../storage/paths.js'
 import {
@@ -31,6 +31,8 @@ export interface CheckpointData {
 
 /** The action columns a reader needs; `cdc`/`commitInfo` never belong in a checkpoint. */
 const COLUMNS = ['protocol', 'metaData', 'txn', 'domainMetadata', 'add', 'remove', 'checkpointMetadata', 'sidecar']
+
+const WHOLE_READ_LIMIT = 64 * 1024 * 1024
 
 /** Read every file of a checkpoint (and its sidecars). Errors name the checkpoint file. */
 export async function readCheckpoint(store: ObjectStore, cp: CheckpointRef, table: string): Promise<CheckpointData> {
@@ -92,30 +94,54 @@ export async function readActionsFile(store: ObjectStore, key: string, size: num
 }
 
 async function readParquetActions(store: ObjectStore, key: string, size: number | undefined, ctx: ActionContext): Promise<Action[]> {
-  const file = await asyncBufferFor(store, key, size)
+  // Checkpoints are read nearly whole (the add column dominates), so one GET beats a ranged read per
+  // column chunk; only very large parts are read by ranges.
+  const file = size !== undefined && size <= WHOLE_READ_LIMIT ? asyncBufferFromBytes(await store.get(key)) : await asyncBufferFor(store, key, size)
   const metadata = await parquetMetadataAsync(file)
   const present = new Set(metadata.schema.slice(1).map((s) => s.name))
   const columns = COLUMNS.filter((c) => present.has(c))
   if (columns.length === 0) return []
-  let rows: Record<string, unknown>[]
+  let cols: Record<string, unknown[]>
   try {
-    rows = await readCheckpointRows(file, metadata, columns, { compressors, parsers: PARQUET_PARSERS })
+    cols = await readCheckpointRows(file, metadata, columns, { compressors, parsers: PARQUET_PARSERS })
   } catch (e) {
     if (!(e instanceof UnsupportedShapeError)) throw e
-    rows = await parquetReadObjects({ file, metadata, columns, compressors, parsers: PARQUET_PARSERS })
+    const rows = await parquetReadObjects({ file, metadata, columns, compressors, parsers: PARQUET_PARSERS })
+    cols = Object.fromEntries(columns.map((c) => [c, rows.map((r) => r[c])]))
   }
   const out: Action[] = []
-  for (const row of rows) {
-    const add = row.add as Record<string, unknown> | null | undefined
-    if (add != null) {
-      // Files written with `delta.checkpoint.writeStatsAsJson=false` carry only `stats_parsed`.
-      if (add.stats == null && add.stats_parsed != null) add.stats = statsParsedToJson(add.stats_parsed)
-      if (add.partitionValues == null && add.partitionValues_parsed != null) add.partitionValues = partitionValuesFromParsed(add.partitionValues_parsed)
-      delete add.stats_parsed
-      delete add.partitionValues_parsed
+  // Small columns first: protocol and metaData before the file actions, as in a commit.
+  for (const c of columns) {
+    const values = cols[c]
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]
+      if (v == null) continue
+      if (c === 'add') {
+        const add = v as Record<string, unknown>
+        // Files written with `delta.checkpoint.writeStatsAsJson=false` carry only `stats_parsed`.
+        if (add.stats == null && add.stats_parsed != null) add.stats = statsParsedToJson(add.stats_parsed)
+        if (add.partitionValues == null && add.partitionValues_parsed != null) add.partitionValues = partitionValuesFromParsed(add.partitionValues_parsed)
+        delete add.stats_parsed
+        delete add.partitionValues_parsed
+      }
+      const a = parseAction(wrap(c, v), ctx)
+      if (a) out.push(a)
     }
-    const a = parseAction(row, ctx)
-    if (a) out.push(a)
   }
   return out
+}
+
+/** `{ <type>: payload }` with a literal key (computed keys make slow dictionary-mode objects). */
+function wrap(type: string, v: unknown): unknown {
+  switch (type) {
+    case 'add': return { add: v }
+    case 'remove': return { remove: v }
+    case 'metaData': return { metaData: v }
+    case 'protocol': return { protocol: v }
+    case 'txn': return { txn: v }
+    case 'domainMetadata': return { domainMetadata: v }
+    case 'checkpointMetadata': return { checkpointMetadata: v }
+    case 'sidecar': return { sidecar: v }
+    default: return {}
+  }
 }
