@@ -147,13 +147,13 @@ class Parser {
   private or(): Expr {
     const args = [this.and()]
     while (this.acceptKw('OR')) args.push(this.and())
-    return args.length === 1 ? args[0] : { kind: 'or', args: args.flatMap((a) => (a.kind === 'or' ? a.args : [a])) }
+    return args.length === 1 ? args[0] : { kind: 'or', args }
   }
 
   private and(): Expr {
     const args = [this.not()]
     while (this.acceptKw('AND')) args.push(this.not())
-    return args.length === 1 ? args[0] : { kind: 'and', args: args.flatMap((a) => (a.kind === 'and' ? a.args : [a])) }
+    return args.length === 1 ? args[0] : { kind: 'and', args }
   }
 
   private not(): Expr {
@@ -245,10 +245,7 @@ class Parser {
   private unary(): Expr {
     if (this.acceptOp('-')) {
       // `-5` is a negative literal (so `-2147483648` is an int); `-(5)` and `-x` negate
-      if (this.peek().kind === 'number') {
-        const lit = this.primary() as LiteralExpr
-        return negateLiteral(lit) ?? { kind: 'negate', arg: lit }
-      }
+      if (this.peek().kind === 'number') return numberLiteral(this.sql, this.next(), true)
       return { kind: 'negate', arg: this.unary() }
     }
     if (this.acceptOp('+')) return this.unary()
@@ -388,51 +385,42 @@ class Parser {
 }
 
 /** Type a numeric literal as Spark does: 5 → int (or bigint, or decimal beyond), 1.5 → decimal(2,1), 1e3 → double. */
-function numberLiteral(sql: string, t: Token): LiteralExpr {
+function numberLiteral(sql: string, t: Token, negative = false): LiteralExpr {
   const body = t.value!
+  const sign = negative ? '-' : ''
   const suffix = t.text.slice(body.length).toUpperCase()
   const isInt = /^\d+$/.test(body)
   const bad = (why: string): ExpressionError => fail(sql, t.pos, `${why}: ${t.text}`)
   switch (suffix) {
     case 'L': case 'S': case 'Y': {
       if (!isInt) throw bad('integral literal expected')
-      const v = BigInt(body)
+      const v = BigInt(sign + body)
       const type = suffix === 'L' ? 'long' : suffix === 'S' ? 'short' : 'byte'
       const max = suffix === 'L' ? 2n ** 63n - 1n : suffix === 'S' ? 32767n : 127n
-      if (v > max) throw bad('literal out of range')
+      if (v > max || v < -max - 1n) throw bad('literal out of range')
       return { kind: 'literal', value: type === 'long' ? v : Number(v), type }
     }
     case 'D': case 'F': {
-      const n = Number(body)
+      const n = Number(sign + body)
       if (Number.isNaN(n)) throw bad('malformed number')
       return { kind: 'literal', value: suffix === 'F' ? Math.fround(n) : n, type: suffix === 'F' ? 'float' : 'double' }
     }
   }
   if (suffix === '' && /[eE]/.test(body)) {
-    const n = Number(body)
+    const n = Number(sign + body)
     if (Number.isNaN(n)) throw bad('malformed number')
     return { kind: 'literal', value: n, type: 'double' }
   }
   if (suffix === '' && isInt) {
-    const v = BigInt(body)
-    if (v <= 2147483647n) return { kind: 'literal', value: Number(v), type: 'integer' }
-    if (v < 2n ** 63n) return { kind: 'literal', value: v, type: 'long' }
+    const v = BigInt(sign + body)
+    if (v <= 2147483647n && v >= -2147483648n) return { kind: 'literal', value: Number(v), type: 'integer' }
+    if (v < 2n ** 63n && v >= -(2n ** 63n)) return { kind: 'literal', value: v, type: 'long' }
   }
-  const parts = parseDecimalParts(body)
+  const parts = parseDecimalParts(sign + body)
   if (!parts) throw bad('malformed number')
   const scale = Math.max(parts.scale, 0)
   const unscaled = parts.scale < 0 ? parts.unscaled * 10n ** BigInt(-parts.scale) : parts.unscaled
   const precision = Math.max(digitCount(unscaled), scale, 1)
   if (precision > 38) throw bad('decimal literal beyond 38 digits')
   return { kind: 'literal', value: unscaled, type: `decimal(${precision},${scale})` }
-}
-
-/** Fold `-literal`; returns undefined when the type does not negate (e.g. strings). */
-function negateLiteral(l: LiteralExpr): LiteralExpr | undefined {
-  const v = l.value
-  if (typeof v === 'number') return { kind: 'literal', value: -v, type: l.type }
-  if (typeof v === 'bigint') {
-    if (l.type === 'long' || typeof l.type === 'string' && l.type.startsWith('decimal')) return { kind: 'literal', value: -v, type: l.type }
-  }
-  return undefined
 }

@@ -103,7 +103,8 @@ export function exprToSql(e: Expr): string {
       // left-associative: the right child needs parentheses at equal precedence
       return `${sub(e.left, p)} ${e.op} ${sub(e.right, p + 1)}`
     }
-    case 'negate': return `-${sub(e.arg, PREC.primary)}`
+    // `-5` would read back as a negative literal, so a negated literal keeps its parentheses
+    case 'negate': return e.arg.kind === 'literal' || e.arg.kind === 'negate' ? `-(${exprToSql(e.arg)})` : `-${sub(e.arg, PREC.primary)}`
     case 'cast': return `CAST(${exprToSql(e.arg)} AS ${typeToSql(e.to)})`
     case 'call': return `${e.name}(${e.args.map(exprToSql).join(', ')})`
     case 'case': {
