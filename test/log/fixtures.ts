@@ -120,3 +120,30 @@ export async function buildTable(commits: number, interval = 10, store = new Mem
   }
   return store
 }
+
+/** Wraps a store: records what `list` returned and can make chosen keys unreadable. */
+export class SpyStore implements ObjectStore {
+  readonly listed: string[] = []
+  readonly listCalls: { prefix: string; startAfter?: string }[] = []
+  readonly broken = new Set<string>()
+  constructor(readonly inner: ObjectStore) {}
+  get url(): string { return this.inner.url }
+  async get(key: string): Promise<Uint8Array> {
+    if (this.broken.has(key)) return new TextEncoder().encode('this is not what you expect')
+    return this.inner.get(key)
+  }
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array> {
+    return (await this.get(key)).slice(start, end)
+  }
+  putIfAbsent(key: string, data: Uint8Array): Promise<boolean> { return this.inner.putIfAbsent(key, data) }
+  put(key: string, data: Uint8Array): Promise<void> { return this.inner.put(key, data) }
+  async *list(prefix: string, options?: { startAfter?: string; recursive?: boolean }): AsyncIterable<import('../../src/storage/object-store.js').ObjectMeta> {
+    this.listCalls.push({ prefix, startAfter: options?.startAfter })
+    for await (const m of this.inner.list(prefix, options)) {
+      this.listed.push(m.key)
+      yield m
+    }
+  }
+  head(key: string) { return this.inner.head(key) }
+  delete(key: string): Promise<void> { return this.inner.delete(key) }
+}
