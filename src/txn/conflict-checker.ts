@@ -9,6 +9,8 @@ import {
 import { isExpr } from '../expr/ast.js'
 import { exprToSql } from '../expr/print.js'
 import type { Action, AddFile, CommitInfo, Metadata, Protocol, RemoveFile } from '../log/actions.js'
+import { selectFiles, type SnapshotInfo } from '../scan/file-skipping.js'
+import { parseSchema } from '../schema/types.js'
 import { effectiveIsolationLevel, tableIsolationLevel, type EffectiveIsolationLevel, type IsolationLevel } from './isolation.js'
 
 /**
@@ -68,8 +70,29 @@ export interface CheckConflictsInput {
   ours: PendingCommit
   read: ReadSet
   winner: WinningCommit
-  /** Without one, every added file is taken to match every filter (partition-blind, as safe as Delta on an unpartitioned table). */
+  /** Defaults to `skippingFileMatcher` (partition values, then min/max/nullCount stats). */
   matchFiles?: FileMatcher
+}
+
+const infoCache = new WeakMap<Metadata, SnapshotInfo>()
+
+/**
+ * The scan's file skipping as the matcher: a winner's file conflicts when our filter, evaluated on its
+ * partition values and stats, may select it. A filter that cannot be evaluated (it does not bind
+ * against the table's schema any more) matches every file.
+ */
+export const skippingFileMatcher: FileMatcher = (files, table, filter) => {
+  try {
+    let info = infoCache.get(table.metadata)
+    if (!info) {
+      const m = table.metadata
+      info = { schema: parseSchema(m.schemaString, { table: table.tableUrl }), partitionColumns: m.partitionColumns, configuration: m.configuration }
+      infoCache.set(m, info)
+    }
+    return selectFiles(files, info, filter as Parameters<typeof selectFiles>[2])
+  } catch {
+    return files
+  }
 }
 
 /** A commit that only adds data files and read nothing: it cannot depend on any other commit. */
@@ -266,7 +289,7 @@ function checkAppends(input: CheckConflictsInput, ctx: MessageContext, w: Winner
     throw conflict(ConcurrentAppendError, ctx, `added file ${f.path}${partitionText(ctx, f.partitionValues)} while this ${ctx.ourOp} read the whole table`, f.path)
   }
   for (const filter of read.predicates ?? []) {
-    const matched = input.matchFiles ? input.matchFiles(w.adds, table, filter) : w.adds
+    const matched = (input.matchFiles ?? skippingFileMatcher)(w.adds, table, filter)
     const f = matched[0]
     if (f) {
       throw conflict(ConcurrentAppendError, ctx, `added file ${f.path}${partitionText(ctx, f.partitionValues)} matching ${filterText(filter)}, which this ${ctx.ourOp} read`, f.path)

@@ -9,7 +9,6 @@ import { parseActionLines, type AddFile, type Metadata, type Protocol } from '..
 import { loadSnapshot } from '../../src/log/snapshot.js'
 import { LocalStore } from '../../src/storage/local-store.js'
 import type { ObjectStore } from '../../src/storage/object-store.js'
-import type { FileMatcher } from '../../src/txn/conflict-checker.js'
 import type { RetryClock } from '../../src/txn/retry.js'
 import { Transaction } from '../../src/txn/transaction.js'
 
@@ -23,8 +22,6 @@ const metadata = (configuration: Record<string, string> = {}): Metadata => ({
 const addFile = (path: string, p: string): AddFile => ({ path: `p=${p}/${path}`, partitionValues: { p }, size: 10, modificationTime: 1, dataChange: true })
 const removeOf = (a: AddFile) => ({ path: a.path, partitionValues: a.partitionValues, dataChange: true, deletionTimestamp: 2, size: a.size })
 
-/** Partition-only matching for filters written as `{ p }` (the scan's file skipping does the real job). */
-const partitionMatcher: FileMatcher = (files, _t, filter) => files.filter((f) => f.partitionValues.p === (filter as { p: string }).p)
 const instant: RetryClock = { sleep: async () => {}, random: () => 0.5 }
 
 async function createTable(store: ObjectStore, files: AddFile[], configuration: Record<string, string> = {}) {
@@ -67,8 +64,8 @@ describe.each(stores)('two handles racing on one table (%s)', (_name, makeStore)
     const f = addFile('victim.parquet', 'a')
     await createTable(store, [f, addFile('other.parquet', 'b')])
     const [h1, h2] = await Promise.all([loadSnapshot(store), loadSnapshot(store)])
-    const del = (snap: typeof h1) => Transaction.on(snap, { operation: 'DELETE', clock: instant, matchFiles: partitionMatcher })
-      .recordRead({ predicates: [{ p: 'a' }], files: [f.path] }).removeFiles([removeOf(f)]).commit()
+    const del = (snap: typeof h1) => Transaction.on(snap, { operation: 'DELETE', clock: instant })
+      .recordRead({ predicates: ["p = 'a'"], files: [f.path] }).removeFiles([removeOf(f)]).commit()
     const settled = await Promise.allSettled([del(h1), del(h2)])
     const ok = settled.filter((s) => s.status === 'fulfilled')
     const failed = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected')
@@ -96,8 +93,8 @@ describe('isolation levels end to end', () => {
     app.blindAppend = true
     await app.commit()
     // …then the delete of partition a, planned on version 0, tries to commit.
-    return Transaction.on(snap, { operation: 'DELETE', clock: instant, matchFiles: partitionMatcher })
-      .recordRead({ predicates: [{ p: 'a' }], files: [f.path] }).removeFiles([removeOf(f)]).commit()
+    return Transaction.on(snap, { operation: 'DELETE', clock: instant })
+      .recordRead({ predicates: ["p = 'a'"], files: [f.path] }).removeFiles([removeOf(f)]).commit()
   }
 
   it('WriteSerializable (default): a blind append into the deleted partition does not fail the delete', async () => {
@@ -123,8 +120,8 @@ describe('rebasing and retries', () => {
       await t.commit()
     }
     const sleeps: number[] = []
-    const ours = Transaction.on(snap, { operation: 'DELETE', clock: { sleep: async (ms) => { sleeps.push(ms) }, random: () => 0.5 }, matchFiles: partitionMatcher })
-      .recordRead({ predicates: [{ p: 'a' }] }).addFiles([addFile('mine.parquet', 'a')])
+    const ours = Transaction.on(snap, { operation: 'DELETE', clock: { sleep: async (ms) => { sleeps.push(ms) }, random: () => 0.5 } })
+      .recordRead({ predicates: ["p = 'a'"] }).addFiles([addFile('mine.parquet', 'a')])
     expect((await ours.commit()).version).toBe(4)
     expect(sleeps).toHaveLength(1)
   })

@@ -206,9 +206,23 @@ describe('conflict rules, one by one', () => {
     expect(expr?.message).toMatch(/filter "`?p`? = 'a'"/)
   })
 
-  it('treats every add as matching when no file matcher is given (conservative)', () => {
-    expect(() => checkConflicts({ table: tableWith(), ours: deleteA, read: readA, winner: { version: 6, actions: [addAction(newB)] } }))
-      .toThrow(ConcurrentAppendError)
+  it('by default matches with file skipping: partition values, then stats', () => {
+    const run = (filter: string, added: ModelFile) => () => checkConflicts({
+      table: tableWith(), ours: deleteA, read: { ...readA, predicates: [filter] }, winner: { version: 6, actions: [addAction(added)] },
+    })
+    expect(run("p = 'a'", newB)).not.toThrow()
+    expect(run("p = 'a'", newA)).toThrow(ConcurrentAppendError)
+    expect(run("p = 'a' AND x < 1", file('hi.parquet', 'a', [4, 9]))).not.toThrow()
+    expect(run("p = 'a' AND x < 1", file('lo.parquet', 'a', [0, 9]))).toThrow(ConcurrentAppendError)
+    expect(run('x > 8', file('lo.parquet', 'b', [0, 7]))).not.toThrow()
+    expect(run('x > 8', file('hi.parquet', 'b', [0, 9]))).toThrow(ConcurrentAppendError)
+  })
+
+  it('a filter that cannot be evaluated against the table matches every file (conservative)', () => {
+    for (const filter of [{ p: 'a' }, 'no_such_column = 1']) {
+      expect(() => checkConflicts({ table: tableWith(), ours: deleteA, read: { ...readA, predicates: [filter] }, winner: { version: 6, actions: [addAction(newB)] } }))
+        .toThrow(ConcurrentAppendError)
+    }
   })
 
   it('falls back to the operation name "an unknown operation" when the winner has no commitInfo', () => {
@@ -236,13 +250,20 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 const initialArb = fc.array(fc.record({ p: partArb, rows: rowsArb }), { minLength: 0, maxLength: 6 })
 
 interface Scenario { initial: { p: Part; rows: number[] }[]; winnerOp: Op; ourOp: Op; level: 'Serializable' | 'WriteSerializable'; perOp: boolean }
+
+/** The model's filter as SQL, for the default matcher (the scan's file skipping). */
+function predSql(pred: Pred): string {
+  const parts = [...(pred.p === undefined ? [] : [`p = '${pred.p}'`]), ...(pred.xLt === undefined ? [] : [`x < ${pred.xLt}`])]
+  return parts.length ? parts.join(' AND ') : 'TRUE'
+}
+type Matching = 'model' | 'file skipping'
 const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
   initial: initialArb, winnerOp: opArb, ourOp: opArb,
   level: fc.constantFrom('Serializable' as const, 'WriteSerializable' as const), perOp: fc.boolean(),
 })
 
 /** Run one race: both plan at version N, the winner commits N+1, we ask the checker about ours. */
-function race(sc: Scenario) {
+function race(sc: Scenario, matching: Matching = 'model') {
   const reg = new Registry()
   const props: Record<string, string> = sc.perOp ? {} : { 'delta.isolationLevel': sc.level }
   let s0: State = { files: new Map(), props, txns: new Map(), broken: false }
@@ -252,8 +273,9 @@ function race(sc: Scenario) {
   const table = tableWith(props)
   const ours: PendingCommit = { actions: o.actions, operation: o.operation, isolationLevel: sc.perOp ? sc.level : undefined }
   const read: ReadSet = { ...o.read, readVersion: 0 }
+  const checkedRead: ReadSet = matching === 'model' ? read : { ...read, predicates: (read.predicates ?? []).map((pr) => predSql(pr as Pred)) }
   const error = thrown(() => checkConflicts({
-    table, ours, read, matchFiles: modelMatcher,
+    table, ours, read: checkedRead, matchFiles: matching === 'model' ? modelMatcher : undefined,
     winner: { version: 1, actions: [{ commitInfo: w.commitInfo }, ...w.actions] },
   }))
   if (error && !(error instanceof CommitConflictError)) throw error
@@ -269,17 +291,17 @@ function race(sc: Scenario) {
   return { error, allowed, w, o, read, level, ours }
 }
 
-describe('conflict checker against a serial-execution model', () => {
+describe.each<Matching>(['model', 'file skipping'])('conflict checker against a serial-execution model (%s matching)', (matching) => {
   it('raises whenever the rebased commit would give a result no allowed serial order gives', () => {
     fc.assert(fc.property(scenarioArb, (sc) => {
-      const { error, allowed } = race(sc)
+      const { error, allowed } = race(sc, matching)
       if (!allowed) expect(error, 'a conflict was required').toBeInstanceOf(CommitConflictError)
-    }), { numRuns: 2000 })
+    }), { numRuns: matching === 'model' ? 2000 : 500 })
   })
 
   it('raises only conflicts Delta would raise, each justified by the actions', () => {
     fc.assert(fc.property(scenarioArb, (sc) => {
-      const { error, w, o, read, level, ours } = race(sc)
+      const { error, w, o, read, level, ours } = race(sc, matching)
       if (!error) return
       const wRemoves = w.actions.flatMap((a) => ('remove' in a ? [a.remove.path] : []))
       const wAdds = w.actions.flatMap((a) => ('add' in a ? [a.add] : []))
@@ -304,7 +326,7 @@ describe('conflict checker against a serial-execution model', () => {
       expect(error.message).toContain('version 0')
       expect(error.message).toContain('version 1')
       expect(error.message).toContain(w.operation)
-    }), { numRuns: 2000 })
+    }), { numRuns: matching === 'model' ? 2000 : 500 })
   })
 
   it('never fails writers that touch disjoint partitions, nor two blind appends', () => {
@@ -323,7 +345,7 @@ describe('conflict checker against a serial-execution model', () => {
       const disjoint = wp !== undefined && op !== undefined && wp !== op &&
         !(sc.winnerOp.kind === 'append' && sc.ourOp.kind === 'append' && sc.winnerOp.txn?.appId !== undefined && sc.winnerOp.txn.appId === sc.ourOp.txn?.appId)
       if (!bothAppend && !disjoint) return
-      expect(race(sc).error).toBeUndefined()
-    }), { numRuns: 2000 })
+      expect(race(sc, matching).error).toBeUndefined()
+    }), { numRuns: matching === 'model' ? 2000 : 500 })
   })
 })

@@ -6,7 +6,6 @@ import type { AddFile } from '../../src/log/actions.js'
 import { loadSnapshot } from '../../src/log/snapshot.js'
 import { CommitConflictError } from '../../src/errors.js'
 import { LocalStore } from '../../src/storage/local-store.js'
-import type { FileMatcher } from '../../src/txn/conflict-checker.js'
 import { Transaction } from '../../src/txn/transaction.js'
 
 export const STRESS_PARTITIONS = ['a', 'b', 'c']
@@ -32,8 +31,6 @@ function prng(seed: number): () => number {
   }
 }
 
-const byPartition: FileMatcher = (files, _t, filter) => files.filter((f) => f.partitionValues.p === (filter as { p: string }).p)
-
 async function main(): Promise<void> {
   const [root, writer, commits, seed, startAt] = process.argv.slice(2)
   // All writers start together, so that their commits really interleave.
@@ -53,13 +50,13 @@ async function main(): Promise<void> {
     let replans = 0
     for (;;) {
       const snap = await loadSnapshot(store)
-      const txn = Transaction.on(snap, { operation: op.kind === 'append' ? 'WRITE' : 'MERGE', operationParameters: { opId: op.opId }, matchFiles: byPartition })
+      const txn = Transaction.on(snap, { operation: op.kind === 'append' ? 'WRITE' : 'MERGE', operationParameters: { opId: op.opId } })
       if (op.kind === 'append') {
         txn.addFiles([newFile(op.p, op.rows)])
         txn.blindAppend = true
       } else {
         const inPartition = snap.activeFiles().filter((f) => f.partitionValues.p === op.p)
-        txn.recordRead({ predicates: [{ p: op.p }], files: inPartition.map((f) => f.path) })
+        txn.recordRead({ predicates: [`p = '${op.p}'`], files: inPartition.map((f) => f.path) })
         const target = inPartition.find((f) => rowsOf(f).some(([k]) => k === op.key))
         if (target) {
           txn.removeFiles([{ path: target.path, partitionValues: target.partitionValues, dataChange: true, deletionTimestamp: Date.now(), size: target.size }])
