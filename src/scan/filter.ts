@@ -1,8 +1,8 @@
 // A scan filter bound once against the snapshot: which top-level fields it reads, which files and
 // row groups it can skip (expr layer's skipping rules), and its exact row-by-row evaluation.
-import type { FileMetaData, RowGroup } from 'hyparquet'
 import { bindPredicate, referencedColumns, type BoundExpr, type ExprLike } from '../expr/bind.js'
 import { evalPredicateRows } from '../expr/eval.js'
+import { rowGroupMayMatch, selectFiles, type RowGroupColumnStats } from './file-skipping.js'
 import type { AddFile } from '../log/actions.js'
 import type { Snapshot } from '../log/snapshot.js'
 import { findField, type StructField } from '../schema/types.js'
@@ -15,7 +15,8 @@ export interface CompiledFilter {
   /** Top-level fields the predicate reads. */
   fields: StructField[]
   selectFiles(files: AddFile[]): AddFile[]
-  keepRowGroup?: (rowGroup: RowGroup, index: number, metadata: FileMetaData) => boolean
+  /** Row-group pruning from Parquet statistics (partition values of the file are exact). */
+  keepRowGroup(partitionValues: Map<string, DeltaValue>): (group: { rowCount: number; stats(field: string): RowGroupColumnStats | undefined }) => boolean
   /** 1 where the row passes (SQL three-valued logic: null drops the row). */
   evalRows(batch: { length: number; column(name: string): DeltaValue[] }): Uint8Array
 }
@@ -30,7 +31,16 @@ export function compileFilter(filter: FilterInput, snapshot: Snapshot): Compiled
   return {
     bound,
     fields,
-    selectFiles: (files) => files,
+    selectFiles: (files) => selectFiles(files, { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns, configuration: snapshot.properties }, bound),
+    keepRowGroup: (partitionValues) => (group) => {
+      try {
+        return rowGroupMayMatch(bound, group.rowCount,
+          (key) => (key.includes('.') ? undefined : group.stats(key)),
+          (key) => (partitionValues.has(key) ? { value: partitionValues.get(key)! } : undefined))
+      } catch {
+        return true // conservative: when unsure, read the group
+      }
+    },
     evalRows: (batch) => evalPredicateRows(bound, {
       length: batch.length,
       column: (key) => (findField(snapshot.schema, key) ? batch.column(findField(snapshot.schema, key)!.name) : nestedColumn(batch, key)),

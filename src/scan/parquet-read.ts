@@ -3,6 +3,7 @@
 // from the file as null, and every physical encoding Delta writers use (INT96 and ms timestamps,
 // decimals as INT32/INT64/FIXED/BINARY, legacy lists, widened types, variant).
 import { parquetMetadataAsync, parquetScan, parquetSchema, type FileMetaData, type RowGroup, type SchemaTree } from 'hyparquet'
+import type { RowGroupColumnStats } from './file-skipping.js'
 import { compressors } from 'hyparquet-compressors'
 import { CorruptDataError, DeltaError, MissingFileError, UnsupportedFeatureError } from '../errors.js'
 import { asyncBufferFor } from '../storage/async-buffer.js'
@@ -21,8 +22,11 @@ export interface ReadDataFileOptions {
   /** Logical top-level fields to produce, in order. */
   fields: StructField[]
   mode: ColumnMappingMode
-  /** Row-group pruning: false skips the group (its rows are not yielded). */
-  keepRowGroup?: (rowGroup: RowGroup, index: number, metadata: FileMetaData) => boolean
+  /**
+   * Row-group pruning: false skips the group (its rows are not yielded). `stats(name)` gives the
+   * group's min/max/nullCount of a requested top-level primitive field as Delta values, when known.
+   */
+  keepRowGroup?: (group: { rowCount: number; stats(field: string): RowGroupColumnStats | undefined }) => boolean
   ctx?: FileReadContext
 }
 
@@ -92,7 +96,7 @@ export async function* readDataFile(opts: ReadDataFileOptions): AsyncGenerator<F
     const rowStart = groupStart
     groupStart += numRows
     if (numRows === 0) continue
-    if (opts.keepRowGroup && !opts.keepRowGroup(rowGroup, g, metadata)) continue
+    if (opts.keepRowGroup && !opts.keepRowGroup({ rowCount: numRows, stats: (name) => rowGroupStats(rowGroup, resolved, name) })) continue
     const columns: DeltaValue[][] = []
     const raw = new Map<string, Promise<ArrayLike<unknown>>>()
     if (scan) {
@@ -113,10 +117,40 @@ export async function* readDataFile(opts: ReadDataFileOptions): AsyncGenerator<F
   }
 }
 
+/** Parquet column-chunk statistics of a top-level primitive field, converted to Delta values; undefined when unsure. */
+function rowGroupStats(rowGroup: RowGroup, resolved: { field: StructField; node?: SchemaTree }[], name: string): RowGroupColumnStats | undefined {
+  const r = resolved.find((x) => x.field.name === name)
+  if (!r) return undefined
+  const type = r.field.type
+  if (!r.node) return { nullCount: Number(rowGroup.num_rows) } // absent from the file: all null
+  if (typeof type !== 'string' || r.node.children.length) return undefined
+  // decimals arrive as lossy floats, INT96 and binary as bytes: no statistics for those
+  if (decimalParams(type) || type === 'binary' || type === 'variant' || r.node.element.type === 'INT96') return undefined
+  const chunk = rowGroup.columns.find((c) => c.meta_data?.path_in_schema.length === 1 && c.meta_data.path_in_schema[0] === r.node!.element.name)
+  const s = chunk?.meta_data?.statistics
+  if (!s) return undefined
+  const legacyOk = type !== 'string' // the deprecated min/max used signed byte order for strings
+  const conv = converter(type, r.node, 'none', { column: name })
+  const value = (v: unknown): DeltaValue | undefined => {
+    if (v === undefined || v === null) return undefined
+    if (type === 'string' && typeof v !== 'string') return undefined
+    try { return conv(v) } catch { return undefined }
+  }
+  const out: RowGroupColumnStats = {}
+  const min = value(s.min_value ?? (legacyOk ? s.min : undefined))
+  const max = value(s.max_value ?? (legacyOk ? s.max : undefined))
+  if (min !== undefined) out.min = min
+  if (max !== undefined) out.max = max
+  if (s.is_max_value_exact === false) out.maxExact = false
+  if (s.null_count !== undefined && s.null_count !== null) out.nullCount = Number(s.null_count)
+  return out
+}
+
 async function wrap<T>(fn: () => Promise<T> | T, ctx: FileReadContext): Promise<T> {
   try {
     return await fn()
   } catch (e) {
+    if (e instanceof MissingFileError && e.version === undefined) throw new MissingFileError(`data file ${ctx.file} is missing`, { ...ctx, cause: e })
     if (e instanceof DeltaError) throw e
     throw new CorruptDataError(`cannot read parquet file ${ctx.file}: ${(e as Error)?.message ?? e}`, { ...ctx, cause: e })
   }

@@ -81,7 +81,7 @@ export async function* readFileValues(
     partitionValues.set(f.name, parsePartitionValue(raw, f.type as PrimitiveType, { table, file: add.path, column: f.name } as never))
   }
   const key = snapshot.resolvePath(add.path)
-  for await (const chunk of readDataFile({ store: snapshot.store, key, size: add.size, fields: dataFields, mode, ctx, keepRowGroup: filter?.keepRowGroup })) {
+  for await (const chunk of readDataFile({ store: snapshot.store, key, size: add.size, fields: dataFields, mode, ctx, keepRowGroup: filter?.keepRowGroup(partitionValues) })) {
     const n = chunk.numRows
     const byName = new Map<string, DeltaValue[]>()
     dataFields.forEach((f, i) => byName.set(f.name, chunk.columns[i]))
