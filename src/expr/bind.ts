@@ -6,7 +6,8 @@ import { findField, isStruct, typeToString, type DataType, type StructField, typ
 import type { DeltaValue } from '../schema/values.js'
 import { isExpr, type ArithOp, type CompareOp, type Expr, type LiteralExpr } from './ast.js'
 import { parseExpression } from './parser.js'
-import { castsExactly, castValue, commonType, isNumeric, isTemporal } from './cast.js'
+import { castsExactly, castValue, commonType, isDecimal, isIntegral, isNumeric, isTemporal } from './cast.js'
+import { digitCount } from '../schema/decimal.js'
 import { arithmeticType } from './arith.js'
 import { bindCall } from './functions.js'
 
@@ -150,8 +151,12 @@ class Binder {
         return { bound: true, kind: 'like', type: 'boolean', value, pattern, negated: e.negated, escape, caseInsensitive: e.caseInsensitive === true }
       }
       case 'arith': {
-        const l = this.bind(e.left)
-        const r = this.bind(e.right)
+        let l = this.bind(e.left)
+        let r = this.bind(e.right)
+        // Spark types an integer literal next to a decimal by its own digits (2 → decimal(1,0)),
+        // so `price * 2` stays decimal(p+2, s) rather than growing by a long's 20 digits.
+        if (isDecimal(r.type)) l = narrowIntegralLiteral(l)
+        if (isDecimal(l.type)) r = narrowIntegralLiteral(r)
         const t = arithmeticType(e.op, l.type, r.type)
         if (!t) throw this.incompatible(l, r, e.op)
         return { bound: true, kind: 'arith', op: e.op, type: t.result, left: mkCast(l, t.left), right: mkCast(r, t.right) }
@@ -298,6 +303,12 @@ class Binder {
       throw this.err(`${op}: ${(err as Error).message}`, x.kind === 'column' ? x.key : undefined)
     }
   }
+}
+
+function narrowIntegralLiteral(x: BoundExpr): BoundExpr {
+  if (x.kind !== 'literal' || x.value === null || !isIntegral(x.type)) return x
+  const v = BigInt(x.value as number | bigint)
+  return mkLiteral(v, `decimal(${digitCount(v)},0)`)
 }
 
 /** Resolve a path case-insensitively through structs; returns the canonical logical names. */
