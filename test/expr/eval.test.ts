@@ -54,7 +54,7 @@ function ref(e: Expr, row: Record<string, DeltaValue>): TV {
 
 const boolOrNull = fc.constantFrom<TV>(true, false, null)
 const intOrNull = fc.constantFrom<number | null>(0, 1, 2, null)
-const pred: fc.Arbitrary<Expr> = fc.letrec((tie) => ({
+const pred: fc.Arbitrary<Expr> = fc.letrec<{ p: Expr }>((tie) => ({
   p: fc.oneof({ depthSize: 'small' },
     fc.constantFrom<Expr>({ kind: 'column', path: ['x'] }, { kind: 'column', path: ['y'] }),
     boolOrNull.map((v): Expr => ({ kind: 'literal', value: v, type: v === null ? null : 'boolean' })),
