@@ -4,7 +4,11 @@ import { InvalidArgumentError } from '../errors.js'
 import type { AddFile, Metadata, Protocol, RemoveFile } from '../log/actions.js'
 import { readHistory, type HistoryEntry } from '../log/history.js'
 import { loadSnapshot, type Snapshot } from '../log/snapshot.js'
+import type { RecordBatch, Table } from 'apache-arrow'
+import { readChanges, type ChangesOptions } from '../scan/cdf.js'
+import { scanBatches, toArrow, toRows, valueBatchToRows, type ScanOptions } from '../scan/scan.js'
 import type { StructType } from '../schema/types.js'
+import type { RowValue } from '../schema/values.js'
 import { openStore } from '../storage/resolve.js'
 import type { ObjectStore } from '../storage/object-store.js'
 
@@ -70,6 +74,29 @@ export class DeltaTable {
       throw new InvalidArgumentError(`history limit must be a non-negative integer, got ${limit} (table ${this.url})`, { table: this.url })
     }
     return readHistory(this.store, this.url, this._snapshot.version, limit)
+  }
+
+  /** The rows of this version as one Arrow Table (filter: SQL-subset string or expression). */
+  async toArrow(options: ScanOptions = {}): Promise<Table> {
+    return toArrow(this._snapshot, options)
+  }
+
+  /** The rows as plain objects: bigint for long, Date for date/timestamp, string for decimal. */
+  async toRows(options: ScanOptions = {}): Promise<Record<string, RowValue>[]> {
+    return toRows(this._snapshot, options)
+  }
+
+  /** Arrow RecordBatches, one row group of one file at a time (bounded memory). */
+  scan(options: ScanOptions = {}): AsyncGenerator<RecordBatch> {
+    return scanBatches(this._snapshot, options)
+  }
+
+  /** Change Data Feed rows of versions [startVersion, endVersion] with `_change_type`, `_commit_version`, `_commit_timestamp`. */
+  async changes(options: ChangesOptions): Promise<Record<string, RowValue>[]> {
+    const { batches } = await readChanges(this._snapshot, options)
+    const rows: Record<string, RowValue>[] = []
+    for await (const b of batches) rows.push(...valueBatchToRows(b))
+    return rows
   }
 
   /** Move this handle to the latest version (or the given one). */
