@@ -72,17 +72,25 @@ const strList = (name: string): SchemaElement[] => [
   str('element'),
 ]
 
+const DV: SchemaElement[] = [
+  group('deletionVector', 6), str('storageType'), str('pathOrInlineDv'), i32('offset'), i32('sizeInBytes'), i64('cardinality'), i64('maxRowIndex'),
+]
+
 const CHECKPOINT_SCHEMA: SchemaElement[] = [
   { name: 'spark_schema', num_children: 5 },
   group('txn', 3), str('appId'), i64('version'), i64('lastUpdated'),
-  group('add', 6), str('path'), ...strMap('partitionValues'), i64('size'), i64('modificationTime'), bool('dataChange'), str('stats'),
-  group('remove', 4), str('path'), i64('deletionTimestamp'), bool('dataChange'), i64('size'),
+  group('add', 7), str('path'), ...strMap('partitionValues'), i64('size'), i64('modificationTime'), bool('dataChange'), str('stats'), ...DV,
+  group('remove', 5), str('path'), i64('deletionTimestamp'), bool('dataChange'), i64('size'), ...DV,
   group('metaData', 7), str('id'), group('format', 2), str('provider'), ...strMap('options'), str('schemaString'),
   ...strList('partitionColumns'), ...strMap('configuration'), i64('createdTime'), str('name'),
   group('protocol', 2), i32('minReaderVersion'), i32('minWriterVersion'),
 ]
 
 const big = (n: number | null | undefined) => (n === null || n === undefined ? null : BigInt(n))
+const dv = (d: AddFile['deletionVector']) => d ? {
+  storageType: d.storageType, pathOrInlineDv: d.pathOrInlineDv, offset: d.offset ?? null, sizeInBytes: d.sizeInBytes,
+  cardinality: BigInt(d.cardinality), maxRowIndex: big(d.maxRowIndex),
+} : null
 
 /** A classic single-file checkpoint of the table's state at `version` (from a JSON-only replay). */
 export async function writeCheckpoint(store: MemoryStore, version: number, opts: { lastCheckpoint?: boolean } = {}): Promise<void> {
@@ -94,10 +102,10 @@ export async function writeCheckpoint(store: MemoryStore, version: number, opts:
   row({ metaData: { id: m.id, format: m.format, schemaString: m.schemaString, partitionColumns: m.partitionColumns, configuration: m.configuration, createdTime: big(m.createdTime), name: m.name ?? null } })
   for (const [appId, v] of snap.txns) row({ txn: { appId, version: BigInt(v), lastUpdated: null } })
   for (const f of snap.activeFiles()) {
-    row({ add: { path: f.path, partitionValues: f.partitionValues, size: BigInt(f.size), modificationTime: BigInt(f.modificationTime), dataChange: false, stats: f.stats ?? null } })
+    row({ add: { path: f.path, partitionValues: f.partitionValues, size: BigInt(f.size), modificationTime: BigInt(f.modificationTime), dataChange: false, stats: f.stats ?? null, deletionVector: dv(f.deletionVector) } })
   }
   for (const r of snap.tombstones()) {
-    row({ remove: { path: r.path, deletionTimestamp: big(r.deletionTimestamp), dataChange: false, size: big(r.size) } })
+    row({ remove: { path: r.path, deletionTimestamp: big(r.deletionTimestamp), dataChange: false, size: big(r.size), deletionVector: dv(r.deletionVector) } })
   }
   const writer = new ByteWriter()
   const names = ['txn', 'add', 'remove', 'metaData', 'protocol']
