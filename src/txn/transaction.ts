@@ -62,6 +62,8 @@ export interface CommitResult {
   version: number
   actions: Action[]
   commitInfo: CommitInfo
+  /** Commit attempts made (1 = no lost race); absent when nothing was attempted. */
+  attempts?: number
   /** An idempotent write whose txn (appId, version) was already committed: nothing was written, `version` is the earlier commit (or the read version). */
   alreadyCommitted?: boolean
 }
@@ -205,12 +207,12 @@ export class Transaction {
       } while (await this.store.head(commitKey(version)))
       return { done: false }
     }
-    const { value } = await retryCommit(attempt, {
+    const { value, attempts } = await retryCommit(attempt, {
       policy: this.options.retry,
       clock: this.options.clock,
       describe: () => ({ message: `commit to table ${this.tableUrl} kept losing the race (last tried version ${version})`, table: this.tableUrl, version }),
     })
-    return value
+    return { ...value, attempts }
   }
 
   /** The custom check, else Delta's rules when the plan's reads were recorded. */

@@ -17,7 +17,7 @@ const WRITERS = Number(process.env.STRESS_WRITERS ?? 4)
 const COMMITS = Number(process.env.STRESS_COMMITS ?? 15)
 const SCRIPT = join(import.meta.dirname, 'stress-writer.ts')
 
-type Ack = StressOp & { version: number; replans: number }
+type Ack = StressOp & { version: number; replans: number; attempts: number }
 
 function runWriter(root: string, writer: number, seed: number, startAt: number): Promise<Ack[]> {
   return new Promise((resolve, reject) => {
@@ -89,6 +89,8 @@ describe('multi-process commit stress', () => {
     expect(got).toEqual(want)
     // Report the retry distribution (re-plans after real conflicts) for the curious.
     const replans = acks.reduce((n, a) => n + a.replans, 0)
-    console.info(`stress: ${acks.length} commits by ${WRITERS} processes, ${replans} re-plans after conflicts (seed ${seed})`)
+    const lost = acks.reduce((n, a) => n + a.attempts - 1, 0)
+    for (const a of acks) expect(a.attempts).toBeGreaterThanOrEqual(1)
+    console.info(`stress: ${acks.length} commits by ${WRITERS} processes, ${lost} lost races rebased, ${replans} re-plans after conflicts (seed ${seed})`)
   }, 300_000)
 })

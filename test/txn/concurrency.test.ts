@@ -54,6 +54,7 @@ describe.each(stores)('two handles racing on one table (%s)', (_name, makeStore)
     }
     const results = await Promise.all([append(h1, 'one.parquet'), append(h2, 'two.parquet')])
     expect(results.map((r) => r.version).sort()).toEqual([1, 2])
+    expect(results.map((r) => r.attempts).sort()).toEqual([1, 2])
     const after = await loadSnapshot(store)
     expect(after.version).toBe(2)
     expect(after.activeFiles().map((f) => f.path).sort()).toEqual(['p=a/one.parquet', 'p=a/two.parquet'])
@@ -79,6 +80,37 @@ describe.each(stores)('two handles racing on one table (%s)', (_name, makeStore)
     expect(err.message).toContain('DELETE')
     expect(err.message).toContain(f.path)
     expect(await commitsInLog(store)).toBe(2)
+  })
+})
+
+describe("the seed pipeline's scenario: two CDC merge jobs at once", () => {
+  // A merge job at the action level: read the partition, rewrite the file holding the keys.
+  const mergeJob = (snap: Awaited<ReturnType<typeof loadSnapshot>>, p: string, out: string) => {
+    const inPartition = snap.activeFiles().filter((f) => f.partitionValues.p === p)
+    return Transaction.on(snap, { operation: 'MERGE', clock: instant })
+      .recordRead({ predicates: [`p = '${p}'`], files: inPartition.map((f) => f.path) })
+      .removeFiles(inPartition.map(removeOf)).addFiles([addFile(out, p)]).commit()
+  }
+
+  it('merging into disjoint partitions: both succeed', async () => {
+    const store = new MemoryStore()
+    await createTable(store, [addFile('a0.parquet', 'a'), addFile('b0.parquet', 'b')])
+    const [h1, h2] = await Promise.all([loadSnapshot(store), loadSnapshot(store)])
+    const results = await Promise.all([mergeJob(h1, 'a', 'a1.parquet'), mergeJob(h2, 'b', 'b1.parquet')])
+    expect(results.map((r) => r.version).sort()).toEqual([1, 2])
+    expect((await loadSnapshot(store)).activeFiles().map((f) => f.path).sort()).toEqual(['p=a/a1.parquet', 'p=b/b1.parquet'])
+  })
+
+  it('merging into the same rows: the second gets a clear conflict naming the file and partition', async () => {
+    const store = new MemoryStore()
+    await createTable(store, [addFile('a0.parquet', 'a'), addFile('b0.parquet', 'b')])
+    const [h1, h2] = await Promise.all([loadSnapshot(store), loadSnapshot(store)])
+    const settled = await Promise.allSettled([mergeJob(h1, 'a', 'a1.parquet'), mergeJob(h2, 'a', 'a2.parquet')])
+    const failed = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected')
+    expect(failed).toHaveLength(1)
+    expect(failed[0]!.reason).toBeInstanceOf(ConcurrentDeleteDeleteError)
+    expect((failed[0]!.reason as Error).message).toMatch(/concurrent MERGE \(version 1\) also removed file p=a\/a0\.parquet in partition \[p=a\]/)
+    expect((await loadSnapshot(store)).activeFiles()).toHaveLength(2)
   })
 })
 

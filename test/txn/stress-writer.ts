@@ -32,7 +32,7 @@ function prng(seed: number): () => number {
 }
 
 async function main(): Promise<void> {
-  const [root, writer, commits, seed, startAt] = process.argv.slice(2)
+  const [root, writer, commits, seed, startAt, mergeRatio = '0.6'] = process.argv.slice(2)
   // All writers start together, so that their commits really interleave.
   await new Promise((r) => setTimeout(r, Math.max(0, Number(startAt ?? 0) - Date.now())))
   const store = new LocalStore(root!)
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   })
   for (let i = 0; i < Number(commits); i++) {
     const p = STRESS_PARTITIONS[Math.floor(random() * STRESS_PARTITIONS.length)]!
-    const op: StressOp = random() < 0.4
+    const op: StressOp = random() >= Number(mergeRatio)
       ? { opId: `w${writer}-${i}`, kind: 'append', p, rows: [[`w${writer}-${i}`, String(i)]] }
       : { opId: `w${writer}-${i}`, kind: 'merge', p, key: `k${Math.floor(random() * STRESS_KEYS)}`, value: `w${writer}-${i}` }
     let replans = 0
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
       }
       try {
         const r = await txn.commit()
-        process.stdout.write(`${JSON.stringify({ ...op, version: r.version, replans })}\n`)
+        process.stdout.write(`${JSON.stringify({ ...op, version: r.version, replans, attempts: r.attempts })}\n`)
         break
       } catch (e) {
         if (!(e instanceof CommitConflictError)) throw e
