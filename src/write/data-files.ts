@@ -1,0 +1,105 @@
+// Writing the data files of one write: partition groups → size-bounded chunks → Parquet files with
+// their stats → `add` actions. Runs before the commit, so a failure leaves orphan files at most.
+import type { AddFile } from '../log/actions.js'
+import type { ColumnMappingMode, StructField, StructType } from '../schema/types.js'
+import type { DeltaValue } from '../schema/values.js'
+import type { ObjectStore } from '../storage/object-store.js'
+import { StorageError } from '../errors.js'
+import { chunkRanges, dataFileName, DEFAULT_TARGET_FILE_SIZE, estimateRowBytes, groupByPartition, logPathOf, partitionFields } from './partition.js'
+import { codecForTable, codecSuffix, writeParquet, type ColumnValues, type DataColumn } from './parquet-write.js'
+import { fileStatsJson, statsColumnSelection } from './stats.js'
+
+export interface DataFilesTarget {
+  store: ObjectStore
+  table: string
+  schema: StructType
+  partitionColumns: string[]
+  configuration: Record<string, string>
+  mode: ColumnMappingMode
+  /** Write `tightBounds` in stats (tables that support deletion vectors). */
+  tightBounds: boolean
+}
+
+export interface WriteFilesOptions {
+  /** Bytes per file to aim for (estimated from uncompressed values); default `delta.targetFileSize` or 128 MiB. */
+  targetFileSize?: number
+  /** Rows per Parquet row group. */
+  rowGroupSize?: number
+  now?: number
+}
+
+export interface WrittenFiles {
+  adds: AddFile[]
+  numOutputRows: number
+  numOutputBytes: number
+}
+
+function gather(values: ColumnValues, rows: Int32Array | undefined, start: number, end: number): ColumnValues {
+  if (!rows) {
+    if (start === 0 && end === values.length) return values
+    const v = values as unknown as { subarray?: (s: number, e: number) => ColumnValues; slice: (s: number, e: number) => ColumnValues }
+    return v.subarray ? v.subarray(start, end) : v.slice(start, end)
+  }
+  const out = new Array<DeltaValue>(end - start)
+  for (let i = start; i < end; i++) out[i - start] = values[rows[i]] ?? null
+  return out
+}
+
+function nullColumn(n: number): DeltaValue[] {
+  return new Array<DeltaValue>(n).fill(null)
+}
+
+/** Write the batch's rows as data files under the table root; returns their add actions. */
+export async function writeDataFiles(
+  target: DataFilesTarget, columns: Map<string, ColumnValues>, numRows: number, options: WriteFilesOptions = {},
+): Promise<WrittenFiles> {
+  if (numRows === 0) return { adds: [], numOutputRows: 0, numOutputBytes: 0 }
+  const pFields = partitionFields(target.schema, target.partitionColumns, target.table)
+  const pNames = new Set(pFields.map((f) => f.name))
+  const dataFields: StructField[] = target.schema.fields.filter((f) => !pNames.has(f.name))
+  const selected = statsColumnSelection({ type: 'struct', fields: dataFields }, target.configuration)
+  const codec = codecForTable(target.configuration)
+  const suffix = codecSuffix(codec)
+  const configured = Number.parseInt(target.configuration['delta.targetFileSize'] ?? '', 10)
+  const targetSize = options.targetFileSize ?? (Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_TARGET_FILE_SIZE)
+  const dataColumns = new Map([...columns].filter(([k]) => !pNames.has(k)))
+  const rowsPerFile = Math.max(1, Math.floor(targetSize / Math.max(1, estimateRowBytes(dataColumns, numRows))))
+  const now = options.now ?? Date.now()
+
+  const adds: AddFile[] = []
+  let bytesOut = 0
+  let fileIndex = 0
+  for (const group of groupByPartition(columns, numRows, pFields, target.mode)) {
+    for (const [start, end] of chunkRanges(group.numRows, rowsPerFile)) {
+      const n = end - start
+      const fileColumns: DataColumn[] = []
+      const statsColumns = new Map<string, ColumnValues>()
+      for (const f of dataFields) {
+        const values = dataColumns.get(f.name)
+        // A nullable column the input lacks is written as nulls (readers would fill them anyway,
+        // but Spark writes every schema column and other readers expect them).
+        const v = values ? gather(values, group.rows, start, end) : nullColumn(n)
+        fileColumns.push({ field: f, values: v })
+        statsColumns.set(f.name, v)
+      }
+      const bytes = writeParquet(fileColumns, n, { mode: target.mode, codec, rowGroupSize: options.rowGroupSize })
+      const name = dataFileName(fileIndex++, suffix)
+      const key = group.dir ? `${group.dir}/${name}` : name
+      try {
+        await target.store.put(key, bytes)
+      } catch (e) {
+        throw new StorageError(`cannot write data file ${key} of table ${target.table}: ${(e as Error).message}`, { table: target.table, file: key, cause: e })
+      }
+      bytesOut += bytes.byteLength
+      adds.push({
+        path: logPathOf(key),
+        partitionValues: group.partitionValues,
+        size: bytes.byteLength,
+        modificationTime: now,
+        dataChange: true,
+        stats: fileStatsJson(dataFields, statsColumns, n, { mode: target.mode, selected, tightBounds: target.tightBounds }),
+      })
+    }
+  }
+  return { adds, numOutputRows: numRows, numOutputBytes: bytesOut }
+}

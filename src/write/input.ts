@@ -1,0 +1,318 @@
+// User data for a write (an Arrow Table or RecordBatch, or an array of plain objects) → columns of
+// Delta values validated against the table schema: values coerced by Delta type (a bad value is a
+// SchemaMismatchError naming column and row), NOT NULL enforced, unknown columns refused unless
+// mergeSchema adds them.
+import * as arrow from 'apache-arrow'
+import { ConstraintViolationError, InvalidArgumentError, SchemaMismatchError } from '../errors.js'
+import { fromArrowField } from '../schema/arrow.js'
+import { isArray, isMap, isStruct, type DataType, type StructField, type StructType } from '../schema/types.js'
+import { fromRowValue, type DeltaValue } from '../schema/values.js'
+import type { ColumnValues } from './parquet-write.js'
+
+/** The data a write accepts. */
+export type WriteData = arrow.Table | arrow.RecordBatch | ReadonlyArray<Record<string, unknown>>
+
+export interface InputBatch {
+  numRows: number
+  /** Values by top-level logical column name; a column the input lacks is absent (all null). */
+  columns: Map<string, ColumnValues>
+  /** The table schema, plus the columns mergeSchema added. */
+  schema: StructType
+  /** Columns the input brought that the schema lacked (only with mergeSchema). */
+  newFields: StructField[]
+}
+
+export interface InputOptions {
+  mergeSchema?: boolean
+  table?: string
+  /** Columns the write fills itself (generated, identity): absent from the input is fine. */
+  computed?: ReadonlySet<string>
+}
+
+function isArrowTable(d: unknown): d is arrow.Table {
+  return d instanceof arrow.Table || (typeof d === 'object' && d !== null && 'batches' in d && 'schema' in d && typeof (d as arrow.Table).getChild === 'function')
+}
+function isRecordBatch(d: unknown): d is arrow.RecordBatch {
+  return d instanceof arrow.RecordBatch || (typeof d === 'object' && d !== null && 'schema' in d && 'data' in d && typeof (d as arrow.RecordBatch).getChild === 'function')
+}
+
+/** Convert and validate `data` for a write to a table with `schema`. */
+export function normalizeInput(data: WriteData, schema: StructType, opts: InputOptions = {}): InputBatch {
+  if (isArrowTable(data) || isRecordBatch(data)) return fromArrow(data, schema, opts)
+  if (!Array.isArray(data)) {
+    throw new InvalidArgumentError('write data must be an Arrow Table, an Arrow RecordBatch or an array of objects', { table: opts.table })
+  }
+  return fromObjects(data as ReadonlyArray<Record<string, unknown>>, schema, opts)
+}
+
+/** Lookup of schema fields by exact, then case-insensitive name (Delta names are case-insensitive). */
+function fieldLookup(schema: StructType): (name: string) => StructField | undefined {
+  const exact = new Map(schema.fields.map((f) => [f.name, f]))
+  const lower = new Map(schema.fields.map((f) => [f.name.toLowerCase(), f]))
+  return (name) => exact.get(name) ?? lower.get(name.toLowerCase())
+}
+
+function checkNotNull(values: ColumnValues, field: StructField, table: string | undefined): void {
+  if (field.nullable) return
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] === null || values[i] === undefined) {
+      throw new ConstraintViolationError(`NOT NULL column ${field.name} is null at row ${i}`, { column: field.name, table })
+    }
+  }
+}
+
+function missingColumns(schema: StructType, present: Set<string>, numRows: number, opts: InputOptions): void {
+  if (numRows === 0) return
+  for (const f of schema.fields) {
+    if (!present.has(f.name) && !f.nullable && !opts.computed?.has(f.name)) {
+      throw new ConstraintViolationError(`NOT NULL column ${f.name} is missing from the data`, { column: f.name, table: opts.table })
+    }
+  }
+}
+
+// ───────────────────────────── plain objects ─────────────────────────────
+
+function fromObjects(rows: ReadonlyArray<Record<string, unknown>>, schema: StructType, opts: InputOptions): InputBatch {
+  const lookup = fieldLookup(schema)
+  const n = rows.length
+  // Keys the schema lacks: found once per distinct key, with the first row that has it.
+  const unknown = new Map<string, number>()
+  const known = new Map<string, StructField>()
+  for (let i = 0; i < n; i++) {
+    const row = rows[i]
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+      throw new SchemaMismatchError(`row ${i} is not an object`, { table: opts.table })
+    }
+    for (const k in row) {
+      if (known.has(k) || unknown.has(k)) continue
+      const f = lookup(k)
+      if (f) known.set(k, f)
+      else if (row[k] !== undefined) unknown.set(k, i)
+    }
+  }
+  const newFields: StructField[] = []
+  for (const [k, row] of unknown) {
+    if (!opts.mergeSchema) {
+      throw new SchemaMismatchError(`column ${k} (row ${row}) is not in the table schema; pass mergeSchema: true to add it`, { column: k, table: opts.table })
+    }
+    const f: StructField = { name: k, type: inferType(rows, k, opts.table), nullable: true, metadata: {} }
+    newFields.push(f)
+    known.set(k, f)
+  }
+  const merged: StructType = newFields.length ? { type: 'struct', fields: [...schema.fields, ...newFields] } : schema
+  const columns = new Map<string, ColumnValues>()
+  for (const [key, f] of known) {
+    if (columns.has(f.name)) throw new SchemaMismatchError(`column ${f.name} is given twice (as ${key} and another spelling)`, { column: f.name, table: opts.table })
+    const values = new Array<DeltaValue>(n)
+    const ctx = { column: f.name, row: 0, table: opts.table }
+    const t = f.type
+    for (let i = 0; i < n; i++) {
+      const v = rows[i][key]
+      if (v === null || v === undefined) { values[i] = null; continue }
+      // Fast paths for the common exact cases; everything else goes through the full coercion.
+      if (t === 'string' && typeof v === 'string') { values[i] = v; continue }
+      if (t === 'double' && typeof v === 'number') { values[i] = v; continue }
+      if (t === 'long' && typeof v === 'bigint' && v >= -(2n ** 63n) && v < 2n ** 63n) { values[i] = v; continue }
+      if (t === 'integer' && typeof v === 'number' && (v | 0) === v) { values[i] = v; continue }
+      ctx.row = i
+      values[i] = fromRowValue(v, t, ctx)
+    }
+    checkNotNull(values, f, opts.table)
+    columns.set(f.name, values)
+  }
+  missingColumns(merged, new Set(columns.keys()), n, opts)
+  return { numRows: n, columns, schema: merged, newFields }
+}
+
+/** Delta type of a new column from its JS values (mergeSchema / schema inference). */
+function inferType(rows: ReadonlyArray<Record<string, unknown>>, key: string, table: string | undefined): DataType {
+  const values: unknown[] = []
+  for (const r of rows) if (r[key] !== null && r[key] !== undefined) values.push(r[key])
+  const t = inferFromValues(values, key)
+  if (!t) throw new SchemaMismatchError(`cannot infer a type for new column ${key}: it holds only nulls`, { column: key, table })
+  return t
+}
+
+export function inferFromValues(values: unknown[], column: string): DataType | undefined {
+  const v = values[0]
+  if (v === undefined) return undefined
+  if (typeof v === 'string') return 'string'
+  if (typeof v === 'boolean') return 'boolean'
+  if (typeof v === 'bigint') return 'long'
+  if (typeof v === 'number') return values.every((x) => typeof x === 'number' && Number.isInteger(x)) ? 'long' : 'double'
+  if (v instanceof Date) return 'timestamp'
+  if (v instanceof Uint8Array) return 'binary'
+  if (Array.isArray(v)) {
+    const el = inferFromValues(values.flatMap((x) => (Array.isArray(x) ? x.filter((e) => e !== null && e !== undefined) : [])), `${column}.element`)
+    return { type: 'array', elementType: el ?? 'string', containsNull: true }
+  }
+  if (v instanceof Map) {
+    const entries = values.flatMap((x) => (x instanceof Map ? [...x.entries()] : []))
+    return {
+      type: 'map',
+      keyType: inferFromValues(entries.map((e) => e[0]), `${column}.key`) ?? 'string',
+      valueType: inferFromValues(entries.map((e) => e[1]).filter((x) => x !== null && x !== undefined), `${column}.value`) ?? 'string',
+      valueContainsNull: true,
+    }
+  }
+  if (typeof v === 'object') {
+    const keys = [...new Set(values.flatMap((x) => Object.keys(x as object)))]
+    return {
+      type: 'struct',
+      fields: keys.map((k) => ({
+        name: k,
+        type: inferFromValues(values.map((x) => (x as Record<string, unknown>)[k]).filter((x) => x !== null && x !== undefined), `${column}.${k}`) ?? 'string',
+        nullable: true,
+        metadata: {},
+      })),
+    }
+  }
+  throw new SchemaMismatchError(`cannot infer a Delta type for column ${column} from ${typeof v}`, { column })
+}
+
+// ───────────────────────────── Arrow ─────────────────────────────
+
+function fromArrow(data: arrow.Table | arrow.RecordBatch, schema: StructType, opts: InputOptions): InputBatch {
+  const lookup = fieldLookup(schema)
+  const n = data.numRows
+  const columns = new Map<string, ColumnValues>()
+  const newFields: StructField[] = []
+  for (const af of data.schema.fields) {
+    let f = lookup(af.name)
+    if (!f) {
+      if (!opts.mergeSchema) {
+        throw new SchemaMismatchError(`column ${af.name} is not in the table schema; pass mergeSchema: true to add it`, { column: af.name, table: opts.table })
+      }
+      f = { ...fromArrowField(af), nullable: true }
+      newFields.push(f)
+    }
+    if (columns.has(f.name)) throw new SchemaMismatchError(`column ${f.name} is given twice`, { column: f.name, table: opts.table })
+    const vec = data.getChild(af.name)
+    if (!vec) continue
+    const values = vectorToDelta(vec as arrow.Vector, f.type, f.name, opts.table)
+    checkNotNull(values, f, opts.table)
+    columns.set(f.name, values)
+  }
+  const merged: StructType = newFields.length ? { type: 'struct', fields: [...schema.fields, ...newFields] } : schema
+  missingColumns(merged, new Set(columns.keys()), n, opts)
+  return { numRows: n, columns, schema: merged, newFields }
+}
+
+const TIME_UNIT_TO_MICROS = [1_000_000n, 1_000n, 1n, 0n] // SECOND, MILLISECOND, MICROSECOND, NANOSECOND (divide)
+
+/** The Delta values of an Arrow vector, converted to `type` (exact for timestamps and decimals). */
+export function vectorToDelta(vec: arrow.Vector, type: DataType, column: string, table?: string): ColumnValues {
+  const at = vec.type
+  const n = vec.length
+  const ctx = { column, row: 0, table }
+  // Zero-copy fast paths: one chunk, no nulls, the exact physical type.
+  if (vec.data.length === 1 && vec.nullCount === 0) {
+    const d = vec.data[0]
+    const exact =
+      (type === 'integer' && d.values instanceof Int32Array && arrow.DataType.isInt(at) && at.bitWidth === 32 && at.isSigned) ||
+      (type === 'long' && d.values instanceof BigInt64Array && arrow.DataType.isInt(at) && at.isSigned) ||
+      (type === 'double' && d.values instanceof Float64Array)
+    if (exact) return (d.values as Int32Array | BigInt64Array | Float64Array).subarray(d.offset, d.offset + d.length) as unknown as ColumnValues
+  }
+  const out = new Array<DeltaValue>(n)
+  if (arrow.DataType.isTimestamp(at)) {
+    let i = 0
+    for (const d of vec.data) {
+      const values = d.values as BigInt64Array
+      const unit = at.unit as number
+      for (let j = 0; j < d.length; j++, i++) {
+        if (!vec.isValid(i)) { out[i] = null; continue }
+        const raw = BigInt(values[d.offset + j])
+        const micros = unit === 3 ? floorDiv(raw, 1000n) : raw * TIME_UNIT_TO_MICROS[unit]
+        ctx.row = i
+        out[i] = type === 'timestamp' || type === 'timestamp_ntz' ? micros : fromRowValue(new Date(Number(floorDiv(micros, 1000n))), type, ctx)
+      }
+    }
+    return out
+  }
+  if (isStruct(type) && arrow.DataType.isStruct(at)) {
+    const children = type.fields.map((f) => {
+      const child = (vec as arrow.Vector<arrow.Struct>).getChild(f.name) ?? at.children.map((c, j) => [c, j] as const).filter(([c]) => c.name.toLowerCase() === f.name.toLowerCase()).map(([, j]) => (vec as arrow.Vector<arrow.Struct>).getChildAt(j))[0]
+      return child ? vectorToDelta(child as arrow.Vector, f.type, `${column}.${f.name}`, table) : undefined
+    })
+    for (const c of at.children) {
+      if (!type.fields.some((f) => f.name.toLowerCase() === c.name.toLowerCase())) {
+        throw new SchemaMismatchError(`unknown field ${column}.${c.name}`, { column: `${column}.${c.name}`, table })
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      if (!vec.isValid(i)) { out[i] = null; continue }
+      const o: Record<string, DeltaValue> = {}
+      type.fields.forEach((f, j) => {
+        const v = children[j]?.[i] ?? null
+        if (v === null && !f.nullable) throw new ConstraintViolationError(`NOT NULL field ${column}.${f.name} is null at row ${i}`, { column: `${column}.${f.name}`, table })
+        o[f.name] = v
+      })
+      out[i] = o
+    }
+    return out
+  }
+  if (isArray(type) && (arrow.DataType.isList(at) || arrow.DataType.isFixedSizeList(at))) {
+    for (let i = 0; i < n; i++) {
+      const sub = vec.get(i) as arrow.Vector | null
+      if (sub === null) { out[i] = null; continue }
+      const els = vectorToDelta(sub, type.elementType, `${column}.element`, table)
+      const arr = Array.from(els)
+      if (!type.containsNull && arr.some((e) => e === null)) {
+        throw new ConstraintViolationError(`array ${column} cannot contain null (row ${i})`, { column, table })
+      }
+      out[i] = arr
+    }
+    return out
+  }
+  if (isMap(type) && arrow.DataType.isMap(at)) {
+    for (let i = 0; i < n; i++) {
+      const row = vec.get(i) as { [Symbol.iterator](): Iterator<[unknown, unknown]> } | null
+      if (row === null) { out[i] = null; continue }
+      ctx.row = i
+      out[i] = fromRowValue(new Map([...row].map(([k, v]) => [plain(k), plain(v)])), type, ctx)
+    }
+    return out
+  }
+  for (let i = 0; i < n; i++) {
+    const raw = vec.get(i)
+    if (raw === null || raw === undefined) { out[i] = null; continue }
+    ctx.row = i
+    if (arrow.DataType.isDecimal(at)) {
+      // Arrow decimals are unscaled 128-bit integers; rescale to the column's scale exactly.
+      const unscaled = BigInt(String(raw))
+      const digits = String(unscaled < 0n ? -unscaled : unscaled)
+      out[i] = fromRowValue(decimalText(unscaled < 0n ? '-' : '', digits, at.scale), type, ctx)
+      continue
+    }
+    if (arrow.DataType.isDate(at)) {
+      out[i] = fromRowValue(new Date(raw as number), type, ctx)
+      continue
+    }
+    out[i] = fromRowValue(plain(raw), type, ctx)
+  }
+  return out
+}
+
+function decimalText(sign: string, digits: string, scale: number): string {
+  if (scale <= 0) return `${sign}${digits}`
+  const padded = digits.padStart(scale + 1, '0')
+  return `${sign}${padded.slice(0, -scale)}.${padded.slice(-scale)}`
+}
+
+/** Arrow row objects (StructRow, nested vectors) as plain JS values for fromRowValue. */
+function plain(v: unknown): unknown {
+  if (v === null || v === undefined || typeof v !== 'object') return v
+  if (v instanceof Uint8Array || v instanceof Date) return v
+  if (v instanceof arrow.Vector) return Array.from(v, plain)
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return plain((v as { toJSON(): unknown }).toJSON())
+  if (Array.isArray(v)) return v.map(plain)
+  const o: Record<string, unknown> = {}
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) o[k] = plain(x)
+  return o
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b
+  return a % b !== 0n && (a < 0n) !== (b < 0n) ? q - 1n : q
+}
