@@ -9,6 +9,8 @@ import { readChanges, type ChangesOptions } from '../scan/cdf.js'
 import { scanBatches, toArrow, toRows, valueBatchToRows, type ScanOptions } from '../scan/scan.js'
 import type { StructType } from '../schema/types.js'
 import type { RowValue } from '../schema/values.js'
+import type { ExprLike } from '../expr/bind.js'
+import { selectFiles } from '../scan/file-skipping.js'
 import { openStore } from '../storage/resolve.js'
 import type { ObjectStore } from '../storage/object-store.js'
 
@@ -21,8 +23,8 @@ export interface OpenOptions {
 }
 
 export interface FilesOptions {
-  /** Reserved for partition pruning and stats skipping (SQL-subset string or expression). */
-  filter?: unknown
+  /** SQL-subset string or expression: files are pruned by partition values and skipped by stats. */
+  filter?: ExprLike | null
 }
 
 export class DeltaTable {
@@ -55,11 +57,15 @@ export class DeltaTable {
   /** Commit timestamp of this version (epoch ms). */
   get timestamp(): number { return this._snapshot.timestamp }
 
-  /** Active add actions of this version. */
+  /**
+   * Active add actions of this version; with a filter, only the files that may hold matching rows
+   * (partition pruning, then min/max/nullCount stats skipping; conservative when unsure).
+   */
   async files(options: FilesOptions = {}): Promise<AddFile[]> {
     const files = this._snapshot.activeFiles()
     if (options.filter === undefined || options.filter === null) return files.slice()
-    throw new InvalidArgumentError(`files({ filter }) is not available yet (table ${this.url})`, { table: this.url })
+    const s = this._snapshot
+    return selectFiles(files, { schema: s.schema, partitionColumns: s.partitionColumns, configuration: s.properties }, options.filter)
   }
 
   /** Remove actions still retained in the log (for VACUUM). */

@@ -55,6 +55,17 @@ describe('DeltaTable (read side)', () => {
     expect((await old.history()).map((e) => e.version)).toEqual([1, 0])
   })
 
+  it('prunes files by partition and skips them by stats', async () => {
+    const store = await sample('dt-filter')
+    await writeCommit(store, 4, [commitInfo(5000), add('part=c/4.parquet', { partitionValues: { part: 'c' },
+      stats: '{"numRecords":3,"minValues":{"id":100},"maxValues":{"id":200},"nullCount":{"id":0}}' })], 5000)
+    const t = await DeltaTable.open(store)
+    expect((await t.files({ filter: "part = 'c'" })).map((f) => f.path).sort()).toEqual(['part=c/3.parquet', 'part=c/4.parquet'])
+    // 3.parquet has no min/max for id, so it must be kept; 4.parquet's ids are 100..200
+    expect((await t.files({ filter: 'id < 50' })).map((f) => f.path).sort()).toEqual(['part=b/2.parquet', 'part=c/3.parquet'])
+    expect(await t.files({ filter: null })).toHaveLength(3)
+  })
+
   it('refreshes to the latest version', async () => {
     const store = await sample('dt-refresh')
     const t = await DeltaTable.open(store, { version: 0 })
