@@ -97,10 +97,12 @@ export async function* readFileValues(
     let keep: Uint8Array | undefined
     if (dv && dv.cardinality > 0) {
       keep = new Uint8Array(n).fill(options.invertDv ? 0 : 1)
-      for (const r of dv.rows) {
-        const i = r - chunk.rowStart
-        if (i >= 0 && i < n) keep[i] = options.invertDv ? 1 : 0
-      }
+      // DV rows are ascending: visit only those inside this row group
+      const rows = dv.rows
+      let lo = 0
+      let hi = rows.length
+      while (lo < hi) { const mid = (lo + hi) >>> 1; if (rows[mid] < chunk.rowStart) lo = mid + 1; else hi = mid }
+      for (let j = lo; j < rows.length && rows[j] < chunk.rowStart + n; j++) keep[rows[j] - chunk.rowStart] = options.invertDv ? 1 : 0
     } else if (options.invertDv) {
       keep = new Uint8Array(n)
     }

@@ -75,6 +75,25 @@ describe('scan', () => {
     expect(missing.table).toBe(snap.tableUrl)
   })
 
+  it('skips files by stats and row groups by Parquet statistics', async () => {
+    const store = await makeTable(schema, [
+      { rows: rowsOf(300, 0, 'a'), rowGroupSize: 50 },
+      { rows: rowsOf(300, 300, 'a'), rowGroupSize: 50 },
+    ])
+    const snap = await loadSnapshot(store)
+    const reads: string[] = []
+    const getRange = store.getRange.bind(store)
+    store.getRange = async (key, start, end) => { reads.push(`${key}:${start}`); return getRange(key, start, end) }
+    const ids: bigint[] = []
+    for await (const b of scanValues(snap, { columns: ['id'], filter: 'id >= 120 AND id < 130' })) ids.push(...(b.columns[0] as bigint[]))
+    expect(ids).toEqual(Array.from({ length: 10 }, (_, i) => BigInt(120 + i)))
+    expect(reads.some((r) => r.startsWith(snap.activeFiles()[1].path))).toBe(false) // second file skipped by its stats
+    const full = reads.length
+    reads.length = 0
+    for await (const b of scanValues(snap, { columns: ['id'] })) void b
+    expect(full).toBeLessThan(reads.length / 2) // one row group of six, in one file of two
+  })
+
   it('filtered scans equal a full scan filtered row by row', async () => {
     const predicate = fc.oneof(
       fc.tuple(fc.constantFrom('id', 'n'), fc.constantFrom('=', '<>', '<', '<=', '>', '>='), fc.integer({ min: -2, max: 320 })).map(([c, op, v]) => `${c} ${op} ${v}`),
