@@ -12,6 +12,8 @@ import type { RowValue } from '../schema/values.js'
 import type { ExprLike } from '../expr/bind.js'
 import { selectFiles } from '../scan/file-skipping.js'
 import { openStore } from '../storage/resolve.js'
+import { append as appendData, createTable, overwrite as overwriteData, type AppendOptions, type CreateTableOptions, type OverwriteOptions, type WriteResult } from '../write/operations.js'
+import type { WriteData } from '../write/input.js'
 import type { ObjectStore } from '../storage/object-store.js'
 
 export interface OpenOptions {
@@ -39,6 +41,13 @@ export class DeltaTable {
     const store = await openStore(uri)
     const snapshot = await loadSnapshot(store, { version: options.version, timestamp: options.timestamp, allowExternalPaths: options.allowExternalPaths })
     return new DeltaTable(store, snapshot, { allowExternalPaths: options.allowExternalPaths })
+  }
+
+  /** Create a Delta table at `uri` (version 0; see CreateTableOptions.ifExists) and open it. */
+  static async create(uri: string | ObjectStore, options: CreateTableOptions): Promise<DeltaTable> {
+    const store = await openStore(uri)
+    await createTable(store, options)
+    return DeltaTable.open(store)
   }
 
   /** The table's URL, as used in messages. */
@@ -103,6 +112,26 @@ export class DeltaTable {
     const rows: Record<string, RowValue>[] = []
     for await (const b of batches) rows.push(...valueBatchToRows(b))
     return rows
+  }
+
+  /** Append rows (Arrow Table/RecordBatch or plain objects) in one commit; the handle moves to it. */
+  async append(data: WriteData, options: AppendOptions = {}): Promise<WriteResult> {
+    const r = await appendData(this._snapshot, data, options)
+    await this.moveTo(r.version)
+    return r
+  }
+
+  /** Replace all rows, or those matching `replaceWhere`, in one commit; the handle moves to it. */
+  async overwrite(data: WriteData, options: OverwriteOptions = {}): Promise<WriteResult> {
+    const r = await overwriteData(this._snapshot, data, options)
+    await this.moveTo(r.version)
+    return r
+  }
+
+  private async moveTo(version: number): Promise<void> {
+    if (version !== this._snapshot.version) {
+      this._snapshot = await loadSnapshot(this.store, { version, allowExternalPaths: this.options.allowExternalPaths })
+    }
   }
 
   /** Move this handle to the latest version (or the given one). */
