@@ -18,13 +18,15 @@ export interface RetryPolicy {
 }
 
 /**
- * Generous by default: losing the race is ordinary under contention and each retry first checks the
- * winners for real conflicts, so only a writer starved by many others runs out of attempts.
+ * Generous attempts, short waits. A lost put-if-absent is not a sign to back off for long: the loser
+ * has just read every winner up to the tip, and the longer it waits the more likely another writer
+ * takes the next version first (long ceilings starved losers in the 10-process benchmark). The
+ * jitter only has to break the lockstep of writers that lost to the same winner.
  */
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
-  maxAttempts: 100,
-  baseDelayMs: 4,
-  maxDelayMs: 500,
+  maxAttempts: 250,
+  baseDelayMs: 2,
+  maxDelayMs: 32,
   jitter: 'full',
 })
 
