@@ -53,7 +53,7 @@ function isList(t: SchemaTree): boolean {
 }
 
 /** Build the assembly tree of one top-level column; leaves are filled in later. */
-function buildNode(t: SchemaTree, parentDef: number, parentRep: number, leaves: Map<string, Node>): Node {
+function buildNode(t: SchemaTree, parentDef: number, parentRep: number, leaves: Map<string, Node>, prune?: Set<string>): Node {
   const rt = t.element.repetition_type
   const def = parentDef + (rt === 'REQUIRED' ? 0 : 1)
   const rep = parentRep + (rt === 'REPEATED' ? 1 : 0)
@@ -80,7 +80,9 @@ function buildNode(t: SchemaTree, parentDef: number, parentRep: number, leaves: 
     const element = kids.length === 1 ? kids[0] : { name: r.element.name, def: rDef, rep: 1, kind: 'struct' as const, children: kids, leaves: [] }
     return { name, def, rep, kind: 'list', children: [element], leaves: [] }
   }
-  return { name, def, rep, kind: 'struct', children: t.children.map((c) => buildNode(c, def, rep, leaves)), leaves: [] }
+  const kept = prune ? t.children.filter((c) => !prune.has(c.path.join('.'))) : t.children
+  if (kept.length === 0) throw new UnsupportedShapeError(`every child of ${t.path.join('.')} pruned`)
+  return { name, def, rep, kind: 'struct', children: kept.map((c) => buildNode(c, def, rep, leaves, prune)), leaves: [] }
 }
 
 function collectLeaves(n: Node): Leaf[] {
@@ -196,7 +198,7 @@ export async function readCheckpointRows(
   file: AsyncBufferLike,
   metadata: FileMetaData,
   columns: string[],
-  options: { compressors?: Compressors; parsers?: Partial<ParquetParsers> },
+  options: { compressors?: Compressors; parsers?: Partial<ParquetParsers>; prune?: Set<string> },
 ): Promise<Record<string, unknown[]>> {
   const schema = parquetSchema(metadata)
   const parsers = { ...DEFAULT_PARSERS, ...options.parsers } as ParquetParsers
@@ -206,7 +208,7 @@ export async function readCheckpointRows(
   for (const group of metadata.row_groups) {
     const n = Number(group.num_rows)
     const leafNodes = new Map<string, Node>()
-    const trees = tops.map((t) => buildNode(t, 0, 0, leafNodes))
+    const trees = tops.map((t) => buildNode(t, 0, 0, leafNodes, options.prune))
     const chunks = group.columns.filter((c) => c.meta_data && leafNodes.has(c.meta_data.path_in_schema.join('.')))
     await Promise.all(chunks.map(async (chunk) => {
       const meta = chunk.meta_data as ColumnMetaData

@@ -1,7 +1,7 @@
 // Reading checkpoints (PROTOCOL.md "Checkpoints"): classic and multi-part Parquet, V2 JSON or Parquet
 // top-level files with their `_delta_log/_sidecars/` files. Struct-only stats (`stats_parsed`) are
 // turned back into the JSON `stats` string the rest of lagomago reads.
-import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet'
+import { parquetMetadataAsync, parquetReadObjects, type FileMetaData } from 'hyparquet'
 import { compressors } from 'hyparquet-compressors'
 import { CorruptLogError, DeltaError, UnsafePathError } from '../errors.js'
 import { asyncBufferFor, asyncBufferFromBytes } from '../storage/async-buffer.js'
@@ -103,7 +103,7 @@ async function readParquetActions(store: ObjectStore, key: string, size: number 
   if (columns.length === 0) return []
   let cols: Record<string, unknown[]>
   try {
-    cols = await readCheckpointRows(file, metadata, columns, { compressors, parsers: PARQUET_PARSERS })
+    cols = await readCheckpointRows(file, metadata, columns, { compressors, parsers: PARQUET_PARSERS, prune: prunable(metadata) })
   } catch (e) {
     if (!(e instanceof UnsupportedShapeError)) throw e
     const rows = await parquetReadObjects({ file, metadata, columns, compressors, parsers: PARQUET_PARSERS })
@@ -129,6 +129,28 @@ async function readParquetActions(store: ObjectStore, key: string, size: number 
     }
   }
   return out
+}
+
+/**
+ * Struct-typed copies we can skip decoding: `partitionValues_parsed` whenever the string map exists,
+ * and `stats_parsed` when the column statistics show every add also has the JSON `stats`
+ * (null count of add.stats equals that of add.path, which is only null on non-add rows).
+ */
+function prunable(metadata: FileMetaData): Set<string> {
+  const prune = new Set<string>()
+  const names = new Set<string>()
+  for (const rg of metadata.row_groups) for (const c of rg.columns) if (c.meta_data) names.add(c.meta_data.path_in_schema.slice(0, 2).join('.'))
+  if (names.has('add.partitionValues')) prune.add('add.partitionValues_parsed')
+  if (names.has('add.stats') && names.has('add.path')) {
+    const statsEverywhere = metadata.row_groups.every((rg) => {
+      const nulls = (p: string) => rg.columns.find((c) => c.meta_data?.path_in_schema.join('.') === p)?.meta_data?.statistics?.null_count
+      const a = nulls('add.path')
+      const b = nulls('add.stats')
+      return a !== undefined && b !== undefined && BigInt(a) === BigInt(b)
+    })
+    if (statsEverywhere) prune.add('add.stats_parsed')
+  }
+  return prune
 }
 
 /** `{ <type>: payload }` with a literal key (computed keys make slow dictionary-mode objects). */
