@@ -100,3 +100,31 @@ describe('loadSnapshot', () => {
     expect(() => snap.resolvePath('../../etc/passwd')).toThrowError(UnsafePathError)
   })
 })
+
+describe('bad input never escapes as a raw error', () => {
+  it('random JSON in a commit gives a DeltaError or a valid snapshot', async () => {
+    const { default: fc } = await import('fast-check')
+    const { DeltaError } = await import('../../src/errors.js')
+    const actionish = fc.oneof(
+      fc.jsonValue(),
+      fc.record({ add: fc.jsonValue() }),
+      fc.record({ remove: fc.jsonValue() }),
+      fc.record({ metaData: fc.jsonValue() }),
+      fc.record({ protocol: fc.jsonValue() }),
+      fc.record({ txn: fc.jsonValue() }),
+      fc.record({ add: fc.record({ path: fc.string(), size: fc.jsonValue(), partitionValues: fc.jsonValue(), deletionVector: fc.jsonValue() }, { requiredKeys: [] }) }),
+    )
+    await fc.assert(fc.asyncProperty(fc.array(actionish, { maxLength: 5 }), fc.boolean(), async (lines, truncate) => {
+      const store = await buildTable(3, 0)
+      let text = lines.map((l) => JSON.stringify(l)).join('\n')
+      if (truncate && text.length > 2) text = text.slice(0, text.length - 1)
+      await store.put(commitKey(2), enc(text))
+      try {
+        const s = await loadSnapshot(store)
+        s.activeFiles()
+      } catch (e) {
+        expect(e).toBeInstanceOf(DeltaError)
+      }
+    }), { numRuns: 300 })
+  })
+})
