@@ -186,7 +186,12 @@ export class Transaction {
       if (await putCommit(this.store, version, serializeActions(actions))) {
         return { done: true, value: { version, actions, commitInfo } }
       }
-      // Lost the race for `version`.
+      // Lost the race for `version`, unless the winner is this very commit: a store that retried a put
+      // which had in fact landed reports it as taken, and rebasing would commit the data twice.
+      let winner = await this.readWinner(version)
+      if (winner.actions.some((a) => 'commitInfo' in a && a.commitInfo.txnId === this.txnId)) {
+        return { done: true, value: { version, actions, commitInfo } }
+      }
       if (!check || this.readVersion < 0) {
         throw new CommitConflictError(
           this.readVersion < 0
@@ -196,16 +201,16 @@ export class Transaction {
         )
       }
       // Check every winner up to the current tip before trying again (one backoff per round, not per winner).
-      do {
-        const winner = await this.readWinner(version)
+      for (;;) {
         if (alreadyCommittedTxn(winner.actions, this.txns)) return { done: true, value: skipped(version) }
         await check(winner, body)
         for (const a of winner.actions) {
           if ('commitInfo' in a && typeof a.commitInfo.inCommitTimestamp === 'number') previousTimestamp = a.commitInfo.inCommitTimestamp
         }
         version++
-      } while (await this.store.head(commitKey(version)))
-      return { done: false }
+        if (!(await this.store.head(commitKey(version)))) return { done: false }
+        winner = await this.readWinner(version)
+      }
     }
     const { value, attempts } = await retryCommit(attempt, {
       policy: this.options.retry,

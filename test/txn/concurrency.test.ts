@@ -158,6 +158,21 @@ describe('rebasing and retries', () => {
     expect(sleeps).toHaveLength(1)
   })
 
+  it('a put reported as lost that had in fact landed is recognised as our own commit, not rebased', async () => {
+    const store = new MemoryStore()
+    await createTable(store, [])
+    // A store whose conditional put succeeds but reports failure (a retried request after a timeout).
+    const flaky: ObjectStore = Object.assign(Object.create(store) as MemoryStore, {
+      putIfAbsent: async (key: string, data: Uint8Array) => { await store.putIfAbsent(key, data); return false },
+    })
+    const snap = await loadSnapshot(store)
+    const t = Transaction.on({ ...snap, store: flaky, tableUrl: snap.tableUrl, version: snap.version, protocol: snap.protocol, metadata: snap.metadata, timestamp: snap.timestamp },
+      { operation: 'WRITE', clock: instant }).addFiles([addFile('once.parquet', 'a')])
+    t.blindAppend = true
+    expect(await t.commit()).toMatchObject({ version: 1, attempts: 1 })
+    expect(await commitsInLog(store)).toBe(2)
+  })
+
   it('gives up with CommitRetriesExhaustedError when the race is lost more than maxAttempts times', async () => {
     const store = new MemoryStore()
     await createTable(store, [])
