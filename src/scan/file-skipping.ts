@@ -7,9 +7,9 @@ import { columnMappingMode, findField, type DataType, type StructType } from '..
 import type { DeltaValue } from '../schema/values.js'
 import { parsePartitionValues } from '../schema/partition-values.js'
 import { parseStats, type FileStats } from '../schema/stats.js'
-import { bindPredicate, referencedColumns, type BoundCompare, type BoundExpr, type ExprLike } from '../expr/bind.js'
+import { bindPredicate, referencedColumns, walkBound, type BoundCompare, type BoundExpr, type ExprLike } from '../expr/bind.js'
 import { comparatorFor, evalRow } from '../expr/eval.js'
-import { castValue, isNumeric } from '../expr/cast.js'
+import { castValue, isFloating, isNumeric } from '../expr/cast.js'
 import type { Expr } from '../expr/ast.js'
 
 export interface SnapshotInfo {
@@ -76,6 +76,11 @@ interface Interval {
   hi?: DeltaValue
   /** hi is a string prefix: true values may be any extension of it. */
   hiPrefix?: boolean
+  /**
+   * Floating column whose max may leave NaN out (Parquet writers and delta-rs exclude NaN from
+   * min/max; Spark's aggregates do not): values are ≤ hi or NaN, and NaN sorts above everything.
+   */
+  hiNaN?: boolean
   /** Every row is null. */
   allNull: boolean
   /** No row is null. */
@@ -121,16 +126,20 @@ class Reasoner {
       const n = this.s.rowCount
       const allNull = b.nullCount !== undefined && n !== undefined && b.nullCount === n && n > 0
       const iv: Interval = { type: e.type, allNull, noNull: b.nullCount === 0 }
-      if (b.min !== undefined && b.min !== null) iv.lo = b.min
+      const floating = isFloating(e.type)
+      // a NaN min is a writer bug (NaN pinned the running min), not a bound
+      if (b.min !== undefined && b.min !== null && !(floating && Number.isNaN(b.min))) iv.lo = b.min
       if (b.max !== undefined && b.max !== null) {
         iv.hi = b.max
         if (b.maxIsPrefix) iv.hiPrefix = true
+        if (floating && !Number.isNaN(b.max)) iv.hiNaN = true
       }
       return iv
     }
     if (e.kind === 'cast' && isMonotoneCast(e.arg.type, e.type)) {
       const a = this.interval(e.arg)
       const out: Interval = { type: e.type, allNull: a.allNull, noNull: a.noNull }
+      if (a.hiNaN) out.hiNaN = true
       try {
         if (a.lo !== undefined) out.lo = castValue(a.lo, e.arg.type, e.type)
         if (a.hi !== undefined && !a.hiPrefix) out.hi = castValue(a.hi, e.arg.type, e.type)
@@ -254,11 +263,15 @@ class Reasoner {
 }
 
 function closedHi(iv: Interval): DeltaValue | undefined {
-  return iv.hiPrefix ? undefined : iv.hi
+  return iv.hiPrefix || iv.hiNaN ? undefined : iv.hi
 }
 
 function isPoint(iv: Interval): boolean {
-  return iv.lo !== undefined && iv.hi !== undefined && !iv.hiPrefix && iv.noNull && comparatorFor(iv.type)(iv.lo, iv.hi) === 0
+  return iv.lo !== undefined && iv.hi !== undefined && !iv.hiPrefix && !iv.hiNaN && iv.noNull && comparatorFor(iv.type)(iv.lo, iv.hi) === 0
+}
+
+function mayHoldNaN(iv: Interval): boolean {
+  return isFloating(iv.type) && (iv.hiNaN === true || iv.hi === undefined || Number.isNaN(iv.hi))
 }
 
 /**
@@ -266,8 +279,9 @@ function isPoint(iv: Interval): boolean {
  * A prefix upper bound p allows any extension of p, so only a v above p that does not start with
  * p is above them all.
  */
-function atOrAboveHi(v: DeltaValue, iv: Interval, strict: boolean): boolean {
+function atOrAboveHi(v: DeltaValue, iv: Interval, strict: boolean, ignoreHiddenNaN = false): boolean {
   if (iv.hi === undefined) return false
+  if (iv.hiNaN && !ignoreHiddenNaN) return false
   const c = comparatorFor(iv.type)(v, iv.hi)
   if (iv.hiPrefix) return c > 0 && !(v as string).startsWith(iv.hi as string)
   return strict ? c >= 0 : c > 0
@@ -275,8 +289,11 @@ function atOrAboveHi(v: DeltaValue, iv: Interval, strict: boolean): boolean {
 
 /** Whether two intervals may share a value. */
 function overlaps(a: Interval, b: Interval): boolean {
-  if (a.lo !== undefined && atOrAboveHi(a.lo, b, false)) return false
-  if (b.lo !== undefined && atOrAboveHi(b.lo, a, false)) return false
+  // NaN = NaN in Spark: a NaN hidden on one side may meet a NaN on the other
+  if ((a.hiNaN && mayHoldNaN(b)) || (b.hiNaN && mayHoldNaN(a))) return true
+  // otherwise a hidden NaN cannot equal the other side's (non-NaN) values, so hi bounds the rest
+  if (a.lo !== undefined && atOrAboveHi(a.lo, b, false, true)) return false
+  if (b.lo !== undefined && atOrAboveHi(b.lo, a, false, true)) return false
   return true
 }
 
@@ -428,6 +445,8 @@ export interface RowGroupColumnStats {
 /** Whether a Parquet row group may hold rows satisfying the predicate (keys are bound column keys). */
 export function rowGroupMayMatch(predicate: BoundExpr, rowCount: number, stats: (key: string) => RowGroupColumnStats | undefined,
   exact: (key: string) => { value: DeltaValue } | undefined = () => undefined): boolean {
+  const types = new Map<string, DataType>()
+  walkBound(predicate, (n) => { if (n.kind === 'column') types.set(n.key, n.type) })
   return rowSetMayMatch(predicate, {
     rowCount,
     exact,
@@ -435,9 +454,13 @@ export function rowGroupMayMatch(predicate: BoundExpr, rowCount: number, stats: 
       const s = stats(key)
       if (!s) return undefined
       const b: ColumnBounds = {}
-      if (s.min !== undefined && s.min !== null) b.min = s.min
+      // Parquet timestamp statistics usually reach us through millisecond Dates (truncated toward
+      // zero, so off by up to 999 µs either way): widen both ends.
+      const t = types.get(key)
+      const slack = (t === 'timestamp' || t === 'timestamp_ntz') ? 999n : 0n
+      if (s.min !== undefined && s.min !== null) b.min = typeof s.min === 'bigint' ? s.min - slack : s.min
       if (s.max !== undefined && s.max !== null) {
-        b.max = s.max
+        b.max = typeof s.max === 'bigint' ? s.max + slack : s.max
         if (s.maxExact === false && typeof s.max === 'string') b.maxIsPrefix = true
         else if (s.maxExact === false) delete b.max
       }

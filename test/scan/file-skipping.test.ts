@@ -62,7 +62,7 @@ function jsonValue(v: DeltaValue, type: DataType): string {
   return String(v)
 }
 
-type StatsMode = 'full' | 'none' | 'partial' | 'wide'
+type StatsMode = 'full' | 'none' | 'partial' | 'wide' | 'nanless'
 /** Stats as a writer would put them in add.stats: strings truncated to 32 chars, timestamps to ms. */
 function statsJson(rows: Row[], mode: StatsMode, drop: string): string | undefined {
   if (mode === 'none') return undefined
@@ -71,8 +71,10 @@ function statsJson(rows: Row[], mode: StatsMode, drop: string): string | undefin
   const nulls: string[] = []
   for (const [key, type] of LEAVES) {
     if (mode === 'partial' && key === drop) continue
-    const vals = rows.map((r) => get(r, key)).filter((v) => v !== null)
+    let vals = rows.map((r) => get(r, key)).filter((v) => v !== null)
     const nullCount = rows.length - vals.length
+    // Parquet-footer style stats (delta-rs): NaN left out of min/max
+    if (mode === 'nanless' && type === 'double') vals = vals.filter((v) => !Number.isNaN(v))
     const put = (arr: string[], v: string): void => { arr.push(key === 'st.k' ? `"st":{"k":${v}}` : `"${key}":${v}`) }
     put(nulls, String(nullCount))
     if (vals.length === 0 || type === 'boolean') continue
@@ -171,7 +173,7 @@ describe('selectFiles', () => {
     fc.assert(fc.property(
       fc.array(arbRow, { minLength: 1, maxLength: 24 }),
       fc.array(fc.nat(10), { minLength: 1, maxLength: 4 }),
-      fc.array(fc.constantFrom<StatsMode>('full', 'full', 'none', 'partial', 'wide'), { minLength: 1, maxLength: 4 }),
+      fc.array(fc.constantFrom<StatsMode>('full', 'full', 'none', 'partial', 'wide', 'nanless'), { minLength: 1, maxLength: 4 }),
       arbPred,
       (rows, cuts, modes, pred) => {
         const { files, rowsOf } = makeFiles(rows, cuts, modes)
@@ -212,6 +214,18 @@ describe('selectFiles', () => {
     expect(selectFiles([withStats], info, 'a IS NULL')).toEqual([])
     expect(selectFiles([withStats], info, 'NOT (a >= 10)')).toEqual([])
     expect(selectFiles([mk(), mk('not json')], info, 'a < 10').length).toBe(2)
+  })
+
+  it('does not trust a floating max to cover NaN', () => {
+    const f: AddFile = {
+      path: 'x', size: 1, modificationTime: 0, dataChange: true, partitionValues: { p: '1', q: 'a' },
+      stats: '{"numRecords":2,"minValues":{"f":1.0},"maxValues":{"f":2.0},"nullCount":{"f":0}}',
+    }
+    expect(selectFiles([f], info, 'f > 5')).toEqual([f]) // a NaN row (left out of max) satisfies f > 5
+    expect(selectFiles([f], info, "f = CAST('NaN' AS DOUBLE)")).toEqual([f])
+    expect(selectFiles([f], info, 'f = 5')).toEqual([])
+    expect(selectFiles([f], info, 'f < 1')).toEqual([])
+    expect(selectFiles([f], info, 'f IN (0, 3)')).toEqual([])
   })
 
   it('widens ms-truncated timestamp maxima and treats long string maxima as prefixes', () => {
