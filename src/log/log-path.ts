@@ -49,7 +49,8 @@ export function parseLogPath(meta: ObjectMeta): LogPath | undefined {
   const name = meta.key.slice(slash + 1)
   const c = name.charCodeAt(0)
   if (c < 48 || c > 57) return undefined // not a digit: `_last_checkpoint`, `.x.crc`, `.s3-optimization-0`…
-  const base = { key: meta.key, size: meta.size, mtime: meta.mtime }
+  // Filesystems report sub-millisecond mtimes; Delta timestamps are whole milliseconds.
+  const base = { key: meta.key, size: meta.size, mtime: Math.floor(meta.mtime) }
   let m = COMMIT.exec(name)
   if (m) return { kind: 'commit', version: Number(m[1]), ...base }
   m = CLASSIC.exec(name)

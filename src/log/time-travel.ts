@@ -50,18 +50,17 @@ export async function resolveTimestampVersion(
     throw new VersionNotFoundError(`table ${table} has no recreatable version for time travel`, { table })
   }
   const iso = (ms: number) => new Date(ms).toISOString()
-  if (target > latest.timestamp) {
-    throw new VersionNotFoundError(
-      `timestamp ${iso(target)} is after the latest commit of table ${table} (version ${latest.version} at ${iso(latest.timestamp)})`,
-      { table, version: latest.version },
-    )
-  }
+  const afterLatest = (latestTs: number) => new VersionNotFoundError(
+    `timestamp ${iso(target)} is after the latest commit of table ${table} (version ${latest.version} at ${iso(latestTs)})`,
+    { table, version: latest.version },
+  )
 
   const conf = latest.metadata.configuration
   const ict = conf['delta.enableInCommitTimestamps'] === 'true'
   const ictFrom = ict ? Math.max(earliest, Number(conf['delta.inCommitTimestampEnablementVersion'] ?? earliest)) : Infinity
   const ictFromTs = ict ? Number(conf['delta.inCommitTimestampEnablementTimestamp'] ?? Number.NEGATIVE_INFINITY) : Infinity
 
+  if (ict && ictFrom <= latest.version && target > latest.timestamp) throw afterLatest(latest.timestamp)
   if (ict && target >= ictFromTs) {
     // In-commit timestamps are monotonic: binary search, reading only the commits we probe.
     let lo = ictFrom
@@ -77,23 +76,33 @@ export async function resolveTimestampVersion(
   }
 
   // Versions before in-commit timestamps (or all of them): monotonised file mtimes.
-  const last = Math.min(latest.version, ictFrom - 1)
-  let prev = Number.NEGATIVE_INFINITY
+  const times = monotonicMtimes(listing, earliest, Math.min(latest.version, ictFrom - 1))
+  const lastTs = times.get(latest.version)
+  if (lastTs !== undefined && target > lastTs) throw afterLatest(lastTs)
   let found = -1
-  let firstTs = Number.NaN
-  for (let v = earliest; v <= last; v++) {
-    const c = listing.commits.get(v)
-    const cp = listing.checkpoints.find((x) => x.version === v)
-    const mtime = c?.mtime ?? cp?.files[0].mtime
-    if (mtime === undefined) continue
-    const t = mtime > prev ? mtime : prev + 1
-    prev = t
-    if (Number.isNaN(firstTs)) firstTs = t
+  for (const [v, t] of times) {
     if (t <= target) found = v
     else break
   }
-  if (found < 0) throw beforeEarliest(target, earliest, table, firstTs)
+  if (found < 0) throw beforeEarliest(target, earliest, table, times.values().next().value)
   return found
+}
+
+/**
+ * Commit file mtimes of versions [from, to], made strictly increasing (a commit whose mtime is not
+ * after its predecessor's counts as predecessor + 1 ms), in ascending version order.
+ */
+export function monotonicMtimes(listing: { commits: Map<number, LogPath>; checkpoints: { version: number; files: LogPath[] }[] }, from: number, to: number): Map<number, number> {
+  const out = new Map<number, number>()
+  let prev = Number.NEGATIVE_INFINITY
+  for (let v = from; v <= to; v++) {
+    const mtime = listing.commits.get(v)?.mtime ?? listing.checkpoints.find((x) => x.version === v)?.files[0].mtime
+    if (mtime === undefined) continue
+    const t = mtime > prev ? mtime : prev + 1
+    prev = t
+    out.set(v, t)
+  }
+  return out
 }
 
 function beforeEarliest(target: number, earliest: number, table: string, earliestTs?: number): VersionNotFoundError {

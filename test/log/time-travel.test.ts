@@ -41,6 +41,16 @@ describe('time travel by timestamp', () => {
     expect((await loadSnapshot(store, { timestamp: T0 + min + 1 })).version).toBe(2)
   })
 
+  it('history timestamps lead time travel back to their own version', async () => {
+    const { readHistory } = await import('../../src/log/history.js')
+    const store = await table([T0, T0 + min, T0 + 30_000, T0 + 30_000, T0 + 3 * min])
+    const h = await readHistory(store, 'memory://t', 4)
+    expect(h.map((e) => e.version)).toEqual([4, 3, 2, 1, 0])
+    for (const e of h) expect((await loadSnapshot(store, { timestamp: e.timestamp })).version).toBe(e.version)
+    expect(h[4].operationTimestamp).toBe(1) // the writer's commitInfo.timestamp is kept
+    expect((await readHistory(store, 'memory://t', 4, 2)).map((e) => e.timestamp)).toEqual(h.slice(0, 2).map((e) => e.timestamp))
+  })
+
   it('uses in-commit timestamps where enabled', async () => {
     const store = new MemoryStore()
     const conf = { 'delta.enableInCommitTimestamps': 'true' }

@@ -48,7 +48,8 @@ describe('DeltaTable (read side)', () => {
     const t = await DeltaTable.open(await sample('dt-history'))
     const h = await t.history()
     expect(h.map((e) => e.version)).toEqual([3, 2, 1, 0])
-    expect(h.map((e) => e.timestamp)).toEqual([4000, 3000, 2000, 1000])
+    expect(h.map((e) => e.timestamp)).toEqual([4000, 3000, 2000, 1000]) // commit file mtimes
+    expect(h.map((e) => e.operationTimestamp)).toEqual([4000, 3000, 2000, 1000]) // commitInfo.timestamp
     expect(h[1].operation).toBe('DELETE')
     expect((await t.history({ limit: 2 })).map((e) => e.version)).toEqual([3, 2])
     const old = await DeltaTable.open(t.store, { version: 1 })
