@@ -139,3 +139,32 @@ export function not(item: Operand): BuiltExpr {
 export function fn(name: string, ...args: Operand[]): BuiltExpr {
   return wrap({ kind: 'call', name: name.toLowerCase(), args: args.map(operand) })
 }
+
+/** One delta-rs style partition filter: `[column, op, value]`, values as text (typed by the binder). */
+export type FilterTuple = [string, string, (string | number | boolean | null | (string | number | boolean | null)[])?]
+
+/**
+ * The conjunction of delta-rs style filters (`[["year", "=", "2021"], ["month", "not in", ["1", "2"]]]`):
+ * ops `=`, `!=`, `<>`, `<`, `<=`, `>`, `>=`, `in`, `not in`, `is null`, `is not null`.
+ */
+export function filterFromTuples(filters: FilterTuple[]): BuiltExpr {
+  const parts = filters.map(([column, rawOp, value]) => {
+    const c = col(column)
+    const op = rawOp.trim().toLowerCase().replace(/\s+/g, ' ')
+    const list = (): Operand[] => (Array.isArray(value) ? value : [value ?? null])
+    switch (op) {
+      case '=': case '==': return c.eq(value ?? null)
+      case '!=': case '<>': return c.ne(value ?? null)
+      case '<': return c.lt(value ?? null)
+      case '<=': return c.le(value ?? null)
+      case '>': return c.gt(value ?? null)
+      case '>=': return c.ge(value ?? null)
+      case 'in': return c.in(...list())
+      case 'not in': return c.notIn(...list())
+      case 'is null': return c.isNull()
+      case 'is not null': return c.isNotNull()
+      default: throw new InvalidArgumentError(`unknown filter operator ${JSON.stringify(rawOp)} for column ${column}`)
+    }
+  })
+  return and(...parts)
+}

@@ -1,6 +1,6 @@
 // The expression layer's public surface: model, builder, parser, binder, evaluators, printer.
 export * from './ast.js'
-export { col, lit, and, or, not, fn, operand, wrap, type BuiltExpr, type ExprMethods, type Operand } from './builder.js'
+export { col, lit, and, or, not, fn, operand, wrap, filterFromTuples, type BuiltExpr, type ExprMethods, type Operand, type FilterTuple } from './builder.js'
 export { parseExpression, parseTypeName } from './parser.js'
 export {
   bindExpr, bindPredicate, isBound, referencedColumns, resolvePath, walkBound, boundChildren, mkLiteral, mkCast,

@@ -1,3 +1,5 @@
+import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import type { AddFile } from '../../src/log/actions.js'
@@ -6,7 +8,7 @@ import { compareValues, type DeltaValue, type DeltaStruct } from '../../src/sche
 import { serializePartitionValue } from '../../src/schema/partition-values.js'
 import { formatDecimal } from '../../src/schema/decimal.js'
 import { floorDiv } from '../../src/schema/temporal.js'
-import { bindPredicate, col, evalPredicateRows, lit, type Expr } from '../../src/expr/index.js'
+import { bindPredicate, col, evalPredicateRows, filterFromTuples, lit, type Expr, type FilterTuple } from '../../src/expr/index.js'
 import {
   isPartitionOnly, predicateCoversFile, rowGroupMayMatch, selectFiles, type SnapshotInfo,
 } from '../../src/scan/file-skipping.js'
@@ -279,4 +281,39 @@ describe('selectFiles', () => {
     expect(rowGroupMayMatch(pred, 10, stats([0n, 11n], ['a', 'aa']))).toBe(false)
     expect(rowGroupMayMatch(pred, 0, stats([0n, 11n], ['a', 'z']))).toBe(false)
   })
+})
+
+describe('selectFiles on the conformance corpus', () => {
+  const root = join(__dirname, '../../../shared/conformance')
+  const manifest = JSON.parse(readFileSync(join(root, 'MANIFEST.json'), 'utf8')) as {
+    name: string; tablePath: string
+    expected: { kind: string; version: number; filter: FilterTuple[]; files?: string[]; fileCount?: number; rowCount?: number }[]
+  }[]
+  const checks = manifest.flatMap((t) => t.expected.filter((e) => e.kind === 'partitionFilter').map((e) => ({ table: t, check: e })))
+
+  it('has partition filter checks to run', () => {
+    expect(checks.length).toBeGreaterThanOrEqual(10)
+  })
+
+  for (const { table, check } of checks) {
+    it(`${table.name}: ${JSON.stringify(check.filter)}`, () => {
+      const log = join(root, table.tablePath, '_delta_log')
+      const live = new Map<string, AddFile>()
+      let meta: { schemaString: string; partitionColumns: string[]; configuration: Record<string, string> } | undefined
+      for (const f of readdirSync(log).filter((n) => /^\d{20}\.json$/.test(n)).sort()) {
+        if (Number(f.slice(0, 20)) > check.version) break
+        for (const line of readFileSync(join(log, f), 'utf8').split('\n').filter(Boolean)) {
+          const a = JSON.parse(line)
+          if (a.metaData) meta = a.metaData
+          if (a.add) live.set(a.add.path, a.add)
+          if (a.remove) live.delete(a.remove.path)
+        }
+      }
+      const tinfo: SnapshotInfo = { schema: parseSchema(meta!.schemaString), partitionColumns: meta!.partitionColumns, configuration: meta!.configuration ?? {} }
+      const kept = selectFiles([...live.values()], tinfo, filterFromTuples(check.filter))
+      if (check.files) expect(kept.map((f) => decodeURIComponent(f.path)).sort()).toEqual(check.files.map((p) => decodeURIComponent(p)).sort())
+      if (check.fileCount !== undefined) expect(kept.length).toBe(check.fileCount)
+      if (check.rowCount !== undefined) expect(kept.reduce((n, f) => n + (JSON.parse(f.stats!).numRecords as number), 0)).toBe(check.rowCount)
+    })
+  }
 })
