@@ -201,6 +201,16 @@ function listElement(node: SchemaTree): SchemaTree {
   return repeated
 }
 
+/**
+ * Parquet's backward-compatibility rule for lists: a repeated group with a single field named `array`
+ * or `<list>_tuple` is itself the element (a one-field struct), not the 3-level wrapper.
+ */
+function isLegacyStructList(node: SchemaTree): boolean {
+  const repeated = node.children[0]
+  return node.element.converted_type === 'LIST' && node.children.length === 1 && repeated.element.repetition_type === 'REPEATED' &&
+    repeated.children.length === 1 && (repeated.element.name === 'array' || repeated.element.name === `${node.element.name}_tuple`)
+}
+
 // ---- value conversion ----
 
 type Ctx = FileReadContext & { column: string }
@@ -282,7 +292,16 @@ function converter(type: DataType, node: SchemaTree, mode: ColumnMappingMode, ct
     }
   }
   if (isArray(type)) {
-    const conv = converter(type.elementType, listElement(node), mode, { ...ctx, column: `${ctx.column}.element` })
+    const elementCtx = { ...ctx, column: `${ctx.column}.element` }
+    const repeated = node.children[0]
+    if (isStruct(type.elementType) && isLegacyStructList(node)) {
+      // 2-level list of one-field structs: hyparquet reads it as a 3-level list of that field's
+      // values, so each value is re-wrapped into the element struct (the repeated group itself)
+      const conv = converter(type.elementType, { ...repeated, element: { ...repeated.element, repetition_type: 'REQUIRED' } }, mode, elementCtx)
+      const inner = repeated.children[0].element.name
+      return (v) => (v as unknown[]).map((x) => conv({ [inner]: x }))
+    }
+    const conv = converter(type.elementType, listElement(node), mode, elementCtx)
     return (v) => (v as unknown[]).map((x) => (x === null || x === undefined ? null : conv(x)))
   }
   if (isMap(type)) {

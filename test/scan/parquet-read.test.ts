@@ -70,6 +70,22 @@ describe('readDataFile', () => {
     expect(seen).toEqual([10])
   })
 
+  it('reads a legacy 2-level list of one-field structs (repeated group named array)', async () => {
+    // physically `optional group a (LIST) { repeated group array { optional int32 x } }`
+    const schema = [
+      { name: 'root', num_children: 1 },
+      { name: 'a', repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
+      { name: 'array', repetition_type: 'REPEATED', num_children: 1 },
+      { name: 'x', type: 'INT32', repetition_type: 'OPTIONAL' },
+    ] as Parameters<typeof parquetWriteBuffer>[0]['schema']
+    const store = new MemoryStore()
+    await store.put('l.parquet', new Uint8Array(parquetWriteBuffer({ schema, columnData: [{ name: 'a', data: [[1, null], null, []] }] })))
+    const type: DataType = { type: 'array', elementType: { type: 'struct', fields: [field('x', 'integer')] }, containsNull: false }
+    const got: DeltaValue[] = []
+    for await (const c of readDataFile({ store, key: 'l.parquet', fields: [field('a', type)], mode: 'none' })) got.push(...c.columns[0])
+    expect(got).toEqual([[{ x: 1 }, { x: null }], null, []])
+  })
+
   it('reads gzip-compressed files (zstd is covered by the corpus table deltars__table_with_column_mapping)', async () => {
     const store = new MemoryStore()
     const bytes = parquetWriteBuffer({
