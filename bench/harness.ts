@@ -1,0 +1,94 @@
+// The bench harness: every job runs in a child process of its own (so peak RSS is the job's), the
+// measured step repeats several times and we keep the median, answers are checked, and peers run in
+// the same invocation so ratios compare like with like. A benchmark never fails on speed.
+
+/** One contender inside a job: lagomago or a peer (DuckDB, LanceDB, raw hyparquet…). */
+export interface Contender<Ctx> {
+  name: string
+  /** The measured step; returns a value `check` verifies. */
+  run(ctx: Ctx): Promise<unknown>
+  /** Throws when the answer is wrong. */
+  check?(answer: unknown, ctx: Ctx): void
+  /** Unavailable peers (an optional dependency not installed) are reported, not failed. */
+  available?(): Promise<boolean>
+}
+
+export interface Job<Ctx = unknown> {
+  name: string
+  description: string
+  /** Builds the job's data (not measured). `quick` asks for a small size for smoke runs. */
+  setup(opts: { quick: boolean; dataDir: string }): Promise<Ctx>
+  contenders: Contender<Ctx>[]
+  /** Lagomago's goal for this job, shown beside the figures, e.g. "< 100 ms". */
+  goal?: string
+  teardown?(ctx: Ctx): Promise<void>
+}
+
+export interface ContenderResult {
+  job: string
+  contender: string
+  medianMs?: number
+  minMs?: number
+  runs: number
+  peakRssMiB: number
+  error?: string
+  note?: string
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+/** Run one contender of one job in this process (called in a fresh child per contender). */
+export async function runContender<Ctx>(job: Job<Ctx>, contender: Contender<Ctx>, opts: { quick: boolean; runs: number; dataDir: string }): Promise<ContenderResult> {
+  if (contender.available && !(await contender.available())) {
+    return { job: job.name, contender: contender.name, runs: 0, peakRssMiB: 0, note: 'not installed' }
+  }
+  const ctx = await job.setup({ quick: opts.quick, dataDir: opts.dataDir })
+  const times: number[] = []
+  try {
+    // One warm-up run (JIT, file cache), checked like the others.
+    const warm = await contender.run(ctx)
+    contender.check?.(warm, ctx)
+    for (let i = 0; i < opts.runs; i++) {
+      const t0 = performance.now()
+      const answer = await contender.run(ctx)
+      times.push(performance.now() - t0)
+      contender.check?.(answer, ctx)
+    }
+  } finally {
+    await job.teardown?.(ctx)
+  }
+  return {
+    job: job.name,
+    contender: contender.name,
+    medianMs: median(times),
+    minMs: Math.min(...times),
+    runs: times.length,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  }
+}
+
+/** Markdown table of one job's results, with each contender's ratio to lagomago. */
+export function formatJob(job: Pick<Job, 'name' | 'description' | 'goal'>, results: ContenderResult[]): string {
+  const ours = results.find((r) => r.contender.startsWith('lagomago'))
+  const lines = [
+    `### ${job.name}`,
+    '',
+    job.description + (job.goal ? ` Goal: ${job.goal}.` : ''),
+    '',
+    '| contender | median ms | min ms | runs | peak RSS MiB | ratio to lagomago |',
+    '|---|---:|---:|---:|---:|---:|',
+  ]
+  for (const r of results) {
+    if (r.medianMs === undefined) {
+      lines.push(`| ${r.contender} | – | – | 0 | – | ${r.error ? `error: ${r.error}` : r.note ?? ''} |`)
+      continue
+    }
+    const ratio = ours?.medianMs ? (r.medianMs / ours.medianMs).toFixed(2) + '×' : '–'
+    lines.push(`| ${r.contender} | ${r.medianMs.toFixed(1)} | ${r.minMs!.toFixed(1)} | ${r.runs} | ${r.peakRssMiB.toFixed(0)} | ${ratio} |`)
+  }
+  return lines.join('\n')
+}

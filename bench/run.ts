@@ -1,0 +1,81 @@
+// `npm run bench [job…] [--quick] [--runs N] [--md FILE]`: runs each job's contenders, each in a
+// child process of its own, and prints a markdown report (appended to FILE with --md).
+import { spawn } from 'node:child_process'
+import { appendFileSync, mkdirSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { formatJob, runContender, type ContenderResult } from './harness.js'
+import { JOBS } from './jobs/index.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const args = process.argv.slice(2)
+const flag = (name: string) => args.includes(name)
+const option = (name: string) => {
+  const i = args.indexOf(name)
+  return i >= 0 ? args[i + 1] : undefined
+}
+const quick = flag('--quick')
+const runs = Number(option('--runs') ?? (quick ? 1 : 5))
+const dataDir = option('--data') ?? join(here, '.data')
+
+async function child(): Promise<void> {
+  const [jobName, index] = [option('--child'), Number(option('--contender'))]
+  const job = JOBS.find((j) => j.name === jobName)
+  if (!job) throw new Error(`no job ${jobName}`)
+  const contender = job.contenders[index]
+  let result: ContenderResult
+  try {
+    result = await runContender(job, contender, { quick, runs, dataDir })
+  } catch (e) {
+    result = { job: job.name, contender: contender.name, runs: 0, peakRssMiB: 0, error: (e as Error).message.split('\n')[0] }
+  }
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`)
+}
+
+function runChild(job: string, contender: number): Promise<ContenderResult> {
+  return new Promise((resolve, reject) => {
+    const argv = ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', job, '--contender', String(contender), '--runs', String(runs), '--data', dataDir]
+    if (quick) argv.push('--quick')
+    const p = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=8192', ...argv], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    p.stdout.on('data', (d) => (out += d))
+    p.on('error', reject)
+    p.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '))
+      if (line) resolve(JSON.parse(line.slice(7)))
+      else reject(new Error(`bench child ${job}#${contender} exited with ${code} and no result`))
+    })
+  })
+}
+
+async function main(): Promise<void> {
+  mkdirSync(dataDir, { recursive: true })
+  const wanted = args.filter((a, i) => !a.startsWith('--') && !['--runs', '--md', '--data'].includes(args[i - 1]))
+  const jobs = wanted.length ? JOBS.filter((j) => wanted.includes(j.name)) : JOBS
+  const unknown = wanted.filter((w) => !JOBS.some((j) => j.name === w))
+  if (unknown.length) throw new Error(`unknown bench job(s): ${unknown.join(', ')}; known: ${JOBS.map((j) => j.name).join(', ')}`)
+  const header = [
+    `## ${new Date().toISOString().slice(0, 10)} — \`npm run bench -- ${args.join(' ')}\``.replace(/ +`$/, '`'),
+    '',
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. ` +
+      `Median of ${runs} run(s) after one warm-up; each contender in its own process (peak RSS is its own).`,
+    '',
+  ].join('\n')
+  const sections = [header]
+  for (const job of jobs) {
+    const results: ContenderResult[] = []
+    for (let i = 0; i < job.contenders.length; i++) {
+      process.stderr.write(`bench ${job.name} / ${job.contenders[i].name}…\n`)
+      results.push(await runChild(job.name, i))
+    }
+    const md = formatJob(job, results)
+    console.log(md + '\n')
+    sections.push(md, '')
+  }
+  const mdFile = option('--md')
+  if (mdFile) appendFileSync(mdFile, sections.join('\n') + '\n')
+}
+
+if (option('--child')) await child()
+else await main()
