@@ -116,8 +116,8 @@ function splitMicros(micros: bigint): { days: number; secOfDay: number; frac: nu
 
 /**
  * µs since epoch → text. `style: 'iso'` gives `yyyy-MM-ddTHH:mm:ss.ffffffZ` (always 6 digits, as
- * PROTOCOL.md's UTC partition form); `'spark'` gives `yyyy-MM-dd HH:mm:ss[.ffffff]` with the fraction
- * only when non-zero and trailing zeros kept to 6 digits (Spark's partition/ntz form).
+ * PROTOCOL.md's UTC partition form); `'spark'` gives `yyyy-MM-dd HH:mm:ss[.f…]` with the fraction
+ * only when non-zero, trailing zeros dropped (Spark's CAST to string, hence its partition values).
  */
 export function formatTimestamp(micros: bigint, style: 'iso' | 'spark'): string {
   const { days, secOfDay, frac } = splitMicros(micros)
@@ -126,7 +126,7 @@ export function formatTimestamp(micros: bigint, style: 'iso' | 'spark'): string 
   const ss = pad(secOfDay % 60, 2)
   const date = formatDate(days)
   if (style === 'iso') return `${date}T${hh}:${mm}:${ss}.${pad(frac, 6)}Z`
-  return `${date} ${hh}:${mm}:${ss}${frac === 0 ? '' : `.${pad(frac, 6)}`}`
+  return `${date} ${hh}:${mm}:${ss}${frac === 0 ? '' : `.${pad(frac, 6).replace(/0+$/, '')}`}`
 }
 
 /** µs since epoch of a JS Date (ms precision). */

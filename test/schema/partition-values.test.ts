@@ -61,7 +61,8 @@ describe('partition values', () => {
     expect(serializePartitionValue(123456n, 'timestamp')).toBe('1970-01-01T00:00:00.123456Z')
     expect(serializePartitionValue(-1n, 'timestamp')).toBe('1969-12-31T23:59:59.999999Z')
     expect(serializePartitionValue(0n, 'timestamp_ntz')).toBe('1970-01-01 00:00:00')
-    expect(serializePartitionValue(1500n, 'timestamp_ntz')).toBe('1970-01-01 00:00:00.001500')
+    expect(serializePartitionValue(1500n, 'timestamp_ntz')).toBe('1970-01-01 00:00:00.0015')
+    expect(serializePartitionValue(1609459200123456n, 'timestamp_ntz')).toBe('2021-01-01 00:00:00.123456')
   })
 
   it('writes numbers as Java does and reads Java BigDecimal text', () => {
