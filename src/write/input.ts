@@ -109,11 +109,8 @@ function fromObjects(rows: ReadonlyArray<Record<string, unknown>>, schema: Struc
     for (let i = 0; i < n; i++) {
       const v = rows[i][key]
       if (v === null || v === undefined) { values[i] = null; continue }
-      // Fast paths for the common exact cases; everything else goes through the full coercion.
-      if (t === 'string' && typeof v === 'string') { values[i] = v; continue }
-      if (t === 'double' && typeof v === 'number') { values[i] = v; continue }
-      if (t === 'long' && typeof v === 'bigint' && v >= -(2n ** 63n) && v < 2n ** 63n) { values[i] = v; continue }
-      if (t === 'integer' && typeof v === 'number' && (v | 0) === v) { values[i] = v; continue }
+      // Fast path for values already in the Delta value model; everything else is fully coerced.
+      if (isExact(v, t)) { values[i] = v as DeltaValue; continue }
       ctx.row = i
       values[i] = fromRowValue(v, t, ctx)
     }
@@ -289,9 +286,26 @@ export function vectorToDelta(vec: arrow.Vector, type: DataType, column: string,
       out[i] = fromRowValue(new Date(raw as number), type, ctx)
       continue
     }
+    if (isExact(raw, type)) { out[i] = raw as DeltaValue; continue }
     out[i] = fromRowValue(plain(raw), type, ctx)
   }
   return out
+}
+
+const LONG_MIN = -(2n ** 63n)
+const LONG_MAX = 2n ** 63n - 1n
+
+/** Values already in the Delta value model for `type` (skips the full coercion on hot paths). */
+function isExact(v: unknown, type: DataType): boolean {
+  switch (type) {
+    case 'string': return typeof v === 'string'
+    case 'double': return typeof v === 'number'
+    case 'integer': return typeof v === 'number' && (v | 0) === v
+    case 'long': return typeof v === 'bigint' && v >= LONG_MIN && v <= LONG_MAX
+    case 'boolean': return typeof v === 'boolean'
+    case 'binary': return v instanceof Uint8Array
+  }
+  return false
 }
 
 function decimalText(sign: string, digits: string, scale: number): string {

@@ -293,3 +293,27 @@ describe('checkpoints after commits', () => {
     expect(await toRows(a)).toEqual(await toRows(b))
   })
 })
+
+describe('partition values of every primitive type', () => {
+  it('round-trip through partition folders and partitionValues', async () => {
+    const store = new MemoryStore()
+    const schema = struct(
+      f('s', 'string'), f('i', 'integer'), f('l', 'long'), f('sh', 'short'), f('by', 'byte'), f('fl', 'float'), f('db', 'double'),
+      f('bo', 'boolean'), f('d', 'date'), f('ts', 'timestamp'), f('ntz', 'timestamp_ntz'), f('dec', 'decimal(9,3)'), f('v', 'long'),
+    )
+    const parts = schema.fields.slice(0, -1).map((x) => x.name)
+    await createTable(store, { schema, partitionBy: parts, properties: { 'delta.enableDeletionVectors': 'false' } })
+    const input = [
+      { s: 'a=b/c d:é', i: -1, l: 2n ** 62n, sh: 7, by: -8, fl: 0.5, db: -1e-7, bo: true, d: '1969-12-31', ts: new Date('2001-02-03T04:05:06.789Z'), ntz: '2020-02-29 23:59:59.123456', dec: '-1.250', v: 1n },
+      { s: '', i: null, l: null, sh: null, by: null, fl: null, db: null, bo: false, d: null, ts: null, ntz: null, dec: null, v: 2n },
+    ]
+    await append(await loadSnapshot(store), input)
+    const out = await rows(store, { sortBy: 'v' })
+    expect(out[0]).toEqual({ s: 'a=b/c d:é', i: -1, l: 2n ** 62n, sh: 7, by: -8, fl: 0.5, db: -1e-7, bo: true, d: new Date('1969-12-31T00:00:00Z'), ts: new Date('2001-02-03T04:05:06.789Z'), ntz: new Date('2020-02-29T23:59:59.123Z'), dec: '-1.250', v: 1n })
+    // an empty string partition value is null (PROTOCOL.md "Partition Value Serialization")
+    expect(out[1]).toEqual({ s: null, i: null, l: null, sh: null, by: null, fl: null, db: null, bo: false, d: null, ts: null, ntz: null, dec: null, v: 2n })
+    const pv = (await loadSnapshot(store)).activeFiles().map((a) => a.partitionValues).find((p) => p.bo === 'true')!
+    expect(pv).toMatchObject({ l: '4611686018427387904', fl: '0.5', db: '-1.0E-7', d: '1969-12-31', ts: '2001-02-03T04:05:06.789000Z', ntz: '2020-02-29 23:59:59.123456', dec: '-1.250' })
+    await checkProtocol(store)
+  })
+})
