@@ -17,8 +17,8 @@ import type { AsyncBufferLike } from '../storage/async-buffer.js'
 export class UnsupportedShapeError extends Error {}
 
 interface Leaf {
-  def: ArrayLike<number>
-  rep: ArrayLike<number>
+  def: Uint8Array
+  rep: Uint8Array
   values: unknown[]
   maxDef: number
   pos: number
@@ -92,7 +92,7 @@ function collectLeaves(n: Node): Leaf[] {
 }
 
 function curDef(l: Leaf): number {
-  return l.def.length ? l.def[l.pos] : l.maxDef
+  return l.def[l.pos]
 }
 
 function skip(n: Node): void {
@@ -146,9 +146,12 @@ function decodeChunk(bytes: Uint8Array, decoder: ColumnDecoder, numValues: numbe
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const reader = { view, offset: 0 }
   let dictionary: unknown
-  const def: number[] = []
-  const rep: number[] = []
-  const values: unknown[] = []
+  // Levels fit in a byte (checkpoint schemas nest a few levels); values are gathered per page and
+  // copied once, so nothing grows element by element.
+  const def = new Uint8Array(numValues)
+  const rep = new Uint8Array(numValues)
+  const parts: ArrayLike<unknown>[] = []
+  let total = 0
   let levels = 0
   let maxDef = 0
   for (const t of decoder.schemaPath.slice(1)) if (t.element.repetition_type !== 'REQUIRED') maxDef++
@@ -176,15 +179,25 @@ function decodeChunk(bytes: Uint8Array, decoder: ColumnDecoder, numValues: numbe
     } else {
       continue // index pages and the like carry no values
     }
+    if (levels + count > numValues) throw new UnsupportedShapeError(`more levels than the chunk declares in ${decoder.pathInSchema.join('.')}`)
     const vals = convertWithDictionary(page.dataPage as never, dictionary as never, encoding as never, decoder)
-    for (let i = 0; i < vals.length; i++) values.push(vals[i])
+    parts.push(vals)
+    total += vals.length
     const dl = page.definitionLevels ?? []
     // hyparquet drops the definition levels of a page without nulls: every entry is then at maxDef.
-    if (dl.length === 0 && maxDef > 0) for (let i = 0; i < count; i++) def.push(maxDef)
-    else for (let i = 0; i < dl.length; i++) def.push(dl[i])
+    if (dl.length === 0) def.fill(maxDef, levels, levels + count)
+    else def.set(dl, levels)
     const rl = page.repetitionLevels
-    for (let i = 0; i < rl.length; i++) rep.push(rl[i])
+    if (rl.length) rep.set(rl, levels)
     levels += count
+  }
+  if (levels !== numValues) throw new UnsupportedShapeError(`column chunk ${decoder.pathInSchema.join('.')} ends early`)
+  let values: unknown[]
+  if (parts.length === 1 && Array.isArray(parts[0])) values = parts[0] as unknown[]
+  else {
+    values = new Array(total)
+    let k = 0
+    for (const p of parts) for (let i = 0; i < p.length; i++) values[k++] = p[i]
   }
   return { def, rep, values, maxDef: 0, pos: 0, vpos: 0 }
 }

@@ -126,7 +126,7 @@ export async function loadSnapshot(store: ObjectStore, opts: SnapshotOptions = {
   }
   const timestamp = commitTimestamp(state.metadata, commitInfo, segment, table)
   return new Snapshot(
-    store, table, segment.version, state.protocol, state.metadata, state.txns, state.domainMetadata,
+    store, store.url, segment.version, state.protocol, state.metadata, state.txns, state.domainMetadata,
     timestamp, state.adds, state.removes, commitInfo, opts.allowExternalPaths ?? false,
   )
 }
