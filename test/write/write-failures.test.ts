@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest'
+import { MemoryStore, StorageError, UnsupportedFeatureError } from '../../src/index.js'
+import { parseActionLines } from '../../src/log/actions.js'
+import { loadSnapshot } from '../../src/log/snapshot.js'
+import { Transaction } from '../../src/txn/transaction.js'
+import { append, createTable } from '../../src/write/operations.js'
+import type { DataType, StructField, StructType } from '../../src/schema/types.js'
+
+const f = (name: string, type: DataType, metadata: Record<string, unknown> = {}): StructField => ({ name, type, nullable: true, metadata })
+const struct = (...fields: StructField[]): StructType => ({ type: 'struct', fields })
+
+/** A store whose data-file puts fail after `okPuts` successes (a full disk, a crash mid-write). */
+class FailingStore extends MemoryStore {
+  puts = 0
+  constructor(private readonly okPuts: number) { super() }
+  override async put(key: string, data: Uint8Array): Promise<void> {
+    if (!key.startsWith('_delta_log/') && ++this.puts > this.okPuts) throw new Error('ENOSPC: no space left on device')
+    return super.put(key, data)
+  }
+}
+
+describe('failed writes', () => {
+  it('a storage failure mid-write leaves the log as it was: orphan files at most, no commit', async () => {
+    const store = new FailingStore(1)
+    await createTable(store, { schema: struct(f('p', 'string'), f('v', 'long')), partitionBy: ['p'] })
+    const before = await loadSnapshot(store)
+    const err = await append(before, [{ p: 'a', v: 1n }, { p: 'b', v: 2n }]).catch((e) => e)
+    expect(err).toBeInstanceOf(StorageError)
+    expect(err.message).toMatch(/ENOSPC/)
+    const after = await loadSnapshot(store)
+    expect(after.version).toBe(0)
+    expect(after.activeFiles()).toEqual([])
+  })
+
+  it('refuses tables needing writer features it lacks, before writing anything', async () => {
+    const store = new MemoryStore()
+    await createTable(store, { schema: struct(f('v', 'long')) })
+    const snap = await loadSnapshot(store)
+    // a table that turned on row tracking elsewhere
+    await Transaction.on(snap, { operation: 'SET TBLPROPERTIES' })
+      .setProtocol({ ...snap.protocol, writerFeatures: [...(snap.protocol.writerFeatures ?? []), 'domainMetadata', 'rowTracking'] })
+      .commit()
+    const err = await append(await loadSnapshot(store), [{ v: 1n }]).catch((e) => e)
+    expect(err).toBeInstanceOf(UnsupportedFeatureError)
+    expect(err.message).toMatch(/rowTracking/)
+    const identity = new MemoryStore()
+    await expect(createTable(identity, { schema: struct(f('id', 'long', { 'delta.identity.start': 1, 'delta.identity.step': 1, 'delta.identity.allowExplicitInsert': false })) }))
+      .rejects.toThrow(/identityColumns/)
+    expect(await identity.head('_delta_log/00000000000000000000.json')).toBeUndefined()
+  })
+
+  it('in-commit timestamps: every commit carries one, increasing', async () => {
+    const store = new MemoryStore()
+    await createTable(store, { schema: struct(f('v', 'long')), properties: { 'delta.enableInCommitTimestamps': 'true', 'delta.enableDeletionVectors': 'false' } })
+    const snap = await loadSnapshot(store)
+    expect(snap.protocol).toEqual({ minReaderVersion: 1, minWriterVersion: 7, writerFeatures: ['appendOnly', 'inCommitTimestamp', 'invariants'] })
+    await append(snap, [{ v: 1n }])
+    await append(await loadSnapshot(store), [{ v: 2n }])
+    const ict: number[] = []
+    for (let v = 0; v <= 2; v++) {
+      const actions = parseActionLines(new TextDecoder().decode(await store.get(`_delta_log/${String(v).padStart(20, '0')}.json`)))
+      ict.push((actions[0] as { commitInfo: { inCommitTimestamp: number } }).commitInfo.inCommitTimestamp)
+    }
+    expect(ict.every((t) => typeof t === 'number')).toBe(true)
+    expect(ict[1]).toBeGreaterThan(ict[0])
+    expect(ict[2]).toBeGreaterThan(ict[1])
+  })
+})
