@@ -1,6 +1,39 @@
 // Public entry point of lagomago: re-exports only.
 export * from './errors.js'
 export * from './storage/index.js'
-export type { Action, AddFile, RemoveFile, AddCDCFile, Protocol, Metadata, Txn, CommitInfo, DomainMetadata, CheckpointMetadata, Sidecar, DeletionVectorDescriptor } from './log/actions.js'
+
+// The table handle and its options.
+export { DeltaTable } from './table/delta-table.js'
+export type { OpenOptions, FilesOptions } from './table/delta-table.js'
+export type { CreateTableOptions, AppendOptions, OverwriteOptions, WriteResult } from './write/operations.js'
+export { PRIMARY_KEY_PROPERTY } from './write/operations.js'
+export type { WriteData } from './write/input.js'
+export type { ScanOptions } from './scan/scan.js'
+export type { ChangesOptions, ChangesResult } from './scan/cdf.js'
+export type { HistoryEntry } from './log/history.js'
+
+// The log model and snapshots (for tools that work below the DeltaTable handle).
+export type {
+  Action, AddFile, RemoveFile, AddCDCFile, Protocol, Metadata, Txn, CommitInfo, DomainMetadata,
+  CheckpointMetadata, Sidecar, DeletionVectorDescriptor,
+} from './log/actions.js'
+export { loadSnapshot, Snapshot } from './log/snapshot.js'
+export type { SnapshotOptions } from './log/snapshot.js'
+export { SUPPORTED_READER_FEATURES, SUPPORTED_WRITER_FEATURES } from './log/table-features.js'
+
+// Schemas and values.
 export type { StructType, StructField, DataType, PrimitiveType, ArrayType, MapType, DecimalType } from './schema/types.js'
 export { parseSchema, serializeSchema } from './schema/types.js'
+export { toArrowSchema, fromArrowSchema } from './schema/arrow.js'
+export type { DeltaValue, RowValue } from './schema/values.js'
+
+// Expressions: filters, conditions, SET expressions.
+export { col, lit, and, or, not, fn, filterFromTuples, parseExpression, exprToSql } from './expr/index.js'
+export type { Expr, ExprLike, FilterTuple } from './expr/index.js'
+
+// Transactions (advanced: custom operations committing through Delta's conflict rules).
+export { Transaction } from './txn/transaction.js'
+export type { CommitResult, TransactionOptions } from './txn/transaction.js'
+export type { IsolationLevel } from './txn/isolation.js'
+export { DEFAULT_RETRY_POLICY } from './txn/retry.js'
+export type { RetryPolicy } from './txn/retry.js'

@@ -61,5 +61,6 @@ describe('build', () => {
     const names: string[] = JSON.parse(out)
     expect(names).toContain('DeltaError')
     expect(names).toContain('MemoryStore')
+    expect(names).toContain('DeltaTable')
   }, 120_000)
 })
