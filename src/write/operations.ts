@@ -4,7 +4,7 @@
 import * as arrow from 'apache-arrow'
 import { ConstraintViolationError, InvalidArgumentError, SchemaMismatchError, TableExistsError, UnsupportedFeatureError } from '../errors.js'
 import type { AddFile, Metadata, Protocol, RemoveFile } from '../log/actions.js'
-import { shouldCheckpoint, writeCheckpoint } from '../log/checkpoint-write.js'
+import { cleanupExpiredLogs, shouldCheckpoint, writeCheckpoint } from '../log/checkpoint-write.js'
 import { LOG_DIR, parseLogPath } from '../log/log-path.js'
 import { loadSnapshot, type Snapshot } from '../log/snapshot.js'
 import { bindPredicate, type ExprLike } from '../expr/bind.js'
@@ -252,11 +252,15 @@ async function writeFiles(snapshot: Snapshot, plan: PlannedWrite, columns: Map<s
   }, columns, numRows, opts)
 }
 
-/** After a commit: a checkpoint every `delta.checkpointInterval` versions. Never fails the write. */
+/**
+ * After a commit: a checkpoint every `delta.checkpointInterval` versions, then expired log cleanup
+ * (as Spark runs it after checkpoints). Never fails the write.
+ */
 async function afterCommit(store: ObjectStore, version: number, configuration: Record<string, string>): Promise<void> {
   if (!shouldCheckpoint(version, configuration)) return
   try {
     await writeCheckpoint(await loadSnapshot(store, { version }))
+    await cleanupExpiredLogs(store, configuration)
   } catch {
     // A missing checkpoint only costs readers a longer replay; the commit stands.
   }
