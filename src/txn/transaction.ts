@@ -6,7 +6,7 @@
 import { CommitConflictError, InvalidArgumentError } from '../errors.js'
 import {
   parseActionLines,
-  type Action, type AddFile, type CommitInfo, type DomainMetadata, type Metadata, type Protocol, type RemoveFile, type Txn,
+  type Action, type AddCDCFile, type AddFile, type CommitInfo, type DomainMetadata, type Metadata, type Protocol, type RemoveFile, type Txn,
 } from '../log/actions.js'
 import { commitKey } from '../log/log-path.js'
 import type { ObjectStore } from '../storage/object-store.js'
@@ -73,6 +73,7 @@ export class Transaction {
   private metadata?: Metadata
   private readonly adds: AddFile[] = []
   private readonly removes: RemoveFile[] = []
+  private readonly cdcs: AddCDCFile[] = []
   private readonly txns: Txn[] = []
   private readonly domains: DomainMetadata[] = []
   private committed = false
@@ -110,6 +111,8 @@ export class Transaction {
   setMetadata(m: Metadata): this { this.metadata = m; return this }
   addFiles(files: Iterable<AddFile>): this { for (const f of files) this.adds.push(f); return this }
   removeFiles(files: Iterable<RemoveFile>): this { for (const f of files) this.removes.push(f); return this }
+  /** `cdc` actions: the commit's `_change_data` files (PROTOCOL.md "Add CDC File"). */
+  addCdcFiles(files: Iterable<AddCDCFile>): this { for (const f of files) this.cdcs.push(f); return this }
   /** Record `appId` at `version` atomically with the data (PROTOCOL.md "Transaction Identifiers"). */
   setTxn(appId: string, version: number, lastUpdated = this.now()): this {
     if (this.txns.some((t) => t.appId === appId)) throw new InvalidArgumentError(`txn ${appId} set twice in one transaction`, { table: this.tableUrl })
@@ -140,6 +143,7 @@ export class Transaction {
     for (const d of this.domains) out.push({ domainMetadata: d })
     for (const r of this.removes) out.push({ remove: r })
     for (const a of this.adds) out.push({ add: a })
+    for (const c of this.cdcs) out.push({ cdc: c })
     return out
   }
 
