@@ -77,6 +77,14 @@ export async function readChanges(snapshot: Snapshot, options: ChangesOptions): 
     return { version: c.version, timestamp: ts, adds, removes, cdcs }
   })
 
+  const prior = new Map<number, Promise<Snapshot>>()
+  async function priorPartitionValues(version: number, path: string): Promise<Record<string, string | null>> {
+    if (version === 0) return {}
+    let s = prior.get(version - 1)
+    if (!s) prior.set(version - 1, (s = loadSnapshot(snapshot.store, { version: version - 1, table })))
+    return (await s).activeFiles().find((f) => f.path === path)?.partitionValues ?? {}
+  }
+
   const batchRows = options.batchRows ?? 65_536
   async function* batches(): AsyncGenerator<ValueBatch> {
     for (const p of plans) {
@@ -113,7 +121,9 @@ export async function readChanges(snapshot: Snapshot, options: ChangesOptions): 
         for await (const b of readFileValues(endSnap, add, dataFields, undefined, batchRows)) yield extra(b, 'insert')
       }
       for (const r of removed.values()) {
-        const file = { path: r.path, partitionValues: r.partitionValues ?? {}, size: r.size ?? undefined, deletionVector: r.deletionVector } as Pick<AddFile, 'path' | 'partitionValues' | 'size' | 'deletionVector'>
+        // removes without extendedFileMetadata lack partition values: take them from the add they remove
+        const partitionValues = r.partitionValues ?? (endSnap.partitionColumns.length ? await priorPartitionValues(p.version, r.path) : {})
+        const file = { path: r.path, partitionValues, size: r.size ?? undefined, deletionVector: r.deletionVector } as Pick<AddFile, 'path' | 'partitionValues' | 'size' | 'deletionVector'>
         for await (const b of readFileValues(endSnap, file, dataFields, undefined, batchRows)) yield extra(b, 'delete')
       }
     }

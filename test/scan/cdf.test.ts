@@ -52,6 +52,18 @@ describe('readChanges', () => {
     for await (const b of r.batches) expect(b.columns[4][0]).toBe(1_700_000_000_000_000n)
   })
 
+  it('fills partition values of removes written without extendedFileMetadata', async () => {
+    const pschema: StructType = { type: 'struct', fields: [field('id', 'long'), field('p', 'string')] }
+    const store = await makeTable(pschema, [{ rows: [{ id: 1n, p: 'x' }] }], { partitionColumns: ['p'], configuration: cdfOn })
+    const path = (await loadSnapshot(store)).activeFiles()[0].path
+    await store.put('_delta_log/00000000000000000001.json', enc.encode(commitLine({ remove: { path, dataChange: true, deletionTimestamp: 1 } })))
+    const snap = await loadSnapshot(store)
+    const r = await readChanges(snap, { startVersion: 1 })
+    const got: DeltaValue[][] = []
+    for await (const b of r.batches) for (let i = 0; i < b.length; i++) got.push(b.columns.slice(0, 3).map((c) => c[i]))
+    expect(got).toEqual([[1n, 'x', 'delete']])
+  })
+
   it('refuses ranges where change data feed is off, or out of the log', async () => {
     const store = await makeTable(schema, [{ rows: rows([1]) }])
     await expect(changes(store, 0)).rejects.toThrow(UnsupportedFeatureError)
