@@ -82,7 +82,7 @@ const dv = (): SchemaElement[] => group('deletionVector', [
 ])
 
 /** The checkpoint's Parquet schema: Spark's column order (txn, add, remove, metaData, protocol, domainMetadata). */
-export function checkpointSchema(): SchemaElement[] {
+export function checkpointSchema(v2 = false): SchemaElement[] {
   const columns = [
     group('txn', [[str('appId')], [i64('version')], [i64('lastUpdated')]]),
     group('add', [
@@ -101,6 +101,7 @@ export function checkpointSchema(): SchemaElement[] {
     group('protocol', [[i32('minReaderVersion')], [i32('minWriterVersion')], stringList('readerFeatures'), stringList('writerFeatures')]),
     group('domainMetadata', [[str('domain')], [str('configuration')], [bool('removed')]]),
   ]
+  if (v2) columns.push(group('checkpointMetadata', [[i64('version')], stringMap('tags')]))
   return [{ name: 'spark_schema', num_children: columns.length }, ...columns.flat()]
 }
 
@@ -149,6 +150,10 @@ function protocolRow(p: Protocol): Record<string, unknown> {
   }
 }
 
+function isV2(p: Protocol): boolean {
+  return p.minReaderVersion >= 3 && (p.readerFeatures ?? []).includes('v2Checkpoint')
+}
+
 /** Tombstones newer than `delta.deletedFileRetentionDuration` (default one week) stay for VACUUM. */
 export function retainedTombstones(removes: RemoveFile[], configuration: Record<string, string>, now: number): RemoveFile[] {
   const retention = parseIntervalMs(configuration['delta.deletedFileRetentionDuration']) ?? DEFAULT_TOMBSTONE_RETENTION_MS
@@ -158,10 +163,15 @@ export function retainedTombstones(removes: RemoveFile[], configuration: Record<
 
 /** Checkpoint rows: one action per row, the other columns null. */
 export function checkpointRows(src: CheckpointSource, now = Date.now()): { columns: Record<string, unknown[]>; numRows: number; numAdds: number } {
+  const v2 = isV2(src.protocol)
   const columns: Record<string, unknown[]> = { txn: [], add: [], remove: [], metaData: [], protocol: [], domainMetadata: [] }
+  if (v2) columns.checkpointMetadata = []
   const push = (col: string, row: unknown) => {
     for (const k of Object.keys(columns)) columns[k].push(k === col ? row : null)
   }
+  // With the v2Checkpoint feature the classic checkpoint follows the V2 spec: one checkpointMetadata
+  // row and every action inline, no sidecars (PROTOCOL.md "V2 Spec", "Classic checkpoint").
+  if (v2) push('checkpointMetadata', { version: BigInt(src.version), tags: null })
   push('protocol', protocolRow(src.protocol))
   push('metaData', metadataRow(src.metadata))
   for (const [appId, version] of src.txns) push('txn', { appId, version: BigInt(version), lastUpdated: null })
@@ -177,7 +187,7 @@ export function checkpointRows(src: CheckpointSource, now = Date.now()): { colum
 export function checkpointBytes(src: CheckpointSource, now = Date.now()): { bytes: Uint8Array; size: number; numAdds: number } {
   const { columns, numRows, numAdds } = checkpointRows(src, now)
   const writer = new ByteWriter(1 << 16)
-  const pq = new ParquetWriter({ writer, schema: checkpointSchema(), createdBy: 'lagomago' })
+  const pq = new ParquetWriter({ writer, schema: checkpointSchema(isV2(src.protocol)), createdBy: 'lagomago' })
   pq.write({ columnData: Object.entries(columns).map(([name, data]) => ({ name, data: data as never })), rowGroupSize: 1 << 20 })
   pq.finish()
   return { bytes: writer.getBytes(), size: numRows, numAdds }

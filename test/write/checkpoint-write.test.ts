@@ -126,3 +126,17 @@ describe('expired log cleanup', () => {
     expect(await loadSnapshot(store, { version: 3 })).toBeDefined()
   })
 })
+
+describe('v2Checkpoint tables', () => {
+  it('get a classic checkpoint in the V2 spec (checkpointMetadata row) that reads back the same', async () => {
+    const store = new MemoryStore()
+    const p: Protocol = { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['v2Checkpoint'], writerFeatures: ['v2Checkpoint'] }
+    await Transaction.create(store, 't', { operation: 'CREATE TABLE' }).setProtocol(p).setMetadata(metadata).addFiles([add(1), add(2)]).commit()
+    const snap = await loadSnapshot(store)
+    await writeCheckpoint(snap)
+    const bytes = await store.get('_delta_log/00000000000000000000.checkpoint.parquet')
+    expect(parquetMetadata(bytes.slice().buffer).schema.some((e) => e.name === 'checkpointMetadata')).toBe(true)
+    const again = await loadSnapshot(store)
+    expect(state(again)).toEqual(state(await loadSnapshot(store, { jsonOnly: true })))
+  })
+})
