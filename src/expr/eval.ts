@@ -4,7 +4,7 @@
 import { ExpressionError } from '../errors.js'
 import type { DataType } from '../schema/types.js'
 import { compareBytes, compareNumbers, compareStrings, compareValues, valuesEqual, type DeltaValue } from '../schema/values.js'
-import type { BoundCompare, BoundExpr, BoundLike } from './bind.js'
+import type { BoundCompare, BoundExpr, BoundIn, BoundLike } from './bind.js'
 import { arithmeticType, evalArith, evalNegate } from './arith.js'
 import { castValue, isFloating } from './cast.js'
 import { evalCall } from './functions.js'
@@ -24,12 +24,21 @@ const at = (x: Vec, i: number): DeltaValue => (x.c ? x.v : x.a[i] ?? null)
 export function evalPredicateRows(e: BoundExpr, batch: ColumnBatch): Uint8Array {
   if (e.type !== 'boolean' && e.type !== 'void') throw new ExpressionError(`a filter must be boolean, got ${String(e.type)}`)
   const n = batch.length
-  const v = new Ev(batch).vec(e)
+  const t = new Ev(batch).truth(e)
   const out = new Uint8Array(n)
-  if (v.c) return v.v === true ? out.fill(1) : out
-  for (let i = 0; i < n; i++) out[i] = v.a[i] === true ? 1 : 0
+  if (t.c) return t.v === T ? out.fill(1) : out
+  const a = t.a
+  for (let i = 0; i < n; i++) out[i] = a[i] === T ? 1 : 0
   return out
 }
+
+// Truth values of boolean nodes, one byte per row: the hot path of filters avoids boxed arrays.
+const F = 0
+const T = 1
+const N = 2
+type Truth = { c: true; v: number } | { c: false; a: Uint8Array }
+const truthOf = (v: DeltaValue): number => (v === null ? N : v ? T : F)
+const valueOf = (t: number): DeltaValue => (t === N ? null : t === T)
 
 /** The value of an expression for every row of the batch. */
 export function evalExpression(e: BoundExpr, batch: ColumnBatch): DeltaValue[] {
@@ -101,55 +110,13 @@ class Ev {
         }
         return arr(c)
       }
-      case 'compare': return this.compare(e)
-      case 'and': case 'or': {
-        const isAnd = e.kind === 'and'
-        const parts = e.args.map((a) => this.vec(a))
-        const decided = !isAnd // value that decides the junction: false for AND, true for OR
-        if (parts.every((p) => p.c)) return cnst(junction(parts.map((p) => (p as { v: DeltaValue }).v), decided))
+      case 'and': case 'or': case 'not': case 'isNull': case 'compare': case 'in': case 'like': {
+        const t = this.truth(e)
+        if (t.c) return cnst(valueOf(t.v))
         const out = new Array<DeltaValue>(this.n)
-        for (let i = 0; i < this.n; i++) {
-          let sawNull = false
-          let result: DeltaValue = !decided
-          for (const p of parts) {
-            const v = at(p, i)
-            if (v === decided) { result = decided; sawNull = false; break }
-            if (v === null) sawNull = true
-          }
-          out[i] = sawNull ? null : result
-        }
+        for (let k = 0; k < this.n; k++) out[k] = valueOf(t.a[k])
         return arr(out)
       }
-      case 'not': return this.map1(this.vec(e.arg), (v) => (v === null ? null : !v))
-      case 'isNull': return this.map1(this.vec(e.arg), (v) => (v === null) !== e.negated)
-      case 'in': {
-        const value = this.vec(e.value)
-        const list = e.list.map((x) => this.vec(x))
-        const t = e.value.type
-        const cmp = comparatorFor(t)
-        const constSet = t !== 'binary' && !isFloating(t) && list.every((x) => x.c) && typeof t === 'string'
-          ? new Set(list.map((x) => (x as { v: DeltaValue }).v)) : undefined
-        const listHasNull = constSet?.has(null) ?? false
-        const test = (v: DeltaValue, i: number): DeltaValue => {
-          if (v === null) return null
-          if (constSet) {
-            if (constSet.has(v)) return !e.negated
-            return listHasNull ? null : e.negated
-          }
-          let sawNull = false
-          for (const x of list) {
-            const w = at(x, i)
-            if (w === null) sawNull = true
-            else if (cmp(v, w) === 0) return !e.negated
-          }
-          return sawNull ? null : e.negated
-        }
-        if (value.c && list.every((x) => x.c)) return cnst(test(value.v, 0))
-        const out = new Array<DeltaValue>(this.n)
-        for (let i = 0; i < this.n; i++) out[i] = test(at(value, i), i)
-        return arr(out)
-      }
-      case 'like': return this.like(e)
       case 'arith': {
         const types = arithmeticType(e.op, e.left.type, e.right.type) ?? { result: e.type, left: e.left.type, right: e.right.type }
         const fixed = { ...types, result: e.type }
@@ -184,46 +151,198 @@ class Ev {
     }
   }
 
-  private compare(e: BoundCompare): Vec {
+  /** Three-valued result of a boolean node as bytes (F, T, N). */
+  truth(e: BoundExpr): Truth {
+    const n = this.n
+    switch (e.kind) {
+      case 'literal': return { c: true, v: truthOf(e.value) }
+      case 'compare': return this.compare(e)
+      case 'in': return this.inList(e)
+      case 'like': return this.like(e)
+      case 'not': {
+        const x = this.truth(e.arg)
+        if (x.c) return { c: true, v: x.v === N ? N : 1 - x.v }
+        const out = new Uint8Array(n)
+        const a = x.a
+        for (let i = 0; i < n; i++) out[i] = a[i] === N ? N : 1 - a[i]
+        return { c: false, a: out }
+      }
+      case 'isNull': {
+        const x = this.vec(e.arg)
+        const yes = e.negated ? F : T
+        const no = e.negated ? T : F
+        if (x.c) return { c: true, v: x.v === null ? yes : no }
+        const out = new Uint8Array(n)
+        const a = x.a
+        for (let i = 0; i < n; i++) out[i] = (a[i] ?? null) === null ? yes : no
+        return { c: false, a: out }
+      }
+      case 'and': case 'or': {
+        const decided = e.kind === 'and' ? F : T
+        let out: Uint8Array | undefined
+        let constant = e.kind === 'and' ? T : F
+        for (const arg of e.args) {
+          const x = this.truth(arg)
+          if (x.c) {
+            if (x.v === decided) return { c: true, v: decided }
+            if (x.v === N) {
+              if (out) for (let i = 0; i < n; i++) { if (out[i] !== decided) out[i] = N }
+              else constant = N
+            }
+            continue
+          }
+          if (!out) {
+            out = new Uint8Array(x.a)
+            if (constant === N) for (let i = 0; i < n; i++) { if (out[i] !== decided) out[i] = N }
+            continue
+          }
+          const a = x.a
+          for (let i = 0; i < n; i++) {
+            const p = out[i]
+            if (p === decided) continue
+            const q = a[i]
+            out[i] = q === decided ? decided : p === N || q === N ? N : p
+          }
+        }
+        return out ? { c: false, a: out } : { c: true, v: constant }
+      }
+      default: {
+        const x = this.vec(e)
+        if (x.c) return { c: true, v: truthOf(x.v) }
+        const out = new Uint8Array(n)
+        const a = x.a
+        for (let i = 0; i < n; i++) out[i] = truthOf(a[i] ?? null)
+        return { c: false, a: out }
+      }
+    }
+  }
+
+  private compare(e: BoundCompare): Truth {
     const l = this.vec(e.left)
     const r = this.vec(e.right)
     const t = e.left.type
     const test = compareTest(e.op, t)
-    if (l.c && r.c) return cnst(test(l.v, r.v))
-    const out = new Array<DeltaValue>(this.n)
+    if (l.c && r.c) return { c: true, v: truthOf(test(l.v, r.v)) }
+    const n = this.n
+    const out = new Uint8Array(n)
     if (!l.c && r.c) {
       const a = l.a
       const b = r.v
-      for (let i = 0; i < this.n; i++) out[i] = test(a[i] ?? null, b)
+      if (b === null && e.op !== '<=>') return { c: true, v: N }
+      if (b !== null && isPlainOrdered(t) && e.op !== '<=>') {
+        compareColumnToConstant(e.op, a, b as number, out, n)
+        return { c: false, a: out }
+      }
+      for (let i = 0; i < n; i++) out[i] = truthOf(test(a[i] ?? null, b))
     } else {
-      for (let i = 0; i < this.n; i++) out[i] = test(at(l, i), at(r, i))
+      for (let i = 0; i < n; i++) out[i] = truthOf(test(at(l, i), at(r, i)))
     }
-    return arr(out)
+    return { c: false, a: out }
   }
 
-  private like(e: BoundLike): Vec {
+  private inList(e: BoundIn): Truth {
+    const value = this.vec(e.value)
+    const list = e.list.map((x) => this.vec(x))
+    const t = e.value.type
+    const cmp = comparatorFor(t)
+    const hit = e.negated ? F : T
+    const miss = e.negated ? T : F
+    // constant lists of types compared by identity go through a Set
+    const constSet = t !== 'binary' && !isFloating(t) && typeof t === 'string' && t !== 'variant' && list.every((x) => x.c)
+      ? new Set(list.map((x) => (x as { v: DeltaValue }).v)) : undefined
+    const missOrNull = constSet?.has(null) ? N : miss
+    const test = (v: DeltaValue, i: number): number => {
+      if (v === null) return N
+      if (constSet) return constSet.has(v) ? hit : missOrNull
+      let sawNull = false
+      for (const x of list) {
+        const w = at(x, i)
+        if (w === null) sawNull = true
+        else if (cmp(v, w) === 0) return hit
+      }
+      return sawNull ? N : miss
+    }
+    if (value.c && list.every((x) => x.c)) return { c: true, v: test(value.v, 0) }
+    const out = new Uint8Array(this.n)
+    if (!value.c && constSet) {
+      const a = value.a
+      for (let i = 0; i < this.n; i++) {
+        const v = a[i] ?? null
+        out[i] = v === null ? N : constSet.has(v) ? hit : missOrNull
+      }
+    } else {
+      for (let i = 0; i < this.n; i++) out[i] = test(at(value, i), i)
+    }
+    return { c: false, a: out }
+  }
+
+  private like(e: BoundLike): Truth {
     const value = this.vec(e.value)
     const pattern = this.vec(e.pattern)
-    const cache = new Map<string, RegExp>()
-    const re = (p: string): RegExp => {
-      let r = cache.get(p)
-      if (!r) {
-        r = likeRegExp(p, e.escape, e.caseInsensitive)
-        cache.set(p, r)
+    const yes = e.negated ? F : T
+    const no = e.negated ? T : F
+    const cache = new Map<string, (s: string) => boolean>()
+    const matcherOf = (p: string): ((s: string) => boolean) => {
+      let m = cache.get(p)
+      if (!m) {
+        m = likeMatcher(p, e.escape, e.caseInsensitive)
+        cache.set(p, m)
       }
-      return r
+      return m
     }
-    return this.map2(value, pattern, (v, p) => (v === null || p === null ? null : re(p as string).test(v as string) !== e.negated))
+    const out = new Uint8Array(this.n)
+    if (!value.c && pattern.c) {
+      if (pattern.v === null) return { c: true, v: N }
+      const m = matcherOf(pattern.v as string)
+      const a = value.a as ArrayLike<string | null | undefined>
+      for (let i = 0; i < this.n; i++) {
+        const v = a[i]
+        out[i] = v === null || v === undefined ? N : m(v) ? yes : no
+      }
+      return { c: false, a: out }
+    }
+    const one = (v: DeltaValue, p: DeltaValue): number => (v === null || p === null ? N : matcherOf(p as string)(v as string) ? yes : no)
+    if (value.c && pattern.c) return { c: true, v: one(value.v, pattern.v) }
+    for (let i = 0; i < this.n; i++) out[i] = one(at(value, i), at(pattern, i))
+    return { c: false, a: out }
   }
 }
 
-function junction(vals: DeltaValue[], decided: boolean): DeltaValue {
-  let sawNull = false
-  for (const v of vals) {
-    if (v === decided) return decided
-    if (v === null) sawNull = true
+/**
+ * A LIKE test as a function: plain text, `prefix%`, `%suffix` and `%infix%` avoid the RegExp
+ * (the common filter shapes); everything else is the anchored RegExp.
+ */
+export function likeMatcher(pattern: string, escape = '\\', caseInsensitive = false): (s: string) => boolean {
+  if (!caseInsensitive && !pattern.includes(escape) && !pattern.includes('_')) {
+    const m = /^(%*)([^%]*)(%*)$/.exec(pattern)
+    if (m) {
+      const [, lead, text, trail] = m
+      if (!lead && !trail) return (s) => s === text
+      if (!lead) return (s) => s.startsWith(text)
+      if (!trail) return (s) => s.endsWith(text)
+      return (s) => s.includes(text)
+    }
   }
-  return sawNull ? null : !decided
+  const re = likeRegExp(pattern, escape, caseInsensitive)
+  return (s) => re.test(s)
+}
+
+/** Types whose non-null values order correctly with JS `<` (numbers without NaN, bigints, booleans). */
+function isPlainOrdered(t: DataType): boolean {
+  return typeof t === 'string' && t !== 'string' && t !== 'binary' && t !== 'variant' && t !== 'float' && t !== 'double' && t !== 'void'
+}
+
+/** The hot loop of a filter: column op constant, one comparison per row. */
+function compareColumnToConstant(op: BoundCompare['op'], a: ArrayLike<DeltaValue>, b: number, out: Uint8Array, n: number): void {
+  const col = a as ArrayLike<number | null | undefined>
+  switch (op) {
+    case '=': for (let i = 0; i < n; i++) { const v = col[i]; out[i] = v === null || v === undefined ? N : v === b ? T : F } break
+    case '<>': for (let i = 0; i < n; i++) { const v = col[i]; out[i] = v === null || v === undefined ? N : v !== b ? T : F } break
+    case '<': for (let i = 0; i < n; i++) { const v = col[i]; out[i] = v === null || v === undefined ? N : v < b ? T : F } break
+    case '<=': for (let i = 0; i < n; i++) { const v = col[i]; out[i] = v === null || v === undefined ? N : v <= b ? T : F } break
+    case '>': for (let i = 0; i < n; i++) { const v = col[i]; out[i] = v === null || v === undefined ? N : v > b ? T : F } break
+    case '>=': for (let i = 0; i < n; i++) { const v = col[i]; out[i] = v === null || v === undefined ? N : v >= b ? T : F } break
+  }
 }
 
 /** `(a, b) → TRUE | FALSE | NULL` for a comparison operator on values of type `t`. */

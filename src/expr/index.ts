@@ -6,6 +6,6 @@ export {
   bindExpr, bindPredicate, isBound, referencedColumns, resolvePath, walkBound, boundChildren, mkLiteral, mkCast,
   type BoundExpr, type BoundColumn, type BoundLiteral, type BindScope, type BindSide, type BindOptions, type ExprLike,
 } from './bind.js'
-export { evalPredicateRows, evalExpression, evalRow, likeRegExp, compareTest, comparatorFor, type ColumnBatch } from './eval.js'
+export { evalPredicateRows, evalExpression, evalRow, likeRegExp, likeMatcher, compareTest, comparatorFor, type ColumnBatch } from './eval.js'
 export { castValue, commonType } from './cast.js'
 export { exprToSql, literalToSql, quoteIdent } from './print.js'

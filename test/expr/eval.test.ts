@@ -4,7 +4,7 @@ import { ExpressionError } from '../../src/errors.js'
 import { parseSchema, type StructType } from '../../src/schema/types.js'
 import type { DeltaValue } from '../../src/schema/values.js'
 import {
-  bindExpr, bindPredicate, evalExpression, evalPredicateRows, evalRow, likeRegExp, type Expr,
+  bindExpr, bindPredicate, evalExpression, evalPredicateRows, evalRow, likeMatcher, likeRegExp, type Expr,
 } from '../../src/expr/index.js'
 
 const field = (name: string, type: unknown) => ({ name, type, nullable: true, metadata: {} })
@@ -123,6 +123,20 @@ describe('LIKE', () => {
     expect(value("s ILIKE 'AB%'", { s: 'abc' })).toBe(true)
     expect(value("s NOT LIKE 'a%'", { s: null })).toBe(null)
     expect(() => likeRegExp('abc\\')).toThrow(ExpressionError)
+  })
+
+  it('takes the fast paths only where they agree with the RegExp', () => {
+    const chars = fc.constantFrom('a', 'b', '%', '_', '\\', '\u{1F600}')
+    fc.assert(fc.property(
+      fc.array(chars, { maxLength: 6 }).map((c) => c.join('')),
+      fc.array(fc.constantFrom('a', 'b', '%', '_', '\\', '\u{1F600}'), { maxLength: 6 }).map((c) => c.join('')),
+      fc.boolean(),
+      (pattern, text, ci) => {
+        let re: RegExp
+        try { re = likeRegExp(pattern, '\\', ci) } catch { return }
+        expect(likeMatcher(pattern, '\\', ci)(text), `${pattern} ~ ${text}`).toBe(re.test(text))
+      },
+    ), { numRuns: 2000 })
   })
 })
 
