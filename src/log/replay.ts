@@ -9,6 +9,11 @@ export interface CommitBatch {
   version: number
   key: string
   actions: Action[]
+  /**
+   * Lines are ordered newest first, so the first line for a file wins. Log compaction files are
+   * reconciled (each file once), but delta-kernel-rs writes them newest first with duplicates.
+   */
+  newestFirst?: boolean
 }
 
 /**
@@ -45,11 +50,12 @@ export function replay(commits: readonly CommitBatch[], checkpoint?: CheckpointD
   const removes: RemoveFile[] = []
 
   for (let c = commits.length - 1; c >= 0; c--) {
-    const actions = commits[c].actions
+    const { actions, newestFirst } = commits[c]
     // Within one commit a path+dv appears at most once per action type; walking the lines backwards
     // lets the later line win should a writer have broken that rule.
-    for (let i = actions.length - 1; i >= 0; i--) {
-      const a = actions[i] as Partial<Record<string, unknown>>
+    const n = actions.length
+    for (let j = 0; j < n; j++) {
+      const a = actions[newestFirst ? j : n - 1 - j] as Partial<Record<string, unknown>>
       if (a.add !== undefined) {
         const add = a.add as AddFile
         const k = keyOf(add)

@@ -170,7 +170,10 @@ export async function readCommits(store: ObjectStore, files: readonly LogPath[],
         if (e instanceof DeltaError) throw new CorruptLogError(`cannot read ${f.key} of table ${table}: ${e.message}`, { table, version: f.version, file: f.key, cause: e })
         throw e
       }
-      out[i] = { version: f.endVersion ?? f.version, key: f.key, actions: parseActionLines(decoder.decode(bytes), { table, file: f.key, version: f.version }) }
+      out[i] = {
+        version: f.endVersion ?? f.version, key: f.key, newestFirst: f.kind === 'compaction',
+        actions: parseActionLines(decoder.decode(bytes), { table, file: f.key, version: f.version }),
+      }
     }
   }
   await Promise.all(Array.from({ length: Math.min(16, files.length) }, worker))

@@ -46,6 +46,20 @@ describe('loadSnapshot', () => {
     expect((err as Error).message).toMatch(/checkpoint unreadable/)
   })
 
+  it('reads compacted ranges in place of their commits, first line winning (newest first)', async () => {
+    const store = new MemoryStore()
+    await writeCommit(store, 0, [commitInfo(1), protocolAction(), metadataAction(), add('a'), add('b')])
+    await writeCommit(store, 1, [commitInfo(2), add('c')])
+    await writeCommit(store, 2, [commitInfo(3), remove('c'), remove('a')])
+    await writeCommit(store, 3, [commitInfo(4), add('d')])
+    // as delta-kernel-rs writes them: newest commit first, with the older add of c still listed
+    const compacted = [remove('c'), remove('a'), add('c')].map((a) => JSON.stringify(a)).join('\n')
+    await store.put('_delta_log/00000000000000000001.00000000000000000002.compacted.json', enc(compacted))
+    const snap = await loadSnapshot(store)
+    expect(snap.activeFiles().map((f) => f.path).sort()).toEqual(['b', 'd'])
+    expect(snap.tombstones().map((f) => f.path).sort()).toEqual(['a', 'c'])
+  })
+
   it('requires protocol and metaData', async () => {
     const store = new MemoryStore()
     await writeCommit(store, 0, [commitInfo(1), metadataAction(), add('a')])
