@@ -5,7 +5,7 @@ import type { ExpressionError } from '../errors.js'
 import { decimalParams, typeToString, type DataType } from '../schema/types.js'
 import { compareValues, valuesEqual, type DeltaValue } from '../schema/values.js'
 import { rescale } from '../schema/decimal.js'
-import { civilFromDays, floorDiv, microsFromDate } from '../schema/temporal.js'
+import { civilFromDays, daysFromCivil, floorDiv, microsFromDate } from '../schema/temporal.js'
 import { castValue, commonType, isDecimal, isFloating, isIntegral, isNumeric, isTemporal } from './cast.js'
 import type { BoundCall, BoundExpr } from './bind.js'
 
@@ -213,6 +213,134 @@ const FUNCTIONS: Record<string, FnDef> = {
   },
 }
 FUNCTIONS.substr = FUNCTIONS.substring
+
+const MICROS_PER_DAY = 86_400_000_000n
+
+/** hour/minute/second of a timestamp (UTC wall clock, the zone lagomago reads timestamps in). */
+const timePart = (unitMicros: bigint, modulo: bigint): FnDef => ({
+  strict: true, minArgs: 1, maxArgs: 1,
+  bind(types, err) {
+    if (!isTemporal(types[0]) && types[0] !== 'string' && types[0] !== 'void') throw err(`expects a timestamp, got ${typeToString(types[0])}`)
+    return { type: 'integer', args: ['timestamp'] }
+  },
+  eval: (a) => Number((floorDiv(a[0] as bigint, unitMicros) % modulo + modulo) % modulo),
+})
+FUNCTIONS.hour = timePart(3_600_000_000n, 24n)
+FUNCTIONS.minute = timePart(60_000_000n, 60n)
+FUNCTIONS.second = timePart(1_000_000n, 60n)
+
+FUNCTIONS.datediff = {
+  strict: true, minArgs: 2, maxArgs: 2,
+  bind(types, err) {
+    for (const t of types) if (!isTemporal(t) && t !== 'string' && t !== 'void') throw err(`expects dates, got ${typeToString(t)}`)
+    return { type: 'integer', args: ['date', 'date'] }
+  },
+  eval: (a) => (a[0] as number) - (a[1] as number),
+}
+
+const TRUNC_UNITS = ['year', 'quarter', 'month', 'week', 'day', 'hour', 'minute', 'second'] as const
+const TRUNC_ALIASES: Record<string, (typeof TRUNC_UNITS)[number]> = {
+  year: 'year', yyyy: 'year', yy: 'year', quarter: 'quarter', month: 'month', mon: 'month', mm: 'month',
+  week: 'week', day: 'day', dd: 'day', hour: 'hour', minute: 'minute', second: 'second',
+}
+
+/** Start of the unit containing `days` (a date) as days since epoch; weeks start on Monday as Spark's. */
+function truncDays(days: number, unit: string): number {
+  const c = civilFromDays(days)
+  switch (unit) {
+    case 'year': return daysFromCivil(c.year, 1, 1)
+    case 'quarter': return daysFromCivil(c.year, Math.floor((c.month - 1) / 3) * 3 + 1, 1)
+    case 'month': return daysFromCivil(c.year, c.month, 1)
+    case 'week': return days - (((days + 3) % 7) + 7) % 7 // 1970-01-01 was a Thursday
+    default: return days
+  }
+}
+
+FUNCTIONS.date_trunc = {
+  strict: true, minArgs: 2, maxArgs: 2,
+  bind(types, err) {
+    if (types[0] !== 'string') throw err('unit must be a string')
+    if (!isTemporal(types[1]) && types[1] !== 'string' && types[1] !== 'void') throw err(`expects a timestamp, got ${typeToString(types[1])}`)
+    return { type: 'timestamp', args: ['string', 'timestamp'] }
+  },
+  eval(a) {
+    const unit = TRUNC_ALIASES[(a[0] as string).toLowerCase()]
+    if (!unit) return null
+    const ts = a[1] as bigint
+    const step = unit === 'hour' ? 3_600_000_000n : unit === 'minute' ? 60_000_000n : unit === 'second' ? 1_000_000n : undefined
+    if (step) return floorDiv(ts, step) * step
+    return BigInt(truncDays(Number(floorDiv(ts, MICROS_PER_DAY)), unit)) * MICROS_PER_DAY
+  },
+}
+
+FUNCTIONS.trunc = {
+  strict: true, minArgs: 2, maxArgs: 2,
+  bind(types, err) {
+    if (!isTemporal(types[0]) && types[0] !== 'string' && types[0] !== 'void') throw err(`expects a date, got ${typeToString(types[0])}`)
+    if (types[1] !== 'string') throw err('unit must be a string')
+    return { type: 'date', args: ['date', 'string'] }
+  },
+  eval(a) {
+    const unit = TRUNC_ALIASES[(a[1] as string).toLowerCase()]
+    return unit && ['year', 'quarter', 'month', 'week'].includes(unit) ? truncDays(a[0] as number, unit) : null
+  },
+}
+
+/** date_format with the common Spark pattern letters (y, M, d, H, m, s, S); quoted text in '…'. */
+FUNCTIONS.date_format = {
+  strict: true, minArgs: 2, maxArgs: 2,
+  bind(types, err) {
+    if (!isTemporal(types[0]) && types[0] !== 'string' && types[0] !== 'void') throw err(`expects a timestamp, got ${typeToString(types[0])}`)
+    if (types[1] !== 'string') throw err('format must be a string')
+    return { type: 'string', args: ['timestamp', 'string'] }
+  },
+  eval(a) {
+    const ts = a[0] as bigint
+    const days = Number(floorDiv(ts, MICROS_PER_DAY))
+    const inDay = ts - BigInt(days) * MICROS_PER_DAY
+    const c = civilFromDays(days)
+    const fields: Record<string, number> = {
+      y: c.year, M: c.month, d: c.day, H: Number(inDay / 3_600_000_000n), m: Number((inDay / 60_000_000n) % 60n),
+      s: Number((inDay / 1_000_000n) % 60n),
+    }
+    const micros = Number(inDay % 1_000_000n)
+    return (a[1] as string).replace(/'([^']*)'|y+|M+|d+|H+|m+|s+|S+/g, (tok, quoted: string | undefined) => {
+      if (quoted !== undefined) return quoted
+      const letter = tok[0]
+      if (letter === 'S') return String(micros).padStart(6, '0').slice(0, tok.length).padEnd(tok.length, '0')
+      const v = fields[letter]
+      if (letter === 'y' && tok.length === 2) return String(v % 100).padStart(2, '0')
+      return String(v).padStart(tok.length, '0')
+    })
+  },
+}
+
+const rounding = (mode: 'floor' | 'ceil'): FnDef => ({
+  strict: true, minArgs: 1, maxArgs: 1,
+  bind(types, err) {
+    const t = types[0]
+    if (!isNumeric(t) && t !== 'void') throw err(`expects a number, got ${typeToString(t)}`)
+    const dec = decimalParams(t)
+    if (dec) return { type: `decimal(${Math.min(38, dec.precision - dec.scale + 1)},0)`, args: [t] }
+    return { type: 'long', args: [isIntegral(t) ? 'long' : 'double'] }
+  },
+  eval(a, types) {
+    const dec = decimalParams(types[0])
+    if (dec) {
+      const v = a[0] as bigint
+      const div = 10n ** BigInt(dec.scale)
+      const q = floorDiv(v, div)
+      return mode === 'floor' || q * div === v ? q : q + 1n
+    }
+    if (typeof a[0] === 'bigint') return a[0]
+    const x = mode === 'floor' ? Math.floor(a[0] as number) : Math.ceil(a[0] as number)
+    if (!Number.isFinite(x)) return null
+    return BigInt(x)
+  },
+})
+FUNCTIONS.floor = rounding('floor')
+FUNCTIONS.ceil = rounding('ceil')
+FUNCTIONS.ceiling = FUNCTIONS.ceil
 
 /** Bind a call: check arity and argument types, insert casts. Clock functions fold to literals. */
 export function bindCall(name: string, args: BoundExpr[], err: Err): BoundExpr {

@@ -181,4 +181,24 @@ describe('evalExpression', () => {
     expect(() => value('CAST(s AS INT)', { s: 'x' })).toThrow(ExpressionError)
     expect(value("startswith(s, 'ab')", { s: 'abc' })).toBe(true)
   })
+
+  it('evaluates date and time functions in UTC', () => {
+    const ts = 1_700_000_123_456_789n // 2023-11-14T22:15:23.456789Z, a Tuesday
+    expect(value('hour(t)', { t: ts })).toBe(22)
+    expect(value('minute(t)', { t: ts })).toBe(15)
+    expect(value('second(t)', { t: ts })).toBe(23)
+    expect(value('hour(t)', { t: -1n })).toBe(23)
+    expect(value("date_format(t, 'yyyy-MM-dd HH:mm:ss.SSS')", { t: ts })).toBe('2023-11-14 22:15:23.456')
+    expect(value("date_format(t, 'yy/M/d ''at'' H')", { t: ts })).toBe('23/11/14 at 22')
+    expect(value("date_trunc('month', t)", { t: ts })).toBe(BigInt(Date.UTC(2023, 10, 1)) * 1000n)
+    expect(value("date_trunc('week', t)", { t: ts })).toBe(BigInt(Date.UTC(2023, 10, 13)) * 1000n)
+    expect(value("date_trunc('HOUR', t)", { t: ts })).toBe(BigInt(Date.UTC(2023, 10, 14, 22)) * 1000n)
+    expect(value("date_trunc('quarter', t)", { t: ts })).toBe(BigInt(Date.UTC(2023, 9, 1)) * 1000n)
+    expect(value("trunc(d, 'year')", { d: 19675 })).toBe(19358) // 2023-11-14 → 2023-01-01
+    expect(value("datediff(d, DATE '2023-01-01')", { d: 19675 })).toBe(317)
+    expect(value('floor(m)', { m: -150n })).toBe(-2n)
+    expect(value('ceil(m)', { m: -150n })).toBe(-1n)
+    expect(value('ceil(f)', { f: 1.2 })).toBe(2n)
+    expect(value('floor(l)', { l: 5n })).toBe(5n)
+  })
 })
