@@ -1,5 +1,6 @@
 // Every bench job, in the order `npm run bench` runs them.
 import type { Job } from '../harness.js'
 import { openManyCommits, openWideCheckpoint } from './open.js'
+import { scanFilteredAggregate, scanFull } from './scan.js'
 
-export const JOBS: Job<any>[] = [openManyCommits, openWideCheckpoint]
+export const JOBS: Job<any>[] = [openManyCommits, openWideCheckpoint, scanFull, scanFilteredAggregate]
