@@ -207,7 +207,13 @@ class Reasoner {
   private mayCompare(e: BoundCompare): boolean {
     const l = this.interval(e.left)
     const r = this.interval(e.right)
-    if (e.op === '<=>') return true
+    if (e.op === '<=>') {
+      // null-safe equality with a literal: `x <=> NULL` is IS NULL, `x <=> 5` is `x = 5`
+      const [c, lit, civ] = e.right.kind === 'literal' ? [l, e.right, r] : e.left.kind === 'literal' ? [r, e.left, l] : []
+      if (!c || !lit || !civ) return true
+      if (lit.value === null) return !c.noNull
+      return !c.allNull && overlaps(c, civ)
+    }
     if (l.allNull || r.allNull) return false
     const t = e.left.type
     switch (e.op) {

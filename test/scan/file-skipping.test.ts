@@ -154,6 +154,8 @@ const arbLeaf: fc.Arbitrary<Expr> = fc.constantFrom(...COLS).chain((c) => {
     fc.tuple(L, L).map(([lo, hi]) => ref.between(lo, hi)),
     fc.constant(ref.isNull()),
     fc.constant(ref.isNotNull()),
+    fc.constant(ref.eqNullSafe(null)),
+    fc.constant(lit(null).eqNullSafe(ref)),
     ...(c === 's' || c === 'q'
       ? [fc.constantFrom('a%', 'ab%', '%b', 'x%', 'x'.repeat(32) + '%', 'a_', '', 'ab', '\u{1F600}%').map((pat) => ref.like(pat))]
       : []),
