@@ -4,7 +4,7 @@
 // with hyparquet's page decoders and assemble rows ourselves from definition/repetition levels.
 // Anything outside that shape (a repeated field inside a repeated field) makes the caller fall back
 // to hyparquet's own `parquetReadObjects`.
-import type { ColumnMetaData, Compressors, FileMetaData, ParquetParsers, SchemaTree } from 'hyparquet'
+import type { ColumnMetaData, Compressors, FileMetaData, ParquetParsers, SchemaElement, SchemaTree } from 'hyparquet'
 import type { ColumnDecoder } from 'hyparquet/src/types.js'
 import { parquetSchema } from 'hyparquet'
 import { parquetHeader } from 'hyparquet/src/column.js'
@@ -12,6 +12,7 @@ import { convert, convertWithDictionary, DEFAULT_PARSERS } from 'hyparquet/src/c
 import { decompressPage, readDataPage, readDataPageV2 } from 'hyparquet/src/datapage.js'
 import { readPlain } from 'hyparquet/src/plain.js'
 import type { AsyncBufferLike } from '../storage/async-buffer.js'
+import { decimalText, ParsedDecimal } from './stats-parsed.js'
 
 /** Thrown when a file's shape needs the generic reader. */
 export class UnsupportedShapeError extends Error {}
@@ -235,7 +236,11 @@ export async function readCheckpointRows(
         pathInSchema: meta.path_in_schema, type: meta.type, element, schemaPath, codec: meta.codec,
         parsers, compressors: options.compressors,
       } as ColumnDecoder
-      const leaf = decodeChunk(bytes, decoder, Number(meta.num_values))
+      const dec = decimalOf(element)
+      // Decimals (only in stats_parsed / partitionValues_parsed) are decoded raw and kept exact.
+      const leaf = dec ? decodeChunk(bytes, { ...decoder, element: { ...element, converted_type: undefined, logical_type: undefined }, utf8: false }, Number(meta.num_values))
+        : decodeChunk(bytes, decoder, Number(meta.num_values))
+      if (dec) leaf.values = leaf.values.map((v) => new ParsedDecimal(decimalText(unscaled(v), dec.scale)))
       leaf.maxDef = node.kind === 'leaf' || node.kind === 'repeatedLeaf' ? node.def : 0
       node.leaf = leaf
     }))
@@ -247,6 +252,23 @@ export async function readCheckpointRows(
     }
   }
   return out
+}
+
+function decimalOf(e: SchemaElement): { scale: number } | undefined {
+  if (e.logical_type?.type === 'DECIMAL') return { scale: e.logical_type.scale }
+  if (e.converted_type === 'DECIMAL') return { scale: e.scale ?? 0 }
+  return undefined
+}
+
+/** The unscaled integer of a raw decimal: int32/int64 or big-endian two's complement bytes. */
+function unscaled(v: unknown): bigint {
+  if (typeof v === 'bigint') return v
+  if (typeof v === 'number') return BigInt(v)
+  const b = v as Uint8Array
+  let x = 0n
+  for (const byte of b) x = (x << 8n) | BigInt(byte)
+  if (b.length && b[0] & 0x80) x -= 1n << BigInt(8 * b.length)
+  return x
 }
 
 function pathTo(schema: SchemaTree, path: string[]): SchemaTree[] {

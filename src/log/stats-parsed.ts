@@ -11,6 +11,19 @@ export class ParsedTimestamp {
   constructor(readonly micros: bigint) {}
 }
 
+/** A Parquet DECIMAL kept exact (hyparquet would give a float): its plain decimal text. */
+export class ParsedDecimal {
+  constructor(readonly text: string) {}
+}
+
+/** Decimal text of an unscaled integer at a scale: (12345n, 2) → "123.45". */
+export function decimalText(unscaled: bigint, scale: number): string {
+  if (scale <= 0) return (unscaled * 10n ** BigInt(-scale)).toString()
+  const neg = unscaled < 0n
+  const digits = (neg ? -unscaled : unscaled).toString().padStart(scale + 1, '0')
+  return `${neg ? '-' : ''}${digits.slice(0, -scale)}.${digits.slice(-scale)}`
+}
+
 /** hyparquet hooks that keep dates and timestamps exact (its default turns both into JS Dates). */
 export const PARQUET_PARSERS = {
   dateFromDays: (days: number) => new ParsedDate(days),
@@ -44,6 +57,7 @@ function valueJson(v: unknown): string | undefined {
     case 'bigint': return v.toString()
     case 'number': return Number.isFinite(v) ? String(v) : undefined
     case 'object': {
+      if (v instanceof ParsedDecimal) return v.text
       if (v instanceof ParsedDate) return JSON.stringify(dateString(v.days))
       if (v instanceof ParsedTimestamp) return JSON.stringify(timestampString(v.micros))
       if (v instanceof Date) return Number.isNaN(v.getTime()) ? undefined : JSON.stringify(v.toISOString())
@@ -75,6 +89,7 @@ export function partitionValuesFromParsed(parsed: unknown): Record<string, strin
   if (parsed === null || typeof parsed !== 'object') return out
   for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
     if (v === null || v === undefined) out[k] = null
+    else if (v instanceof ParsedDecimal) out[k] = v.text
     else if (v instanceof ParsedDate) out[k] = dateString(v.days)
     else if (v instanceof ParsedTimestamp) out[k] = timestampString(v.micros).replace('T', ' ').replace(/Z$/, '')
     else if (v instanceof Uint8Array) out[k] = new TextDecoder().decode(v)

@@ -6,7 +6,7 @@ import { parquetMetadata, parquetReadObjects } from 'hyparquet'
 import { compressors } from 'hyparquet-compressors'
 import { describe, expect, it } from 'vitest'
 import { readCheckpointRows, UnsupportedShapeError } from '../../src/log/checkpoint-columns.js'
-import { PARQUET_PARSERS } from '../../src/log/stats-parsed.js'
+import { decimalText, PARQUET_PARSERS, ParsedDecimal } from '../../src/log/stats-parsed.js'
 import { asyncBufferFromBytes } from '../../src/storage/async-buffer.js'
 import { CONFORMANCE_DIR, corpusAvailable } from '../conformance/manifest.js'
 
@@ -23,6 +23,20 @@ function checkpointFiles(): string[] {
   return out
 }
 
+/** Replace exact decimals by the float hyparquet gives, after checking the text is that number. */
+function normaliseDecimals(o: unknown): number {
+  let n = 0
+  if (o === null || typeof o !== 'object') return 0
+  for (const [k, v] of Object.entries(o)) {
+    if (v instanceof ParsedDecimal) {
+      expect(v.text).toMatch(/^-?\d+(\.\d+)?$/);
+      (o as Record<string, unknown>)[k] = Number(v.text)
+      n++
+    } else n += normaliseDecimals(v)
+  }
+  return n
+}
+
 const COLUMNS = ['protocol', 'metaData', 'txn', 'domainMetadata', 'add', 'remove', 'checkpointMetadata', 'sidecar']
 
 describe.skipIf(!corpusAvailable())('lean checkpoint reader', () => {
@@ -30,6 +44,7 @@ describe.skipIf(!corpusAvailable())('lean checkpoint reader', () => {
     const files = checkpointFiles()
     expect(files.length).toBeGreaterThan(30)
     let lean = 0
+    let decimals = 0
     for (const f of files) {
       const file = asyncBufferFromBytes(new Uint8Array(readFileSync(f)))
       const metadata = parquetMetadata(await file.slice(0))
@@ -44,8 +59,16 @@ describe.skipIf(!corpusAvailable())('lean checkpoint reader', () => {
         throw e
       }
       lean++
+      decimals += normaliseDecimals(got)
       expect(got, f).toEqual(Object.fromEntries(columns.map((c) => [c, expected.map((r) => r[c])])))
     }
     expect(lean).toBe(files.length)
+    expect(decimals).toBeGreaterThan(0) // the corpus has decimal stats_parsed: exact text, equal to hyparquet's float
+  })
+})
+
+describe('decimalText', () => {
+  it.each([[12345n, 2, '123.45'], [-5n, 3, '-0.005'], [7n, 0, '7'], [-120n, 1, '-12.0'], [12n, -2, '1200']])('%s at scale %s → %s', (u, scale, text) => {
+    expect(decimalText(u, scale)).toBe(text)
   })
 })
