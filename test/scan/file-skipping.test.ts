@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
+import { parquetReadObjects } from 'hyparquet'
 import type { AddFile } from '../../src/log/actions.js'
 import { parseSchema, type DataType, type StructType } from '../../src/schema/types.js'
 import { compareValues, type DeltaValue, type DeltaStruct } from '../../src/schema/values.js'
@@ -318,4 +319,35 @@ describe('selectFiles on the conformance corpus', () => {
       if (check.rowCount !== undefined) expect(kept.reduce((n, f) => n + (JSON.parse(f.stats!).numRecords as number), 0)).toBe(check.rowCount)
     })
   }
+})
+
+describe('selectFiles with sub-millisecond timestamps (kernelrs__timestamp-truncation-stats)', () => {
+  it('keeps the file of every row under an equality filter on its exact value', async () => {
+    const dir = join(__dirname, '../../../shared/conformance/tables/kernelrs__timestamp-truncation-stats/delta')
+    const files: AddFile[] = []
+    let schemaString = ''
+    for (const f of readdirSync(join(dir, '_delta_log')).sort()) {
+      for (const line of readFileSync(join(dir, '_delta_log', f), 'utf8').split('\n').filter(Boolean)) {
+        const a = JSON.parse(line)
+        if (a.metaData) schemaString = a.metaData.schemaString
+        if (a.add) files.push(a.add)
+      }
+    }
+    const tinfo: SnapshotInfo = { schema: parseSchema(schemaString), partitionColumns: [], configuration: {} }
+    let subMs = 0
+    for (const file of files) {
+      const buf = readFileSync(join(dir, file.path))
+      const rows = await parquetReadObjects({
+        file: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer,
+        parsers: { timestampFromMicroseconds: (us: bigint) => us, timestampFromMilliseconds: (ms: bigint) => BigInt(ms) * 1000n, timestampFromNanoseconds: (ns: bigint) => BigInt(ns) / 1000n } as never,
+      })
+      for (const row of rows) {
+        const us = row.ts_col as bigint
+        if (us % 1000n !== 0n) subMs++
+        const kept = selectFiles(files, tinfo, col('ts_col').eq(lit(us, 'timestamp')))
+        expect(kept.map((f) => f.path)).toContain(file.path)
+      }
+    }
+    expect(subMs).toBeGreaterThan(0)
+  })
 })
