@@ -38,5 +38,6 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
     return bytes.buffer
   }
-  return bytes.slice().buffer as ArrayBuffer
+  // Uint8Array's own slice: Node's Buffer#slice would return a view of the whole pooled buffer.
+  return Uint8Array.prototype.slice.call(bytes).buffer as ArrayBuffer
 }

@@ -97,9 +97,15 @@ export class LocalStore implements ObjectStore {
     await this.walk(dirKey, recursive, keys)
     const selected = keys.filter((k) => k.startsWith(prefix) && (startAfter === undefined || k > startAfter))
     selected.sort()
-    for (const key of selected) {
-      const st = await fs.stat(this.abs(key)).catch(() => undefined)
-      if (st) yield { key, size: st.size, mtime: st.mtimeMs }
+    // stat in parallel batches: one at a time made listing 10,000 commits take hundreds of ms.
+    const BATCH = 128
+    for (let i = 0; i < selected.length; i += BATCH) {
+      const keys = selected.slice(i, i + BATCH)
+      const stats = await Promise.all(keys.map((k) => fs.stat(this.abs(k)).catch(() => undefined)))
+      for (let j = 0; j < keys.length; j++) {
+        const st = stats[j]
+        if (st) yield { key: keys[j], size: st.size, mtime: st.mtimeMs }
+      }
     }
   }
 

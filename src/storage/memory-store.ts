@@ -30,22 +30,22 @@ export class MemoryStore implements ObjectStore {
   }
 
   async get(key: string): Promise<Uint8Array> {
-    return this.entry(key).data.slice()
+    return copy(this.entry(key).data)
   }
 
   async getRange(key: string, start: number, end: number): Promise<Uint8Array> {
     const { data } = this.entry(key)
-    return data.slice(Math.max(0, start), Math.min(data.length, end))
+    return copy(data.subarray(Math.max(0, start), Math.min(data.length, end)))
   }
 
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
     if (this.objects.has(key)) return false
-    this.objects.set(key, { data: data.slice(), mtime: Date.now() })
+    this.objects.set(key, { data: copy(data), mtime: Date.now() })
     return true
   }
 
   async put(key: string, data: Uint8Array): Promise<void> {
-    this.objects.set(key, { data: data.slice(), mtime: Date.now() })
+    this.objects.set(key, { data: copy(data), mtime: Date.now() })
   }
 
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectMeta> {
@@ -80,4 +80,9 @@ export class MemoryStore implements ObjectStore {
     if (!e) throw new MissingFileError(`no such object ${this.url}/${key}`, { file: key })
     return e
   }
+}
+
+/** A real copy: Node's `Buffer#slice` returns a view of its (shared, pooled) memory. */
+function copy(bytes: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytes)
 }

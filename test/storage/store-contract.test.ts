@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { MissingFileError } from '../../src/errors.js'
-import { listAll, MemoryStore, openStore, type ObjectStore } from '../../src/storage/index.js'
+import { asyncBufferFor, asyncBufferFromBytes, listAll, MemoryStore, openStore, type ObjectStore } from '../../src/storage/index.js'
 import { LocalStore } from '../../src/storage/local-store.js'
 
 const dirs: string[] = []
@@ -73,11 +73,31 @@ describe.each(stores)('%s', (_name, make) => {
     expect((await listAll(s, '')).map((m) => m.key)).toContain('p=1/part-1.parquet')
   })
 
+  it('keeps its own copy of a pooled Node Buffer, and ranges are exact', async () => {
+    const s = make()
+    const pooled = Buffer.from('pooled bytes') // small Buffers share Node's allocation pool
+    await s.put('b', pooled)
+    pooled.fill(0)
+    expect(text(await s.get('b'))).toBe('pooled bytes')
+    const ab = await (await asyncBufferFor(s, 'b')).slice(0, 6)
+    expect(ab.byteLength).toBe(6)
+    expect(text(new Uint8Array(ab))).toBe('pooled')
+  })
+
   it('delete removes', async () => {
     const s = make()
     await s.put('x', bytes('1'))
     await s.delete('x')
     expect(await s.head('x')).toBeUndefined()
+  })
+})
+
+describe('asyncBufferFromBytes', () => {
+  it('exposes exactly the bytes of a Buffer view, not its pool', async () => {
+    const view = Buffer.from('abc')
+    const ab = asyncBufferFromBytes(view)
+    expect(ab.byteLength).toBe(3)
+    expect(text(new Uint8Array(await ab.slice(0)))).toBe('abc')
   })
 })
 
