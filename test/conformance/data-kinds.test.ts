@@ -27,15 +27,9 @@ afterAll(() => {
  * Failures whose cause lies in another layer and is reported to its owner; still run, counted as
  * such, and reported when they start passing.
  */
-const OTHER_LAYER: Record<string, string> = {
-  'kernelrs__compacted-log-files-table':
-    'src/log: the snapshot at v25 built over the compacted files 0-5 and 6-15 has 14 active files where a JSON-only replay ' +
-    'has 2 (which scans to the expected 5 rows). These compacted files list their actions newest commit first, so within ' +
-    'a compacted file the first line for a file must win (replay.ts walks every batch backwards, letting the oldest win).',
-}
 
 async function check(c: Case, body: () => Promise<void>): Promise<void> {
-  const caveat = caveatFor(c.entry.name, c.expectation.kind) ?? (OTHER_LAYER[c.entry.name] ? { reason: OTHER_LAYER[c.entry.name] } : undefined)
+  const caveat = caveatFor(c.entry.name, c.expectation.kind)
   try {
     await body()
   } catch (e) {
