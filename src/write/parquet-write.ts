@@ -2,6 +2,7 @@
 // Parquet types Spark writes (INT64 TIMESTAMP(MICROS), DATE, DECIMAL as INT32/INT64/FIXED by
 // precision, 3-level LIST, MAP key_value), physical names and field ids under column mapping.
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer'
+import { snappyCompress } from './snappy.js'
 import { InvalidArgumentError, SchemaMismatchError, UnsupportedFeatureError } from '../errors.js'
 import type { DeltaValue } from '../schema/values.js'
 import {
@@ -255,7 +256,7 @@ export function writeParquet(columns: DataColumn[], numRows: number, options: Pa
     return { name, data: c.values, statistics: stats }
   })
   const writer = new ByteWriter(Math.min(256 << 20, Math.max(1 << 16, numRows * 16 * Math.max(1, written.length))))
-  const pq = new ParquetWriter({ writer, schema, codec, statistics: statistics !== 'none', createdBy: CREATED_BY, kvMetadata: options.kvMetadata })
+  const pq = new ParquetWriter({ writer, schema, codec, compressors: { SNAPPY: snappyCompress }, statistics: statistics !== 'none', createdBy: CREATED_BY, kvMetadata: options.kvMetadata })
   try {
     // hyparquet-writer's types say DecodedArray; our arrays hold the same primitives.
     pq.write({ columnData: columnData as never, rowGroupSize: options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE })

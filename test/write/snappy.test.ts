@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { snappyUncompress } from 'hyparquet'
+import { maxCompressedLength, snappyCompress } from '../../src/write/snappy.js'
+
+function roundTrip(input: Uint8Array): Uint8Array {
+  const compressed = snappyCompress(input)
+  expect(compressed.length).toBeLessThanOrEqual(maxCompressedLength(input.length))
+  const output = new Uint8Array(input.length)
+  snappyUncompress(compressed, output)
+  return output
+}
+
+describe('snappyCompress', () => {
+  it('round-trips through an independent Snappy decoder (property)', () => {
+    const bytes = fc.oneof(
+      fc.uint8Array({ maxLength: 3000 }),
+      // repetitive data exercises copies (short, long, far offsets)
+      fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 3000 })).map(([unit, times]) => {
+        const out = new Uint8Array(unit.length * times)
+        for (let i = 0; i < times; i++) out.set(unit, i * unit.length)
+        return out
+      }),
+      fc.array(fc.constantFrom(0, 1, 2, 97, 98), { maxLength: 5000 }).map((a) => Uint8Array.from(a)),
+    )
+    fc.assert(fc.property(bytes, (input) => { expect(roundTrip(input)).toEqual(input) }), { numRuns: 300 })
+  })
+
+  it('handles multi-block inputs and compresses repetitive data', () => {
+    const text = new TextEncoder().encode('lorem ipsum dolor sit amet '.repeat(20000)) // > 64 KiB, several blocks
+    const c = snappyCompress(text)
+    expect(c.length).toBeLessThan(text.length / 10)
+    expect(roundTrip(text)).toEqual(text)
+    const random = new Uint8Array(200_000)
+    let x = 1
+    for (let i = 0; i < random.length; i++) { x = (x * 1103515245 + 12345) >>> 0; random[i] = x >>> 24 }
+    expect(roundTrip(random)).toEqual(random)
+    expect(roundTrip(new Uint8Array(0))).toEqual(new Uint8Array(0))
+  })
+})
