@@ -9,3 +9,4 @@ export {
 export { evalPredicateRows, evalExpression, evalRow, likeRegExp, likeMatcher, compareTest, comparatorFor, type ColumnBatch } from './eval.js'
 export { castValue, commonType } from './cast.js'
 export { exprToSql, literalToSql, quoteIdent } from './print.js'
+export { conjuncts, conjunction, conjunctsOver, equiJoin, type EquiJoin } from './analysis.js'

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ExpressionError } from '../../src/errors.js'
 import { parseSchema, type StructType } from '../../src/schema/types.js'
-import { bindExpr, bindPredicate, col, evalRow, lit, referencedColumns, type BoundExpr } from '../../src/expr/index.js'
+import { bindExpr, bindPredicate, col, conjunction, conjuncts, conjunctsOver, equiJoin, evalRow, lit, referencedColumns, type BoundExpr } from '../../src/expr/index.js'
 
 const field = (name: string, type: unknown, nullable = true) => ({ name, type, nullable, metadata: {} })
 const schema: StructType = parseSchema(JSON.stringify({
@@ -102,5 +102,18 @@ describe('bindExpr', () => {
     expect(bindExpr(col('n').plus(lit(1.5, 'double')), schema).type).toBe('double')
     expect(bindExpr(col('day').plus(1), schema).type).toBe('date')
     expect(errorOf(() => bindExpr(col('status').plus(1), schema)).message).toMatch(/cannot apply \+ to column status/)
+  })
+})
+
+describe('condition analysis', () => {
+  it('splits a MERGE condition into equi-join keys and residual conjuncts', () => {
+    const source = parseSchema(JSON.stringify({ type: 'struct', fields: [field('id', 'long'), field('day', 'date'), field('v', 'integer')] }))
+    const scope = { sides: [{ name: 'target', aliases: ['t'], schema }, { name: 'source', aliases: ['s'], schema: source }] }
+    const b = bindPredicate('t.id = s.id AND s.day <=> t.day AND (t.n > s.v) AND t.status = \'x\'', scope)
+    const j = equiJoin(b, 'target', 'source')
+    expect(j.keys.map((k) => [k.left.key, k.right.key, k.nullSafe])).toEqual([['target.id', 'source.id', false], ['target.day', 'source.day', true]])
+    expect(j.residual.length).toBe(2)
+    expect(conjunctsOver(b, (k) => k.startsWith('target.')).length).toBe(1)
+    expect(conjuncts(conjunction([]))).toEqual([{ bound: true, kind: 'literal', type: 'boolean', value: true }])
   })
 })
