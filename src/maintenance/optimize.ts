@@ -1,0 +1,281 @@
+// OPTIMIZE: rewrite a table's files without changing its rows. Bin-packing compacts the small files
+// of each partition into files near the target size and purges deletion vectors that mark a large
+// share of a file's rows (the rows they delete are dropped); Z-order sorts each partition's rows by
+// interleaved column ranks so stats skipping works on every Z-order column. Adds and removes carry
+// `dataChange: false` (streaming and CDF readers ignore the commit); a concurrent writer that removed
+// one of our input files wins, and OPTIMIZE gives up with the conflict (its new files are deleted).
+import { CommitConflictError, InvalidArgumentError, SchemaMismatchError } from '../errors.js'
+import { bindPredicate, type ExprLike } from '../expr/bind.js'
+import { exprToSql } from '../expr/print.js'
+import type { Expr } from '../expr/ast.js'
+import type { AddFile, RemoveFile } from '../log/actions.js'
+import type { Snapshot } from '../log/snapshot.js'
+import { isPartitionOnly, selectFiles, type SnapshotInfo } from '../scan/file-skipping.js'
+import { readFileValues } from '../scan/scan.js'
+import { findField, isPrimitive, type StructField } from '../schema/types.js'
+import type { DeltaValue } from '../schema/values.js'
+import { Transaction } from '../txn/transaction.js'
+import { writeDataFiles, type DataFilesTarget } from '../write/data-files.js'
+import { checkWriteSupport } from '../write/features.js'
+import { DEFAULT_TARGET_FILE_SIZE } from '../write/partition.js'
+import { afterMaintenanceCommit, nowOf, type Clock } from './common.js'
+import { zOrderPermutation } from './zorder.js'
+
+export interface OptimizeOptions {
+  /** Only files of partitions matching this predicate (partition columns only, as Delta requires). */
+  where?: ExprLike
+  /** Bytes per output file (default `delta.targetFileSize`, else 128 MiB); smaller files are compacted. */
+  targetFileSize?: number
+  /** Z-order the rows of each selected partition by these (non-partition) columns. */
+  zOrderBy?: string[]
+  /** Commit every time this many input bytes are rewritten (default: one commit at the end). */
+  minCommitSize?: number
+  /** Rewrite a file whose deletion vector marks more than this share of its rows (default 0.05, Spark's). */
+  maxDeletedRowsRatio?: number
+  /** Rows per Parquet row group of the new files. */
+  rowGroupSize?: number
+  now?: Clock
+}
+
+export interface OptimizeResult {
+  /** The last version committed (the snapshot's version when there was nothing to do). */
+  version: number
+  /** Every version committed (several with `minCommitSize`). */
+  versions: number[]
+  metrics: Record<string, number>
+}
+
+interface Bin {
+  partition: Record<string, string | null>
+  files: AddFile[]
+  bytes: number
+}
+
+function partitionKey(values: Record<string, string | null>): string {
+  return JSON.stringify(Object.keys(values).sort().map((k) => [k, values[k]]))
+}
+
+function numRecords(a: AddFile): number | undefined {
+  if (!a.stats) return undefined
+  try {
+    const n = JSON.parse(a.stats).numRecords
+    return typeof n === 'number' ? n : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Share of the file's rows its deletion vector deletes (0 without a DV; 1 when unknown but non-empty and huge). */
+function deletedRatio(a: AddFile): number {
+  const dv = a.deletionVector
+  if (!dv || dv.cardinality === 0) return 0
+  const n = numRecords(a)
+  return n === undefined || n === 0 ? 1 : dv.cardinality / n
+}
+
+function targetSizeOf(snapshot: Snapshot, opts: OptimizeOptions): number {
+  const table = snapshot.tableUrl
+  if (opts.targetFileSize !== undefined) {
+    if (!Number.isFinite(opts.targetFileSize) || opts.targetFileSize <= 0) {
+      throw new InvalidArgumentError(`optimize targetFileSize must be a positive number of bytes, got ${opts.targetFileSize} (table ${table})`, { table })
+    }
+    return opts.targetFileSize
+  }
+  const configured = Number.parseInt(snapshot.properties['delta.targetFileSize'] ?? '', 10)
+  return Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_TARGET_FILE_SIZE
+}
+
+/**
+ * Bin-packing plan of one partition: candidates are files below the target size or whose DV
+ * deletes more than `ratio` of their rows; they fill bins in size order up to the target. A bin
+ * of one file is rewritten only to purge its DV.
+ */
+export function planCompaction(files: AddFile[], target: number, ratio: number): AddFile[][] {
+  const live = (a: AddFile) => a.size * (1 - Math.min(1, deletedRatio(a)))
+  const candidates = files.filter((a) => a.size < target || deletedRatio(a) > ratio).sort((a, b) => live(a) - live(b) || (a.path < b.path ? -1 : 1))
+  const bins: AddFile[][] = []
+  let current: AddFile[] = []
+  let size = 0
+  for (const a of candidates) {
+    const s = live(a)
+    if (current.length > 0 && size + s > target) { bins.push(current); current = []; size = 0 }
+    current.push(a)
+    size += s
+  }
+  if (current.length) bins.push(current)
+  return bins.filter((b) => b.length > 1 || deletedRatio(b[0]) > ratio)
+}
+
+/** The rows of `files` (DVs applied) as columns of every schema field. */
+async function readBin(snapshot: Snapshot, files: AddFile[], fields: StructField[]): Promise<{ columns: Map<string, DeltaValue[]>; numRows: number }> {
+  const columns = new Map<string, DeltaValue[]>(fields.map((f) => [f.name, []]))
+  let numRows = 0
+  for (const a of files) {
+    for await (const b of readFileValues(snapshot, a, fields, undefined, 1 << 30)) {
+      b.fields.forEach((f, j) => {
+        const out = columns.get(f.name)!
+        const src = b.columns[j]
+        for (let i = 0; i < b.length; i++) out.push(src[i])
+      })
+      numRows += b.length
+    }
+  }
+  return { columns, numRows }
+}
+
+function permute(columns: Map<string, DeltaValue[]>, perm: Int32Array): Map<string, DeltaValue[]> {
+  const out = new Map<string, DeltaValue[]>()
+  for (const [k, v] of columns) {
+    const p = new Array<DeltaValue>(v.length)
+    for (let i = 0; i < perm.length; i++) p[i] = v[perm[i]]
+    out.set(k, p)
+  }
+  return out
+}
+
+function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1) + 0.5))]
+}
+
+/** Remove action of an input file: a rearrangement, so `dataChange: false`; keeps the DV (file key). */
+function removeOf(a: AddFile, now: number): RemoveFile {
+  const r: RemoveFile = { path: a.path, deletionTimestamp: now, dataChange: false, extendedFileMetadata: true, partitionValues: a.partitionValues, size: a.size }
+  if (a.stats) r.stats = a.stats
+  if (a.tags) r.tags = a.tags
+  if (a.deletionVector) r.deletionVector = a.deletionVector
+  return r
+}
+
+/** Compact (or Z-order) the table of `snapshot`; returns the versions committed and Spark's metrics. */
+export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): Promise<OptimizeResult> {
+  const table = snapshot.tableUrl
+  checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, table, snapshot.version)
+  const target = targetSizeOf(snapshot, opts)
+  const ratio = opts.maxDeletedRowsRatio ?? 0.05
+  const info: SnapshotInfo = { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns, configuration: snapshot.properties }
+  const partitionSet = new Set(snapshot.partitionColumns.map((c) => c.toLowerCase()))
+
+  let files = snapshot.activeFiles()
+  let predicateSql: string[] = []
+  if (opts.where !== undefined && opts.where !== null) {
+    const bound = bindPredicate(opts.where, snapshot.schema, { what: 'optimize where', table })
+    if (!isPartitionOnly(bound, snapshot.partitionColumns)) {
+      throw new InvalidArgumentError(`optimize where ${typeof opts.where === 'string' ? opts.where : exprToSql(opts.where as Expr)} must use partition columns only (${snapshot.partitionColumns.join(', ') || 'the table is not partitioned'}) (table ${table})`, { table })
+    }
+    files = selectFiles(files, info, bound)
+    predicateSql = [typeof opts.where === 'string' ? opts.where : exprToSql(opts.where as Expr)]
+  }
+
+  const zFields = (opts.zOrderBy ?? []).map((c) => {
+    const f = findField(snapshot.schema, c)
+    if (!f) throw new SchemaMismatchError(`zOrderBy column ${c} is not in the schema of table ${table}`, { table, column: c })
+    if (partitionSet.has(f.name.toLowerCase())) throw new InvalidArgumentError(`zOrderBy column ${c} is a partition column of table ${table}: partitions are already clustered`, { table, column: c })
+    if (!isPrimitive(f.type) || f.type === 'variant' || f.type === 'void') throw new InvalidArgumentError(`zOrderBy column ${c} must have a primitive type (table ${table})`, { table, column: c })
+    return f
+  })
+
+  // Plan: bins per partition.
+  const byPartition = new Map<string, AddFile[]>()
+  for (const a of files) {
+    const k = partitionKey(a.partitionValues ?? {})
+    const list = byPartition.get(k)
+    if (list) list.push(a)
+    else byPartition.set(k, [a])
+  }
+  const bins: Bin[] = []
+  for (const group of byPartition.values()) {
+    const planned = zFields.length ? [group] : planCompaction(group, target, ratio)
+    for (const b of planned) bins.push({ partition: b[0].partitionValues ?? {}, files: b, bytes: b.reduce((n, a) => n + a.size, 0) })
+  }
+
+  const fields = snapshot.schema.fields.filter((f) => f.type !== 'void')
+  const dataTarget: DataFilesTarget = {
+    store: snapshot.store, table, schema: snapshot.schema, partitionColumns: snapshot.partitionColumns,
+    configuration: snapshot.properties, mode: snapshot.columnMappingMode,
+    tightBounds: (snapshot.protocol.writerFeatures ?? []).includes('deletionVectors'),
+  }
+  const params = { predicate: predicateSql, zOrderBy: zFields.map((f) => f.name), auto: false }
+  const totals = { numFilesAdded: 0, numFilesRemoved: 0, numAddedBytes: 0, numRemovedBytes: 0, numDeletionVectorsRemoved: 0, numDeletionVectorRowsRemoved: 0 }
+  const versions: number[] = []
+  const addedSizes: number[] = []
+
+  let pendingAdds: AddFile[] = []
+  let pendingRemoves: RemoveFile[] = []
+  let pendingBytes = 0
+  const commit = async (): Promise<void> => {
+    if (pendingRemoves.length === 0) return
+    const adds = pendingAdds
+    const removes = pendingRemoves
+    pendingAdds = []
+    pendingRemoves = []
+    pendingBytes = 0
+    // Every batch plans against the snapshot's version: the commit loop checks all winners since,
+    // our own earlier batches included, so a file another writer removed meanwhile is never lost.
+    const txn = Transaction.on(snapshot, {
+      operation: 'OPTIMIZE', operationParameters: params,
+      read: { files: removes.map((r) => r.path) }, now: () => nowOf(opts.now),
+    })
+    txn.removeFiles(removes).addFiles(adds)
+    const sizes = adds.map((a) => a.size).sort((x, y) => x - y)
+    const removedSizes = removes.map((r) => r.size ?? 0).sort((x, y) => x - y)
+    txn.metrics = {
+      numRemovedFiles: removes.length, numRemovedBytes: removedSizes.reduce((n, s) => n + s, 0),
+      numAddedFiles: adds.length, numAddedBytes: sizes.reduce((n, s) => n + s, 0),
+      minFileSize: sizes[0] ?? 0, p25FileSize: percentile(sizes, 0.25), p50FileSize: percentile(sizes, 0.5),
+      p75FileSize: percentile(sizes, 0.75), maxFileSize: sizes[sizes.length - 1] ?? 0,
+      numDeletionVectorsRemoved: removes.filter((r) => r.deletionVector).length,
+    }
+    try {
+      const r = await txn.commit()
+      versions.push(r.version)
+      await afterMaintenanceCommit(snapshot.store, r.version, snapshot.properties, opts.now)
+    } catch (e) {
+      // The winner's data stands; our rewritten copies would only be orphans.
+      if (e instanceof CommitConflictError) await Promise.all(adds.map((a) => snapshot.store.delete(snapshot.resolvePath(a.path)).catch(() => {})))
+      throw e
+    }
+  }
+
+  for (const bin of bins) {
+    const read = await readBin(snapshot, bin.files, fields)
+    const now = nowOf(opts.now)
+    const adds: AddFile[] = []
+    if (read.numRows > 0) {
+      let columns = read.columns
+      let chunks = 1
+      if (zFields.length) {
+        const perm = zOrderPermutation(zFields.map((f) => columns.get(f.name)!), zFields.map((f) => f.type), read.numRows)
+        columns = permute(columns, perm)
+        const live = bin.files.reduce((n, a) => n + a.size * (1 - Math.min(1, deletedRatio(a))), 0)
+        chunks = Math.max(1, Math.min(read.numRows, Math.ceil(live / target)))
+      }
+      const per = Math.ceil(read.numRows / chunks)
+      for (let start = 0; start < read.numRows; start += per) {
+        const end = Math.min(read.numRows, start + per)
+        const part = chunks === 1 ? columns : new Map([...columns].map(([k, v]) => [k, v.slice(start, end)]))
+        const w = await writeDataFiles(dataTarget, part, end - start, { targetFileSize: Number.MAX_SAFE_INTEGER, rowGroupSize: opts.rowGroupSize, now })
+        adds.push(...w.adds)
+      }
+    }
+    for (const a of adds) { a.dataChange = false; addedSizes.push(a.size) }
+    pendingAdds.push(...adds)
+    pendingRemoves.push(...bin.files.map((a) => removeOf(a, now)))
+    totals.numFilesAdded += adds.length
+    totals.numFilesRemoved += bin.files.length
+    totals.numAddedBytes += adds.reduce((n, a) => n + a.size, 0)
+    totals.numRemovedBytes += bin.bytes
+    for (const a of bin.files) {
+      if (a.deletionVector) { totals.numDeletionVectorsRemoved++; totals.numDeletionVectorRowsRemoved += a.deletionVector.cardinality }
+    }
+    pendingBytes += bin.bytes
+    if (opts.minCommitSize !== undefined && pendingBytes >= opts.minCommitSize) await commit()
+  }
+  await commit()
+  addedSizes.sort((x, y) => x - y)
+  const metrics = {
+    ...totals, numBins: bins.length, numPartitionsOptimized: new Set(bins.map((b) => partitionKey(b.partition))).size,
+    minFileSize: addedSizes[0] ?? 0, maxFileSize: addedSizes[addedSizes.length - 1] ?? 0, numBatches: versions.length,
+  }
+  return { version: versions.length ? versions[versions.length - 1] : snapshot.version, versions, metrics }
+}
