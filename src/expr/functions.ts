@@ -338,6 +338,55 @@ const rounding = (mode: 'floor' | 'ceil'): FnDef => ({
     return BigInt(x)
   },
 })
+const UNIT_MICROS: Record<string, bigint> = {
+  MICROSECOND: 1n, MILLISECOND: 1000n, SECOND: 1_000_000n, MINUTE: 60_000_000n, HOUR: 3_600_000_000n,
+  DAY: MICROS_PER_DAY, WEEK: 7n * MICROS_PER_DAY,
+}
+
+/** Add whole months to a civil date, clamping the day to the target month's length (Spark's add_months). */
+function addMonths(days: number, months: number): number {
+  const c = civilFromDays(days)
+  const total = c.year * 12 + (c.month - 1) + months
+  const year = Math.floor(total / 12)
+  const month = total - year * 12 + 1
+  const last = civilFromDays(daysFromCivil(month === 12 ? year + 1 : year, month === 12 ? 1 : month + 1, 1) - 1).day
+  return daysFromCivil(year, month, Math.min(c.day, last))
+}
+
+/** timestampadd('UNIT', n, ts): what `ts + INTERVAL n UNIT` parses to. Dates stay dates for whole days and months. */
+FUNCTIONS.timestampadd = {
+  strict: true, minArgs: 3, maxArgs: 3,
+  bind(types, err) {
+    if (types[0] !== 'string') throw err('unit must be a string')
+    if (!isIntegral(types[1]) && types[1] !== 'void') throw err(`amount must be an integer, got ${typeToString(types[1])}`)
+    const t = types[2]
+    if (!isTemporal(t) && t !== 'void') throw err(`expects a date or timestamp, got ${typeToString(t)}`)
+    return { type: t === 'void' ? 'timestamp' : t, args: ['string', 'long', t] }
+  },
+  eval(a, types, result) {
+    const unit = (a[0] as string).toUpperCase()
+    const n = a[1] as bigint
+    if (result === 'date') {
+      const days = a[2] as number
+      if (unit === 'DAY') return days + Number(n)
+      if (unit === 'WEEK') return days + 7 * Number(n)
+      if (unit === 'MONTH') return addMonths(days, Number(n))
+      if (unit === 'YEAR') return addMonths(days, 12 * Number(n))
+      // sub-day units on a date: Spark moves to timestamps; keep the date when the shift is whole days
+      const us = UNIT_MICROS[unit]
+      if (us === undefined) return null
+      return days + Number(floorDiv(n * us, MICROS_PER_DAY))
+    }
+    const ts = a[2] as bigint
+    if (unit === 'MONTH' || unit === 'YEAR') {
+      const days = Number(floorDiv(ts, MICROS_PER_DAY))
+      const inDay = ts - BigInt(days) * MICROS_PER_DAY
+      return BigInt(addMonths(days, Number(n) * (unit === 'YEAR' ? 12 : 1))) * MICROS_PER_DAY + inDay
+    }
+    const us = UNIT_MICROS[unit]
+    return us === undefined ? null : ts + n * us
+  },
+}
 FUNCTIONS.floor = rounding('floor')
 FUNCTIONS.ceil = rounding('ceil')
 FUNCTIONS.ceiling = FUNCTIONS.ceil

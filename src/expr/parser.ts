@@ -98,6 +98,12 @@ export function parseTypeName(text: string): DataType {
   return t
 }
 
+const INTERVAL_UNITS: Record<string, string> = {
+  MICROSECOND: 'MICROSECOND', MICROSECONDS: 'MICROSECOND', MILLISECOND: 'MILLISECOND', MILLISECONDS: 'MILLISECOND',
+  SECOND: 'SECOND', SECONDS: 'SECOND', MINUTE: 'MINUTE', MINUTES: 'MINUTE', HOUR: 'HOUR', HOURS: 'HOUR',
+  DAY: 'DAY', DAYS: 'DAY', WEEK: 'WEEK', WEEKS: 'WEEK', MONTH: 'MONTH', MONTHS: 'MONTH', YEAR: 'YEAR', YEARS: 'YEAR',
+}
+
 const TYPE_NAMES: Record<string, DataType> = {
   BOOLEAN: 'boolean', BOOL: 'boolean', TINYINT: 'byte', BYTE: 'byte', SMALLINT: 'short', SHORT: 'short',
   INT: 'integer', INTEGER: 'integer', BIGINT: 'long', LONG: 'long', FLOAT: 'float', REAL: 'float',
@@ -227,9 +233,30 @@ class Parser {
       const t = this.peek()
       if (t.kind !== 'op' || !['+', '-', '||'].includes(t.text)) return left
       this.i++
+      if (t.text !== '||' && this.isKw('INTERVAL')) {
+        // `ts ± INTERVAL n unit` → timestampadd('unit', ±n, ts)
+        const { unit, amount } = this.interval(t.text === '-')
+        left = { kind: 'call', name: 'timestampadd', args: [{ kind: 'literal', value: unit, type: 'string' }, amount, left] }
+        continue
+      }
       const right = this.multiplicative()
       left = t.text === '||' ? { kind: 'call', name: 'concat', args: [left, right] } : { kind: 'arith', op: t.text as ArithOp, left, right }
     }
+  }
+
+  /** `INTERVAL 7 DAYS`, `INTERVAL '7' DAY`, `INTERVAL -1 HOUR` (one unit; the sign folds into the amount). */
+  private interval(negate: boolean): { unit: string; amount: Expr } {
+    const start = this.next()
+    let t = this.next()
+    let sign = negate ? -1n : 1n
+    if (t.kind === 'op' && t.text === '-') { sign = -sign; t = this.next() }
+    const text = t.kind === 'string' ? t.value!.trim() : t.kind === 'number' ? t.text : undefined
+    if (text === undefined || !/^[+-]?\d+$/.test(text)) throw this.err('INTERVAL needs a whole number', t)
+    const u = this.next()
+    const unit = u.kind === 'ident' ? INTERVAL_UNITS[u.text.toUpperCase()] : undefined
+    if (!unit) throw fail(this.sql, u.pos, `unknown INTERVAL unit ${JSON.stringify(u.text)} (after INTERVAL at position ${start.pos + 1})`)
+    const n = BigInt(text) * sign
+    return { unit, amount: n >= -2147483648n && n <= 2147483647n ? { kind: 'literal', value: Number(n), type: 'integer' } : { kind: 'literal', value: n, type: 'long' } }
   }
 
   private multiplicative(): Expr {

@@ -32,7 +32,8 @@ function sub(e: Expr, min: number): string {
 }
 
 export function quoteIdent(name: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !RESERVED.has(name.toUpperCase()) ? name : `\`${name.replace(/`/g, '``')}\``
+  // INTERVAL is only a keyword after + or -, but quoting it keeps `a + \`interval\`` unambiguous
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !RESERVED.has(name.toUpperCase()) && name.toUpperCase() !== 'INTERVAL' ? name : `\`${name.replace(/`/g, '``')}\``
 }
 
 export function quoteString(s: string): string {

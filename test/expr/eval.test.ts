@@ -4,7 +4,7 @@ import { ExpressionError } from '../../src/errors.js'
 import { parseSchema, type StructType } from '../../src/schema/types.js'
 import type { DeltaValue } from '../../src/schema/values.js'
 import {
-  bindExpr, bindPredicate, evalExpression, evalPredicateRows, evalRow, likeMatcher, likeRegExp, type Expr,
+  bindExpr, bindPredicate, evalExpression, evalPredicateRows, evalRow, likeMatcher, likeRegExp, parseExpression, type Expr,
 } from '../../src/expr/index.js'
 
 const field = (name: string, type: unknown) => ({ name, type, nullable: true, metadata: {} })
@@ -196,6 +196,13 @@ describe('evalExpression', () => {
     expect(value("date_trunc('quarter', t)", { t: ts })).toBe(BigInt(Date.UTC(2023, 9, 1)) * 1000n)
     expect(value("trunc(d, 'year')", { d: 19675 })).toBe(19358) // 2023-11-14 → 2023-01-01
     expect(value("datediff(d, DATE '2023-01-01')", { d: 19675 })).toBe(317)
+    expect(value('t + INTERVAL 1 HOUR', { t: 0n })).toBe(3_600_000_000n)
+    expect(value("t - INTERVAL '2' DAYS", { t: 0n })).toBe(-2n * 86_400_000_000n)
+    expect(value('t + INTERVAL -1 SECOND', { t: 0n })).toBe(-1_000_000n)
+    expect(value('d + INTERVAL 1 MONTH', { d: 30 })).toBe(58) // 1970-01-31 + 1 month = 1970-02-28
+    expect(value('d - INTERVAL 1 YEAR', { d: 0 })).toBe(-365)
+    expect(value("t > TIMESTAMP '2024-03-01 00:00:00' - INTERVAL 7 DAYS", { t: BigInt(Date.UTC(2024, 1, 24)) * 1000n })).toBe(true)
+    expect(() => parseExpression('t + INTERVAL 1 FORTNIGHT')).toThrow(/unknown INTERVAL unit "FORTNIGHT"/)
     expect(value('floor(m)', { m: -150n })).toBe(-2n)
     expect(value('ceil(m)', { m: -150n })).toBe(-1n)
     expect(value('ceil(f)', { f: 1.2 })).toBe(2n)

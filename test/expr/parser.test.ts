@@ -77,7 +77,7 @@ describe('parseExpression', () => {
 })
 
 // Generated expressions for the print → parse round trip.
-const ident = fc.constantFrom('a', 'b', 'Col_1', 'my col', 'select', 'x`y', 'date')
+const ident = fc.constantFrom('a', 'b', 'Col_1', 'my col', 'select', 'x`y', 'date', 'interval')
 const literal: fc.Arbitrary<Expr> = fc.oneof(
   fc.integer({ min: -2147483648, max: 2147483647 }).map((v) => lit(v)),
   fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((v) => lit(v)),
