@@ -15,6 +15,10 @@ import { openStore } from '../storage/resolve.js'
 import { append as appendData, createTable, overwrite as overwriteData, type AppendOptions, type CreateTableOptions, type OverwriteOptions, type WriteResult } from '../write/operations.js'
 import type { WriteData } from '../write/input.js'
 import type { ObjectStore } from '../storage/object-store.js'
+import { optimize, type OptimizeOptions, type OptimizeResult } from '../maintenance/optimize.js'
+import { vacuum, type VacuumOptions, type VacuumResult } from '../maintenance/vacuum.js'
+import { restore, type RestoreOptions, type RestoreResult } from '../maintenance/restore.js'
+import * as alter from '../maintenance/alter.js'
 
 export interface OpenOptions {
   version?: number
@@ -124,6 +128,64 @@ export class DeltaTable {
   /** Replace all rows, or those matching `replaceWhere`, in one commit; the handle moves to it. */
   async overwrite(data: WriteData, options: OverwriteOptions = {}): Promise<WriteResult> {
     const r = await overwriteData(this._snapshot, data, options)
+    await this.moveTo(r.version)
+    return r
+  }
+
+  /** OPTIMIZE: compact small files (and purge heavy deletion vectors) or Z-order; rows unchanged. */
+  async optimize(options: OptimizeOptions = {}): Promise<OptimizeResult> {
+    const r = await optimize(this._snapshot, options)
+    await this.moveTo(r.version)
+    return r
+  }
+
+  /** VACUUM: delete files no version inside the retention needs (planned on the latest version). */
+  async vacuum(options: VacuumOptions = {}): Promise<VacuumResult> {
+    const r = await vacuum(this.store, options)
+    if (r.version !== undefined) await this.moveTo(r.version)
+    return r
+  }
+
+  /** RESTORE: one commit bringing the table back to an earlier version's state. */
+  async restore(options: RestoreOptions): Promise<RestoreResult> {
+    const r = await restore(this._snapshot, options)
+    await this.moveTo(r.version)
+    return r
+  }
+
+  async setProperties(properties: Record<string, string>): Promise<alter.AlterResult> {
+    return this.altered(await alter.setProperties(this._snapshot, properties))
+  }
+
+  async unsetProperties(keys: string[], options: { ifExists?: boolean } = {}): Promise<alter.AlterResult> {
+    return this.altered(await alter.unsetProperties(this._snapshot, keys, options))
+  }
+
+  /** Add nullable columns at the end of the schema. */
+  async addColumns(columns: alter.NewColumn[]): Promise<alter.AlterResult> {
+    return this.altered(await alter.addColumns(this._snapshot, columns))
+  }
+
+  /** Rename a column (dotted path for nested ones); needs column mapping. */
+  async renameColumn(from: string, to: string): Promise<alter.AlterResult> {
+    return this.altered(await alter.renameColumn(this._snapshot, from, to))
+  }
+
+  /** Drop one or more columns (dotted paths for nested ones); needs column mapping. */
+  async dropColumn(columns: string | string[]): Promise<alter.AlterResult> {
+    return this.altered(await alter.dropColumns(this._snapshot, columns))
+  }
+
+  /** Add a CHECK constraint after validating every existing row. */
+  async addConstraint(name: string, expression: string): Promise<alter.AlterResult> {
+    return this.altered(await alter.addConstraint(this._snapshot, name, expression))
+  }
+
+  async dropConstraint(name: string, options: { ifExists?: boolean } = {}): Promise<alter.AlterResult> {
+    return this.altered(await alter.dropConstraint(this._snapshot, name, options))
+  }
+
+  private async altered(r: alter.AlterResult): Promise<alter.AlterResult> {
     await this.moveTo(r.version)
     return r
   }
