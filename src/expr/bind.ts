@@ -10,6 +10,7 @@ import { castsExactly, castValue, commonType, isDecimal, isIntegral, isNumeric, 
 import { digitCount } from '../schema/decimal.js'
 import { arithmeticType } from './arith.js'
 import { bindCall } from './functions.js'
+import { evalRow } from './eval.js'
 
 /** One named row source of a scope; MERGE binds against `target` (alias t) and `source` (alias s). */
 export interface BindSide { name: string; aliases?: string[]; schema: StructType }
@@ -97,7 +98,20 @@ class Binder {
     return new ExpressionError(message, { column, table: this.opts.table })
   }
 
+  /** Bind, then fold a node whose inputs are all literals into a literal (`DATE '2024-01-01' - INTERVAL 7 DAYS`). */
   bind(e: Expr): BoundExpr {
+    const b = this.bindNode(e)
+    if (b.kind === 'literal' || b.kind === 'column') return b
+    const kids = boundChildren(b)
+    if (kids.length === 0 || !kids.every((k) => k.kind === 'literal')) return b
+    try {
+      return mkLiteral(evalRow(b, {}), b.type)
+    } catch {
+      return b // an error (overflow, bad cast) surfaces when the expression runs
+    }
+  }
+
+  private bindNode(e: Expr): BoundExpr {
     switch (e.kind) {
       case 'column': return this.column(e.path)
       case 'literal': return this.literal(e)
