@@ -66,3 +66,27 @@ describe('failed writes', () => {
     expect(ict[2]).toBeGreaterThan(ict[1])
   })
 })
+
+describe('concurrent writers', () => {
+  it('two blind appends planned on the same version both commit (the loser rebases)', async () => {
+    const store = new MemoryStore()
+    await createTable(store, { schema: struct(f('v', 'long')) })
+    const snap = await loadSnapshot(store)
+    const [a, b] = await Promise.all([append(snap, [{ v: 1n }]), append(snap, [{ v: 2n }])])
+    expect([a.version, b.version].sort()).toEqual([1, 2])
+    expect((await loadSnapshot(store)).activeFiles()).toHaveLength(2)
+  })
+
+  it('a full overwrite racing a blind append: WriteSerializable orders the append after it (Delta semantics)', async () => {
+    const store = new MemoryStore()
+    await createTable(store, { schema: struct(f('v', 'long')) })
+    await append(await loadSnapshot(store), [{ v: 0n }])
+    const snap = await loadSnapshot(store)
+    await append(snap, [{ v: 1n }])
+    const { overwrite } = await import('../../src/write/operations.js')
+    const r = await overwrite(snap, [{ v: 9n }])
+    expect(r.version).toBe(3)
+    const { toRows } = await import('../../src/scan/scan.js')
+    expect((await toRows(await loadSnapshot(store))).map((x) => x.v).sort()).toEqual([1n, 9n])
+  })
+})
