@@ -19,6 +19,11 @@ import { optimize, type OptimizeOptions, type OptimizeResult } from '../maintena
 import { vacuum, type VacuumOptions, type VacuumResult } from '../maintenance/vacuum.js'
 import { restore, type RestoreOptions, type RestoreResult } from '../maintenance/restore.js'
 import * as alter from '../maintenance/alter.js'
+import { MergeBuilder } from '../dml/merge.js'
+import type { MergeOptions } from '../dml/merge-types.js'
+import { mergeCdc, type CdcMergeOptions } from '../dml/cdc.js'
+import { deleteRows, updateRows, type DmlOptions } from '../dml/update-delete.js'
+import type { Assignments } from '../dml/clauses.js'
 
 export interface OpenOptions {
   version?: number
@@ -128,6 +133,41 @@ export class DeltaTable {
   /** Replace all rows, or those matching `replaceWhere`, in one commit; the handle moves to it. */
   async overwrite(data: WriteData, options: OverwriteOptions = {}): Promise<WriteResult> {
     const r = await overwriteData(this._snapshot, data, options)
+    await this.moveTo(r.version)
+    return r
+  }
+
+  /**
+   * MERGE, in one of two forms picked by `options.on`:
+   * - with `on` (key column names or a condition naming `target`/`source`, aliases `t`/`s`): returns
+   *   the builder, `.whenMatchedUpdateAll().whenNotMatchedInsertAll()….execute()`;
+   * - without it, CDC mode: applies the change batch (keys: the table's primary key or
+   *   `options.keys`; op column; latest per key by `options.sequence`) and resolves with
+   *   `{ version, metrics }`, so `await t.merge(cdcBatch)` just works.
+   * Either way the handle moves to the version written.
+   */
+  merge(source: WriteData, options: MergeOptions): MergeBuilder
+  merge(source: WriteData, options?: CdcMergeOptions): Promise<WriteResult>
+  merge(source: WriteData, options?: MergeOptions | CdcMergeOptions): MergeBuilder | Promise<WriteResult> {
+    if (options && 'on' in options && options.on !== undefined) {
+      return new MergeBuilder(() => this._snapshot, source, options, (v) => this.moveTo(v))
+    }
+    return mergeCdc(this._snapshot, source, (options ?? {}) as CdcMergeOptions).then(async (r) => {
+      await this.moveTo(r.version)
+      return r
+    })
+  }
+
+  /** UPDATE: `set` maps columns to SQL expressions (or plain values) for rows matching `predicate` (all rows when null). */
+  async update(predicate: ExprLike | null | undefined, set: Assignments, options: DmlOptions = {}): Promise<WriteResult> {
+    const r = await updateRows(this._snapshot, predicate ?? undefined, set, options)
+    await this.moveTo(r.version)
+    return r
+  }
+
+  /** DELETE the rows matching `predicate` (every row when omitted); deletion vectors when enabled. */
+  async delete(predicate?: ExprLike | null, options: DmlOptions = {}): Promise<WriteResult> {
+    const r = await deleteRows(this._snapshot, predicate ?? undefined, options)
     await this.moveTo(r.version)
     return r
   }

@@ -1,0 +1,187 @@
+// The MERGE join: splitting a bound ON condition into equi-join keys (target expr = source expr),
+// target-only and source-only conjuncts and a residual; hashing key values; and the columnar batch
+// over (target row, source row) pairs the clause conditions and assignments are evaluated on.
+import { isBound, referencedColumns, type BoundExpr } from '../expr/bind.js'
+import { evalExpression, type ColumnBatch } from '../expr/eval.js'
+import type { DeltaValue } from '../schema/values.js'
+import type { ColumnValues } from '../write/parquet-write.js'
+
+export const TARGET = 'target'
+export const SOURCE = 'source'
+
+export interface JoinKey {
+  /** Reads only target columns. */
+  target: BoundExpr
+  /** Reads only source columns. */
+  source: BoundExpr
+  /** `<=>`: nulls match each other. */
+  nullSafe: boolean
+}
+
+export interface JoinPlan {
+  keys: JoinKey[]
+  /** Conjuncts reading only the target (also used to prune files). */
+  targetOnly: BoundExpr[]
+  /** Every conjunct that is not a key, evaluated on candidate pairs. */
+  residual: BoundExpr[]
+}
+
+function sidesOf(e: BoundExpr): Set<string> {
+  return new Set(referencedColumns(e).map((k) => k.slice(0, k.indexOf('.'))))
+}
+
+function only(e: BoundExpr, side: string): boolean {
+  const s = sidesOf(e)
+  return s.size === 1 && s.has(side)
+}
+
+function conjuncts(e: BoundExpr): BoundExpr[] {
+  return e.kind === 'and' ? e.args.flatMap(conjuncts) : [e]
+}
+
+/** Split a condition bound against the target/source scope. */
+export function planJoin(on: BoundExpr): JoinPlan {
+  const plan: JoinPlan = { keys: [], targetOnly: [], residual: [] }
+  for (const c of conjuncts(on)) {
+    if (c.kind === 'literal' && c.value === true) continue
+    if (c.kind === 'compare' && (c.op === '=' || c.op === '<=>')) {
+      const nullSafe = c.op === '<=>'
+      if (only(c.left, TARGET) && only(c.right, SOURCE)) { plan.keys.push({ target: c.left, source: c.right, nullSafe }); continue }
+      if (only(c.left, SOURCE) && only(c.right, TARGET)) { plan.keys.push({ target: c.right, source: c.left, nullSafe }); continue }
+    }
+    if (only(c, TARGET)) plan.targetOnly.push(c)
+    plan.residual.push(c)
+  }
+  return plan
+}
+
+/** A bound expression over one side rewritten to plain column keys (for file skipping on the target schema). */
+export function unqualify(e: BoundExpr): BoundExpr {
+  if (e.kind === 'column') {
+    const { side: _side, ...rest } = e
+    return { ...rest, key: e.path.join('.') }
+  }
+  if (e.kind === 'literal') return e
+  const out: Record<string, unknown> = { ...e }
+  for (const [k, v] of Object.entries(out)) {
+    if (isBound(v)) out[k] = unqualify(v)
+    else if (Array.isArray(v)) {
+      out[k] = v.map((x) => (isBound(x) ? unqualify(x) : typeof x === 'object' && x !== null && 'when' in x ? { when: unqualify(x.when), then: unqualify(x.then) } : x))
+    }
+  }
+  return out as unknown as BoundExpr
+}
+
+// ───────────────────────────── hashing ─────────────────────────────
+
+function hex(b: Uint8Array): string {
+  let s = ''
+  for (const x of b) s += (x < 16 ? '0' : '') + x.toString(16)
+  return s
+}
+
+function encodePart(v: DeltaValue): string {
+  switch (typeof v) {
+    case 'string': return `s${v}`
+    case 'number': return `n${v === 0 ? 0 : v}`
+    case 'bigint': return `i${v}`
+    case 'boolean': return v ? 'T' : 'F'
+  }
+  if (v === null) return '\u0001'
+  if (v instanceof Uint8Array) return `x${hex(v)}`
+  return `j${JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x instanceof Uint8Array ? hex(x) : x instanceof Map ? [...x.entries()] : x))}`
+}
+
+/** Hashable keys of the rows of a batch: undefined where a key is null (never matches, unless `<=>`). */
+export function keyValues(keys: JoinKey[], side: 'target' | 'source', batch: ColumnBatch): Array<unknown> {
+  const cols = keys.map((k) => columnOrEval(side === 'target' ? k.target : k.source, batch))
+  const n = batch.length
+  const out = new Array<unknown>(n)
+  if (keys.length === 1) {
+    const c = cols[0]
+    const nullSafe = keys[0].nullSafe
+    for (let i = 0; i < n; i++) {
+      const v = c[i] ?? null
+      if (v === null) { out[i] = nullSafe ? '\u0001' : undefined; continue }
+      const t = typeof v
+      // Map keys compare with SameValueZero: 0 and -0, NaN and NaN are equal, as Spark's join keys
+      out[i] = t === 'string' || t === 'number' || t === 'bigint' || t === 'boolean' ? v : encodePart(v)
+    }
+    return out
+  }
+  for (let i = 0; i < n; i++) {
+    let s = ''
+    let dead = false
+    for (let j = 0; j < cols.length; j++) {
+      const v = cols[j][i] ?? null
+      if (v === null && !keys[j].nullSafe) { dead = true; break }
+      s += `${encodePart(v)}\u0000`
+    }
+    out[i] = dead ? undefined : s
+  }
+  return out
+}
+
+function columnOrEval(e: BoundExpr, batch: ColumnBatch): ArrayLike<DeltaValue> {
+  return e.kind === 'column' ? batch.column(e.key) : evalExpression(e, batch)
+}
+
+/** Source key → source row indexes (in source order). Rows with a null key are left out. */
+export function buildIndex(keys: unknown[]): Map<unknown, number | number[]> {
+  const index = new Map<unknown, number | number[]>()
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]
+    if (k === undefined) continue
+    const hit = index.get(k)
+    if (hit === undefined) index.set(k, i)
+    else if (typeof hit === 'number') index.set(k, [hit, i])
+    else hit.push(i)
+  }
+  return index
+}
+
+// ───────────────────────────── batches ─────────────────────────────
+
+/** One side's rows: its columns by name, optionally gathered through row indexes. */
+export interface SideRows {
+  columns: Map<string, ColumnValues> | ((name: string) => ColumnValues | undefined)
+  rows?: ArrayLike<number>
+}
+
+/**
+ * A ColumnBatch over `length` rows whose keys are `<side>.<column>[.<field>…]` (bound MERGE keys);
+ * a side's column is gathered through its row indexes on first use.
+ */
+export function sideBatch(length: number, sides: Record<string, SideRows>): ColumnBatch {
+  const cache = new Map<string, ArrayLike<DeltaValue>>()
+  return {
+    length,
+    column(key: string): ArrayLike<DeltaValue> {
+      const hit = cache.get(key)
+      if (hit) return hit
+      const parts = key.split('.')
+      const side = sides[parts[0]]
+      let values: ArrayLike<DeltaValue>
+      const raw = side && (typeof side.columns === 'function' ? side.columns(parts[1]) : side.columns.get(parts[1]))
+      if (!raw) values = new Array<DeltaValue>(length).fill(null)
+      else if (!side.rows) values = raw
+      else {
+        const out = new Array<DeltaValue>(length)
+        const rows = side.rows
+        for (let i = 0; i < length; i++) out[i] = raw[rows[i]] ?? null
+        values = out
+      }
+      for (const name of parts.slice(2)) {
+        const parent = values
+        const out = new Array<DeltaValue>(length)
+        for (let i = 0; i < length; i++) {
+          const p = parent[i] as Record<string, DeltaValue> | null
+          out[i] = p === null || p === undefined ? null : (p[name] ?? null)
+        }
+        values = out
+      }
+      cache.set(key, values)
+      return values
+    },
+  }
+}

@@ -1,0 +1,278 @@
+// MERGE execution (Delta semantics): bind the ON condition and clauses against target/source, prune
+// target files by partition and by the source keys' range, then per candidate file (one at a time)
+// read the key columns, hash-join against the source, read the other needed columns only when the
+// file is touched, apply the first matching clause per pair, mark deleted/updated rows (DV or
+// copy-on-write), and finally insert the unmatched source rows. One commit.
+import { ConstraintViolationError, MergeCardinalityError, SchemaMismatchError } from '../errors.js'
+import type { Expr } from '../expr/ast.js'
+import { bindPredicate, referencedColumns, type BindScope, type BindSide, type BoundExpr } from '../expr/bind.js'
+import { evalExpression, evalPredicateRows } from '../expr/eval.js'
+import { exprToSql } from '../expr/print.js'
+import type { AddFile } from '../log/actions.js'
+import type { Snapshot } from '../log/snapshot.js'
+import { selectFiles, type SnapshotInfo } from '../scan/file-skipping.js'
+import { findField, type StructField } from '../schema/types.js'
+import type { DeltaValue } from '../schema/values.js'
+import { checkWriteSupport } from '../write/features.js'
+import type { WriteData } from '../write/input.js'
+import { bindClause, firstMatchingClause, type BoundClause, type ClauseSpec } from './clauses.js'
+import { DmlWriter } from './dml-writer.js'
+import { fileDeletionVector, readFileColumns } from './file-read.js'
+import { buildIndex, keyValues, planJoin, sideBatch, SOURCE, TARGET, unqualify, type JoinPlan } from './join.js'
+import { MergeCounters, type MergeOptions, type MergeResult } from './merge-types.js'
+import { keyRangePredicate } from './prune.js'
+import { evolveSchema } from './schema-evolution.js'
+import { normalizeSource, type SourceBatch } from './source.js'
+
+export interface MergeClauses {
+  matched: ClauseSpec[]
+  notMatched: ClauseSpec[]
+  notMatchedBySource: ClauseSpec[]
+}
+
+function onCondition(on: MergeOptions['on'], scope: BindScope, src: SourceBatch, snapshot: Snapshot): BoundExpr {
+  const table = snapshot.tableUrl
+  if (Array.isArray(on)) {
+    if (on.length === 0) throw new SchemaMismatchError(`merge needs at least one key column in on (table ${table})`, { table })
+    const args: Expr[] = on.map((k) => {
+      if (!findField(snapshot.schema, k)) throw new SchemaMismatchError(`merge key column ${k} is not in the target; it has ${snapshot.schema.fields.map((f) => f.name).join(', ')}`, { column: k, table })
+      if (!findField(src.schema, k)) throw new SchemaMismatchError(`the merge source lacks key column ${k}`, { column: k, table })
+      return { kind: 'compare', op: '=', left: { kind: 'column', path: [TARGET, k] }, right: { kind: 'column', path: [SOURCE, k] } }
+    })
+    return bindPredicate({ kind: 'and', args }, scope, { what: 'merge condition', table })
+  }
+  return bindPredicate(on, scope, { what: 'merge condition', table })
+}
+
+/** Top-level target fields read by these bound expressions (keys `target.<col>…`). */
+function targetFields(exprs: (BoundExpr | undefined)[], snapshot: Snapshot): StructField[] {
+  const out: StructField[] = []
+  for (const e of exprs) {
+    if (!e) continue
+    for (const key of referencedColumns(e)) {
+      const parts = key.split('.')
+      if (parts[0] !== TARGET) continue
+      const f = findField(snapshot.schema, parts[1])
+      if (f && !out.includes(f)) out.push(f)
+    }
+  }
+  return out
+}
+
+function clauseExprs(c: BoundClause): (BoundExpr | undefined)[] {
+  return [c.condition, ...(c.values ?? [])]
+}
+
+function soleUnconditionalDelete(cs: BoundClause[]): boolean {
+  return cs.length === 1 && cs[0].kind === 'delete' && !cs[0].condition
+}
+
+/** Run a MERGE against `snapshot`; commits one version (none when nothing changes). */
+export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses: MergeClauses, options: MergeOptions): Promise<MergeResult> {
+  const started = Date.now()
+  const table = snapshot.tableUrl
+  checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, table, snapshot.version)
+  const modifies = clauses.matched.length + clauses.notMatchedBySource.length > 0
+  if (modifies && snapshot.properties['delta.appendOnly'] === 'true') {
+    throw new ConstraintViolationError(`table ${table} is append-only (delta.appendOnly = true): MERGE may only insert`, { table, version: snapshot.version })
+  }
+  const src = options.preparedSource ?? normalizeSource(data, snapshot.schema, table)
+  const usesAll = [...clauses.matched, ...clauses.notMatched].some((c) => c.assign === 'all')
+  const evolved = options.mergeSchema && usesAll ? evolveSchema(snapshot, src.schema) : undefined
+  const output = evolved?.schema ?? snapshot.schema
+
+  const targetSide: BindSide = { name: TARGET, aliases: ['t', ...(options.targetAlias ? [options.targetAlias] : [])], schema: snapshot.schema }
+  const sourceSide: BindSide = { name: SOURCE, aliases: ['s', ...(options.sourceAlias ? [options.sourceAlias] : [])], schema: src.schema }
+  const both: BindScope = { sides: [targetSide, sourceSide] }
+  const on = onCondition(options.on, both, src, snapshot)
+  const allSide = { name: SOURCE, schema: src.schema }
+  const matched = clauses.matched.map((c) => bindClause(c, { output, scope: both, keepSide: TARGET, allSide, what: `whenMatched ${c.kind}`, table }))
+  const notMatched = clauses.notMatched.map((c) => bindClause(c, { output, scope: { sides: [sourceSide] }, allSide, what: 'whenNotMatched insert', table }))
+  const bySource = clauses.notMatchedBySource.map((c) => bindClause(c, { output, scope: { sides: [targetSide] }, keepSide: TARGET, what: `whenNotMatchedBySource ${c.kind}`, table }))
+  const join: JoinPlan = planJoin(on)
+
+  const writer = new DmlWriter(snapshot, { schema: output, metadata: evolved?.metadata, protocol: evolved?.protocol, write: options.write, flushRows: options.flushRows })
+  const m = new MergeCounters()
+  m.numSourceRows = src.numRows
+
+  // Source side of the join
+  const srcBatch = sideBatch(src.numRows, { [SOURCE]: { columns: src.columns } })
+  const srcKeys = join.keys.length ? keyValues(join.keys, SOURCE, srcBatch) : []
+  const index = buildIndex(srcKeys)
+  const matchedSource = new Uint8Array(src.numRows)
+
+  // Candidate files: partition and stats pruning by the target-only conjuncts and the source keys' range
+  const info: SnapshotInfo = { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns, configuration: snapshot.properties }
+  let candidates: AddFile[] = snapshot.activeFiles()
+  let prune: BoundExpr | undefined
+  if (bySource.length === 0) {
+    const parts = join.targetOnly.map(unqualify)
+    if (join.keys.length && index.size === 0) candidates = []
+    else {
+      const range = keyRangePredicate(join.keys, srcKeys, src, srcBatch)
+      if (range) parts.push(range)
+      if (parts.length) {
+        prune = parts.length === 1 ? parts[0] : { bound: true, kind: 'and', type: 'boolean', args: parts }
+        candidates = selectFiles(candidates, info, prune)
+      }
+    }
+  }
+
+  const keyFields = targetFields([...join.keys.map((k) => k.target), ...join.residual], snapshot)
+  const clauseFields = targetFields([...matched, ...bySource].flatMap(clauseExprs), snapshot)
+  const needAll = writer.cdf || !writer.dvMode
+  const readFields = needAll ? snapshot.schema.fields : [...new Set([...keyFields, ...clauseFields])]
+  const extraFields = readFields.filter((f) => !keyFields.includes(f))
+  const cardinalityFree = soleUnconditionalDelete(matched)
+
+  const scanStart = Date.now()
+  for (const add of candidates) {
+    const dv = await fileDeletionVector(snapshot, add)
+    const keysRead = await readFileColumns(snapshot, add, keyFields)
+    const n = keysRead.numRows
+    const cols = keysRead.columns
+    // probe: pairs (target row, source row) with equal keys, rows already deleted skipped
+    const tIdx: number[] = []
+    const sIdx: number[] = []
+    const tKeys = join.keys.length ? keyValues(join.keys, TARGET, sideBatch(n, { [TARGET]: { columns: cols } })) : undefined
+    const deletedBefore = dv.rows
+    let d = 0
+    for (let i = 0; i < n; i++) {
+      while (d < deletedBefore.length && deletedBefore[d] < i) d++
+      if (d < deletedBefore.length && deletedBefore[d] === i) continue
+      if (tKeys) {
+        const k = tKeys[i]
+        if (k === undefined) continue
+        const hit = index.get(k)
+        if (hit === undefined) continue
+        if (typeof hit === 'number') { tIdx.push(i); sIdx.push(hit) } else for (const s of hit) { tIdx.push(i); sIdx.push(s) }
+      } else {
+        for (let s = 0; s < src.numRows; s++) { tIdx.push(i); sIdx.push(s) }
+      }
+    }
+    let pairsT: number[] = tIdx
+    let pairsS: number[] = sIdx
+    if (join.residual.length && tIdx.length) {
+      const pb = sideBatch(tIdx.length, { [TARGET]: { columns: cols, rows: tIdx }, [SOURCE]: { columns: src.columns, rows: sIdx } })
+      const ok = join.residual.map((r) => evalPredicateRows(r, pb))
+      pairsT = []
+      pairsS = []
+      for (let p = 0; p < tIdx.length; p++) if (ok.every((o) => o[p])) { pairsT.push(tIdx[p]); pairsS.push(sIdx[p]) }
+    }
+    if (pairsT.length === 0 && bySource.length === 0) continue
+    for (const s of pairsS) matchedSource[s] = 1
+    if (matched.length === 0 && bySource.length === 0) continue
+    if (extraFields.length) {
+      const more = await readFileColumns(snapshot, add, extraFields)
+      for (const [k, v] of more.columns) cols.set(k, v)
+    }
+    const deleted: number[] = []
+
+    if (matched.length && pairsT.length) {
+      const pb = sideBatch(pairsT.length, { [TARGET]: { columns: cols, rows: pairsT }, [SOURCE]: { columns: src.columns, rows: pairsS } })
+      const which = firstMatchingClause(matched, pb)
+      // cardinality: a target row matched by several source rows may not be modified (Delta)
+      for (let p = 0; p < pairsT.length;) {
+        let q = p + 1
+        while (q < pairsT.length && pairsT[q] === pairsT[p]) q++
+        if (q - p > 1 && !cardinalityFree) {
+          for (let r = p; r < q; r++) {
+            if (which[r] >= 0) {
+              throw new MergeCardinalityError(`MERGE failed: target row ${pairsT[p]} of file ${add.path} is matched by ${q - p} source rows (source rows ${pairsS.slice(p, q).join(', ')}) and a whenMatched clause would modify it; deduplicate the source (table ${table}, version ${snapshot.version})`, { table, version: snapshot.version, file: add.path })
+            }
+          }
+        }
+        if (q - p > 1) for (let r = p + 1; r < q; r++) which[r] = -1 // delete-only: the row goes once
+        p = q
+      }
+      await applyClauses(writer, matched, which, cols, n, pairsT, pairsS, src, deleted, m, 'matched')
+    }
+    if (bySource.length) {
+      const touched = new Set(pairsT)
+      const rows: number[] = []
+      let e = 0
+      for (let i = 0; i < n; i++) {
+        while (e < deletedBefore.length && deletedBefore[e] < i) e++
+        if (e < deletedBefore.length && deletedBefore[e] === i) continue
+        if (!touched.has(i)) rows.push(i)
+      }
+      if (rows.length) {
+        const which = firstMatchingClause(bySource, sideBatch(rows.length, { [TARGET]: { columns: cols, rows } }))
+        await applyClauses(writer, bySource, which, cols, n, rows, undefined, src, deleted, m, 'bySource')
+      }
+    }
+    if (deleted.length) {
+      deleted.sort((a, b) => a - b)
+      await writer.applyFile(add, dv, deleted, n, needAll ? cols : undefined)
+    }
+  }
+  m.scanTimeMs = Date.now() - scanStart
+
+  // Inserts: source rows that matched no target row, first applicable whenNotMatched clause
+  if (notMatched.length) {
+    const rows: number[] = []
+    for (let s = 0; s < src.numRows; s++) if (!matchedSource[s]) rows.push(s)
+    if (rows.length) {
+      const sb = sideBatch(rows.length, { [SOURCE]: { columns: src.columns, rows } })
+      const which = firstMatchingClause(notMatched, sb)
+      for (let c = 0; c < notMatched.length; c++) {
+        const sel: number[] = []
+        for (let i = 0; i < rows.length; i++) if (which[i] === c) sel.push(rows[i])
+        if (!sel.length) continue
+        const values = notMatched[c].values!.map((e) => evalExpression(e, sideBatch(sel.length, { [SOURCE]: { columns: src.columns, rows: sel } })))
+        await writer.sink.addRows(values, sel.length)
+        await writer.sink.addChanges('insert', values, sel.length)
+        m.numTargetRowsInserted += sel.length
+      }
+    }
+  }
+
+  if (!writer.changed && !evolved) {
+    return { version: snapshot.version, metrics: m.toMetrics(writer, started) }
+  }
+  const sql = (c: BoundClause): Record<string, string> => ({ actionType: c.kind, ...(c.conditionSql ? { predicate: c.conditionSql } : {}) })
+  return writer.commit({
+    operation: 'MERGE',
+    parameters: {
+      predicate: typeof options.on === 'string' ? options.on : Array.isArray(options.on) ? options.on.map((k) => `target.${k} = source.${k}`).join(' AND ') : exprToSql(options.on as Expr),
+      matchedPredicates: matched.map(sql),
+      notMatchedPredicates: notMatched.map(sql),
+      notMatchedBySourcePredicates: bySource.map(sql),
+    },
+    read: prune ? { predicates: [prune], files: candidates.map((a) => a.path) } : { wholeTable: true, files: candidates.map((a) => a.path) },
+    isolationLevel: options.isolationLevel,
+    txn: options.txn,
+    metrics: () => m.toMetrics(writer, started),
+  })
+}
+
+/**
+ * Apply the chosen clause of each (target row[, source row]) pair: deletes mark the target row,
+ * updates mark it and write the new row; change rows follow when CDF is on.
+ */
+async function applyClauses(
+  writer: DmlWriter, clauses: BoundClause[], which: Int32Array, cols: Map<string, DeltaValue[]>, n: number,
+  tRows: number[], sRows: number[] | undefined, src: SourceBatch, deleted: number[], m: MergeCounters, kind: 'matched' | 'bySource',
+): Promise<void> {
+  for (let c = 0; c < clauses.length; c++) {
+    const t: number[] = []
+    const s: number[] = []
+    for (let p = 0; p < tRows.length; p++) if (which[p] === c) { t.push(tRows[p]); if (sRows) s.push(sRows[p]) }
+    if (!t.length) continue
+    for (const r of t) deleted.push(r)
+    const clause = clauses[c]
+    if (clause.kind === 'delete') {
+      await writer.targetChanges('delete', cols, n, t)
+      if (kind === 'matched') m.numTargetRowsMatchedDeleted += t.length
+      else m.numTargetRowsNotMatchedBySourceDeleted += t.length
+      continue
+    }
+    const batch = sideBatch(t.length, { [TARGET]: { columns: cols, rows: t }, ...(sRows ? { [SOURCE]: { columns: src.columns, rows: s } } : {}) })
+    const values = clause.values!.map((e) => evalExpression(e, batch))
+    await writer.sink.addRows(values, t.length)
+    await writer.targetChanges('update_preimage', cols, n, t)
+    await writer.sink.addChanges('update_postimage', values, t.length)
+    if (kind === 'matched') m.numTargetRowsMatchedUpdated += t.length
+    else m.numTargetRowsNotMatchedBySourceUpdated += t.length
+  }
+}

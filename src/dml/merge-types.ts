@@ -1,0 +1,68 @@
+// Options, results and operation metrics of MERGE (Delta's operationMetrics names).
+import type { Expr } from '../expr/ast.js'
+import type { WriteFilesOptions } from '../write/data-files.js'
+import type { DmlWriter } from './dml-writer.js'
+import type { SourceBatch } from './source.js'
+
+export interface MergeOptions {
+  /** Key column names (equal on both sides), or a condition naming `target`/`source` (aliases `t`/`s`). */
+  on: string[] | string | Expr
+  /** Add source columns the target lacks (only with updateAll / insertAll clauses, as Delta). */
+  mergeSchema?: boolean
+  /** Extra alias for the source in conditions (besides `source` and `s`). */
+  sourceAlias?: string
+  /** Extra alias for the target in conditions (besides `target` and `t`). */
+  targetAlias?: string
+  isolationLevel?: string
+  /** Idempotent write: recorded atomically with the data (PROTOCOL.md "Transaction Identifiers"). */
+  txn?: { appId: string; version: number }
+  write?: WriteFilesOptions
+  /** Buffered rows written to a file once this many accumulate. */
+  flushRows?: number
+  /** @internal an already normalised source (CDC mode). */
+  preparedSource?: SourceBatch
+}
+
+export interface MergeResult {
+  version: number
+  metrics: Record<string, number>
+}
+
+export class MergeCounters {
+  numSourceRows = 0
+  numTargetRowsInserted = 0
+  numTargetRowsMatchedUpdated = 0
+  numTargetRowsNotMatchedBySourceUpdated = 0
+  numTargetRowsMatchedDeleted = 0
+  numTargetRowsNotMatchedBySourceDeleted = 0
+  scanTimeMs = 0
+
+  toMetrics(w: DmlWriter, started: number): Record<string, number> {
+    const updated = this.numTargetRowsMatchedUpdated + this.numTargetRowsNotMatchedBySourceUpdated
+    const deleted = this.numTargetRowsMatchedDeleted + this.numTargetRowsNotMatchedBySourceDeleted
+    const elapsed = Date.now() - started
+    return {
+      numSourceRows: this.numSourceRows,
+      numTargetRowsInserted: this.numTargetRowsInserted,
+      numTargetRowsUpdated: updated,
+      numTargetRowsMatchedUpdated: this.numTargetRowsMatchedUpdated,
+      numTargetRowsNotMatchedBySourceUpdated: this.numTargetRowsNotMatchedBySourceUpdated,
+      numTargetRowsDeleted: deleted,
+      numTargetRowsMatchedDeleted: this.numTargetRowsMatchedDeleted,
+      numTargetRowsNotMatchedBySourceDeleted: this.numTargetRowsNotMatchedBySourceDeleted,
+      numTargetRowsCopied: w.rowsCopied,
+      numOutputRows: this.numTargetRowsInserted + updated + w.rowsCopied,
+      numTargetFilesAdded: w.filesAdded,
+      numTargetFilesRemoved: w.filesRemoved,
+      numTargetChangeFilesAdded: w.changeFilesAdded,
+      numTargetBytesAdded: w.sink.bytesAdded,
+      numTargetBytesRemoved: w.bytesRemoved,
+      numTargetDeletionVectorsAdded: w.dvsAdded,
+      numTargetDeletionVectorsUpdated: w.dvsUpdated,
+      numTargetDeletionVectorsRemoved: w.dvsRemoved,
+      executionTimeMs: elapsed,
+      scanTimeMs: this.scanTimeMs,
+      rewriteTimeMs: Math.max(0, elapsed - this.scanTimeMs),
+    }
+  }
+}

@@ -1,0 +1,98 @@
+// The MERGE builder: `table.merge(source, { on })` then when-clauses in order (several of one kind
+// allowed; the first whose condition holds wins, as Delta), then `execute()`. Execution lives in
+// merge-exec.ts; this file only collects and validates the clauses.
+import { InvalidArgumentError } from '../errors.js'
+import type { ExprLike } from '../expr/bind.js'
+import type { Snapshot } from '../log/snapshot.js'
+import type { WriteData } from '../write/input.js'
+import type { Assignments, ClauseSpec } from './clauses.js'
+import { executeMerge, type MergeClauses } from './merge-exec.js'
+import type { MergeOptions, MergeResult } from './merge-types.js'
+
+export interface UpdateClauseOptions { set: Assignments; condition?: ExprLike }
+export interface InsertClauseOptions { values: Assignments; condition?: ExprLike }
+export interface ConditionOption { condition?: ExprLike }
+
+function conditionOf(c: ConditionOption | ExprLike | undefined): ExprLike | undefined {
+  if (c === undefined || c === null) return undefined
+  if (typeof c === 'string') return c
+  if (typeof c === 'object' && 'kind' in c) return c as ExprLike
+  return (c as ConditionOption).condition
+}
+
+export class MergeBuilder {
+  private readonly clauses: MergeClauses = { matched: [], notMatched: [], notMatchedBySource: [] }
+  private executed = false
+
+  constructor(
+    private readonly snapshot: () => Snapshot,
+    private readonly source: WriteData,
+    private readonly options: MergeOptions,
+    /** Called with the committed version (the table handle moves to it). */
+    private readonly onCommit?: (version: number) => Promise<void>,
+  ) {
+    if (!options || options.on === undefined || options.on === null) {
+      throw new InvalidArgumentError('merge needs options.on: key column names or a condition such as "t.id = s.id"')
+    }
+  }
+
+  private add(kind: keyof MergeClauses, clause: ClauseSpec): this {
+    if (this.executed) throw new InvalidArgumentError('this merge was already executed; start a new one')
+    this.clauses[kind].push(clause)
+    return this
+  }
+
+  /** Update matched target rows: `set` maps columns to SQL expressions (or plain values). */
+  whenMatchedUpdate(o: UpdateClauseOptions): this {
+    if (!o?.set || Object.keys(o.set).length === 0) throw new InvalidArgumentError('whenMatchedUpdate needs a non-empty set')
+    return this.add('matched', { kind: 'update', condition: o.condition, assign: o.set })
+  }
+
+  /** Update matched target rows with every source column of the same name. */
+  whenMatchedUpdateAll(o?: ConditionOption | ExprLike): this {
+    return this.add('matched', { kind: 'update', condition: conditionOf(o), assign: 'all' })
+  }
+
+  whenMatchedDelete(o?: ConditionOption | ExprLike): this {
+    return this.add('matched', { kind: 'delete', condition: conditionOf(o) })
+  }
+
+  /** Insert source rows with no match: `values` maps columns to expressions over the source. */
+  whenNotMatchedInsert(o: InsertClauseOptions): this {
+    if (!o?.values || Object.keys(o.values).length === 0) throw new InvalidArgumentError('whenNotMatchedInsert needs non-empty values')
+    return this.add('notMatched', { kind: 'insert', condition: o.condition, assign: o.values })
+  }
+
+  whenNotMatchedInsertAll(o?: ConditionOption | ExprLike): this {
+    return this.add('notMatched', { kind: 'insert', condition: conditionOf(o), assign: 'all' })
+  }
+
+  /** Update target rows no source row matches (expressions over the target only). */
+  whenNotMatchedBySourceUpdate(o: UpdateClauseOptions): this {
+    if (!o?.set || Object.keys(o.set).length === 0) throw new InvalidArgumentError('whenNotMatchedBySourceUpdate needs a non-empty set')
+    return this.add('notMatchedBySource', { kind: 'update', condition: o.condition, assign: o.set })
+  }
+
+  whenNotMatchedBySourceDelete(o?: ConditionOption | ExprLike): this {
+    return this.add('notMatchedBySource', { kind: 'delete', condition: conditionOf(o) })
+  }
+
+  /** Run the merge: one commit (none when nothing changes); resolves with `{ version, metrics }`. */
+  async execute(): Promise<MergeResult> {
+    if (this.executed) throw new InvalidArgumentError('this merge was already executed')
+    this.executed = true
+    const c = this.clauses
+    if (c.matched.length + c.notMatched.length + c.notMatchedBySource.length === 0) {
+      throw new InvalidArgumentError('merge needs at least one when… clause before execute()')
+    }
+    // Delta: only the last clause of a kind may be unconditional (later ones could never apply)
+    for (const [kind, list] of Object.entries(c) as [string, ClauseSpec[]][]) {
+      list.forEach((cl, i) => {
+        if (!cl.condition && i < list.length - 1) throw new InvalidArgumentError(`in ${kind} clauses, only the last may lack a condition (clause ${i + 1} of ${list.length} has none)`)
+      })
+    }
+    const r = await executeMerge(this.snapshot(), this.source, c, this.options)
+    if (this.onCommit) await this.onCommit(r.version)
+    return r
+  }
+}

@@ -1,0 +1,151 @@
+// Where DML puts the rows it produces: new data rows (inserts, update post-images, copied rows) and,
+// with the Change Data Feed on, change rows for `_change_data/` (PROTOCOL.md "Change Data Files",
+// `_change_type` insert/update_preimage/update_postimage/delete). Rows are buffered and written as
+// data files when the buffer reaches a bound, so memory stays near the batch plus one target file.
+import { ConstraintViolationError } from '../errors.js'
+import type { AddCDCFile, AddFile } from '../log/actions.js'
+import type { ListOptions, ObjectMeta, ObjectStore } from '../storage/object-store.js'
+import type { StructField, StructType } from '../schema/types.js'
+import type { DeltaValue } from '../schema/values.js'
+import { checkRowRules, valuesBatch } from '../write/constraints.js'
+import { writeDataFiles, type DataFilesTarget, type WriteFilesOptions } from '../write/data-files.js'
+import type { ColumnValues } from '../write/parquet-write.js'
+
+export const CHANGE_TYPE_COLUMN = '_change_type'
+export const CDC_DIR = '_change_data'
+export type ChangeType = 'insert' | 'update_preimage' | 'update_postimage' | 'delete'
+
+/** Rows flushed to files once this many are buffered (bounds memory on large rewrites). */
+export const FLUSH_ROWS = 1_000_000
+
+/** A store seen from a sub-folder: CDC files go through writeDataFiles unchanged. */
+class PrefixedStore implements ObjectStore {
+  constructor(private readonly inner: ObjectStore, private readonly prefix: string) {}
+  get url(): string { return this.inner.url }
+  get(key: string): Promise<Uint8Array> { return this.inner.get(this.prefix + key) }
+  getRange(key: string, s: number, e: number): Promise<Uint8Array> { return this.inner.getRange(this.prefix + key, s, e) }
+  putIfAbsent(key: string, data: Uint8Array): Promise<boolean> { return this.inner.putIfAbsent(this.prefix + key, data) }
+  put(key: string, data: Uint8Array): Promise<void> { return this.inner.put(this.prefix + key, data) }
+  async *list(prefix: string, options?: ListOptions): AsyncIterable<ObjectMeta> {
+    for await (const m of this.inner.list(this.prefix + prefix, options)) yield { ...m, key: m.key.slice(this.prefix.length) }
+  }
+  head(key: string): Promise<ObjectMeta | undefined> { return this.inner.head(this.prefix + key) }
+  delete(key: string): Promise<void> { return this.inner.delete(this.prefix + key) }
+}
+
+/** Column-major row buffer for a fixed list of fields. */
+class Buffer {
+  columns: DeltaValue[][]
+  length = 0
+  constructor(readonly fields: StructField[]) { this.columns = fields.map(() => []) }
+  /** Append n rows; a `tail` value fills the last field (the change type) when given. */
+  push(values: ArrayLike<DeltaValue>[], rows: ArrayLike<number> | undefined, n: number, tail?: DeltaValue): void {
+    for (let c = 0; c < this.fields.length; c++) {
+      if (tail !== undefined && c === this.fields.length - 1) {
+        const dst = this.columns[c]
+        for (let i = 0; i < n; i++) dst.push(tail)
+        continue
+      }
+      const src = values[c]
+      const dst = this.columns[c]
+      if (rows) for (let i = 0; i < n; i++) dst.push(src[rows[i]] ?? null)
+      else for (let i = 0; i < n; i++) dst.push(src[i] ?? null)
+    }
+    this.length += n
+  }
+  take(): { columns: Map<string, ColumnValues>; length: number } {
+    const out = { columns: new Map<string, ColumnValues>(this.fields.map((f, i) => [f.name, this.columns[i]])), length: this.length }
+    this.columns = this.fields.map(() => [])
+    this.length = 0
+    return out
+  }
+}
+
+export interface RowSinkOptions {
+  target: DataFilesTarget
+  /** Configuration whose CHECK constraints and invariants new rows must satisfy. */
+  configuration: Record<string, string>
+  cdf: boolean
+  write?: WriteFilesOptions
+  flushRows?: number
+}
+
+export class RowSink {
+  private readonly data: Buffer
+  private readonly changes?: Buffer
+  readonly adds: AddFile[] = []
+  readonly cdcs: AddCDCFile[] = []
+  bytesAdded = 0
+  rowsWritten = 0
+  private readonly flushRows: number
+  private readonly schema: StructType
+
+  constructor(private readonly opts: RowSinkOptions) {
+    this.schema = opts.target.schema
+    this.data = new Buffer(this.schema.fields)
+    if (opts.cdf) this.changes = new Buffer([...this.schema.fields, { name: CHANGE_TYPE_COLUMN, type: 'string', nullable: true, metadata: {} }])
+    this.flushRows = opts.flushRows ?? FLUSH_ROWS
+  }
+
+  get cdfEnabled(): boolean { return this.changes !== undefined }
+  /** Whether any data row was produced (buffered or written). */
+  get pending(): boolean { return this.data.length > 0 || this.adds.length > 0 }
+  /** Whether any change row was produced. */
+  get hasChanges(): boolean { return (this.changes?.length ?? 0) > 0 || this.cdcs.length > 0 }
+
+  /** New data rows: one column per schema field (in order), optionally gathered through `rows`. */
+  async addRows(columns: ArrayLike<DeltaValue>[], n: number, rows?: ArrayLike<number>): Promise<void> {
+    if (n === 0) return
+    this.data.push(columns, rows, n)
+    if (this.data.length >= this.flushRows) await this.flushData()
+  }
+
+  /** Change rows of one type (CDF on only). */
+  async addChanges(type: ChangeType, columns: ArrayLike<DeltaValue>[], n: number, rows?: ArrayLike<number>): Promise<void> {
+    if (!this.changes || n === 0) return
+    this.changes.push(columns, rows, n, type)
+    if (this.changes.length >= this.flushRows) await this.flushChanges()
+  }
+
+  /** Enforce NOT NULL, invariants and CHECK constraints on rows about to be written. */
+  private check(columns: Map<string, ColumnValues>, n: number): void {
+    const table = this.opts.target.table
+    for (const f of this.schema.fields) {
+      if (f.nullable) continue
+      const v = columns.get(f.name)!
+      for (let i = 0; i < n; i++) {
+        if (v[i] === null || v[i] === undefined) throw new ConstraintViolationError(`NOT NULL column ${f.name} would be null in a written row (table ${table})`, { column: f.name, table })
+      }
+    }
+    checkRowRules(this.schema, this.opts.configuration, valuesBatch(columns, n), table)
+  }
+
+  private async flushData(): Promise<void> {
+    const { columns, length } = this.data.take()
+    if (length === 0) return
+    this.check(columns, length)
+    const w = await writeDataFiles(this.opts.target, columns, length, this.opts.write)
+    this.adds.push(...w.adds)
+    this.bytesAdded += w.numOutputBytes
+    this.rowsWritten += length
+  }
+
+  private async flushChanges(): Promise<void> {
+    if (!this.changes) return
+    const { columns, length } = this.changes.take()
+    if (length === 0) return
+    const t = this.opts.target
+    const target: DataFilesTarget = {
+      ...t, store: new PrefixedStore(t.store, `${CDC_DIR}/`), tightBounds: false,
+      schema: { type: 'struct', fields: this.changes.fields },
+    }
+    const w = await writeDataFiles(target, columns, length, this.opts.write)
+    for (const a of w.adds) this.cdcs.push({ path: `${CDC_DIR}/${a.path}`, partitionValues: a.partitionValues, size: a.size, dataChange: false })
+  }
+
+  /** Write whatever is buffered. */
+  async finish(): Promise<void> {
+    await this.flushData()
+    await this.flushChanges()
+  }
+}

@@ -1,0 +1,66 @@
+// The source of a MERGE (an Arrow Table/RecordBatch or an array of plain objects) as columns of Delta
+// values. A source column named like a target column takes the target's type (coerced by the write
+// path's input rules, errors naming column and row); other columns keep their own type (Arrow's, or
+// inferred from the values), so conditions may use them without them ever being stored.
+import * as arrow from 'apache-arrow'
+import { InvalidArgumentError } from '../errors.js'
+import { fromArrowField } from '../schema/arrow.js'
+import { findField, type DataType, type StructField, type StructType } from '../schema/types.js'
+import type { DeltaValue } from '../schema/values.js'
+import { inferFromValues, normalizeInput, type WriteData } from '../write/input.js'
+import type { ColumnValues } from '../write/parquet-write.js'
+
+export interface SourceBatch {
+  numRows: number
+  /** The source's columns: target-typed where the target has the column. */
+  schema: StructType
+  /** Values by source field name (the target's spelling for shared columns). */
+  columns: Map<string, ColumnValues>
+}
+
+function isArrowData(d: unknown): d is arrow.Table | arrow.RecordBatch {
+  return typeof d === 'object' && d !== null && !Array.isArray(d) && 'schema' in d && typeof (d as arrow.Table).getChild === 'function'
+}
+
+/** The schema the source is read with: target types for shared names, own types for the rest. */
+export function sourceSchemaOf(data: WriteData, target: StructType, table?: string): StructType {
+  const fields: StructField[] = []
+  const taken = new Set<string>()
+  const add = (name: string, own: () => DataType): void => {
+    const t = findField(target, name)
+    const f: StructField = t ? { ...t, name: t.name, nullable: true } : { name, type: own(), nullable: true, metadata: {} }
+    if (taken.has(f.name.toLowerCase())) throw new InvalidArgumentError(`source column ${name} is given twice (names are case-insensitive)`, { column: name, table })
+    taken.add(f.name.toLowerCase())
+    fields.push(f)
+  }
+  if (isArrowData(data)) {
+    for (const af of data.schema.fields) add(af.name, () => fromArrowField(af).type)
+  } else if (Array.isArray(data)) {
+    const rows = data as ReadonlyArray<Record<string, unknown>>
+    const keys: string[] = []
+    const seen = new Set<string>()
+    for (const r of rows) {
+      if (r === null || typeof r !== 'object') continue
+      for (const k of Object.keys(r)) if (!seen.has(k)) { seen.add(k); keys.push(k) }
+    }
+    for (const k of keys) {
+      add(k, () => inferFromValues(rows.map((r) => r?.[k]).filter((v) => v !== null && v !== undefined), k) ?? 'string')
+    }
+  } else {
+    throw new InvalidArgumentError('merge source must be an Arrow Table, an Arrow RecordBatch or an array of objects', { table })
+  }
+  return { type: 'struct', fields }
+}
+
+/** Convert and type-check the source (SchemaMismatchError naming column and row on a bad value). */
+export function normalizeSource(data: WriteData, target: StructType, table?: string): SourceBatch {
+  const schema = sourceSchemaOf(data, target, table)
+  const batch = normalizeInput(data, schema, { table })
+  return { numRows: batch.numRows, schema, columns: batch.columns }
+}
+
+/** A column of the source, or all nulls when the source lacks it. */
+export function sourceColumn(src: SourceBatch, name: string): ColumnValues {
+  const f = findField(src.schema, name)
+  return (f && src.columns.get(f.name)) ?? new Array<DeltaValue>(src.numRows).fill(null)
+}
