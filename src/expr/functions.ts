@@ -387,6 +387,67 @@ FUNCTIONS.timestampadd = {
     return us === undefined ? null : ts + n * us
   },
 }
+FUNCTIONS.size = {
+  strict: false, minArgs: 1, maxArgs: 1,
+  bind(types, err) {
+    const t = types[0]
+    if (typeof t !== 'object' || t.type === 'struct') {
+      if (t !== 'void') throw err(`expects an array or map, got ${typeToString(t)}`)
+    }
+    return { type: 'integer', args: types }
+  },
+  // Spark's size(NULL) is -1 (legacy sizeOfNull); ANSI mode gives NULL, which is what we return
+  eval: (a) => (a[0] === null ? null : a[0] instanceof Map ? a[0].size : (a[0] as DeltaValue[]).length),
+}
+
+FUNCTIONS.array_contains = {
+  strict: true, minArgs: 2, maxArgs: 2,
+  bind(types, err) {
+    const t = types[0]
+    if (typeof t !== 'object' || t.type !== 'array') throw err(`expects an array, got ${typeToString(t)}`)
+    const c = commonType(t.elementType, types[1] === 'void' ? null : types[1])
+    if (c === undefined || typeToString(c) !== typeToString(t.elementType)) throw err(`cannot look for ${typeToString(types[1])} in ${typeToString(t)}`)
+    return { type: 'boolean', args: [t, t.elementType] }
+  },
+  eval(a, types) {
+    const elementType = (types[0] as { elementType: DataType }).elementType
+    let sawNull = false
+    for (const v of a[0] as DeltaValue[]) {
+      if (v === null) sawNull = true
+      else if (valuesEqual(v, a[1], elementType)) return true
+    }
+    return sawNull ? null : false
+  },
+}
+
+FUNCTIONS.element_at = {
+  strict: true, minArgs: 2, maxArgs: 2,
+  bind(types, err) {
+    const t = types[0]
+    if (typeof t === 'object' && t.type === 'array') {
+      if (!isIntegral(types[1])) throw err('array index must be an integer')
+      return { type: t.elementType, args: [t, 'integer'] }
+    }
+    if (typeof t === 'object' && t.type === 'map') {
+      if (commonType(t.keyType, types[1]) === undefined) throw err(`map key must be ${typeToString(t.keyType)}`)
+      return { type: t.valueType, args: [t, t.keyType] }
+    }
+    throw err(`expects an array or map, got ${typeToString(t)}`)
+  },
+  eval(a, types) {
+    if (a[0] instanceof Map) {
+      const keyType = (types[0] as { keyType: DataType }).keyType
+      for (const [k, v] of a[0]) if (valuesEqual(k, a[1], keyType)) return v
+      return null
+    }
+    const arr = a[0] as DeltaValue[]
+    const i = a[1] as number
+    // 1-based; negative counts from the end; out of range is NULL (non-ANSI)
+    const at = i > 0 ? i - 1 : arr.length + i
+    return i === 0 || at < 0 || at >= arr.length ? null : arr[at]
+  },
+}
+
 FUNCTIONS.floor = rounding('floor')
 FUNCTIONS.ceil = rounding('ceil')
 FUNCTIONS.ceiling = FUNCTIONS.ceil

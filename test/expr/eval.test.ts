@@ -182,6 +182,25 @@ describe('evalExpression', () => {
     expect(value("startswith(s, 'ab')", { s: 'abc' })).toBe(true)
   })
 
+  it('evaluates array and map functions', () => {
+    const nested = parseSchema(JSON.stringify({
+      type: 'struct',
+      fields: [
+        field('tags', { type: 'array', elementType: 'string', containsNull: true }),
+        field('attrs', { type: 'map', keyType: 'string', valueType: 'long', valueContainsNull: true }),
+      ],
+    }))
+    const v = (sql: string, row: Record<string, DeltaValue>): DeltaValue => evalRow(bindExpr(sql, nested), row)
+    expect(v('size(tags)', { tags: ['a', 'b'] })).toBe(2)
+    expect(v('size(attrs) = 0', { attrs: new Map() })).toBe(true)
+    expect(v("array_contains(tags, 'b')", { tags: ['a', 'b'] })).toBe(true)
+    expect(v("array_contains(tags, 'c')", { tags: ['a', null] })).toBe(null)
+    expect(v('element_at(tags, -1)', { tags: ['a', 'b'] })).toBe('b')
+    expect(v('element_at(tags, 5)', { tags: ['a'] })).toBe(null)
+    expect(v("element_at(attrs, 'k') > 1", { attrs: new Map([['k', 2n]]) })).toBe(true)
+    expect(() => bindExpr('array_contains(tags, 1)', nested)).toThrow(/cannot look for integer in array<string>/)
+  })
+
   it('evaluates date and time functions in UTC', () => {
     const ts = 1_700_000_123_456_789n // 2023-11-14T22:15:23.456789Z, a Tuesday
     expect(value('hour(t)', { t: ts })).toBe(22)
