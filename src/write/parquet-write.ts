@@ -3,6 +3,7 @@
 // precision, 3-level LIST, MAP key_value), physical names and field ids under column mapping.
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer'
 import { snappyCompress } from './snappy.js'
+import { LAGOMAGO_VERSION } from '../txn/engine.js'
 import { InvalidArgumentError, SchemaMismatchError, UnsupportedFeatureError } from '../errors.js'
 import type { DeltaValue } from '../schema/values.js'
 import {
@@ -39,7 +40,8 @@ export interface ParquetWriteOptions {
 
 export const DEFAULT_ROW_GROUP_SIZE = 100_000
 
-const CREATED_BY = 'lagomago'
+/** parquet-mr style `<app> version <x>` so readers that parse created_by recognise the shape. */
+const CREATED_BY = `lagomago version ${LAGOMAGO_VERSION}`
 
 /** Parquet codec for `delta.parquet.compression.codec` (PROTOCOL.md "Table Properties"). */
 export function codecForTable(configuration: Record<string, string>): ParquetCodec {
