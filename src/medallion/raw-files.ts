@@ -1,0 +1,78 @@
+// Raw landing files: listing a landing folder (only finished files: names starting with `.` or `_`
+// are in-flight temporaries or markers) and reading one file as plain rows, Parquet or JSON lines.
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { extname, join, relative } from 'node:path'
+import { parquetReadObjects } from 'hyparquet'
+import { compressors } from 'hyparquet-compressors'
+import { CorruptDataError, InvalidArgumentError } from '../errors.js'
+
+export type RawFormat = 'parquet' | 'json'
+
+export interface RawFile {
+  /** Path relative to the landing folder, '/'-separated (the identity used by checkpoints). */
+  name: string
+  size: number
+  mtime: number
+}
+
+/** The format of a file by extension: `.parquet`, or `.json`/`.jsonl`/`.ndjson` for JSON lines. */
+export function formatOf(name: string): RawFormat | undefined {
+  const ext = extname(name).toLowerCase()
+  if (ext === '.parquet') return 'parquet'
+  if (ext === '.json' || ext === '.jsonl' || ext === '.ndjson') return 'json'
+  return undefined
+}
+
+/** Finished files of `format` (default: both) under `dir`, recursively, sorted by name. */
+export async function listRawFiles(dir: string, format?: RawFormat): Promise<RawFile[]> {
+  const out: RawFile[] = []
+  async function walk(d: string): Promise<void> {
+    let entries
+    try {
+      entries = await readdir(d, { withFileTypes: true })
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw e
+    }
+    for (const e of entries) {
+      if (e.name.startsWith('.') || e.name.startsWith('_')) continue
+      const p = join(d, e.name)
+      if (e.isDirectory()) { await walk(p); continue }
+      const f = formatOf(e.name)
+      if (!f || (format && f !== format)) continue
+      const s = await stat(p)
+      out.push({ name: relative(dir, p).split('\\').join('/'), size: s.size, mtime: Math.floor(s.mtimeMs) })
+    }
+  }
+  await walk(dir)
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+/** The rows of one raw file, values as the file holds them (cast them with `castRows`). */
+export async function readRawFile(path: string, format: RawFormat | undefined = formatOf(path)): Promise<Record<string, unknown>[]> {
+  if (!format) throw new InvalidArgumentError(`cannot tell the format of ${path}: expected .parquet, .json, .jsonl or .ndjson`, { file: path })
+  const bytes = await readFile(path)
+  if (format === 'json') {
+    const rows: Record<string, unknown>[] = []
+    const lines = bytes.toString('utf8').split('\n')
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i].trim()
+      if (!line) continue
+      let v: unknown
+      try {
+        v = JSON.parse(line)
+      } catch (e) {
+        throw new CorruptDataError(`line ${i + 1} of ${path} is not JSON: ${(e as Error).message}`, { file: path, cause: e })
+      }
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CorruptDataError(`line ${i + 1} of ${path} is not a JSON object`, { file: path })
+      rows.push(v as Record<string, unknown>)
+    }
+    return rows
+  }
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
+  try {
+    return await parquetReadObjects({ file, compressors }) as Record<string, unknown>[]
+  } catch (e) {
+    throw new CorruptDataError(`cannot read Parquet file ${path}: ${(e as Error).message}`, { file: path, cause: e })
+  }
+}
