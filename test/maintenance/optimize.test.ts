@@ -162,3 +162,24 @@ describe('z-order', () => {
     void store; void t
   })
 })
+
+describe('optimize: table features', () => {
+  it('column mapping (renamed columns, physical partition names), append-only and CDF tables', async () => {
+    const { store, t } = await newTable({ partitioned: true, properties: { 'delta.columnMapping.mode': 'name', 'delta.appendOnly': 'true', 'delta.enableChangeDataFeed': 'true' } })
+    for (let i = 0; i < 3; i++) await t.append([...rowsOf(i * 10, 3, 'a'), ...rowsOf(i * 10 + 5, 3, 'b')])
+    await t.renameColumn('v', 'value')
+    await t.renameColumn('part', 'region')
+    const rows = canon(await t.toRows())
+    const r = await t.optimize()
+    expect(r.metrics.numFilesAdded).toBe(2)
+    expect(canon(await t.toRows())).toBe(rows)
+    const files = await t.files()
+    const phys = t.schema.fields.find((f) => f.name === 'region')!.metadata['delta.columnMapping.physicalName'] as string
+    expect(files.every((f) => phys in f.partitionValues)).toBe(true)
+    expect(JSON.parse(files[0].stats!).minValues).toHaveProperty(t.schema.fields.find((f) => f.name === 'value')!.metadata['delta.columnMapping.physicalName'] as string)
+    expect((await t.toRows({ filter: "region = 'b' AND value > 5" })).length).toBe(6)
+    // dataChange=false: the change feed of the OPTIMIZE version is empty
+    expect(await t.changes({ startVersion: t.version, endVersion: t.version })).toEqual([])
+    void store
+  })
+})
