@@ -1,4 +1,4 @@
-// Property: whatever sequence of writes, deletion-vector deletes, OPTIMIZE, VACUUM and stray files
+// Property: whatever sequence of writes, MERGE/DELETE (merge-on-read DVs), deletion-vector deletes, OPTIMIZE, VACUUM and stray files
 // happens under a simulated clock, every version inside the retention window reads exactly the rows
 // it had, and a version outside it either still reads them or fails with MissingFileError.
 import fc from 'fast-check'
@@ -14,6 +14,8 @@ type Op =
   | { kind: 'append'; part: 'a' | 'b'; n: number }
   | { kind: 'replace'; part: 'a' | 'b'; n: number }
   | { kind: 'dvDelete'; file: number; row: number; onDisk: boolean }
+  | { kind: 'merge'; ids: number[]; part: 'a' | 'b' }
+  | { kind: 'delete'; below: number }
   | { kind: 'optimize'; zorder: boolean }
   | { kind: 'vacuum'; minutes: number }
   | { kind: 'orphan' }
@@ -23,6 +25,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('append' as const), part: fc.constantFrom('a' as const, 'b' as const), n: fc.integer({ min: 1, max: 4 }) }),
   fc.record({ kind: fc.constant('replace' as const), part: fc.constantFrom('a' as const, 'b' as const), n: fc.integer({ min: 0, max: 3 }) }),
   fc.record({ kind: fc.constant('dvDelete' as const), file: fc.nat(20), row: fc.nat(5), onDisk: fc.boolean() }),
+  fc.record({ kind: fc.constant('merge' as const), ids: fc.uniqueArray(fc.nat(30), { minLength: 1, maxLength: 4 }), part: fc.constantFrom('a' as const, 'b' as const) }),
+  fc.record({ kind: fc.constant('delete' as const), below: fc.nat(30) }),
   fc.record({ kind: fc.constant('optimize' as const), zorder: fc.boolean() }),
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('vacuum' as const), minutes: fc.integer({ min: 0, max: 150 }) }) },
   fc.record({ kind: fc.constant('orphan' as const) }),
@@ -60,6 +64,13 @@ describe('retention property', () => {
             await deleteRowsWithDv(store, f.path, [o.row % n], o.onDisk)
             break
           }
+          case 'merge': {
+            const source = o.ids.map((id) => ({ id: BigInt(id), part: o.part, v: id + 0.25 }))
+            await t.merge(source, { on: ['id'] }).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+            nextId = Math.max(nextId, ...o.ids.map((i) => i + 1))
+            break
+          }
+          case 'delete': await t.delete(`id < ${o.below} AND id % 2 = 0`); break
           case 'optimize': await t.optimize(o.zorder ? { zOrderBy: ['v'] } : {}); break
           case 'vacuum': vi.setSystemTime(Date.now() + o.minutes * 60_000); stats.deleted += (await t.vacuum()).filesDeleted.length; stats.vacuums++; break
           case 'orphan': await store.put(`part=a/part-9${orphans++}-failed-write.snappy.parquet`, new Uint8Array([1, 2, 3])); break
