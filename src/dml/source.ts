@@ -37,6 +37,8 @@ export function sourceSchemaOf(data: WriteData, target: StructType, table?: stri
     for (const af of data.schema.fields) add(af.name, () => fromArrowField(af).type)
   } else if (Array.isArray(data)) {
     const rows = data as ReadonlyArray<Record<string, unknown>>
+    // An empty batch has no columns to look at: it is read as having the target's (nothing matches).
+    if (rows.length === 0) return { type: 'struct', fields: target.fields.map((f) => ({ ...f, nullable: true })) }
     const keys: string[] = []
     const seen = new Set<string>()
     for (const r of rows) {
