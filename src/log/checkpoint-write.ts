@@ -5,6 +5,7 @@ import { ByteWriter, ParquetWriter } from 'hyparquet-writer'
 import type { AddFile, DeletionVectorDescriptor, DomainMetadata, Metadata, Protocol, RemoveFile } from './actions.js'
 import { LAST_CHECKPOINT, LOG_DIR, padVersion, parseLogPath, type LogPath } from './log-path.js'
 import { listAll, type ObjectStore } from '../storage/object-store.js'
+import { loadSnapshot } from './snapshot.js'
 
 type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number]
 
@@ -217,6 +218,26 @@ async function readLastCheckpointVersion(store: ObjectStore): Promise<number | u
   } catch {
     return undefined // a damaged pointer is replaced
   }
+}
+
+/**
+ * The post-commit hook every writer runs: when `version` is due (`delta.checkpointInterval`), write
+ * its checkpoint, then clean up expired log files, as Spark does after checkpoints. Never throws: a
+ * missing checkpoint only makes readers replay more JSON. Returns whether a checkpoint was written.
+ */
+export async function checkpointIfDue(store: ObjectStore, version: number, configuration: Record<string, string>): Promise<boolean> {
+  if (!shouldCheckpoint(version, configuration)) return false
+  try {
+    await writeCheckpoint(await loadSnapshot(store, { version }))
+  } catch {
+    return false
+  }
+  try {
+    await cleanupExpiredLogs(store, configuration)
+  } catch {
+    // cleanup is best effort; the next checkpoint tries again
+  }
+  return true
 }
 
 // ───────────────────────────── metadata cleanup ─────────────────────────────

@@ -4,7 +4,7 @@
 import * as arrow from 'apache-arrow'
 import { ConstraintViolationError, InvalidArgumentError, SchemaMismatchError, TableExistsError, UnsupportedFeatureError } from '../errors.js'
 import type { AddFile, Metadata, Protocol, RemoveFile } from '../log/actions.js'
-import { cleanupExpiredLogs, shouldCheckpoint, writeCheckpoint } from '../log/checkpoint-write.js'
+import { checkpointIfDue } from '../log/checkpoint-write.js'
 import { LOG_DIR, parseLogPath } from '../log/log-path.js'
 import { loadSnapshot, type Snapshot } from '../log/snapshot.js'
 import { bindPredicate, type ExprLike } from '../expr/bind.js'
@@ -153,6 +153,7 @@ export async function createTable(store: ObjectStore, opts: CreateTableOptions):
   }
   txn.metrics = previous ? { numRemovedFiles: previous.activeFiles().length } : {}
   const r = await txn.commit()
+  await checkpointIfDue(store, r.version, configuration)
   return { version: r.version, metrics: txn.metrics }
 }
 
@@ -252,20 +253,6 @@ async function writeFiles(snapshot: Snapshot, plan: PlannedWrite, columns: Map<s
   }, columns, numRows, opts)
 }
 
-/**
- * After a commit: a checkpoint every `delta.checkpointInterval` versions, then expired log cleanup
- * (as Spark runs it after checkpoints). Never fails the write.
- */
-async function afterCommit(store: ObjectStore, version: number, configuration: Record<string, string>): Promise<void> {
-  if (!shouldCheckpoint(version, configuration)) return
-  try {
-    await writeCheckpoint(await loadSnapshot(store, { version }))
-    await cleanupExpiredLogs(store, configuration)
-  } catch {
-    // A missing checkpoint only costs readers a longer replay; the commit stands.
-  }
-}
-
 function alreadyApplied(snapshot: Snapshot, txn: { appId: string; version: number } | undefined): boolean {
   if (!txn) return false
   const v = snapshot.txns.get(txn.appId)
@@ -290,7 +277,7 @@ export async function append(snapshot: Snapshot, data: WriteData, opts: AppendOp
   txn.blindAppend = !plan.metadata && !plan.protocol
   txn.metrics = { numFiles: written.adds.length, numOutputRows: written.numOutputRows, numOutputBytes: written.numOutputBytes }
   const r = await txn.commit()
-  if (!r.alreadyCommitted) await afterCommit(snapshot.store, r.version, (plan.metadata ?? snapshot.metadata).configuration)
+  if (!r.alreadyCommitted) await checkpointIfDue(snapshot.store, r.version, (plan.metadata ?? snapshot.metadata).configuration)
   return { version: r.version, metrics: txn.metrics }
 }
 
@@ -375,6 +362,6 @@ export async function overwrite(snapshot: Snapshot, data: WriteData, opts: Overw
     numRemovedFiles: removes.length, numRemovedBytes: removes.reduce((n, r) => n + (r.size ?? 0), 0), numCopiedRows: copiedRows,
   }
   const r = await txn.commit()
-  if (!r.alreadyCommitted) await afterCommit(snapshot.store, r.version, (plan.metadata ?? snapshot.metadata).configuration)
+  if (!r.alreadyCommitted) await checkpointIfDue(snapshot.store, r.version, (plan.metadata ?? snapshot.metadata).configuration)
   return { version: r.version, metrics: txn.metrics }
 }
