@@ -1,0 +1,177 @@
+#!/usr/bin/env node
+// `lagomago <command> <table>`: inspect and operate Delta tables from a shell. Tables are paths,
+// URIs, or catalog names (`lake.bronze.transacao`) resolved under `--lake` (default ./lake).
+// Readable tables on screen; `--json` prints JSON for scripts.
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { DeltaError } from '../errors.js'
+import { DeltaTable } from '../table/delta-table.js'
+import { Lake } from '../medallion/catalog.js'
+import { formatTable, toJson } from '../medallion/format.js'
+import { runDemo } from '../medallion/demo/main.js'
+
+export const USAGE = `usage: lagomago <command> [args] [--json] [--lake <dir>]
+
+commands:
+  describe <table>                      version, schema, partitioning, properties, protocol, files
+  history <table> [--limit N]           commits, newest first
+  scan <table> [--columns a,b] [--filter "<sql>"] [--limit N] [--version V | --timestamp T]
+  changes <table> --from V [--to V]     change data feed rows
+  optimize <table> [--zorder a,b] [--target-size BYTES]
+  vacuum <table> [--retention-hours H] [--dry-run] [--no-enforce-retention]
+  tables [lake dir]                     tables of a lake (catalog names)
+  pipeline [lake dir] [--quiet]         run the demo lakehouse job (bronze → silver → gold)
+
+<table>: a folder, a file:// or memory:// URI, or a catalog name lake.<schema>.<table> under --lake.`
+
+interface Args { command?: string; positional: string[]; flags: Map<string, string | true> }
+
+function parseArgs(argv: string[]): Args {
+  const flags = new Map<string, string | true>()
+  const positional: string[] = []
+  const valued = new Set(['limit', 'columns', 'filter', 'version', 'timestamp', 'from', 'to', 'zorder', 'target-size', 'retention-hours', 'lake'])
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (a.startsWith('--')) {
+      const [k, v] = a.slice(2).split('=', 2)
+      if (v !== undefined) flags.set(k, v)
+      else if (valued.has(k)) {
+        if (i + 1 >= argv.length) throw new UsageError(`--${k} needs a value`)
+        flags.set(k, argv[++i])
+      } else flags.set(k, true)
+    } else positional.push(a)
+  }
+  return { command: positional.shift(), positional, flags }
+}
+
+class UsageError extends Error {}
+
+function num(flags: Args['flags'], name: string): number | undefined {
+  const v = flags.get(name)
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (typeof v !== 'string' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number`)
+  return n
+}
+
+/** A table argument: a catalog name when it looks like one and no such path exists, else a location. */
+export function tableLocation(arg: string, lakeDir: string): string {
+  if (/^[A-Za-z_]\w*(\.[A-Za-z_]\w*){1,2}$/.test(arg) && !existsSync(arg)) return new Lake(lakeDir).path(arg)
+  return arg
+}
+
+export interface CliIo { out: (s: string) => void; err: (s: string) => void }
+
+/** Run one CLI command; resolves to the exit code. */
+export async function runCli(argv: string[], io: CliIo = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }): Promise<number> {
+  let args: Args
+  try {
+    args = parseArgs(argv)
+  } catch (e) {
+    io.err(`${(e as Error).message}\n${USAGE}`)
+    return 2
+  }
+  const { command, positional, flags } = args
+  const json = flags.has('json')
+  const lakeDir = resolve(String(flags.get('lake') ?? './lake'))
+  const emit = (value: unknown, human: () => string): void => io.out(json ? toJson(value) : human())
+  try {
+    if (!command || command === 'help' || flags.has('help')) { io.out(USAGE); return command ? 0 : 2 }
+    if (command === 'pipeline') {
+      const dir = resolve(positional[0] ?? lakeDir)
+      const lines: string[] = []
+      const r = await runDemo(dir, { quiet: flags.has('quiet') || json, out: json ? (l) => lines.push(l) : io.out })
+      if (json) io.out(toJson(r))
+      return r.status === 'SUCCESS' ? 0 : 1
+    }
+    if (command === 'tables') {
+      const lake = new Lake(positional[0] ?? lakeDir)
+      const names = await lake.tables()
+      const rows: Record<string, unknown>[] = []
+      for (const name of names) {
+        const t = await lake.table(name)
+        rows.push({ table: name, version: t.version, files: (await t.files()).length, location: lake.path(name) })
+      }
+      emit(rows, () => formatTable(rows))
+      return 0
+    }
+    const target = positional[0]
+    if (!target) throw new UsageError(`${command} needs a table`)
+    const uri = tableLocation(target, lakeDir)
+    const version = num(flags, 'version')
+    const timestamp = flags.get('timestamp')
+    const table = await DeltaTable.open(uri, { version, timestamp: typeof timestamp === 'string' ? timestamp : undefined })
+    switch (command) {
+      case 'describe': {
+        const files = await table.files()
+        const info = {
+          table: table.url, version: table.version, timestamp: new Date(table.timestamp), id: table.metadata.id,
+          name: table.metadata.name ?? null, partitionColumns: table.partitionColumns, properties: table.properties,
+          protocol: table.protocol, numFiles: files.length, sizeInBytes: files.reduce((n, f) => n + f.size, 0),
+          numRecords: files.reduce((n, f) => n + (f.stats ? Number((JSON.parse(f.stats) as { numRecords?: number }).numRecords ?? 0) : 0), 0),
+          schema: table.schema.fields.map((f) => ({ name: f.name, type: typeof f.type === 'string' ? f.type : f.type.type, nullable: f.nullable })),
+        }
+        emit(info, () => [
+          `table       ${info.table}${info.name ? ` (${info.name})` : ''}`,
+          `version     ${info.version} at ${info.timestamp.toISOString()}`,
+          `files       ${info.numFiles} (${info.sizeInBytes} bytes, ${info.numRecords} records)`,
+          `partitions  ${info.partitionColumns.length ? info.partitionColumns.join(', ') : '(none)'}`,
+          `protocol    reader ${info.protocol.minReaderVersion}, writer ${info.protocol.minWriterVersion}${info.protocol.writerFeatures?.length ? ` [${info.protocol.writerFeatures.join(', ')}]` : ''}`,
+          'properties',
+          ...Object.entries(info.properties).map(([k, v]) => `  ${k} = ${v}`),
+          formatTable(info.schema),
+        ].join('\n'))
+        return 0
+      }
+      case 'history': {
+        const h = await table.history({ limit: num(flags, 'limit') })
+        emit(h, () => formatTable(h.map((e) => ({
+          version: e.version, timestamp: new Date(e.timestamp), operation: e.operation,
+          parameters: e.operationParameters ? JSON.stringify(e.operationParameters) : null,
+          metrics: e.operationMetrics ? Object.entries(e.operationMetrics).slice(0, 4).map(([k, v]) => `${k}=${v}`).join(' ') : null,
+        })), { maxWidth: 60 }))
+        return 0
+      }
+      case 'scan': {
+        const columns = typeof flags.get('columns') === 'string' ? String(flags.get('columns')).split(',').map((s) => s.trim()) : undefined
+        const filter = flags.get('filter')
+        const rows = await table.toRows({ columns, filter: typeof filter === 'string' ? filter : undefined })
+        const limit = num(flags, 'limit')
+        emit(limit === undefined ? rows : rows.slice(0, limit), () => formatTable(rows, { limit: limit ?? 50, columns }))
+        return 0
+      }
+      case 'changes': {
+        const from = num(flags, 'from')
+        if (from === undefined) throw new UsageError('changes needs --from <version>')
+        const rows = await table.changes({ startVersion: from, endVersion: num(flags, 'to') })
+        emit(rows, () => formatTable(rows, { limit: num(flags, 'limit') ?? 50 }))
+        return 0
+      }
+      case 'optimize': {
+        const zorder = flags.get('zorder')
+        const r = await table.optimize({ zOrderBy: typeof zorder === 'string' ? zorder.split(',') : undefined, targetFileSize: num(flags, 'target-size') })
+        emit(r, () => `optimize: version ${r.version}\n${formatTable(Object.entries(r.metrics).map(([metric, value]) => ({ metric, value })))}`)
+        return 0
+      }
+      case 'vacuum': {
+        const r = await table.vacuum({ retentionHours: num(flags, 'retention-hours'), dryRun: flags.has('dry-run'), enforceRetentionDuration: !flags.has('no-enforce-retention') })
+        emit(r, () => `vacuum${r.dryRun ? ' (dry run)' : ''}: ${r.filesDeleted.length} files, ${r.bytesDeleted} bytes${r.filesDeleted.length ? '\n' + r.filesDeleted.map((f) => `  ${f}`).join('\n') : ''}`)
+        return 0
+      }
+      default:
+        throw new UsageError(`unknown command ${command}`)
+    }
+  } catch (e) {
+    if (e instanceof UsageError) { io.err(`${e.message}\n${USAGE}`); return 2 }
+    if (e instanceof DeltaError) { io.err(json ? toJson({ error: e.name, code: e.code, message: e.message }) : `${e.name}: ${e.message}`); return 1 }
+    throw e
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href || process.argv[1]?.endsWith('/lagomago')) {
+  runCli(process.argv.slice(2)).then((code) => { process.exitCode = code }, (e: Error) => {
+    process.stderr.write(`${e.stack ?? e.message}\n`)
+    process.exitCode = 1
+  })
+}
