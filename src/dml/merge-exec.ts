@@ -118,6 +118,8 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
     }
   }
 
+  m.numTargetFilesScanned = candidates.length
+  m.numTargetFilesSkipped = snapshot.activeFiles().length - candidates.length
   const keyFields = targetFields([...join.keys.map((k) => k.target), ...join.residual], snapshot)
   const clauseFields = targetFields([...matched, ...bySource].flatMap(clauseExprs), snapshot)
   const needAll = writer.cdf || !writer.dvMode

@@ -36,6 +36,9 @@ export class MergeCounters {
   numTargetRowsMatchedDeleted = 0
   numTargetRowsNotMatchedBySourceDeleted = 0
   scanTimeMs = 0
+  /** delta-rs's names: target files read after pruning, and files pruning skipped. */
+  numTargetFilesScanned = 0
+  numTargetFilesSkipped = 0
 
   toMetrics(w: DmlWriter, started: number): Record<string, number> {
     const updated = this.numTargetRowsMatchedUpdated + this.numTargetRowsNotMatchedBySourceUpdated
@@ -60,6 +63,8 @@ export class MergeCounters {
       numTargetDeletionVectorsAdded: w.dvsAdded,
       numTargetDeletionVectorsUpdated: w.dvsUpdated,
       numTargetDeletionVectorsRemoved: w.dvsRemoved,
+      numTargetFilesScanned: this.numTargetFilesScanned,
+      numTargetFilesSkipped: this.numTargetFilesSkipped,
       executionTimeMs: elapsed,
       scanTimeMs: this.scanTimeMs,
       rewriteTimeMs: Math.max(0, elapsed - this.scanTimeMs),
