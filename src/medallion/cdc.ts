@@ -17,12 +17,14 @@ export interface CdcOptions {
   op: string
   /** Column ordering the events of one key (the highest wins); default: batch order. */
   sequence?: string
-  /** Soft delete: deletes keep a tombstone row with this boolean column set (default: hard delete). */
+  /** Soft delete: a delete leaves a tombstone row (the event's image, this boolean column true), even for a key not seen yet; default: hard delete. */
   softDelete?: string
   /** Skip events older than the row the table holds (needs `sequence` stored in the table). */
   ignoreOlderThanTarget?: boolean
   /** Idempotent commit (from a stream batch). */
   txn?: { appId: string; version: number }
+  /** 'auto' (default): DeltaTable.merge when the handle has it, else the overwrite fallback. */
+  via?: 'auto' | 'overwrite'
 }
 
 export interface CdcResult extends WriteResult {
@@ -95,11 +97,14 @@ export async function applyCdc(table: DeltaTable, rows: readonly Row[], opts: Cd
   if (opts.txn && (table.txns.get(opts.txn.appId) ?? -1) >= opts.txn.version) return { version: table.version, metrics: {}, skipped: true, via: 'none' }
   if (rows.length === 0) return { version: table.version, metrics: {}, skipped: false, via: 'none' }
   for (const r of rows) cdcOp(r[opts.op], opts.op) // validate every op before writing anything
-  if (hasMerge(table) && process.env.LAGOMAGO_CDC_FALLBACK !== '1') {
+  if (hasMerge(table) && opts.via !== 'overwrite' && process.env.LAGOMAGO_CDC_FALLBACK !== '1') {
+    // Soft deletes go to merge as upserts of a tombstone (flag true, the event's image and sequence):
+    // a delete that arrives before its key's insert then still leaves a row whose sequence makes the
+    // late insert "older than target", exactly as the fallback does.
+    const source = opts.softDelete ? rows.map((r) => ({ ...r, [opts.op]: 'U', [opts.softDelete!]: cdcOp(r[opts.op], opts.op) === 'delete' })) : [...rows]
     // DeltaTable.merge in CDC mode (src/dml/cdc.ts: CdcMergeOptions)
-    const r = await table.merge([...rows], {
-      keys, opColumn: opts.op, sequence: opts.sequence, ignoreOlderThanTarget: opts.ignoreOlderThanTarget,
-      ...(opts.softDelete ? { softDelete: { column: opts.softDelete } } : {}), ...(opts.txn ? { txn: opts.txn } : {}),
+    const r = await table.merge(source, {
+      keys, opColumn: opts.op, sequence: opts.sequence, ignoreOlderThanTarget: opts.ignoreOlderThanTarget, ...(opts.txn ? { txn: opts.txn } : {}),
     })
     return { ...r, skipped: false, via: 'merge' }
   }
@@ -119,7 +124,8 @@ async function applyByOverwrite(table: DeltaTable, rows: readonly Row[], keys: s
     const target = current.get(k)
     if (opts.ignoreOlderThanTarget && seqStored && target && compareSeq(target[opts.sequence!], ev[opts.sequence!]) > 0) { ignored++; continue }
     if (cdcOp(ev[opts.op], opts.op) === 'delete') {
-      if (opts.softDelete) current.set(k, { ...project({ ...(target ?? {}), ...stripNulls(ev) }), [opts.softDelete]: true })
+      // the tombstone is the delete event's image (its sequence keeps older events out)
+      if (opts.softDelete) current.set(k, { ...project(ev), [opts.softDelete]: true })
       else current.delete(k)
       if (target && !(opts.softDelete && target[opts.softDelete] === true)) deleted++
     } else {
@@ -132,8 +138,4 @@ async function applyByOverwrite(table: DeltaTable, rows: readonly Row[], keys: s
   }
   const r = await table.overwrite([...current.values()], opts.txn ? { txn: opts.txn } : {})
   return { version: r.version, metrics: { ...r.metrics, numTargetRowsInserted: inserted, numTargetRowsUpdated: updated, numTargetRowsDeleted: deleted, numSourceRowsIgnored: ignored }, skipped: false, via: 'overwrite' }
-}
-
-function stripNulls(r: Row): Row {
-  return Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null && v !== undefined))
 }
