@@ -10,3 +10,4 @@ export { evalPredicateRows, evalExpression, evalRow, likeRegExp, likeMatcher, co
 export { castValue, commonType } from './cast.js'
 export { exprToSql, literalToSql, quoteIdent } from './print.js'
 export { conjuncts, conjunction, conjunctsOver, equiJoin, type EquiJoin } from './analysis.js'
+export { compileBoundsCheck, rowSetMayMatch, rowSetMustMatch, toNnf, likePrefix, type BoundsCheck, type ColumnBounds, type RowSetSummary } from './bounds.js'
