@@ -32,6 +32,11 @@ export interface OptimizeOptions {
   minCommitSize?: number
   /** Rewrite a file whose deletion vector marks more than this share of its rows (default 0.05, Spark's). */
   maxDeletedRowsRatio?: number
+  /**
+   * Most rows per compacted file (default 1,000,000): a bin is read into memory before it is written,
+   * so this bounds memory whatever the target size. Z-order reads each selected partition whole.
+   */
+  maxRowsPerFile?: number
   /** Rows per Parquet row group of the new files. */
   rowGroupSize?: number
   now?: Clock
@@ -50,6 +55,8 @@ interface Bin {
   files: AddFile[]
   bytes: number
 }
+
+export const DEFAULT_MAX_ROWS_PER_FILE = 1_000_000
 
 function partitionKey(values: Record<string, string | null>): string {
   return JSON.stringify(Object.keys(values).sort().map((k) => [k, values[k]]))
@@ -90,17 +97,21 @@ function targetSizeOf(snapshot: Snapshot, opts: OptimizeOptions): number {
  * deletes more than `ratio` of their rows; they fill bins in size order up to the target. A bin
  * of one file is rewritten only to purge its DV.
  */
-export function planCompaction(files: AddFile[], target: number, ratio: number): AddFile[][] {
+export function planCompaction(files: AddFile[], target: number, ratio: number, maxRows = DEFAULT_MAX_ROWS_PER_FILE): AddFile[][] {
   const live = (a: AddFile) => a.size * (1 - Math.min(1, deletedRatio(a)))
+  const liveRows = (a: AddFile) => Math.max(0, (numRecords(a) ?? 0) - (a.deletionVector?.cardinality ?? 0))
   const candidates = files.filter((a) => a.size < target || deletedRatio(a) > ratio).sort((a, b) => live(a) - live(b) || (a.path < b.path ? -1 : 1))
   const bins: AddFile[][] = []
   let current: AddFile[] = []
   let size = 0
+  let rows = 0
   for (const a of candidates) {
     const s = live(a)
-    if (current.length > 0 && size + s > target) { bins.push(current); current = []; size = 0 }
+    const n = liveRows(a)
+    if (current.length > 0 && (size + s > target || rows + n > maxRows)) { bins.push(current); current = []; size = 0; rows = 0 }
     current.push(a)
     size += s
+    rows += n
   }
   if (current.length) bins.push(current)
   return bins.filter((b) => b.length > 1 || deletedRatio(b[0]) > ratio)
@@ -185,7 +196,7 @@ export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): 
   }
   const bins: Bin[] = []
   for (const group of byPartition.values()) {
-    const planned = zFields.length ? [group] : planCompaction(group, target, ratio)
+    const planned = zFields.length ? [group] : planCompaction(group, target, ratio, opts.maxRowsPerFile)
     for (const b of planned) bins.push({ partition: b[0].partitionValues ?? {}, files: b, bytes: b.reduce((n, a) => n + a.size, 0) })
   }
 
@@ -248,7 +259,7 @@ export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): 
         const perm = zOrderPermutation(zFields.map((f) => columns.get(f.name)!), zFields.map((f) => f.type), read.numRows)
         columns = permute(columns, perm)
         const live = bin.files.reduce((n, a) => n + a.size * (1 - Math.min(1, deletedRatio(a))), 0)
-        chunks = Math.max(1, Math.min(read.numRows, Math.ceil(live / target)))
+        chunks = Math.max(1, Math.min(read.numRows, Math.ceil(live / target)), Math.ceil(read.numRows / (opts.maxRowsPerFile ?? DEFAULT_MAX_ROWS_PER_FILE)))
       }
       const per = Math.ceil(read.numRows / chunks)
       for (let start = 0; start < read.numRows; start += per) {

@@ -183,3 +183,17 @@ describe('optimize: table features', () => {
     void store
   })
 })
+
+describe('optimize: memory bound', () => {
+  it('maxRowsPerFile closes bins (compaction) and splits Z-order output', async () => {
+    const { t } = await newTable()
+    for (let i = 0; i < 6; i++) await t.append(rowsOf(i * 10, 10, 'x'))
+    const rows = canon(await t.toRows())
+    const r = await t.optimize({ maxRowsPerFile: 25 })
+    expect(r.metrics).toMatchObject({ numFilesRemoved: 6, numFilesAdded: 3 })
+    expect((await t.files()).map((f) => JSON.parse(f.stats!).numRecords)).toEqual([20, 20, 20])
+    const z = await t.optimize({ zOrderBy: ['v'], maxRowsPerFile: 15 })
+    expect(z.metrics.numFilesAdded).toBe(4)
+    expect(canon(await t.toRows())).toBe(rows)
+  })
+})
