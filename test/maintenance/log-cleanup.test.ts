@@ -62,3 +62,25 @@ describe('expired log cleanup', () => {
     expect(r.checkpointVersion).toBe(6)
   })
 })
+
+describe('cleanup after checkpoints', () => {
+  it('a maintenance commit that writes a checkpoint cleans up expired log files', async () => {
+    const { store, t } = await dailyTable({ 'delta.logRetentionDuration': 'interval 2 days' })
+    // versions 0..8 are 2026-01-01…09 by mtime, 9 and 10 are today: the OPTIMIZE commit (version 10)
+    // writes a checkpoint, then cleanup keeps the cutoff commit's checkpoint (8) and all after it
+    await t.setProperties({ owner: 'x' })          // v9
+    expect(t.version).toBe(9)
+    const rows = await rowsAt(store, 9)
+    await t.optimize()                                // v10: checkpoint, then cleanup
+    expect(t.version).toBe(10)
+    const left = (await logKeys(store)).filter((k) => /^\d{20}\./.test(k))
+    expect(left).toEqual([
+      '00000000000000000008.checkpoint.parquet', '00000000000000000008.json', '00000000000000000009.json',
+      '00000000000000000010.checkpoint.parquet', '00000000000000000010.json',
+    ])
+    expect(await rowsAt(store, 10)).toBe(rows)
+    expect(await rowsAt(store, 9)).toBe(rows)
+    expect(await rowsAt(store, 8)).toBe(rows)
+    await expect(DeltaTable.open(store, { version: 7 })).rejects.toThrow(VersionNotFoundError)
+  })
+})
