@@ -245,25 +245,32 @@ export function writeParquet(columns: DataColumn[], numRows: number, options: Pa
       delete e.converted_type
     }
   }
-  const columnData = written.map((c) => {
-    const name = physicalName(c.field, mode)
-    const t = c.field.type
-    const stats = statistics === 'all' || (statistics === 'numeric' && typeof t === 'string' && t !== 'string' && t !== 'binary' && t !== 'variant')
-    if (t === 'string') {
-      const { data, repetitive } = encodeStrings(c.values)
-      return { name, data, statistics: stats, encoding: repetitive ? undefined : ('PLAIN' as const) }
-    }
-    if (t === 'variant') return { name, data: Array.from(c.values), statistics: stats }
-    if (needsShaping(t, mode)) return { name, data: Array.from(c.values, (v) => shapeNested(v, t, mode)), statistics: stats }
-    return { name, data: c.values, statistics: stats }
-  })
+  const groupSize = Math.max(1, options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE)
   const writer = new ByteWriter(Math.min(256 << 20, Math.max(1 << 16, numRows * 16 * Math.max(1, written.length))))
   const pq = new ParquetWriter({ writer, schema, codec, compressors: { SNAPPY: snappyCompress }, statistics: statistics !== 'none', createdBy: CREATED_BY, kvMetadata: options.kvMetadata })
-  try {
-    // hyparquet-writer's types say DecodedArray; our arrays hold the same primitives.
-    pq.write({ columnData: columnData as never, rowGroupSize: options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE })
-  } catch (e) {
-    throw new SchemaMismatchError(`cannot encode data as Parquet: ${(e as Error).message}`, { cause: e })
+  // One row group at a time: the per-value objects made for the encoder (string byte views, nested
+  // shapes) die young instead of living through the whole file, which halves garbage collection.
+  for (let start = 0; start < numRows; start += groupSize) {
+    const end = Math.min(numRows, start + groupSize)
+    const columnData = written.map((c) => {
+      const name = physicalName(c.field, mode)
+      const t = c.field.type
+      const stats = statistics === 'all' || (statistics === 'numeric' && typeof t === 'string' && t !== 'string' && t !== 'binary' && t !== 'variant')
+      const values = sliceValues(c.values, start, end)
+      if (t === 'string') {
+        const { data, repetitive } = encodeStrings(values)
+        return { name, data, statistics: stats, encoding: repetitive ? undefined : ('PLAIN' as const) }
+      }
+      if (t === 'variant') return { name, data: Array.from(values), statistics: stats }
+      if (needsShaping(t, mode)) return { name, data: Array.from(values, (v) => shapeNested(v, t, mode)), statistics: stats }
+      return { name, data: values, statistics: stats }
+    })
+    try {
+      // hyparquet-writer's types say DecodedArray; our arrays hold the same primitives.
+      pq.write({ columnData: columnData as never, rowGroupSize: end - start })
+    } catch (e) {
+      throw new SchemaMismatchError(`cannot encode data as Parquet: ${(e as Error).message}`, { cause: e })
+    }
   }
   for (const d of deferred) {
     d.element.logical_type = d.logical
@@ -291,4 +298,10 @@ function hasNull(values: ColumnValues): boolean {
   if (ArrayBuffer.isView(values)) return false
   for (let i = 0; i < values.length; i++) if (values[i] === null || values[i] === undefined) return true
   return false
+}
+
+function sliceValues(values: ColumnValues, start: number, end: number): ColumnValues {
+  if (start === 0 && end === values.length) return values
+  const v = values as unknown as { subarray?: (s: number, e: number) => ColumnValues; slice: (s: number, e: number) => ColumnValues }
+  return typeof v.subarray === 'function' ? v.subarray(start, end) : v.slice(start, end)
 }

@@ -22,12 +22,14 @@ export function snappyCompress(input: Uint8Array): Uint8Array {
   let v = n
   while (v >= 0x80) { out[op++] = (v & 0x7f) | 0x80; v >>>= 7 }
   out[op++] = v
-  for (let start = 0; start < n; start += BLOCK) op = compressBlock(input, start, Math.min(n, start + BLOCK), out, op)
+  const view = new DataView(input.buffer, input.byteOffset, input.byteLength)
+  for (let start = 0; start < n; start += BLOCK) op = compressBlock(input, view, start, Math.min(n, start + BLOCK), out, op)
   return out.subarray(0, op)
 }
 
-function load32(a: Uint8Array, i: number): number {
-  return a[i] | (a[i + 1] << 8) | (a[i + 2] << 16) | (a[i + 3] << 24)
+/** Unaligned little-endian 32-bit load; DataView reads are inlined by V8 (faster than 4 byte loads). */
+function load32(v: DataView, i: number): number {
+  return v.getInt32(i, true)
 }
 
 function hash(x: number): number {
@@ -58,13 +60,13 @@ function emitCopy(offset: number, len: number, out: Uint8Array, op: number): num
 }
 
 /** Greedy hash matching within one 64 KiB block (offsets always fit 16 bits). */
-function compressBlock(input: Uint8Array, start: number, end: number, out: Uint8Array, op: number): number {
+function compressBlock(input: Uint8Array, view: DataView, start: number, end: number, out: Uint8Array, op: number): number {
   let nextEmit = start
   if (end - start >= MARGIN) {
     table.fill(0)
     const limit = end - MARGIN
     let ip = start + 1
-    let nextHash = hash(load32(input, ip))
+    let nextHash = hash(load32(view, ip))
     outer: for (;;) {
       // Look for a 4-byte match, probing further apart the longer nothing matches.
       let skip = 32
@@ -75,10 +77,10 @@ function compressBlock(input: Uint8Array, start: number, end: number, out: Uint8
         const h = nextHash
         nextIp = ip + (skip++ >>> 5)
         if (nextIp > limit) break outer
-        nextHash = hash(load32(input, nextIp))
+        nextHash = hash(load32(view, nextIp))
         candidate = start + table[h]
         table[h] = ip - start
-      } while (load32(input, ip) !== load32(input, candidate))
+      } while (load32(view, ip) !== load32(view, candidate))
       op = emitLiteral(input, nextEmit, ip - nextEmit, out, op)
       // Emit copies while the bytes right after a match start another one.
       do {
@@ -89,12 +91,12 @@ function compressBlock(input: Uint8Array, start: number, end: number, out: Uint8
         op = emitCopy(base - candidate, matched, out, op)
         nextEmit = ip
         if (ip >= limit) break outer
-        table[hash(load32(input, ip - 1))] = ip - 1 - start
-        const h = hash(load32(input, ip))
+        table[hash(load32(view, ip - 1))] = ip - 1 - start
+        const h = hash(load32(view, ip))
         candidate = start + table[h]
         table[h] = ip - start
-      } while (load32(input, ip) === load32(input, candidate))
-      nextHash = hash(load32(input, ++ip))
+      } while (load32(view, ip) === load32(view, candidate))
+      nextHash = hash(load32(view, ++ip))
     }
   }
   if (nextEmit < end) op = emitLiteral(input, nextEmit, end - nextEmit, out, op)
