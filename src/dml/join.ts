@@ -74,6 +74,9 @@ export function unqualify(e: BoundExpr): BoundExpr {
 
 // ───────────────────────────── hashing ─────────────────────────────
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+const MIN_SAFE = -MAX_SAFE
+
 function hex(b: Uint8Array): string {
   let s = ''
   for (const x of b) s += (x < 16 ? '0' : '') + x.toString(16)
@@ -104,8 +107,11 @@ export function keyValues(keys: JoinKey[], side: 'target' | 'source', batch: Col
       const v = c[i] ?? null
       if (v === null) { out[i] = nullSafe ? '\u0001' : undefined; continue }
       const t = typeof v
-      // Map keys compare with SameValueZero: 0 and -0, NaN and NaN are equal, as Spark's join keys
-      out[i] = t === 'string' || t === 'number' || t === 'bigint' || t === 'boolean' ? v : encodePart(v)
+      // Map keys compare with SameValueZero: 0 and -0, NaN and NaN are equal, as Spark's join keys.
+      // Safe-range bigints are hashed as numbers (much faster Map lookups); both sides of a key have
+      // one type, and a bigint beyond 2^53 stays a bigint, so no two distinct values collide.
+      if (t === 'bigint') out[i] = (v as bigint) <= MAX_SAFE && (v as bigint) >= MIN_SAFE ? Number(v) : v
+      else out[i] = t === 'string' || t === 'number' || t === 'boolean' ? v : encodePart(v)
     }
     return out
   }
