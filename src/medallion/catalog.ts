@@ -3,7 +3,7 @@
 // paths. `Lake.table` opens a table, creating it on first use when given a schema.
 import { mkdir, readdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { InvalidArgumentError, TableNotFoundError } from '../errors.js'
+import { CommitConflictError, InvalidArgumentError, TableExistsError, TableNotFoundError } from '../errors.js'
 import { DeltaTable } from '../table/delta-table.js'
 import type { CreateTableOptions } from '../write/operations.js'
 
@@ -86,7 +86,13 @@ export class Lake {
       }
     }
     await mkdir(path, { recursive: true })
-    return DeltaTable.create(path, { name: this.fullName(name), ...definition, ifExists: 'ignore' })
+    try {
+      return await DeltaTable.create(path, { name: this.fullName(name), ...definition, ifExists: 'ignore' })
+    } catch (e) {
+      // another creator committed version 0 between our check and our commit: use its table
+      if (e instanceof CommitConflictError || e instanceof TableExistsError) return DeltaTable.open(path)
+      throw e
+    }
   }
 
   /** The lake's tables, as full names, found by walking `<root>/<schema>/<table>/_delta_log`. */
