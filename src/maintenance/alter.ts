@@ -18,7 +18,7 @@ import type { DeltaValue } from '../schema/values.js'
 import { Transaction } from '../txn/transaction.js'
 import { parseIsolationLevel } from '../txn/isolation.js'
 import { valuesBatch } from '../write/constraints.js'
-import { assignColumnMapping, checkWriteSupport, featuresInUse, maxColumnIdOf } from '../write/features.js'
+import { assignColumnMapping, checkWriteSupport, featuresInUse, maxColumnIdOf, SUPPORTED_WRITER_FEATURES } from '../write/features.js'
 import { afterMaintenanceCommit, nowOf, protocolWith, tableDurationMs, type Clock } from './common.js'
 
 export interface AlterResult {
@@ -46,11 +46,29 @@ interface Change {
   readsAllRows?: boolean
   /** Any concurrent commit at all conflicts (in-commit timestamp enablement names the next version). */
   exclusive?: boolean
+  /** Features to support besides those the schema and configuration use (`delta.feature.<name>`). */
+  features?: string[]
+  /** Legacy protocol versions asked for with `delta.minReaderVersion` / `delta.minWriterVersion`. */
+  versions?: { reader?: number; writer?: number }
 }
 
 async function commitChange(snapshot: Snapshot, change: Change, opts: AlterOptions): Promise<AlterResult> {
   const table = snapshot.tableUrl
-  const upgraded = protocolWith(snapshot.protocol, featuresInUse(change.schema, change.configuration))
+  const used = featuresInUse(change.schema, change.configuration)
+  for (const f of change.features ?? []) used.add(f)
+  let upgraded = protocolWith(snapshot.protocol, used)
+  const v = change.versions
+  if (v) {
+    const base = upgraded ?? snapshot.protocol
+    const reader = Math.max(base.minReaderVersion, v.reader ?? 0)
+    const writer = Math.max(base.minWriterVersion, v.writer ?? 0)
+    if (reader !== base.minReaderVersion || writer !== base.minWriterVersion) {
+      if (reader > 2 || writer > 6) {
+        throw new UnsupportedFeatureError(`protocol versions ${reader}/${writer} need table features: set delta.feature.<name> = 'supported' instead (table ${table})`, { table })
+      }
+      upgraded = { minReaderVersion: reader, minWriterVersion: writer }
+    }
+  }
   const protocol: Protocol = upgraded ?? snapshot.protocol
   checkWriteSupport(protocol, change.schema, change.configuration, table, snapshot.version)
   const metadata: Metadata = {
@@ -82,6 +100,35 @@ const BOOLEAN_PROPERTIES = new Set([
   'delta.enableInCommitTimestamps', 'delta.enableRowTracking', 'delta.checkpoint.writeStatsAsJson', 'delta.checkpoint.writeStatsAsStruct',
 ])
 const DURATION_PROPERTIES = ['delta.deletedFileRetentionDuration', 'delta.logRetentionDuration', 'delta.checkpointRetentionDuration']
+
+/** Spark's DeltaConfigs keys (without `delta.`), the only `delta.*` properties it accepts by default. */
+const KNOWN_PROPERTIES = [
+  'appendOnly', 'autoOptimize', 'autoOptimize.autoCompact', 'autoOptimize.optimizeWrite', 'castIcebergTimeType',
+  'checkpoint.writeStatsAsJson', 'checkpoint.writeStatsAsStruct', 'checkpointInterval', 'checkpointPolicy', 'checkpointRetentionDuration',
+  'columnMapping.mode', 'dataSkippingNumIndexedCols', 'dataSkippingStatsColumns', 'dataSkippingStringPrefixLength',
+  'deletedFileRetentionDuration', 'dropFeatureTruncateHistory.retentionDuration', 'enableChangeDataFeed', 'enableDeletionVectors',
+  'enableExpiredLogCleanup', 'enableFullRetentionRollback', 'enableIcebergCompatV1', 'enableIcebergCompatV2', 'enableIcebergCompatV3',
+  'enableInCommitTimestamps', 'enableMaterializePartitionColumnsFeature', 'enableRowTracking', 'enableTypeWidening',
+  'enableVariantShredding', 'ignoreIcebergBucketPartition', 'isolationLevel', 'logRetentionDuration', 'minReaderVersion', 'minWriterVersion',
+  'parquet.compression.codec', 'parquet.format.version', 'randomPrefixLength', 'randomizeFilePrefixes', 'rowTrackingSuspended',
+  'sampleRetentionDuration', 'setTransactionRetentionDuration', 'targetFileSize', 'tuneFileSizesForRewrites',
+  'universalFormat.enabledFormats', 'writePartitionColumnsToParquet',
+].map((k) => `delta.${k}`)
+const KNOWN_BY_LOWER = new Map(KNOWN_PROPERTIES.map((k) => [k.toLowerCase(), k]))
+
+/**
+ * The key as stored: `delta.*` keys are matched case-insensitively to Spark's names (as Spark does);
+ * an unknown `delta.*` key is refused (a typo such as `delta.deletedFileRetentionDurations` would be
+ * silently ignored otherwise) unless the table already has it or `allowArbitraryProperties`.
+ */
+function canonicalKey(key: string, existing: Record<string, string>, allowArbitrary: boolean, table: string): string {
+  if (!key.toLowerCase().startsWith('delta.') || key in existing) return key
+  const known = KNOWN_BY_LOWER.get(key.toLowerCase())
+  if (known) return known
+  if (key.toLowerCase().startsWith(CONSTRAINT_PREFIX) || key.toLowerCase().startsWith('delta.feature.')) return key
+  if (allowArbitrary) return key
+  throw new InvalidArgumentError(`unknown table property ${key} (table ${table}); pass allowArbitraryProperties: true to set it anyway`, { table })
+}
 
 function validateProperty(key: string, value: string, table: string): void {
   if (typeof value !== 'string') throw new InvalidArgumentError(`table property ${key} must be a string, got ${typeof value}`, { table })
@@ -121,12 +168,37 @@ function enableNameMapping(schema: StructType, start: number): { schema: StructT
   return { schema: visitType(schema) as StructType, maxColumnId: max }
 }
 
-/** Set table properties (one commit; enabling a feature upgrades the protocol). */
-export async function setProperties(snapshot: Snapshot, properties: Record<string, string>, opts: AlterOptions = {}): Promise<AlterResult> {
+/**
+ * Set table properties (one commit; enabling a feature upgrades the protocol). `delta.feature.<name>`
+ * = `supported` adds a feature to the protocol without storing a property (PROTOCOL.md "Table
+ * Features"); `delta.minReaderVersion`/`delta.minWriterVersion` raise legacy protocol versions.
+ */
+export async function setProperties(snapshot: Snapshot, input: Record<string, string>, opts: AlterOptions & { allowArbitraryProperties?: boolean } = {}): Promise<AlterResult> {
   const table = snapshot.tableUrl
-  const entries = Object.entries(properties ?? {})
+  const entries = Object.entries(input ?? {})
   if (entries.length === 0) throw new InvalidArgumentError(`setProperties needs at least one property (table ${table})`, { table })
-  for (const [k, v] of entries) validateProperty(k, v, table)
+  const properties: Record<string, string> = {}
+  const features: string[] = []
+  const versions: { reader?: number; writer?: number } = {}
+  for (const [raw, v] of entries) {
+    const k = canonicalKey(raw, snapshot.properties, !!opts.allowArbitraryProperties, table)
+    validateProperty(k, v, table)
+    if (k.toLowerCase().startsWith('delta.feature.')) {
+      const name = k.slice('delta.feature.'.length)
+      if (v !== 'supported' && v !== 'enabled') throw new InvalidArgumentError(`${k} must be 'supported', got ${JSON.stringify(v)} (table ${table})`, { table })
+      if (!SUPPORTED_WRITER_FEATURES.includes(name)) throw new UnsupportedFeatureError(`lagomago cannot write tables with feature ${JSON.stringify(name)} (table ${table})`, { table })
+      features.push(name)
+      continue
+    }
+    if (k === 'delta.minReaderVersion' || k === 'delta.minWriterVersion') {
+      const n = Number(v)
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${k} must be a positive integer, got ${JSON.stringify(v)} (table ${table})`, { table })
+      if (k === 'delta.minReaderVersion') versions.reader = n
+      else versions.writer = n
+      continue
+    }
+    properties[k] = v
+  }
   const configuration = { ...snapshot.properties, ...properties }
   let schema = snapshot.schema
   let exclusive = false
@@ -153,7 +225,7 @@ export async function setProperties(snapshot: Snapshot, properties: Record<strin
     opts = { ...opts, now: ts }
     exclusive = true
   }
-  return commitChange(snapshot, { operation: 'SET TBLPROPERTIES', params: { properties }, schema, configuration, exclusive }, opts)
+  return commitChange(snapshot, { operation: 'SET TBLPROPERTIES', params: { properties: input }, schema, configuration, exclusive, features, versions }, opts)
 }
 
 /** Remove table properties; a missing key is an error unless `ifExists`. */

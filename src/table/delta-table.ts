@@ -193,8 +193,9 @@ export class DeltaTable {
     return r
   }
 
-  async setProperties(properties: Record<string, string>): Promise<alter.AlterResult> {
-    return this.altered(await alter.setProperties(this._snapshot, properties))
+  /** Set table properties; `delta.feature.<name>: 'supported'` adds a table feature. */
+  async setProperties(properties: Record<string, string>, options: { allowArbitraryProperties?: boolean } = {}): Promise<alter.AlterResult> {
+    return this.altered(await alter.setProperties(this._snapshot, properties, options))
   }
 
   async unsetProperties(keys: string[], options: { ifExists?: boolean } = {}): Promise<alter.AlterResult> {
