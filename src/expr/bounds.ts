@@ -151,7 +151,7 @@ class Reasoner {
     const ex = this.exactly(e)
     if (ex) return ex.value === true
     switch (e.kind) {
-      case 'and': return e.args.every((a) => this.may(a))
+      case 'and': return e.args.every((a) => this.may(a)) && this.mayRanges(e.args)
       case 'or': return e.args.some((a) => this.may(a))
       case 'compare': return this.mayCompare(e)
       case 'isNull': {
@@ -192,6 +192,61 @@ class Reasoner {
       case 'literal': return e.value === true
       default: return true
     }
+  }
+
+  /**
+   * Conjuncts bounding one column from both sides (`x >= 3 AND x <= 4`, BETWEEN) make a range that
+   * may be empty, or that excludes NaN (any finite upper bound does) so that a floating column's max
+   * can be trusted even when it leaves NaN out. Checked per column over the literal comparisons.
+   */
+  private mayRanges(args: BoundExpr[]): boolean {
+    type Range = { col: BoundExpr & { kind: 'column' }; lo?: DeltaValue; loStrict: boolean; hi?: DeltaValue; hiStrict: boolean }
+    const ranges = new Map<string, Range>()
+    for (const a of args) {
+      if (a.kind !== 'compare' || a.op === '<>' || a.op === '<=>') continue
+      let op = a.op
+      let c = a.left
+      let l = a.right
+      if (c.kind === 'literal' && l.kind === 'column') {
+        [c, l] = [l, c]
+        op = op === '<' ? '>' : op === '<=' ? '>=' : op === '>' ? '<' : op === '>=' ? '<=' : op
+      }
+      if (c.kind !== 'column' || l.kind !== 'literal' || l.value === null) continue
+      if (isFloating(c.type) && Number.isNaN(l.value)) continue
+      const cmp = comparatorFor(c.type)
+      let r = ranges.get(c.key)
+      if (!r) {
+        r = { col: c, loStrict: false, hiStrict: false }
+        ranges.set(c.key, r)
+      }
+      const v = l.value
+      if (op === '>' || op === '>=' || op === '=') {
+        const strict = op === '>'
+        const k = r.lo === undefined ? 1 : cmp(v, r.lo)
+        if (k > 0 || (k === 0 && strict)) { r.lo = v; r.loStrict = strict }
+      }
+      if (op === '<' || op === '<=' || op === '=') {
+        const strict = op === '<'
+        const k = r.hi === undefined ? -1 : cmp(v, r.hi)
+        if (k < 0 || (k === 0 && strict)) { r.hi = v; r.hiStrict = strict }
+      }
+    }
+    for (const r of ranges.values()) {
+      if (r.lo === undefined || r.hi === undefined) continue
+      const cmp = comparatorFor(r.col.type)
+      const k = cmp(r.lo, r.hi)
+      if (k > 0 || (k === 0 && (r.loStrict || r.hiStrict))) return false // empty range
+      const iv = this.interval(r.col)
+      if (iv.allNull) return false
+      // every value lies above the range (the range's finite top excludes NaN)
+      if (iv.lo !== undefined) {
+        const c = cmp(iv.lo, r.hi)
+        if (c > 0 || (c === 0 && r.hiStrict)) return false
+      }
+      // every value lies below the range: a hidden NaN is not in it either
+      if (atOrAboveHi(r.lo, iv, r.loStrict, true)) return false
+    }
+    return true
   }
 
   private mayCompare(e: BoundCompare): boolean {

@@ -231,6 +231,12 @@ describe('selectFiles', () => {
     expect(selectFiles([f], info, 'f = 5')).toEqual([])
     expect(selectFiles([f], info, 'f < 1')).toEqual([])
     expect(selectFiles([f], info, 'f IN (0, 3)')).toEqual([])
+    // a two-sided range has a finite top, so NaN cannot be in it and the max bounds the rest
+    expect(selectFiles([f], info, 'f BETWEEN 3 AND 4')).toEqual([])
+    expect(selectFiles([f], info, 'f >= 3 AND f < 4 AND a = 1')).toEqual([])
+    expect(selectFiles([f], info, 'f BETWEEN 1.5 AND 4')).toEqual([f])
+    expect(selectFiles([f], info, 'f > 3 AND f > 4')).toEqual([f])
+    expect(selectFiles([f], info, 'a > 5 AND a < 3')).toEqual([])
   })
 
   it('widens ms-truncated timestamp maxima and treats long string maxima as prefixes', () => {
