@@ -254,6 +254,8 @@ export interface NewColumn {
   type: DataType
   nullable?: boolean
   metadata?: Record<string, unknown>
+  /** Dotted path of the struct column to add the field to (default: top level). */
+  parent?: string
 }
 
 function checkNewName(siblings: StructField[], name: string, table: string): void {
@@ -264,31 +266,45 @@ function checkNewName(siblings: StructField[], name: string, table: string): voi
   }
 }
 
-/** Add nullable columns at the end of the schema (one commit; existing rows read them as null). */
+/**
+ * Add nullable columns at the end of the schema, or of the struct column named by `parent` (a dotted
+ * path); one commit, existing rows read them as null.
+ */
 export async function addColumns(snapshot: Snapshot, columns: NewColumn[], opts: AlterOptions = {}): Promise<AlterResult> {
   const table = snapshot.tableUrl
   if (!Array.isArray(columns) || columns.length === 0) throw new InvalidArgumentError(`addColumns needs at least one column (table ${table})`, { table })
-  const fields = [...snapshot.schema.fields]
+  let schema: StructType = snapshot.schema
+  const paths: string[] = []
   for (const c of columns) {
-    checkNewName(fields, c.name, table)
     if (c.nullable === false) {
       throw new SchemaMismatchError(`cannot add NOT NULL column ${c.name} to table ${table}: existing rows would hold null`, { table, column: c.name })
     }
     const metadata = { ...(c.metadata ?? {}) }
     if ('delta.generationExpression' in metadata) throw new UnsupportedFeatureError(`cannot add generated column ${c.name} to an existing table ${table}`, { table, column: c.name })
-    fields.push({ name: c.name, type: c.type, nullable: true, metadata })
+    const field: StructField = { name: c.name, type: c.type, nullable: true, metadata }
+    if (c.parent === undefined || c.parent === '') {
+      checkNewName(schema.fields, c.name, table)
+      schema = { type: 'struct', fields: [...schema.fields, field] }
+      paths.push(c.name)
+      continue
+    }
+    const { chain, names } = locate(schema, c.parent, table)
+    const last = chain[chain.length - 1]
+    const parentField = last.fields[last.index]
+    if (!isStruct(parentField.type)) throw new SchemaMismatchError(`column ${names.join('.')} of table ${table} is not a struct: cannot add ${c.name} to it`, { table, column: c.parent })
+    checkNewName(parentField.type.fields, c.name, table)
+    schema = rebuild(chain, { ...parentField, type: { type: 'struct', fields: [...parentField.type.fields, field] } })
+    paths.push(`${names.join('.')}.${c.name}`)
   }
-  let schema: StructType = { type: 'struct', fields }
   const configuration = { ...snapshot.properties }
   if (snapshot.columnMappingMode !== 'none') {
     const mapped = assignColumnMapping(schema, Number(configuration[MAX_COLUMN_ID] ?? maxColumnIdOf(snapshot.schema)))
     schema = mapped.schema
     configuration[MAX_COLUMN_ID] = String(mapped.maxColumnId)
   }
-  const added = schema.fields.slice(snapshot.schema.fields.length)
   return commitChange(snapshot, {
     operation: 'ADD COLUMNS',
-    params: { columns: added.map((f) => ({ column: { name: f.name, type: typeToString(f.type), nullable: true, metadata: f.metadata } })) },
+    params: { columns: columns.map((c, i) => ({ column: { name: paths[i], type: typeToString(c.type), nullable: true, metadata: c.metadata ?? {} } })) },
     schema, configuration,
   }, opts)
 }

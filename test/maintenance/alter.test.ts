@@ -128,3 +128,21 @@ describe('property keys', () => {
     expect((await t.toRows()).length).toBe(2)
   })
 })
+
+describe('nested columns', () => {
+  it('adds a field inside a struct column; renames and drops nested fields under column mapping', async () => {
+    const { t } = await newTable({ properties: { 'delta.columnMapping.mode': 'name' } })
+    await t.addColumns([{ name: 'meta', type: { type: 'struct', fields: [{ name: 'k', type: 'integer', nullable: true, metadata: {} }] } }])
+    await t.append([{ id: 1n, part: 'x', v: 1, meta: { k: 1 } }])
+    await t.addColumns([{ name: 'tag', type: 'string', parent: 'meta' }])
+    await expect(t.addColumns([{ name: 'K', type: 'string', parent: 'meta' }])).rejects.toThrow(SchemaMismatchError)
+    await expect(t.addColumns([{ name: 'z', type: 'string', parent: 'v' }])).rejects.toThrow(/not a struct/)
+    await t.append([{ id: 2n, part: 'x', v: 2, meta: { k: 2, tag: 'b' } }])
+    expect((await t.toRows()).map((r) => r.meta)).toEqual([{ k: 1, tag: null }, { k: 2, tag: 'b' }])
+    await t.renameColumn('meta.k', 'key')
+    await t.dropColumn('meta.tag')
+    expect((await t.toRows()).map((r) => r.meta)).toEqual([{ key: 1 }, { key: 2 }])
+    const [h] = await t.history({ limit: 1 })
+    expect(h.operation).toBe('DROP COLUMNS')
+  })
+})
