@@ -8,6 +8,6 @@ export {
 } from './bind.js'
 export { evalPredicateRows, evalExpression, evalRow, likeRegExp, likeMatcher, compareTest, comparatorFor, type ColumnBatch } from './eval.js'
 export { castValue, commonType } from './cast.js'
-export { exprToSql, literalToSql, quoteIdent } from './print.js'
+export { exprToSql, boundToSql, unbind, literalToSql, quoteIdent } from './print.js'
 export { conjuncts, conjunction, conjunctsOver, equiJoin, type EquiJoin } from './analysis.js'
 export { compileBoundsCheck, rowSetMayMatch, rowSetMustMatch, toNnf, likePrefix, type BoundsCheck, type ColumnBounds, type RowSetSummary } from './bounds.js'

@@ -3,7 +3,7 @@
 import { ExpressionError } from '../errors.js'
 import type { DataType } from '../schema/types.js'
 import { digitCount, parseDecimalParts } from '../schema/decimal.js'
-import { parseDate, parseTimestamp } from '../schema/temporal.js'
+import { floorDiv, parseDate, parseTimestamp } from '../schema/temporal.js'
 import type { ArithOp, CompareOp, Expr, LiteralExpr } from './ast.js'
 import { castValue } from './cast.js'
 
@@ -355,7 +355,9 @@ class Parser {
   private temporalLiteral(word: string, tok: Token): LiteralExpr {
     const text = tok.value!
     if (word === 'DATE') {
-      const d = parseDate(text)
+      // Spark reads `DATE '2021-01-01 10:00'` as its day too
+      const ts = parseDate(text) === undefined ? parseTimestamp(text) : undefined
+      const d = ts ? Number(floorDiv(ts.micros, 86_400_000_000n)) : parseDate(text)
       if (d === undefined) throw fail(this.sql, tok.pos, `invalid DATE literal ${JSON.stringify(text)}`)
       return { kind: 'literal', value: d, type: 'date' }
     }

@@ -5,6 +5,7 @@ import type { DeltaValue } from '../schema/values.js'
 import { digitCount, formatDecimal } from '../schema/decimal.js'
 import { formatDate, formatTimestamp } from '../schema/temporal.js'
 import type { Expr, LiteralExpr } from './ast.js'
+import type { BoundExpr } from './bind.js'
 import { RESERVED } from './parser.js'
 
 // Binding strength, loosest first: OR < AND < NOT < predicate < additive < multiplicative < unary < primary.
@@ -117,4 +118,33 @@ export function exprToSql(e: Expr): string {
       return parts.join(' ')
     }
   }
+}
+
+/** An equivalent unbound expression (implicit casts spelled out), e.g. to print or to re-bind elsewhere. */
+export function unbind(b: BoundExpr): Expr {
+  switch (b.kind) {
+    case 'column': return { kind: 'column', path: b.side ? [b.side, ...b.path] : [...b.path] }
+    case 'literal': return { kind: 'literal', value: b.value, type: b.type === 'void' ? null : b.type }
+    case 'compare': return { kind: 'compare', op: b.op, left: unbind(b.left), right: unbind(b.right) }
+    case 'and': case 'or': return { kind: b.kind, args: b.args.map(unbind) }
+    case 'not': return { kind: 'not', arg: unbind(b.arg) }
+    case 'isNull': return { kind: 'isNull', arg: unbind(b.arg), negated: b.negated }
+    case 'in': return { kind: 'in', value: unbind(b.value), list: b.list.map(unbind), negated: b.negated }
+    case 'like': {
+      const e: Expr = { kind: 'like', value: unbind(b.value), pattern: unbind(b.pattern), negated: b.negated }
+      if (b.escape !== '\\') e.escape = b.escape
+      if (b.caseInsensitive) e.caseInsensitive = true
+      return e
+    }
+    case 'arith': return { kind: 'arith', op: b.op, left: unbind(b.left), right: unbind(b.right) }
+    case 'negate': return { kind: 'negate', arg: unbind(b.arg) }
+    case 'cast': return { kind: 'cast', arg: unbind(b.arg), to: b.type }
+    case 'call': return { kind: 'call', name: b.name, args: b.args.map(unbind) }
+    case 'case': return { kind: 'case', branches: b.branches.map((x) => ({ when: unbind(x.when), then: unbind(x.then) })), else: unbind(b.else) }
+  }
+}
+
+/** SQL text of a bound expression (column keys as written, implicit casts explicit). */
+export function boundToSql(b: BoundExpr): string {
+  return exprToSql(unbind(b))
 }

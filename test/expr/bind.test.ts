@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ExpressionError } from '../../src/errors.js'
 import { parseSchema, type StructType } from '../../src/schema/types.js'
-import { bindExpr, bindPredicate, col, conjunction, conjuncts, conjunctsOver, equiJoin, evalRow, lit, referencedColumns, type BoundExpr } from '../../src/expr/index.js'
+import { bindExpr, bindPredicate, boundToSql, col, conjunction, conjuncts, conjunctsOver, equiJoin, evalRow, lit, referencedColumns, type BoundExpr } from '../../src/expr/index.js'
 
 const field = (name: string, type: unknown, nullable = true) => ({ name, type, nullable, metadata: {} })
 const schema: StructType = parseSchema(JSON.stringify({
@@ -115,5 +115,14 @@ describe('condition analysis', () => {
     expect(j.residual.length).toBe(2)
     expect(conjunctsOver(b, (k) => k.startsWith('target.')).length).toBe(1)
     expect(conjuncts(conjunction([]))).toEqual([{ bound: true, kind: 'literal', type: 'boolean', value: true }])
+  })
+})
+
+describe('boundToSql', () => {
+  it('prints a bound expression that binds back to the same tree', () => {
+    for (const sql of ["id = 1.5 AND addr.city LIKE 'a!%%' ESCAPE '!'", "day < TIMESTAMP '2021-01-02 00:00:01' OR n IN (1, 2.5)", 'CASE WHEN ok THEN Amount * 2 ELSE -Amount END > 3']) {
+      const b = bindExpr(sql, schema)
+      expect(bindExpr(boundToSql(b), schema)).toEqual(b)
+    }
   })
 })
