@@ -186,9 +186,16 @@ function encodeStrings(values: ColumnValues): { data: Array<Uint8Array | null>; 
   for (let i = 0; i < n; i++) {
     const s = values[i] as string | null
     if (s === null || s === undefined) { out[i] = null; continue }
-    const { written } = encoder.encodeInto(s, buf.subarray(off))
-    out[i] = buf.subarray(off, off + written)
-    off += written
+    // ASCII is copied char by char (no destination view per value); anything else via encodeInto.
+    const start = off
+    let j = 0
+    for (; j < s.length; j++) {
+      const ch = s.charCodeAt(j)
+      if (ch >= 0x80) break
+      buf[start + j] = ch
+    }
+    off = j === s.length ? start + j : start + encoder.encodeInto(s, buf.subarray(start)).written
+    out[i] = buf.subarray(start, off)
   }
   return { data: out, repetitive }
 }
