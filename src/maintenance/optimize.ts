@@ -118,10 +118,12 @@ export function planCompaction(files: AddFile[], target: number, ratio: number, 
 }
 
 /** The rows of `files` (DVs applied) as columns of every schema field. */
-async function readBin(snapshot: Snapshot, files: AddFile[], fields: StructField[]): Promise<{ columns: Map<string, DeltaValue[]>; numRows: number }> {
+async function readBin(snapshot: Snapshot, files: AddFile[], fields: StructField[]): Promise<{ columns: Map<string, DeltaValue[]>; numRows: number; offsets: number[] }> {
   const columns = new Map<string, DeltaValue[]>(fields.map((f) => [f.name, []]))
   let numRows = 0
+  const offsets: number[] = []
   for (const a of files) {
+    offsets.push(numRows)
     for await (const b of readFileValues(snapshot, a, fields, undefined, 1 << 30)) {
       b.fields.forEach((f, j) => {
         const out = columns.get(f.name)!
@@ -131,7 +133,55 @@ async function readBin(snapshot: Snapshot, files: AddFile[], fields: StructField
       numRows += b.length
     }
   }
-  return { columns, numRows }
+  return { columns, numRows, offsets }
+}
+
+type ChunkWriter = (columns: Map<string, DeltaValue[]>, numRows: number) => Promise<void>
+
+/**
+ * Z-order one partition's files into `ceil(size / target)` files (at most `maxRows` rows each). Two
+ * passes bound memory by one output file: the first reads only the Z-order columns and sorts the
+ * rows by key; the second builds each output file from the input rows whose sorted position falls
+ * in it (re-reading only the input files that hold such rows).
+ */
+async function zOrderBin(snapshot: Snapshot, files: AddFile[], fields: StructField[], zFields: StructField[], target: number, maxRows: number, write: ChunkWriter): Promise<void> {
+  const z = await readBin(snapshot, files, zFields)
+  const n = z.numRows
+  if (n === 0) return
+  const perm = zOrderPermutation(zFields.map((f) => z.columns.get(f.name)!), zFields.map((f) => f.type), n)
+  z.columns.clear()
+  const live = files.reduce((s, a) => s + a.size * (1 - Math.min(1, deletedRatio(a))), 0)
+  const chunks = Math.max(1, Math.min(n, Math.ceil(live / target)), Math.ceil(n / maxRows))
+  if (chunks === 1) {
+    const all = await readBin(snapshot, files, fields)
+    return write(permute(all.columns, perm), n)
+  }
+  const per = Math.ceil(n / chunks)
+  const pos = new Int32Array(n)
+  for (let p = 0; p < n; p++) pos[perm[p]] = p
+  const ends = [...z.offsets.slice(1), n]
+  const touches = files.map((_, i) => {
+    const set = new Set<number>()
+    for (let g = z.offsets[i]; g < ends[i]; g++) set.add(Math.floor(pos[g] / per))
+    return set
+  })
+  for (let c = 0; c * per < n; c++) {
+    const lo = c * per
+    const hi = Math.min(n, lo + per)
+    const out = fields.map(() => new Array<DeltaValue>(hi - lo))
+    for (let i = 0; i < files.length; i++) {
+      if (!touches[i].has(c)) continue
+      let g = z.offsets[i]
+      for await (const b of readFileValues(snapshot, files[i], fields, undefined, 1 << 30)) {
+        for (let r = 0; r < b.length; r++, g++) {
+          const p = pos[g]
+          if (p < lo || p >= hi) continue
+          for (let j = 0; j < out.length; j++) out[j][p - lo] = b.columns[j][r]
+        }
+      }
+    }
+    await write(new Map(fields.map((f, j) => [f.name, out[j]])), hi - lo)
+  }
 }
 
 function permute(columns: Map<string, DeltaValue[]>, perm: Int32Array): Map<string, DeltaValue[]> {
@@ -248,26 +298,19 @@ export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): 
     }
   }
 
+  const maxRows = opts.maxRowsPerFile ?? DEFAULT_MAX_ROWS_PER_FILE
   for (const bin of bins) {
-    const read = await readBin(snapshot, bin.files, fields)
     const now = nowOf(opts.now)
     const adds: AddFile[] = []
-    if (read.numRows > 0) {
-      let columns = read.columns
-      let chunks = 1
-      if (zFields.length) {
-        const perm = zOrderPermutation(zFields.map((f) => columns.get(f.name)!), zFields.map((f) => f.type), read.numRows)
-        columns = permute(columns, perm)
-        const live = bin.files.reduce((n, a) => n + a.size * (1 - Math.min(1, deletedRatio(a))), 0)
-        chunks = Math.max(1, Math.min(read.numRows, Math.ceil(live / target)), Math.ceil(read.numRows / (opts.maxRowsPerFile ?? DEFAULT_MAX_ROWS_PER_FILE)))
-      }
-      const per = Math.ceil(read.numRows / chunks)
-      for (let start = 0; start < read.numRows; start += per) {
-        const end = Math.min(read.numRows, start + per)
-        const part = chunks === 1 ? columns : new Map([...columns].map(([k, v]) => [k, v.slice(start, end)]))
-        const w = await writeDataFiles(dataTarget, part, end - start, { targetFileSize: Number.MAX_SAFE_INTEGER, rowGroupSize: opts.rowGroupSize, now })
-        adds.push(...w.adds)
-      }
+    const write: ChunkWriter = async (columns, numRows) => {
+      if (numRows === 0) return
+      const w = await writeDataFiles(dataTarget, columns, numRows, { targetFileSize: Number.MAX_SAFE_INTEGER, rowGroupSize: opts.rowGroupSize, now })
+      adds.push(...w.adds)
+    }
+    if (zFields.length) await zOrderBin(snapshot, bin.files, fields, zFields, target, maxRows, write)
+    else {
+      const read = await readBin(snapshot, bin.files, fields)
+      await write(read.columns, read.numRows)
     }
     for (const a of adds) { a.dataChange = false; addedSizes.push(a.size) }
     pendingAdds.push(...adds)
