@@ -107,6 +107,8 @@ function hasBounds(t: DataType): boolean {
   return ['byte', 'short', 'integer', 'long', 'float', 'double', 'date', 'timestamp', 'timestamp_ntz', 'string'].includes(t)
 }
 
+const HIGH_UNITS = /[\ud800-\uffff]/
+
 function collectLeaf(values: ColumnValues, type: DataType, bounds: boolean): LeafStats {
   const n = values.length
   let nulls = 0
@@ -115,14 +117,29 @@ function collectLeaf(values: ColumnValues, type: DataType, bounds: boolean): Lea
     return { nulls }
   }
   if (type === 'string') {
+    // JS `<` orders UTF-16 code units, which is code point (UTF-8 byte) order unless a string holds
+    // a surrogate or a character at U+E000 and above: native comparison, with an exact second pass
+    // for columns that have such characters.
     let min: string | undefined
     let max: string | undefined
+    let high = false
     for (let i = 0; i < n; i++) {
       const v = values[i] as string | null
       if (v === null || v === undefined) { nulls++; continue }
+      if (!high && HIGH_UNITS.test(v)) high = true
       if (min === undefined) { min = max = v; continue }
-      if (v !== min && compareStrings(v, min) < 0) min = v
-      else if (v !== max && compareStrings(v, max!) > 0) max = v
+      if (v < min) min = v
+      else if (v > max!) max = v
+    }
+    if (high) {
+      min = max = undefined
+      for (let i = 0; i < n; i++) {
+        const v = values[i] as string | null
+        if (v === null || v === undefined) continue
+        if (min === undefined) { min = max = v; continue }
+        if (v !== min && compareStrings(v, min) < 0) min = v
+        else if (v !== max && compareStrings(v, max!) > 0) max = v
+      }
     }
     return { nulls, min, max }
   }

@@ -55,6 +55,15 @@ describe('fileStatsJson', () => {
     })
   })
 
+  it('string min/max are exact in code point order, surrogates included (property)', () => {
+    fc.assert(fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 6 }), { minLength: 1, maxLength: 40 }), (vals) => {
+      const sorted = [...vals].sort(compareStrings)
+      const s = stats([field('s', 'string')], { s: vals }, vals.length)
+      expect(s.minValues.s).toBe(truncateMinString(sorted[0]))
+      expect(s.maxValues.s).toBe(truncateMaxString(sorted[sorted.length - 1]))
+    }), { numRuns: 300 })
+  })
+
   it('writes longs and decimals exactly (no float rounding)', () => {
     const json = fileStatsJson([field('l', 'long'), field('d', 'decimal(38,2)')], new Map<string, DeltaValue[]>([['l', [2n ** 62n + 1n]], ['d', [10n ** 36n + 1n]]]), 1, { selected: new Set(['l', 'd']) })
     expect(json).toContain(`"l":${2n ** 62n + 1n}`)
