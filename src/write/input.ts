@@ -111,6 +111,10 @@ function fromObjects(rows: ReadonlyArray<Record<string, unknown>>, schema: Struc
       if (v === null || v === undefined) { values[i] = null; continue }
       // Fast path for values already in the Delta value model; everything else is fully coerced.
       if (isExact(v, t)) { values[i] = v as DeltaValue; continue }
+      if ((t === 'timestamp' || t === 'timestamp_ntz') && v instanceof Date) {
+        const ms = v.getTime()
+        if (ms === ms) { values[i] = BigInt(ms) * 1000n; continue } // NaN (Invalid Date) takes the error path
+      }
       ctx.row = i
       values[i] = fromRowValue(v, t, ctx)
     }
