@@ -11,13 +11,14 @@ import { exprToSql } from '../expr/print.js'
 import type { AddFile } from '../log/actions.js'
 import type { Snapshot } from '../log/snapshot.js'
 import { selectFiles, type SnapshotInfo } from '../scan/file-skipping.js'
-import { findField, type StructField } from '../schema/types.js'
+import { findField, typeToString, type StructField } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
 import { checkWriteSupport } from '../write/features.js'
 import type { WriteData } from '../write/input.js'
 import { bindClause, firstMatchingClause, type BoundClause, type ClauseSpec } from './clauses.js'
 import { DmlWriter } from './dml-writer.js'
 import { fileDeletionVector, readFileColumns } from './file-read.js'
+import { probeRaw, rawKeyEligible, readRawKey } from './key-read.js'
 import { buildIndex, keyValues, planJoin, sideBatch, SOURCE, TARGET, unqualify, type JoinPlan } from './join.js'
 import { MergeCounters, type MergeOptions, type MergeResult } from './merge-types.js'
 import { keyRangePredicate } from './prune.js'
@@ -126,20 +127,26 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
   const readFields = needAll ? snapshot.schema.fields : [...new Set([...keyFields, ...clauseFields])]
   const extraFields = readFields.filter((f) => !keyFields.includes(f))
   const cardinalityFree = soleUnconditionalDelete(matched)
+  // one plain integer key column: typed-array read and probe (key-read.ts)
+  const k0 = join.keys[0]
+  const rawKey = join.keys.length === 1 && !k0.nullSafe && k0.target.kind === 'column' && k0.target.path.length === 1 && keyFields.length === 1
+    && typeToString(k0.source.type) === typeToString(k0.target.type) && rawKeyEligible(snapshot, keyFields[0]) ? keyFields[0] : undefined
 
   const scanStart = Date.now()
   for (const add of candidates) {
     const dv = await fileDeletionVector(snapshot, add)
-    const keysRead = await readFileColumns(snapshot, add, keyFields)
-    const n = keysRead.numRows
-    const cols = keysRead.columns
     // probe: pairs (target row, source row) with equal keys, rows already deleted skipped
     const tIdx: number[] = []
     const sIdx: number[] = []
-    const tKeys = join.keys.length ? keyValues(join.keys, TARGET, sideBatch(n, { [TARGET]: { columns: cols } })) : undefined
     const deletedBefore = dv.rows
+    const raw = rawKey ? await readRawKey(snapshot, add, rawKey) : undefined
+    const keysRead = raw ? { numRows: raw.numRows, columns: new Map([[rawKey!.name, raw.values]]) } : await readFileColumns(snapshot, add, keyFields)
+    const n = keysRead.numRows
+    const cols: Map<string, ArrayLike<DeltaValue>> = keysRead.columns
+    if (raw) probeRaw(raw.values, deletedBefore, index, tIdx, sIdx)
+    const tKeys = !raw && join.keys.length ? keyValues(join.keys, TARGET, sideBatch(n, { [TARGET]: { columns: cols } })) : undefined
     let d = 0
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < (raw ? 0 : n); i++) {
       while (d < deletedBefore.length && deletedBefore[d] < i) d++
       if (d < deletedBefore.length && deletedBefore[d] === i) continue
       if (tKeys) {
@@ -253,7 +260,7 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
  * updates mark it and write the new row; change rows follow when CDF is on.
  */
 async function applyClauses(
-  writer: DmlWriter, clauses: BoundClause[], which: Int32Array, cols: Map<string, DeltaValue[]>, n: number,
+  writer: DmlWriter, clauses: BoundClause[], which: Int32Array, cols: Map<string, ArrayLike<DeltaValue>>, n: number,
   tRows: number[], sRows: number[] | undefined, src: SourceBatch, deleted: number[], m: MergeCounters, kind: 'matched' | 'bySource',
 ): Promise<void> {
   for (let c = 0; c < clauses.length; c++) {

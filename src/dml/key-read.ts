@@ -1,0 +1,113 @@
+// Fast path for the MERGE probe: a single integer join key (long/integer/short/byte) stored as a
+// plain top-level INT64/INT32 Parquet column is read as the decoder's typed array, with no per-value
+// conversion (the values are already Delta values: bigint for INT64, number for INT32), and probed
+// against the source index without allocating a BigInt per row. Anything else takes the general path.
+import { parquetMetadataAsync, parquetScan } from 'hyparquet'
+import { compressors } from 'hyparquet-compressors'
+import type { AddFile } from '../log/actions.js'
+import type { Snapshot } from '../log/snapshot.js'
+import { asyncBufferFor } from '../storage/async-buffer.js'
+import { physicalName, type StructField } from '../schema/types.js'
+import type { DeltaValue } from '../schema/values.js'
+
+const PHYSICAL: Record<string, string> = { long: 'INT64', integer: 'INT32', short: 'INT32', byte: 'INT32' }
+
+/** Whether `field` may take the fast path on this table (not a partition column, no id-based mapping). */
+export function rawKeyEligible(snapshot: Snapshot, field: StructField): boolean {
+  return typeof field.type === 'string' && field.type in PHYSICAL && snapshot.columnMappingMode !== 'id'
+    && !snapshot.partitionColumns.some((c) => c.toLowerCase() === field.name.toLowerCase())
+}
+
+/**
+ * The key column of every physical row of `add`, or undefined when this file does not store it as
+ * a plain required/optional INT64/INT32 column of the expected type (the caller falls back).
+ */
+export async function readRawKey(snapshot: Snapshot, add: AddFile, field: StructField): Promise<{ numRows: number; values: ArrayLike<DeltaValue> } | undefined> {
+  const file = await asyncBufferFor(snapshot.store, snapshot.resolvePath(add.path), add.size)
+  const metadata = await parquetMetadataAsync(file)
+  const name = physicalName(field, snapshot.columnMappingMode)
+  const el = metadata.schema.find((e, i) => i > 0 && e.name === name && !e.num_children)
+  // only a plain top-level leaf of the expected physical type
+  if (!el || el.type !== PHYSICAL[field.type as string] || el.repetition_type === 'REPEATED' || el.logical_type || el.converted_type) return undefined
+  if (!isTopLevel(metadata.schema, el)) return undefined
+  const numRows = Number(metadata.num_rows)
+  const scan = await parquetScan({ file, metadata, columns: [name], compressors, utf8: false } as never) as unknown as {
+    readColumn(o: { column: string; rowStart: number; rowEnd: number }): Promise<ArrayLike<unknown>>
+  }
+  const chunks: ArrayLike<unknown>[] = []
+  let start = 0
+  for (const rg of metadata.row_groups) {
+    const n = Number(rg.num_rows)
+    if (n > 0) chunks.push(await scan.readColumn({ column: name, rowStart: start, rowEnd: start + n }))
+    start += n
+  }
+  if (chunks.length === 1 && chunks[0].length === numRows) return { numRows, values: chunks[0] as ArrayLike<DeltaValue> }
+  const typed = chunks.every((c) => c instanceof BigInt64Array) ? new BigInt64Array(numRows)
+    : chunks.every((c) => c instanceof Int32Array) ? new Int32Array(numRows) : undefined
+  if (typed) {
+    let o = 0
+    for (const c of chunks) { (typed as BigInt64Array).set(c as BigInt64Array, o); o += c.length }
+    return { numRows, values: typed as unknown as ArrayLike<DeltaValue> }
+  }
+  const out = new Array<DeltaValue>(numRows)
+  let o = 0
+  for (const c of chunks) for (let i = 0; i < c.length; i++) out[o++] = (c[i] ?? null) as DeltaValue
+  return { numRows, values: out }
+}
+
+/** Whether a schema element is a direct child of the root (walks the flattened schema tree). */
+function isTopLevel(schema: { num_children?: number }[], el: unknown): boolean {
+  let i = 1
+  const rootChildren = schema[0].num_children ?? 0
+  for (let c = 0; c < rootChildren && i < schema.length; c++) {
+    if (schema[i] === el) return true
+    i = skip(schema, i)
+  }
+  return false
+}
+
+function skip(schema: { num_children?: number }[], i: number): number {
+  const n = schema[i].num_children ?? 0
+  let j = i + 1
+  for (let c = 0; c < n; c++) j = skip(schema, j)
+  return j
+}
+
+const TWO32 = 4294967296
+
+/**
+ * Probe every live row's key against the source index (keys as keyValues makes them: safe-range
+ * integers as numbers), appending (target row, source row) pairs. `deleted`: ascending DV rows.
+ */
+export function probeRaw(values: ArrayLike<DeltaValue>, deleted: Float64Array, index: Map<unknown, number | number[]>, tIdx: number[], sIdx: number[]): void {
+  const n = values.length
+  let d = 0
+  const nextDeleted = (): number => (d < deleted.length ? deleted[d] : Infinity)
+  let dv = nextDeleted()
+  const emit = (i: number, hit: number | number[] | undefined): void => {
+    if (hit === undefined) return
+    if (typeof hit === 'number') { tIdx.push(i); sIdx.push(hit) } else for (const s of hit) { tIdx.push(i); sIdx.push(s) }
+  }
+  if (values instanceof BigInt64Array) {
+    // read the two 32-bit halves: no BigInt allocated per row
+    const w = new Int32Array(values.buffer, values.byteOffset, n * 2)
+    for (let i = 0; i < n; i++) {
+      if (i === dv) { d++; dv = nextDeleted(); continue }
+      const hi = w[2 * i + 1]
+      const lo = w[2 * i] >>> 0
+      // |value| ≤ 2^53 - 1 exactly when -2^21 < hi < 2^21: the same values keyValues turns into numbers
+      if (hi > -2097152 && hi < 2097152) emit(i, index.get(hi * TWO32 + lo))
+      else emit(i, index.get(safeKey(values[i])))
+    }
+    return
+  }
+  for (let i = 0; i < n; i++) {
+    if (i === dv) { d++; dv = nextDeleted(); continue }
+    const v = values[i]
+    if (v === null || v === undefined) continue
+    emit(i, index.get(typeof v === 'bigint' ? safeKey(v) : v))
+  }
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+const safeKey = (v: bigint): unknown => (v <= MAX_SAFE && v >= -MAX_SAFE ? Number(v) : v)
