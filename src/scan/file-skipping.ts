@@ -44,12 +44,13 @@ export function boundsFromStats(stats: FileStats, key: string, type: DataType, p
 /** The summary of one add action: its partition values exactly, its stats as bounds. */
 export function fileSummary(file: AddFile, info: SnapshotInfo, statsNeeded = true): RowSetSummary {
   const mode = columnMappingMode(info.configuration)
-  const parts = parsePartitionValues(file.partitionValues, info.schema, info.partitionColumns, mode, { file: file.path })
+  const cached = parsedOf(file, info.schema, `${mode}|${info.partitionColumns.join('\u0000')}`)
+  const parts = cached.parts ??= parsePartitionValues(file.partitionValues, info.schema, info.partitionColumns, mode, { file: file.path })
   const prefixLength = Number(info.configuration['delta.dataSkippingStringPrefixLength'] ?? STRING_PREFIX_LENGTH) || STRING_PREFIX_LENGTH
-  let stats: FileStats | undefined | null = statsNeeded ? undefined : null
   const getStats = (): FileStats | undefined => {
-    if (stats === undefined) stats = parseStats(file.stats, info.schema, mode) ?? null
-    return stats ?? undefined
+    if (!statsNeeded) return undefined
+    if (cached.stats === undefined) cached.stats = parseStats(file.stats, info.schema, mode) ?? null
+    return cached.stats ?? undefined
   }
   const types = new Map<string, DataType>()
   return {
@@ -67,6 +68,20 @@ export function fileSummary(file: AddFile, info: SnapshotInfo, statsNeeded = tru
       return boundsFromStats(st, key, t, prefixLength)
     },
   }
+}
+
+// Parsed partition values and stats per add action, so repeated queries on one snapshot parse each
+// file's JSON once. Keyed by the action object and the schema it was parsed against.
+interface Parsed { schema: StructType; layout: string; parts?: Record<string, DeltaValue>; stats?: FileStats | null }
+const PARSED = new WeakMap<AddFile, Parsed>()
+
+function parsedOf(file: AddFile, schema: StructType, layout: string): Parsed {
+  let p = PARSED.get(file)
+  if (!p || p.schema !== schema || p.layout !== layout) {
+    p = { schema, layout }
+    PARSED.set(file, p)
+  }
+  return p
 }
 
 function typeAtPath(schema: StructType, path: string[]): DataType | undefined {
