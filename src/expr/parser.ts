@@ -1,5 +1,19 @@
 // The SQL-subset parser behind string filters and conditions (`"status = 'open' AND amount > 100"`).
 // Spark SQL's expression grammar restricted to what lagomago evaluates; errors point at the position.
+//
+//   expr      := or
+//   or        := and (OR and)*                and := not (AND not)*          not := NOT not | predicate
+//   predicate := additive [ (= | == | <> | != | < | <= | > | >= | <=>) additive
+//                         | IS [NOT] (NULL | TRUE | FALSE | DISTINCT FROM additive)
+//                         | [NOT] IN (expr, …) | [NOT] BETWEEN additive AND additive
+//                         | [NOT] (LIKE | ILIKE) additive [ESCAPE 'c'] ]
+//   additive  := mult ((+ | - | ||) mult | (+ | -) INTERVAL n unit)*     mult := unary ((* | / | %) unary)*
+//   unary     := - unary | + unary | primary
+//   primary   := number [L|S|Y|D|F|BD] | 'string' | "string" | TRUE | FALSE | NULL | X'hex'
+//              | DATE 'yyyy-MM-dd' | TIMESTAMP '…' | TIMESTAMP_NTZ '…' | CAST(expr AS type)
+//              | CASE [expr] WHEN … THEN … [ELSE …] END | name(expr, …) | column | (expr)
+//   column    := ident (. ident)*  with `back-quoted` identifiers for any name
+// Timestamps without a zone are UTC; 1.5 is decimal(2,1), 1e3 a double, 5 an int (as in Spark).
 import { ExpressionError } from '../errors.js'
 import type { DataType } from '../schema/types.js'
 import { digitCount, parseDecimalParts } from '../schema/decimal.js'
