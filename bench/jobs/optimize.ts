@@ -1,14 +1,41 @@
-// Issue 8's OPTIMIZE job: a table of 1,000 small files (1,000 commits of 1,000 rows, as a streaming
-// ingest leaves it) compacted by bin-packing, and the full scan of that table before and after.
-// The small-file table is built once and cached; each measured OPTIMIZE is undone afterwards (its
-// commit and new files deleted, a handful of unlinks) so every run starts from the same 1,000 files.
+// Issue 8's OPTIMIZE jobs: (1) a table of 1,000 small files (1,000 commits of 1,000 rows, as a
+// streaming ingest leaves it) compacted by bin-packing, and its full scan before and after; (2) a
+// table after 50 CDC merge batches (deletion vectors and 50 small files): OPTIMIZE purging the DVs,
+// and the scan and a small merge before and after. Tables are built once and cached; each measured
+// write is undone afterwards (its commit and the files it wrote deleted, a handful of unlinks) so
+// every run starts from the same state.
 import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileKey } from '../../src/log/actions.js'
 import { commitKey } from '../../src/log/log-path.js'
+import { loadSnapshot } from '../../src/log/snapshot.js'
+import { dvStoreKey } from '../../src/scan/deletion-vectors.js'
 import { LocalStore } from '../../src/storage/local-store.js'
 import { DeltaTable } from '../../src/table/delta-table.js'
-import { BENCH_SCHEMA, benchColumns, benchRows } from '../data.js'
+import { BENCH_SCHEMA, benchColumns, benchRows, prng } from '../data.js'
 import type { Job } from '../harness.js'
+
+/** Delete the latest commit of the table in `dir` and the data and DV files only it introduced. */
+export async function undoLastCommit(dir: string): Promise<void> {
+  const store = new LocalStore(dir)
+  const after = await loadSnapshot(store)
+  const before = await loadSnapshot(store, { version: after.version - 1 })
+  const keep = new Set<string>()
+  for (const a of before.activeFiles()) {
+    keep.add(before.resolvePath(a.path))
+    const dv = a.deletionVector ? dvStoreKey(a.deletionVector, before) : undefined
+    if (dv) keep.add(dv)
+  }
+  const known = new Set(before.activeFiles().map((a) => fileKey(a.path, a.deletionVector)))
+  for (const a of after.activeFiles()) {
+    if (known.has(fileKey(a.path, a.deletionVector))) continue
+    const key = after.resolvePath(a.path)
+    if (!keep.has(key)) await store.delete(key)
+    const dv = a.deletionVector ? dvStoreKey(a.deletionVector, after) : undefined
+    if (dv && !keep.has(dv)) await store.delete(dv)
+  }
+  await store.delete(commitKey(after.version))
+}
 
 interface Ctx { small: string; compacted: string; rows: number; files: number }
 
@@ -47,12 +74,8 @@ export const optimizeSmallFiles: Job<Ctx> = {
     {
       name: 'lagomago optimize (bin-pack)',
       run: async (ctx) => {
-        const t = await DeltaTable.open(ctx.small)
-        const r = await t.optimize()
-        // Undo: the OPTIMIZE commit and the files it wrote (the inputs were only tombstoned).
-        const store = new LocalStore(ctx.small)
-        for (const a of await t.files()) await store.delete(t.snapshot.resolvePath(a.path))
-        await store.delete(commitKey(r.version))
+        const r = await (await DeltaTable.open(ctx.small)).optimize()
+        await undoLastCommit(ctx.small)
         return r.metrics.numFilesRemoved
       },
       check: (n, ctx) => { if (n !== ctx.files) throw new Error(`optimize removed ${n} files, expected ${ctx.files}`) },
@@ -66,6 +89,93 @@ export const optimizeSmallFiles: Job<Ctx> = {
       name: 'lagomago toArrow after (compacted)',
       run: async (ctx) => (await (await DeltaTable.open(ctx.compacted)).toArrow()).numRows,
       check: (n, ctx) => { if (n !== ctx.rows) throw new Error(`${n} rows, expected ${ctx.rows}`) },
+    },
+  ],
+}
+
+// ───────────────────────────── 50 CDC batches ─────────────────────────────
+
+interface CdcCtx { cdc: string; compacted: string; rows: number; batchRows: number }
+
+const CDC_BATCHES = 50
+
+/** A CDC batch: `n` rows, 90% updates of existing ids, 10% inserts of new ids (deterministic). */
+function cdcBatch(seed: number, n: number, tableRows: number, firstNewId: number): Array<Record<string, unknown>> {
+  const rand = prng(seed)
+  const updates = Math.floor(n * 0.9)
+  const rows = benchRows(benchColumns(n, seed, firstNewId))
+  const used = new Set<bigint>()
+  for (let i = 0; i < updates; i++) {
+    let id: bigint
+    do id = BigInt(Math.floor(rand() * tableRows)); while (used.has(id))
+    used.add(id)
+    rows[i].id = id
+  }
+  return rows
+}
+
+async function mergeBatch(t: DeltaTable, rows: Array<Record<string, unknown>>): Promise<void> {
+  await t.merge(rows, { on: ['id'] }).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+}
+
+async function buildCdcTable(dir: string, rows: number, batchRows: number): Promise<void> {
+  if (existsSync(join(dir, 'READY'))) return
+  rmSync(dir, { recursive: true, force: true })
+  // A high checkpoint interval keeps the measured commits free of checkpoints, so undo stays exact.
+  const t = await DeltaTable.create(dir, { schema: BENCH_SCHEMA, properties: { 'delta.checkpointInterval': '1000' } })
+  for (let p = 0; p < 4; p++) await t.append(benchRows(benchColumns(rows / 4, 42, (p * rows) / 4)))
+  for (let b = 0; b < CDC_BATCHES; b++) await mergeBatch(t, cdcBatch(1000 + b, batchRows, rows, rows + b * batchRows))
+  writeFileSync(join(dir, 'READY'), '')
+}
+
+export const optimizeCdcTable: Job<CdcCtx> = {
+  name: 'optimize-cdc-dvs',
+  description: 'A 1,000,000-row table after 50 CDC merge batches of 2,000 rows (90% updates as deletion vectors, 10% inserts): OPTIMIZE (DV purge + compaction), and a full scan and a 1,000-row merge before and after. `--quick`: 100,000 rows, batches of 200.',
+  goal: 'OPTIMIZE < 15 s; scan and merge faster after',
+  async setup({ quick, dataDir }) {
+    const rows = quick ? 100_000 : 1_000_000
+    const batchRows = quick ? 200 : 2_000
+    const cdc = join(dataDir, `optimize-cdc-${rows}`)
+    const compacted = join(dataDir, `optimize-cdc-compacted-${rows}`)
+    await buildCdcTable(cdc, rows, batchRows)
+    await buildCompacted(cdc, compacted)
+    return { cdc, compacted, rows: rows + CDC_BATCHES * (batchRows - Math.floor(batchRows * 0.9)), batchRows }
+  },
+  contenders: [
+    {
+      name: 'lagomago optimize (DV purge + bin-pack)',
+      run: async (ctx) => {
+        const r = await (await DeltaTable.open(ctx.cdc)).optimize()
+        await undoLastCommit(ctx.cdc)
+        return r.metrics.numDeletionVectorsRemoved
+      },
+      check: (n) => { if (typeof n !== 'number' || n < 1) throw new Error(`optimize removed ${String(n)} deletion vectors, expected some`) },
+    },
+    {
+      name: 'lagomago toArrow before (DVs, small files)',
+      run: async (ctx) => (await (await DeltaTable.open(ctx.cdc)).toArrow()).numRows,
+      check: (n, ctx) => { if (n !== ctx.rows) throw new Error(`${n} rows, expected ${ctx.rows}`) },
+    },
+    {
+      name: 'lagomago toArrow after (compacted)',
+      run: async (ctx) => (await (await DeltaTable.open(ctx.compacted)).toArrow()).numRows,
+      check: (n, ctx) => { if (n !== ctx.rows) throw new Error(`${n} rows, expected ${ctx.rows}`) },
+    },
+    {
+      name: 'lagomago 1,000-row merge before',
+      run: async (ctx) => {
+        await mergeBatch(await DeltaTable.open(ctx.cdc), cdcBatch(7, 1_000, ctx.rows, 10 * ctx.rows))
+        await undoLastCommit(ctx.cdc)
+        return true
+      },
+    },
+    {
+      name: 'lagomago 1,000-row merge after',
+      run: async (ctx) => {
+        await mergeBatch(await DeltaTable.open(ctx.compacted), cdcBatch(7, 1_000, ctx.rows, 10 * ctx.rows))
+        await undoLastCommit(ctx.compacted)
+        return true
+      },
     },
   ],
 }
