@@ -89,14 +89,20 @@ export function probeRaw(values: ArrayLike<DeltaValue>, deleted: Float64Array, i
     if (typeof hit === 'number') { tIdx.push(i); sIdx.push(hit) } else for (const s of hit) { tIdx.push(i); sIdx.push(s) }
   }
   if (values instanceof BigInt64Array) {
-    // read the two 32-bit halves: no BigInt allocated per row
+    // read the two 32-bit halves: no BigInt allocated per row; a bit filter on the low half skips
+    // most Map lookups for rows no source key can match
     const w = new Int32Array(values.buffer, values.byteOffset, n * 2)
+    const { bits, mask } = lowBitsFilter(index)
     for (let i = 0; i < n; i++) {
       if (i === dv) { d++; dv = nextDeleted(); continue }
       const hi = w[2 * i + 1]
       const lo = w[2 * i] >>> 0
       // |value| ≤ 2^53 - 1 exactly when -2^21 < hi < 2^21: the same values keyValues turns into numbers
-      if (hi > -2097152 && hi < 2097152) emit(i, index.get(hi * TWO32 + lo))
+      if (hi > -2097152 && hi < 2097152) {
+        const b = lo & mask
+        if ((bits[b >>> 5] & (1 << (b & 31))) === 0) continue
+        emit(i, index.get(hi * TWO32 + lo))
+      }
       else emit(i, index.get(safeKey(values[i])))
     }
     return
@@ -107,6 +113,21 @@ export function probeRaw(values: ArrayLike<DeltaValue>, deleted: Float64Array, i
     if (v === null || v === undefined) continue
     emit(i, index.get(typeof v === 'bigint' ? safeKey(v) : v))
   }
+}
+
+/** A bitset over the low bits of the index's number keys (~16 bits per key, 4 Ki–16 Mi bits). */
+function lowBitsFilter(index: Map<unknown, unknown>): { bits: Int32Array; mask: number } {
+  let size = 4096
+  while (size < index.size * 16 && size < 1 << 24) size *= 2
+  const bits = new Int32Array(size >>> 5)
+  const mask = size - 1
+  for (const k of index.keys()) {
+    if (typeof k !== 'number') continue
+    const lo = Number(BigInt.asUintN(32, BigInt(k)))
+    const b = lo & mask
+    bits[b >>> 5] |= 1 << (b & 31)
+  }
+  return { bits, mask }
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
