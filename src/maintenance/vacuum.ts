@@ -77,20 +77,16 @@ export function isVacuumable(key: string, partitionColumns: readonly string[]): 
   return true
 }
 
-/** Store keys of a file and its on-disk deletion vector. */
+/**
+ * Store keys of a file and its on-disk deletion vector. The snapshot is loaded with external paths
+ * allowed, so a file outside the root resolves to its absolute location (never a listed key) and any
+ * other unresolvable path aborts the vacuum: a file we cannot name is a file we might delete.
+ */
 function keysOf(snapshot: Snapshot, f: { path: string; deletionVector?: DeletionVectorDescriptor | null }, out: Set<string>): void {
-  try {
-    out.add(snapshot.resolvePath(f.path))
-  } catch {
-    // A path outside the table (external, refused by resolvePath) is never listed under the root.
-  }
+  out.add(snapshot.resolvePath(f.path))
   if (f.deletionVector) {
-    try {
-      const k = dvStoreKey(f.deletionVector, snapshot)
-      if (k !== undefined) out.add(k)
-    } catch {
-      // Same: a DV outside the table is not ours to keep or delete.
-    }
+    const k = dvStoreKey(f.deletionVector, snapshot)
+    if (k !== undefined) out.add(k)
   }
 }
 
@@ -107,7 +103,7 @@ export function protectedKeys(snapshot: Snapshot, cutoff: number): Set<string> {
 
 /** Vacuum the table in `store` (always planned on its latest version). */
 export async function vacuum(store: ObjectStore, opts: VacuumOptions = {}): Promise<VacuumResult> {
-  const snapshot = await loadSnapshot(store)
+  const snapshot = await loadSnapshot(store, { allowExternalPaths: true })
   const table = snapshot.tableUrl
   // PROTOCOL.md "VACUUM Protocol Check": an unconditional write-protocol check, so a table using a
   // writer feature we do not know (which may keep its own files under the root) is never vacuumed.

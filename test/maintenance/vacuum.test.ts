@@ -108,6 +108,24 @@ describe('vacuum', () => {
     await expect(DeltaTable.open(store)).resolves.toBeDefined()
   })
 
+  it('absolute paths inside the root are protected; a path it cannot resolve stops it', async () => {
+    const store = new MemoryStore(`vac-abs-${Date.now()}`)
+    const t = await DeltaTable.create(store, { schema: { type: 'struct', fields: [{ name: 'id', type: 'long', nullable: true, metadata: {} }] } })
+    await t.append([{ id: 1n }])
+    const [f] = await t.files()
+    const { Transaction } = await import('../../src/txn/transaction.js')
+    const txn = Transaction.on(t.snapshot, { operation: 'MANUAL UPDATE' })
+    txn.removeFiles([{ path: f.path, deletionTimestamp: 0, dataChange: false }]).addFiles([{ ...f, path: `${store.url}/${f.path}`, dataChange: false }])
+    await txn.commit()
+    await t.refresh()
+    expect((await t.vacuum({ now: Date.now() + 8 * DAY })).filesDeleted).toEqual([])
+    expect(await t.toRows()).toEqual([{ id: 1n }])
+    const bad = Transaction.on(t.snapshot, { operation: 'MANUAL UPDATE' })
+    bad.addFiles([{ path: 'bad%zz.parquet', partitionValues: {}, size: 1, modificationTime: 0, dataChange: true }])
+    await bad.commit()
+    await expect(t.vacuum({ now: Date.now() + 8 * DAY })).rejects.toThrow(/malformed/)
+  })
+
   it('hidden paths: _delta_log, _-folders and dot files are never candidates; _change_data and _col= partitions are', () => {
     expect(isVacuumable('_delta_log/00000000000000000000.json', [])).toBe(false)
     expect(isVacuumable('_delta_log/_sidecars/x.parquet', [])).toBe(false)
