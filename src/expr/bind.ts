@@ -229,20 +229,22 @@ class Binder {
     const shown = path.join('.')
     type Hit = { side: BindSide; field: StructField; names: string[] }
     const hits: Hit[] = []
+    let qualifiedMiss: ExpressionError | undefined
     for (const side of this.sides) {
       const names = [side.name, ...(side.aliases ?? [])].filter((n) => n !== '').map((n) => n.toLowerCase())
-      if (this.sides.length > 1 || names.length > 0) {
-        // qualified: `t.id`, `source.id`
-        if (path.length > 1 && names.includes(path[0].toLowerCase())) {
-          const r = resolvePath(side.schema, path.slice(1))
-          if (!r) throw this.unknown(path.slice(1).join('.'), side)
-          return this.mkColumn(side, r.field, r.names)
-        }
+      // qualified: `t.id`, `source.id`
+      if (path.length > 1 && names.includes(path[0].toLowerCase())) {
+        const r = resolvePath(side.schema, path.slice(1))
+        if (r) return this.mkColumn(side, r.field, r.names)
+        // maybe a struct column that happens to share the qualifier's name: try unqualified below
+        qualifiedMiss ??= this.unknown(path.slice(1).join('.'), side)
       }
+    }
+    for (const side of this.sides) {
       const r = resolvePath(side.schema, path)
       if (r) hits.push({ side, ...r })
     }
-    if (hits.length === 0) throw this.unknown(shown)
+    if (hits.length === 0) throw qualifiedMiss ?? this.unknown(shown)
     if (hits.length > 1) {
       throw this.err(`column ${shown} is ambiguous: it exists in ${hits.map((h) => h.side.name).join(' and ')}; qualify it (e.g. ${hits[0].side.name}.${shown})`, shown)
     }

@@ -90,6 +90,10 @@ describe('bindExpr', () => {
     expect(amb.message).toMatch(/column id is ambiguous.*target and source.*qualify/)
     expect(errorOf(() => bindPredicate('s.status = 1', scope)).message).toMatch(/unknown column status in source/)
     expect(evalRow(b, { 'target.id': 1n, 'source.id': 1n, 'target.status': 'a', 'source.new_status': 'b' })).toBe(true)
+    // a struct column named like a side alias still resolves when the side has no such field
+    const withS = parseSchema(JSON.stringify({ type: 'struct', fields: [field('s', { type: 'struct', fields: [field('zip', 'integer')] })] }))
+    const scope2 = { sides: [{ name: 'target', aliases: ['t'], schema: withS }, { name: 'source', aliases: ['s'], schema: source }] }
+    expect(referencedColumns(bindPredicate('s.zip = 1', scope2))).toEqual(['target.s.zip'])
   })
 
   it('accepts builder expressions and computes types of arithmetic', () => {
