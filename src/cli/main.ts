@@ -25,6 +25,8 @@ commands:
 
 <table>: a folder, a file:// or memory:// URI, or a catalog name lake.<schema>.<table> under --lake.`
 
+const TABLE_COMMANDS = new Set(['describe', 'history', 'scan', 'changes', 'optimize', 'vacuum'])
+
 interface Args { command?: string; positional: string[]; flags: Map<string, string | true> }
 
 function parseArgs(argv: string[]): Args {
@@ -96,6 +98,7 @@ export async function runCli(argv: string[], io: CliIo = { out: (s) => process.s
       emit(rows, () => formatTable(rows))
       return 0
     }
+    if (!TABLE_COMMANDS.has(command)) throw new UsageError(`unknown command ${command}`)
     const target = positional[0]
     if (!target) throw new UsageError(`${command} needs a table`)
     const uri = tableLocation(target, lakeDir)
