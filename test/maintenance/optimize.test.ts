@@ -107,6 +107,33 @@ describe('optimize: concurrency', () => {
     expect((await latest.toRows()).filter((r) => r.part === 'a').map((r) => r.id)).toEqual([1000n, 1001n, 1002n])
   })
 
+  it('with batches: a user write landing mid-run keeps its data; the batches before it stay committed', async () => {
+    const { store, t } = await newTable({ partitioned: true })
+    for (let i = 0; i < 3; i++) await t.append([...rowsOf(i * 10, 5, 'a'), ...rowsOf(i * 10 + 5, 5, 'b')])
+    // When OPTIMIZE writes its file for partition b, a user overwrites partition b first.
+    let fired = false
+    const put = store.put.bind(store)
+    store.put = async (key, data) => {
+      if (!fired && key.startsWith('part=b/')) {
+        fired = true
+        await (await DeltaTable.open(store)).overwrite(rowsOf(900, 2, 'b'), { replaceWhere: "part = 'b'" })
+      }
+      return put(key, data)
+    }
+    const before = t.version
+    const e = await t.optimize({ minCommitSize: 1 }).catch((x) => x)
+    expect(e).toBeInstanceOf(CommitConflictError)
+    const latest = await DeltaTable.open(store)
+    expect(latest.version).toBe(before + 2)   // OPTIMIZE of a, then the user's overwrite of b
+    const ops = (await latest.history({ limit: 2 })).map((h) => h.operation)
+    expect(ops).toEqual(['WRITE', 'OPTIMIZE'])
+    const rows = await latest.toRows()
+    expect(rows.filter((r) => r.part === 'b').map((r) => r.id)).toEqual([900n, 901n])
+    expect(rows.filter((r) => r.part === 'a')).toHaveLength(15)
+    const active = new Set((await latest.files()).map((f) => f.path))
+    expect((await dataKeys(store)).filter((k) => k.startsWith('part=b/') && !active.has(k)).length).toBe(3) // the 3 tombstoned inputs only
+  })
+
   it('rebases over a concurrent append (the appended rows survive)', async () => {
     const { store, t } = await newTable()
     for (let i = 0; i < 3; i++) await t.append(rowsOf(i * 10, 10, 'a'))
