@@ -117,7 +117,10 @@ export function prepareCdcBatch(snapshot: Snapshot, data: WriteData, opts: CdcMe
     // a null sequence is older than any value
     if (b === null ? a === null : a === null || cmp!(b, a) >= 0) winner.set(kv[i], i)
   }
-  const rows = [...winner.values()].sort((a, b) => a - b)
+  // one change per key already (the common case): keep the columns as they are
+  const identity = winner.size === n
+  const rows = identity ? [] : [...winner.values()].sort((a, b) => a - b)
+  const gather = (v: ArrayLike<DeltaValue>): ColumnValues => (identity ? v : rows.map((r) => v[r] ?? null))
 
   // Op and sequence columns are inputs: dropped unless the table stores them
   const fields: StructField[] = src.schema.fields.filter((f) => {
@@ -128,18 +131,18 @@ export function prepareCdcBatch(snapshot: Snapshot, data: WriteData, opts: CdcMe
   const columns = new Map<string, ColumnValues>()
   for (const f of fields) {
     const v = src.columns.get(f.name)
-    if (v) columns.set(f.name, rows.map((r) => v[r] ?? null))
+    if (v) columns.set(f.name, gather(v))
   }
-  columns.set(DELETE_FLAG, rows.map((r) => isDelete[r]))
+  columns.set(DELETE_FLAG, gather(isDelete))
   const schema = { type: 'struct' as const, fields: [...fields, { name: DELETE_FLAG, type: 'boolean' as const, nullable: false, metadata: {} }] }
   // keep the sequence column readable for the late-event guard even when not stored
   if (seqField && !fields.includes(seqField)) {
     const v = src.columns.get(seqField.name)!
     const name = `${HIDDEN_PREFIX}seq`
-    columns.set(name, rows.map((r) => v[r] ?? null))
+    columns.set(name, gather(v))
     schema.fields.push({ ...seqField, name, nullable: true })
   }
-  return { source: { numRows: rows.length, schema, columns }, keys }
+  return { source: { numRows: identity ? n : rows.length, schema, columns }, keys }
 }
 
 const col = (side: string, name: string): Expr => ({ kind: 'column', path: [side, name] })

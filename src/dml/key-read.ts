@@ -115,19 +115,26 @@ export function probeRaw(values: ArrayLike<DeltaValue>, deleted: Float64Array, i
   }
 }
 
-/** A bitset over the low bits of the index's number keys (~16 bits per key, 4 Ki–16 Mi bits). */
+const filters = new WeakMap<Map<unknown, unknown>, { bits: Int32Array; mask: number }>()
+
+/** A bitset over the low 32 bits of the index's number keys (~16 bits per key, 4 Ki–16 Mi bits), built once per index. */
 function lowBitsFilter(index: Map<unknown, unknown>): { bits: Int32Array; mask: number } {
+  const hit = filters.get(index)
+  if (hit) return hit
   let size = 4096
   while (size < index.size * 16 && size < 1 << 24) size *= 2
   const bits = new Int32Array(size >>> 5)
   const mask = size - 1
   for (const k of index.keys()) {
     if (typeof k !== 'number') continue
-    const lo = Number(BigInt.asUintN(32, BigInt(k)))
+    const r = k % TWO32 // integer keys: exact; two's complement low half for negatives
+    const lo = r < 0 ? r + TWO32 : r
     const b = lo & mask
     bits[b >>> 5] |= 1 << (b & 31)
   }
-  return { bits, mask }
+  const f = { bits, mask }
+  filters.set(index, f)
+  return f
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)

@@ -43,7 +43,7 @@ export function sourceSchemaOf(data: WriteData, target: StructType, table?: stri
     const seen = new Set<string>()
     for (const r of rows) {
       if (r === null || typeof r !== 'object') continue
-      for (const k of Object.keys(r)) if (!seen.has(k)) { seen.add(k); keys.push(k) }
+      for (const k in r) if (!seen.has(k) && Object.hasOwn(r, k)) { seen.add(k); keys.push(k) }
     }
     for (const k of keys) {
       add(k, () => inferFromValues(rows.map((r) => r?.[k]).filter((v) => v !== null && v !== undefined), k) ?? 'string')
