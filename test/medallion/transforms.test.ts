@@ -1,0 +1,107 @@
+// Silver and gold row helpers, and the explicit-schema casts: exact decimal sums, dedupe by key,
+// change-feed rows to keyed events, joins, and rebuilds that skip when no input moved.
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { DeltaTable, MemoryStore } from '../../src/index.js'
+import { CastFailure, castRows, castValue } from '../../src/medallion/cast.js'
+import { groupBy, join, orderBy, rebuild, sumValues } from '../../src/medallion/gold.js'
+import { changesToEvents, cleanText, dedupe, pipe, rename, requireColumns, select } from '../../src/medallion/silver.js'
+import type { StructType } from '../../src/schema/types.js'
+
+describe('casts to a declared schema', () => {
+  it('casts text and numbers by type, and fails rather than guess', () => {
+    expect(castValue('42', 'long')).toBe(42n)
+    expect(castValue(7, 'long')).toBe(7n)
+    expect(castValue('1,5', 'double')).toBe(1.5)
+    expect(castValue('12.345', 'decimal(10,2)')).toBe('12.35')
+    expect(castValue(-0.005, 'decimal(10,2)')).toBe('-0.01')
+    expect(castValue('-12.344', 'decimal(10,2)')).toBe('-12.34')
+    expect(castValue('31/12/2023', 'date')).toBe('2023-12-31')
+    expect(castValue('sim', 'boolean')).toBe(true)
+    expect(castValue('', 'integer')).toBeNull()
+    expect(castValue(5, 'string')).toBe('5')
+    for (const [v, t] of [['x', 'long'], ['1.5', 'integer'], ['99999999999', 'integer'], ['abc', 'decimal(5,2)'], ['2023-13-45x', 'timestamp'], ['talvez', 'boolean']] as const) {
+      expect(castValue(v, t)).toBeInstanceOf(CastFailure)
+    }
+  })
+
+  it('decimal rounding is exact (half away from zero on the digits)', () => {
+    fc.assert(fc.property(fc.bigInt(-(10n ** 12n), 10n ** 12n), (milli) => {
+      const text = `${milli < 0n ? '-' : ''}${(milli < 0n ? -milli : milli) / 1000n}.${String((milli < 0n ? -milli : milli) % 1000n).padStart(3, '0')}`
+      const abs = milli < 0n ? -milli : milli
+      const cents = (abs + 5n) / 10n
+      const want = cents === 0n ? '0.00' : `${milli < 0n ? '-' : ''}${cents / 100n}.${String(cents % 100n).padStart(2, '0')}`
+      expect(castValue(text, 'decimal(18,2)')).toBe(want)
+    }))
+  })
+
+  it('castRows drops or rescues unknown columns and fills missing ones with null', () => {
+    const schema: StructType = { type: 'struct', fields: [{ name: 'Id', type: 'long', nullable: false, metadata: {} }, { name: 'v', type: 'integer', nullable: true, metadata: {} }, { name: '_r', type: 'string', nullable: true, metadata: {} }] }
+    expect(castRows([{ id: '1', extra: 'x' }], schema)).toEqual([{ Id: 1n, v: null, _r: null }])
+    expect(castRows([{ id: '1', v: 'bad', extra: 'x' }], schema, { mode: 'permissive', rescuedDataColumn: '_r' })).toEqual([{ Id: 1n, v: null, _r: '{"v":"bad","extra":"x"}' }])
+    expect(() => castRows([{ id: '1', v: 'bad' }], schema, { source: 'f.json' })).toThrow(/column v, row 0 of f\.json/)
+  })
+})
+
+describe('silver helpers', () => {
+  it('compose: rename, clean, require, dedupe, select', () => {
+    const clean = pipe(rename({ id_cliente: 'cliente_id' }), cleanText({ upper: ['uf'], digitsOnly: ['cpf'] }), requireColumns(['cliente_id']), dedupe(['cliente_id'], 'v'), select(['cliente_id', 'nome', 'uf', 'cpf']))
+    expect(clean([
+      { id_cliente: 1, nome: '  Ana   Silva ', uf: ' sp', cpf: '123.456.789-00', v: 2 },
+      { id_cliente: 1, nome: 'Ana S.', uf: 'rj', cpf: '1', v: 1 },
+      { id_cliente: null, nome: 'x', uf: 'sp', cpf: '', v: 9 },
+      { id_cliente: 2, nome: '', uf: 'mg', cpf: null, v: 1 },
+    ])).toEqual([
+      { cliente_id: 1, nome: 'Ana Silva', uf: 'SP', cpf: '12345678900' },
+      { cliente_id: 2, nome: null, uf: 'MG', cpf: null },
+    ])
+  })
+
+  it('change-feed rows become one event per key: the last change by commit, inserts after deletes within a commit', () => {
+    const ch = (id: number, type: string, v: number, extra: Record<string, unknown> = {}) => ({ id, _change_type: type, _commit_version: BigInt(v), _commit_timestamp: new Date(0), ...extra })
+    const ev = changesToEvents([
+      ch(1, 'insert', 1), ch(1, 'update_preimage', 2), ch(1, 'update_postimage', 2, { x: 'b' }),
+      ch(2, 'insert', 3), ch(2, 'delete', 3), // a rewrite: delete + insert of the same key in one commit
+      ch(3, 'insert', 1), ch(3, 'delete', 4),
+      ch(4, 'insert', 5, { _deleted: true }),
+    ], { keys: ['id'], softDeleteColumn: '_deleted' })
+    expect(ev.map((e) => [e.id, e._op, e.x ?? null]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual([[1, 'U', 'b'], [2, 'U', null], [3, 'D', null], [4, 'D', null]])
+    expect(ev[0]).not.toHaveProperty('_change_type')
+  })
+})
+
+describe('gold helpers', () => {
+  it('sums decimal text exactly (any scales), numbers and bigints by kind', () => {
+    fc.assert(fc.property(fc.array(fc.bigInt(-(10n ** 15n), 10n ** 15n), { maxLength: 30 }), (cents) => {
+      const text = cents.map((c) => `${c < 0n ? '-' : ''}${(c < 0n ? -c : c) / 100n}.${String((c < 0n ? -c : c) % 100n).padStart(2, '0')}`)
+      const total = cents.reduce((a, b) => a + b, 0n)
+      const want = cents.length ? `${total < 0n ? '-' : ''}${(total < 0n ? -total : total) / 100n}.${String((total < 0n ? -total : total) % 100n).padStart(2, '0')}` : null
+      expect(sumValues(text)).toBe(want)
+    }))
+    expect(sumValues(['1.5', '2.25', null])).toBe('3.75')
+    expect(sumValues([1n, 2n])).toBe(3n)
+    expect(sumValues([0.5, 1])).toBe(1.5)
+  })
+
+  it('groupBy with filtered aggregates, join (inner/left), orderBy', () => {
+    const tx = [{ c: 1, k: 'C', v: '10.00' }, { c: 1, k: 'D', v: '3.50' }, { c: 2, k: 'C', v: '1.00' }, { c: 1, k: 'C', v: '0.25' }]
+    const g = groupBy(tx, ['c'], { n: { fn: 'count' }, credit: { fn: 'sum', column: 'v', where: (r) => r.k === 'C' }, big: { fn: 'max', column: 'v' }, kinds: { fn: 'countDistinct', column: 'k' } })
+    expect(g).toEqual([{ c: 1, n: 3n, credit: '10.25', big: '10.00', kinds: 2n }, { c: 2, n: 1n, credit: '1.00', big: '1.00', kinds: 1n }])
+    const names = [{ c: 1, name: 'Ana' }, { c: 3, name: 'Zé' }]
+    expect(join(g, names, ['c']).map((r) => [r.c, r.name])).toEqual([[1, 'Ana']])
+    expect(join(g, names, ['c'], 'left').map((r) => [r.c, r.name])).toEqual([[1, 'Ana'], [2, null]])
+    expect(orderBy(g, ['-credit']).map((r) => r.c)).toEqual([1, 2])
+  })
+
+  it('rebuild writes when an input moved and skips otherwise', async () => {
+    const t = await DeltaTable.create(new MemoryStore(), { schema: { type: 'struct', fields: [{ name: 'n', type: 'long', nullable: true, metadata: {} }] } })
+    let computed = 0
+    const compute = () => { computed++; return [{ n: BigInt(computed) }] }
+    expect((await rebuild(t, { a: 3, b: 1 }, compute)).skipped).toBe(false)
+    expect((await rebuild(t, { a: 3, b: 1 }, compute)).skipped).toBe(true)
+    expect((await rebuild(t, { a: 3, b: 2 }, compute)).skipped).toBe(false)
+    expect(computed).toBe(2)
+    expect(t.version).toBe(2)
+    expect((await t.toRows()).map((r) => r.n)).toEqual([2n])
+  })
+})
