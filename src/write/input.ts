@@ -100,14 +100,23 @@ function fromObjects(rows: ReadonlyArray<Record<string, unknown>>, schema: Struc
     known.set(k, f)
   }
   const merged: StructType = newFields.length ? { type: 'struct', fields: [...schema.fields, ...newFields] } : schema
+  // Keys per field: rows may spell a column differently (names are case-insensitive).
+  const keysOf = new Map<StructField, string[]>()
+  for (const [key, f] of known) keysOf.set(f, [...(keysOf.get(f) ?? []), key])
   const columns = new Map<string, ColumnValues>()
-  for (const [key, f] of known) {
-    if (columns.has(f.name)) throw new SchemaMismatchError(`column ${f.name} is given twice (as ${key} and another spelling)`, { column: f.name, table: opts.table })
+  for (const [f, keys] of keysOf) {
     const values = new Array<DeltaValue>(n)
     const ctx = { column: f.name, row: 0, table: opts.table }
     const t = f.type
     for (let i = 0; i < n; i++) {
-      const v = rows[i][key]
+      const row = rows[i]
+      let v = row[keys[0]]
+      for (let k = 1; k < keys.length; k++) {
+        const w = row[keys[k]]
+        if (w === undefined) continue
+        if (v !== undefined) throw new SchemaMismatchError(`column ${f.name} is given twice in row ${i} (${keys.filter((x) => row[x] !== undefined).join(', ')})`, { column: f.name, table: opts.table })
+        v = w
+      }
       if (v === null || v === undefined) { values[i] = null; continue }
       // Fast path for values already in the Delta value model; everything else is fully coerced.
       if (isExact(v, t)) { values[i] = v as DeltaValue; continue }
