@@ -94,7 +94,8 @@ export function prepareCdcBatch(snapshot: Snapshot, data: WriteData, opts: CdcMe
   if (opField) {
     const ops = src.columns.get(opField.name)!
     for (let i = 0; i < n; i++) {
-      const d = parseOp(ops[i] ?? null)
+      // a row without an op (null) is an upsert, like a batch without the column
+      const d = ops[i] === null || ops[i] === undefined ? false : parseOp(ops[i])
       if (d === undefined) throw new InvalidArgumentError(`unrecognised operation ${JSON.stringify(ops[i] ?? null)} in column ${opField.name} at row ${i} (expected I/U/D, insert/update/delete or c/u/d/r)`, { column: opField.name, table })
       isDelete[i] = d
     }

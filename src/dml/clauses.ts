@@ -108,6 +108,8 @@ export function bindClause(spec: ClauseSpec, ctx: BindClauseContext): BoundClaus
   const values = ctx.output.fields.map((f) => {
     const g = given.get(f.name)
     if (g) return assignTo(f, g, ctx.table)
+    // a generated column left unassigned is recomputed from the new row when it is written
+    if (typeof f.metadata['delta.generationExpression'] === 'string') return mkLiteral(null, f.type)
     if (ctx.keepSide) {
       full = false
       const old = ctx.scope.sides.find((s) => s.name === ctx.keepSide)!

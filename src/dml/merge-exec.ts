@@ -228,7 +228,7 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
         const sel: number[] = []
         for (let i = 0; i < rows.length; i++) if (which[i] === c) sel.push(rows[i])
         if (!sel.length) continue
-        const values = notMatched[c].values!.map((e) => evalExpression(e, sideBatch(sel.length, { [SOURCE]: { columns: src.columns, rows: sel } })))
+        const values = writer.sink.complete(notMatched[c].values!.map((e) => evalExpression(e, sideBatch(sel.length, { [SOURCE]: { columns: src.columns, rows: sel } }))), sel.length)
         await writer.sink.addRows(values, sel.length)
         await writer.sink.addChanges('insert', values, sel.length)
         m.numTargetRowsInserted += sel.length
@@ -277,7 +277,7 @@ async function applyClauses(
       continue
     }
     const batch = sideBatch(t.length, { [TARGET]: { columns: cols, rows: t }, ...(sRows ? { [SOURCE]: { columns: src.columns, rows: s } } : {}) })
-    const values = clause.values!.map((e) => evalExpression(e, batch))
+    const values = writer.sink.complete(clause.values!.map((e) => evalExpression(e, batch)), t.length)
     await writer.sink.addRows(values, t.length)
     await writer.targetChanges('update_preimage', cols, n, t)
     await writer.sink.addChanges('update_postimage', values, t.length)

@@ -7,7 +7,7 @@ import type { AddCDCFile, AddFile } from '../log/actions.js'
 import type { ListOptions, ObjectMeta, ObjectStore } from '../storage/object-store.js'
 import type { StructField, StructType } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
-import { checkRowRules, valuesBatch } from '../write/constraints.js'
+import { applyGeneratedColumns, checkRowRules, valuesBatch } from '../write/constraints.js'
 import { writeDataFiles, type DataFilesTarget, type WriteFilesOptions } from '../write/data-files.js'
 import type { ColumnValues } from '../write/parquet-write.js'
 
@@ -93,6 +93,14 @@ export class RowSink {
   /** Whether any change row was produced. */
   get hasChanges(): boolean { return (this.changes?.length ?? 0) > 0 || this.cdcs.length > 0 }
 
+  /** New rows with generated columns computed from them (PROTOCOL.md "Generated Columns"); call before addRows/addChanges. */
+  complete(values: ArrayLike<DeltaValue>[], n: number): ArrayLike<DeltaValue>[] {
+    if (!this.schema.fields.some((f) => typeof f.metadata['delta.generationExpression'] === 'string')) return values
+    const columns = new Map<string, ColumnValues>(this.schema.fields.map((f, i) => [f.name, values[i]]))
+    applyGeneratedColumns(this.schema, columns, n, this.opts.target.table)
+    return this.schema.fields.map((f) => columns.get(f.name)!)
+  }
+
   /** New data rows: one column per schema field (in order), optionally gathered through `rows`. */
   async addRows(columns: ArrayLike<DeltaValue>[], n: number, rows?: ArrayLike<number>): Promise<void> {
     if (n === 0) return
@@ -123,6 +131,7 @@ export class RowSink {
   private async flushData(): Promise<void> {
     const { columns, length } = this.data.take()
     if (length === 0) return
+    applyGeneratedColumns(this.schema, columns, length, this.opts.target.table)
     this.check(columns, length)
     const w = await writeDataFiles(this.opts.target, columns, length, this.opts.write)
     this.adds.push(...w.adds)

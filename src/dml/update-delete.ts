@@ -109,7 +109,7 @@ export async function updateRows(snapshot: Snapshot, predicate: ExprLike | undef
     const { numRows, columns } = await readFileColumns(snapshot, add, fields)
     const rows = matchingRows(numRows, dv.rows, pred, columns)
     if (!rows.length) continue
-    const values = clause.values!.map((e) => evalExpression(e, sideBatch(rows.length, { [TARGET]: { columns, rows } })))
+    const values = writer.sink.complete(clause.values!.map((e) => evalExpression(e, sideBatch(rows.length, { [TARGET]: { columns, rows } }))), rows.length)
     await writer.sink.addRows(values, rows.length)
     await writer.targetChanges('update_preimage', columns, numRows, rows)
     await writer.sink.addChanges('update_postimage', values, rows.length)

@@ -186,4 +186,22 @@ describe('MERGE builder', () => {
     expect(r2.version).toBe(r1.version)
     expect((await t.toRows({ filter: 'id = 1' }))[0].name).toBe('x')
   })
+
+  it('column mapping, partitions, generated columns recomputed on update and insert, CDF, mergeSchema', async () => {
+    const t = await DeltaTable.create(new MemoryStore(), {
+      primaryKey: 'id', partitionBy: ['p'],
+      properties: { 'delta.columnMapping.mode': 'name', 'delta.enableChangeDataFeed': 'true' },
+      schema: { type: 'struct', fields: [f('id', 'long', false), f('p', 'string'), f('n', 'integer'), { ...f('n2', 'integer'), metadata: { 'delta.generationExpression': 'n * 2' } }] },
+    })
+    await t.append([{ id: 1n, p: 'a', n: 1 }, { id: 2n, p: 'b', n: 2 }, { id: 3n, p: 'a', n: 3 }])
+    const v = (await t.merge([{ id: 1n, p: 'a', n: 10 }, { id: 4n, p: 'c', n: 4 }, { op: 'D', id: 3n }])).version
+    await t.update('id = 2', { n: 'n + 100' })
+    expect(byId(await t.toRows())).toEqual([{ id: 1n, p: 'a', n: 10, n2: 20 }, { id: 2n, p: 'b', n: 102, n2: 204 }, { id: 4n, p: 'c', n: 4, n2: 8 }])
+    expect((await t.changes({ startVersion: v })).map((c) => `${c._commit_version}:${c._change_type}:${c.id}:${c.n2}`).sort()).toEqual(
+      [`${v}:delete:3:6`, `${v}:insert:4:8`, `${v}:update_postimage:1:20`, `${v}:update_preimage:1:2`, `${v + 1}:update_postimage:2:204`, `${v + 1}:update_preimage:2:4`])
+    await t.merge([{ id: 5n, p: 'z', n: 5, extra: 'e' }], { mergeSchema: true })
+    expect(t.schema.fields.at(-1)!.metadata['delta.columnMapping.physicalName']).toMatch(/^col-/)
+    expect(await t.toRows({ filter: 'id = 5' })).toEqual([{ id: 5n, p: 'z', n: 5, n2: 10, extra: 'e' }])
+    await expect(t.merge([{ id: 5n, n: 1, n2: 3 }], { on: ['id'] }).whenMatchedUpdateAll().execute()).rejects.toBeInstanceOf(ConstraintViolationError)
+  })
 })
