@@ -30,7 +30,11 @@ const LEGACY_WRITER: Array<[string, number]> = [
 ]
 
 /** Throw UnsupportedFeatureError unless lagomago can write a table with this protocol and schema. */
-export function checkWriteSupport(protocol: Protocol, schema: StructType, configuration: Record<string, string>, table?: string, version?: number): void {
+/**
+ * `extra`: features the calling operation implements beyond the common list (append and overwrite
+ * assign row ids, so they pass `['rowTracking']`).
+ */
+export function checkWriteSupport(protocol: Protocol, schema: StructType, configuration: Record<string, string>, table?: string, version?: number, extra: readonly string[] = []): void {
   const ctx = { table, version }
   checkReaderSupport(protocol, ctx)
   if (protocol.minWriterVersion > 7) {
@@ -38,7 +42,7 @@ export function checkWriteSupport(protocol: Protocol, schema: StructType, config
   }
   const needed = protocol.minWriterVersion >= 7 ? (protocol.writerFeatures ?? []) : LEGACY_WRITER.filter(([, v]) => protocol.minWriterVersion >= v).map(([f]) => f)
   for (const f of needed) {
-    if (SUPPORTED_WRITER_FEATURES.includes(f)) continue
+    if (SUPPORTED_WRITER_FEATURES.includes(f) || extra.includes(f)) continue
     // Supported but inactive features impose nothing (PROTOCOL.md "Active Features").
     if (f === 'identityColumns' && !hasIdentityColumn(schema)) continue
     if (f === 'rowTracking' && configuration['delta.rowTrackingSuspended'] === 'true') continue
@@ -169,4 +173,33 @@ export function maxColumnIdOf(schema: StructType): number {
     return false
   })
   return max
+}
+
+// ───────────────────────────── row tracking ─────────────────────────────
+
+export const ROW_TRACKING_DOMAIN = 'delta.rowTracking'
+
+/** Row ids must be assigned: the feature is supported and not suspended (PROTOCOL.md "Writer Requirements for Row Tracking"). */
+export function rowTrackingActive(protocol: Protocol, configuration: Record<string, string>): boolean {
+  return protocol.minWriterVersion >= 7 && (protocol.writerFeatures ?? []).includes('rowTracking') && configuration['delta.rowTrackingSuspended'] !== 'true'
+}
+
+/** Materialized row id / commit version column names a table enabling row tracking needs. */
+export function rowTrackingConfiguration(configuration: Record<string, string>): Record<string, string> {
+  const out = { ...configuration }
+  out['delta.rowTracking.materializedRowIdColumnName'] ??= `_row-id-col-${globalThis.crypto.randomUUID()}`
+  out['delta.rowTracking.materializedRowCommitVersionColumnName'] ??= `_row-commit-version-col-${globalThis.crypto.randomUUID()}`
+  return out
+}
+
+/** The row id high water mark recorded in the `delta.rowTracking` domain (-1 when none). */
+export function rowIdHighWaterMark(domainMetadata: ReadonlyMap<string, { configuration: string; removed: boolean }>): number {
+  const d = domainMetadata.get(ROW_TRACKING_DOMAIN)
+  if (!d || d.removed) return -1
+  try {
+    const v = JSON.parse(d.configuration).rowIdHighWaterMark
+    return typeof v === 'number' ? v : -1
+  } catch {
+    return -1
+  }
 }

@@ -2,7 +2,7 @@
 // validates everything it can, writes data files, then commits one version; returns
 // { version, metrics }. A checkpoint follows every `delta.checkpointInterval` commits.
 import * as arrow from 'apache-arrow'
-import { ConstraintViolationError, InvalidArgumentError, SchemaMismatchError, TableExistsError, UnsupportedFeatureError } from '../errors.js'
+import { CommitConflictError, ConstraintViolationError, InvalidArgumentError, SchemaMismatchError, TableExistsError, UnsupportedFeatureError } from '../errors.js'
 import type { AddFile, Metadata, Protocol, RemoveFile } from '../log/actions.js'
 import { checkpointIfDue } from '../log/checkpoint-write.js'
 import { LOG_DIR, parseLogPath } from '../log/log-path.js'
@@ -20,7 +20,10 @@ import type { ObjectStore } from '../storage/object-store.js'
 import { Transaction, type PlanReads } from '../txn/transaction.js'
 import { applyGeneratedColumns, checkRowRules, generatedColumns, valuesBatch } from './constraints.js'
 import { writeDataFiles, type WriteFilesOptions } from './data-files.js'
-import { assignColumnMapping, checkWriteSupport, featuresInUse, maxColumnIdOf, mergeProtocols, protocolFor } from './features.js'
+import {
+  assignColumnMapping, checkWriteSupport, featuresInUse, maxColumnIdOf, mergeProtocols, protocolFor,
+  ROW_TRACKING_DOMAIN, rowIdHighWaterMark, rowTrackingActive, rowTrackingConfiguration,
+} from './features.js'
 import { inferFromValues, normalizeInput, type InputBatch, type WriteData } from './input.js'
 import { partitionFields } from './partition.js'
 import type { ColumnValues } from './parquet-write.js'
@@ -84,7 +87,8 @@ async function tableExists(store: ObjectStore): Promise<boolean> {
 
 /** Configuration and schema of a new (or replaced) table: defaults, column mapping ids, primary key. */
 function prepareMetadata(schema: StructType, properties: Record<string, string>, primaryKey: string[] | undefined, table: string, base?: Metadata): { schema: StructType; configuration: Record<string, string> } {
-  const configuration: Record<string, string> = { ...properties }
+  let configuration: Record<string, string> = { ...properties }
+  if (configuration['delta.enableRowTracking'] === 'true') configuration = rowTrackingConfiguration(configuration)
   // New tables get deletion vectors unless told otherwise, as Databricks does.
   if (configuration['delta.enableDeletionVectors'] === undefined) configuration['delta.enableDeletionVectors'] = 'true'
   if (primaryKey?.length) {
@@ -129,7 +133,7 @@ export async function createTable(store: ObjectStore, opts: CreateTableOptions):
   const canonicalPartitions = partitionFields(schema, partitionBy, table).map((f) => f.name)
   let protocol = protocolFor(featuresInUse(schema, configuration))
   if (previous) protocol = mergeProtocols(previous.protocol, protocol) // a protocol never goes down
-  checkWriteSupport(protocol, schema, configuration, table)
+  checkWriteSupport(protocol, schema, configuration, table, undefined, WRITE_EXTRA_FEATURES)
   const metadata: Metadata = {
     id: globalThis.crypto.randomUUID(),
     ...(opts.name === undefined ? {} : { name: opts.name }),
@@ -158,6 +162,33 @@ export async function createTable(store: ObjectStore, opts: CreateTableOptions):
 }
 
 // ───────────────────────────── shared write steps ─────────────────────────────
+
+/** Writer features append/overwrite implement on top of the common list (see features.ts). */
+const WRITE_EXTRA_FEATURES = ['rowTracking']
+
+/**
+ * Row tracking (PROTOCOL.md "Writer Requirements for Row Tracking"): fresh row ids for the new files
+ * above the high water mark, their commit version, and the new mark in the `delta.rowTracking`
+ * domain. The ids depend on the version committed, so such a commit is not rebased after a lost
+ * race: it fails and the caller retries the write.
+ */
+function stampRowTracking(snapshot: Snapshot, protocol: Protocol, configuration: Record<string, string>, adds: AddFile[], txn: Transaction): void {
+  if (!rowTrackingActive(protocol, configuration)) return
+  let next = rowIdHighWaterMark(snapshot.domainMetadata) + 1
+  const version = snapshot.version + 1
+  for (const a of adds) {
+    a.baseRowId = next
+    a.defaultRowCommitVersion = version
+    next += JSON.parse(a.stats ?? '{}').numRecords ?? 0
+  }
+  if (adds.length) txn.setDomainMetadata({ domain: ROW_TRACKING_DOMAIN, configuration: JSON.stringify({ rowIdHighWaterMark: next - 1 }), removed: false })
+}
+
+function noRebaseWithRowIds(table: string) {
+  return () => {
+    throw new CommitConflictError(`another writer committed first; a commit assigning row ids (rowTracking) is not rebased, retry the write (table ${table})`, { table })
+  }
+}
 
 /** The remove action for an active file (keeps its DV: the logical file key includes it). */
 export function removeOf(a: AddFile, now: number): RemoveFile {
@@ -188,7 +219,7 @@ interface PlannedWrite {
 /** Input → validated columns (schema evolution, generated columns, invariants, CHECKs). */
 function planWrite(snapshot: Snapshot, data: WriteData, opts: { mergeSchema?: boolean; overwriteSchema?: boolean; partitionBy?: string[] }): PlannedWrite {
   const table = snapshot.tableUrl
-  checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, table, snapshot.version)
+  checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, table, snapshot.version, WRITE_EXTRA_FEATURES)
   let schema = snapshot.schema
   let partitionColumns = snapshot.partitionColumns
   let schemaChanged = false
@@ -218,7 +249,7 @@ function planWrite(snapshot: Snapshot, data: WriteData, opts: { mergeSchema?: bo
     metadata = { ...snapshot.metadata, schemaString: serializeSchema(schema), partitionColumns, configuration }
     const next = mergeProtocols(snapshot.protocol, protocolFor(featuresInUse(schema, configuration)))
     if (JSON.stringify(next) !== JSON.stringify(snapshot.protocol)) protocol = next
-    checkWriteSupport(next, schema, configuration, table, snapshot.version)
+    checkWriteSupport(next, schema, configuration, table, snapshot.version, WRITE_EXTRA_FEATURES)
   }
   applyGeneratedColumns(schema, batch.columns, batch.numRows, table)
   checkRowRules(schema, (metadata ?? snapshot.metadata).configuration, valuesBatch(batch.columns, batch.numRows), table)
@@ -266,10 +297,15 @@ export async function append(snapshot: Snapshot, data: WriteData, opts: AppendOp
   if (alreadyApplied(snapshot, opts.txn)) return { version: snapshot.version, metrics: { numFiles: 0, numOutputRows: 0, numOutputBytes: 0 } }
   const plan = planWrite(snapshot, data, { mergeSchema: opts.mergeSchema })
   const written = await writeFiles(snapshot, plan, plan.batch.columns, plan.batch.numRows, opts)
+  const protocol = plan.protocol ?? snapshot.protocol
+  const configuration = (plan.metadata ?? snapshot.metadata).configuration
+  const rowIds = rowTrackingActive(protocol, configuration)
   const txn = Transaction.on(snapshot, {
     operation: 'WRITE',
     operationParameters: { mode: 'Append', partitionBy: plan.partitionColumns },
+    ...(rowIds ? { conflictCheck: noRebaseWithRowIds(snapshot.tableUrl) } : {}),
   })
+  stampRowTracking(snapshot, protocol, configuration, written.adds, txn)
   if (plan.protocol) txn.setProtocol(plan.protocol)
   if (plan.metadata) txn.setMetadata(plan.metadata)
   if (opts.txn) txn.setTxn(opts.txn.appId, opts.txn.version)
@@ -333,6 +369,10 @@ export async function overwrite(snapshot: Snapshot, data: WriteData, opts: Overw
         }
       }
       if (keptRows === total) continue // nothing in this file matches
+      if (keptRows > 0 && snapshot.properties['delta.enableRowTracking'] === 'true') {
+        // Copied rows must keep their stable row ids in the materialized columns; not written yet.
+        throw new UnsupportedFeatureError(`replaceWhere ${predicateSql} would rewrite part of file ${a.path}; preserving row ids (rowTracking) of copied rows is not supported yet`, { table, file: a.path })
+      }
       if (keptRows > 0 && snapshot.properties['delta.enableChangeDataFeed'] === 'true') {
         throw new UnsupportedFeatureError(`replaceWhere ${predicateSql} would rewrite part of file ${a.path}; writing its change data (changeDataFeed) is not supported yet`, { table, file: a.path })
       }
@@ -352,7 +392,11 @@ export async function overwrite(snapshot: Snapshot, data: WriteData, opts: Overw
   }
   const params: Record<string, unknown> = { mode: 'Overwrite', partitionBy: plan.partitionColumns }
   if (predicateSql !== undefined) params.predicate = [predicateSql]
-  const txn = Transaction.on(snapshot, { operation: 'WRITE', operationParameters: params, read })
+  const protocol = plan.protocol ?? snapshot.protocol
+  const configuration = (plan.metadata ?? snapshot.metadata).configuration
+  const rowIds = rowTrackingActive(protocol, configuration)
+  const txn = Transaction.on(snapshot, { operation: 'WRITE', operationParameters: params, read, ...(rowIds ? { conflictCheck: noRebaseWithRowIds(table) } : {}) })
+  stampRowTracking(snapshot, protocol, configuration, adds, txn)
   if (plan.protocol) txn.setProtocol(plan.protocol)
   if (plan.metadata) txn.setMetadata(plan.metadata)
   if (opts.txn) txn.setTxn(opts.txn.appId, opts.txn.version)
