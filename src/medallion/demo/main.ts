@@ -61,11 +61,16 @@ export async function runDemo(lakeDir: string, options: DemoOptions = {}): Promi
     const t = await lake.table(name)
     out(`\n== history of ${name} (latest 5 of ${t.version + 1}) ==`)
     const h = await t.history({ limit: 5 })
-    out(formatTable(h.map((e) => ({
-      version: e.version, timestamp: new Date(e.timestamp), operation: e.operation,
-      rows: e.operationMetrics?.numOutputRows ?? null, files: e.operationMetrics?.numFiles ?? null,
-      removed: e.operationMetrics?.numRemovedFiles ?? null,
-    }))))
+    out(formatTable(h.map((e) => {
+      const m = e.operationMetrics ?? {}
+      const pick = (...keys: string[]): unknown => keys.map((k) => m[k]).find((v) => v !== undefined) ?? null
+      return {
+        version: e.version, timestamp: new Date(e.timestamp), operation: e.operation,
+        rows_out: pick('numOutputRows'), inserted: pick('numTargetRowsInserted'), updated: pick('numTargetRowsUpdated'), deleted: pick('numTargetRowsDeleted'),
+        files_added: pick('numFiles', 'numTargetFilesAdded'), files_removed: pick('numRemovedFiles', 'numTargetFilesRemoved'),
+        dvs: pick('numTargetDeletionVectorsAdded'),
+      }
+    })))
   }
 
   out('\n== time travel ==')
@@ -84,7 +89,8 @@ export async function runDemo(lakeDir: string, options: DemoOptions = {}): Promi
   const before = new Map((await c1.toRows()).map((r) => [String(r.id_cliente), r]))
   const now = await clientes.toRows()
   const changed = now.filter((r) => before.has(String(r.id_cliente)) && before.get(String(r.id_cliente))!.segmento !== r.segmento)
-  out(`bronze.clientes v${c1.version} (${before.size} clients, ${c1.metadata ? (await c1.toRows({ columns: ['_source_file'] }))[0]?._source_file ?? '' : ''}) vs v${clientes.version} (${now.length} clients): ` +
+  const fileOf = async (t: DeltaTable): Promise<unknown> => (await t.toRows({ columns: ['_source_file'] }))[0]?._source_file
+  out(`bronze.clientes v${c1.version} (${before.size} clients from ${await fileOf(c1)}) vs v${clientes.version} (${now.length} clients from ${await fileOf(clientes)}): ` +
     `${now.filter((r) => !before.has(String(r.id_cliente))).length} new, ${[...before.keys()].filter((k) => !now.some((r) => String(r.id_cliente) === k)).length} closed, ${changed.length} changed segment`)
   if (changed.length) out(formatTable(changed.slice(0, 5).map((r) => ({ id_cliente: r.id_cliente, nome: r.nome, [`segmento v${c1.version}`]: before.get(String(r.id_cliente))!.segmento, [`segmento v${clientes.version}`]: r.segmento }))))
   return result
