@@ -23,6 +23,50 @@ export function rawKeyEligible(snapshot: Snapshot, field: StructField): boolean 
  * a plain required/optional INT64/INT32 column of the expected type (the caller falls back).
  */
 export async function readRawKey(snapshot: Snapshot, add: AddFile, field: StructField): Promise<{ numRows: number; values: ArrayLike<DeltaValue> } | undefined> {
+  const cacheKey = `${storeId(snapshot.store)}|${add.path}|${add.size}|${physicalName(field, snapshot.columnMappingMode)}`
+  const hit = keyCache.get(cacheKey)
+  if (hit) {
+    keyCache.delete(cacheKey) // re-insert: most recently used last
+    keyCache.set(cacheKey, hit)
+    return hit
+  }
+  const r = await readRawKeyUncached(snapshot, add, field)
+  if (r && (r.values instanceof BigInt64Array || r.values instanceof Int32Array)) remember(cacheKey, r as CachedKey)
+  return r
+}
+
+// Data files never change once written, so a file's key column can be kept between merges (a CDC
+// stream merging into the same table re-reads nothing); deletion vectors come from the snapshot
+// each time. Bounded by KEY_CACHE.maxBytes, least recently used evicted first.
+interface CachedKey { numRows: number; values: BigInt64Array | Int32Array }
+export const KEY_CACHE = { maxBytes: 64 * 1024 * 1024 }
+const keyCache = new Map<string, CachedKey>()
+let cachedBytes = 0
+const storeIds = new WeakMap<object, number>()
+let nextStoreId = 0
+function storeId(store: object): number {
+  let id = storeIds.get(store)
+  if (id === undefined) storeIds.set(store, (id = nextStoreId++))
+  return id
+}
+function remember(key: string, entry: CachedKey): void {
+  const bytes = entry.values.byteLength
+  if (bytes > KEY_CACHE.maxBytes) return
+  keyCache.set(key, entry)
+  cachedBytes += bytes
+  for (const [k, v] of keyCache) {
+    if (cachedBytes <= KEY_CACHE.maxBytes) break
+    keyCache.delete(k)
+    cachedBytes -= v.values.byteLength
+  }
+}
+/** Drop every cached key column (tests, memory pressure). */
+export function clearKeyCache(): void {
+  keyCache.clear()
+  cachedBytes = 0
+}
+
+async function readRawKeyUncached(snapshot: Snapshot, add: AddFile, field: StructField): Promise<{ numRows: number; values: ArrayLike<DeltaValue> } | undefined> {
   const file = await asyncBufferFor(snapshot.store, snapshot.resolvePath(add.path), add.size)
   const metadata = await parquetMetadataAsync(file)
   const name = physicalName(field, snapshot.columnMappingMode)

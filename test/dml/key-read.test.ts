@@ -28,3 +28,29 @@ describe('integer-key probe', () => {
     }), { numRuns: 300 })
   })
 })
+
+describe('key column cache', () => {
+  it('merges read the same with a warm cache, a cold one and a cache too small to hold a file', async () => {
+    const { DeltaTable, MemoryStore } = await import('../../src/index.js')
+    const { KEY_CACHE, clearKeyCache } = await import('../../src/dml/key-read.js')
+    const saved = KEY_CACHE.maxBytes
+    try {
+      const results: string[][] = []
+      for (const mode of ['warm', 'cold', 'tiny'] as const) {
+        clearKeyCache()
+        KEY_CACHE.maxBytes = mode === 'tiny' ? 16 : saved
+        const t = await DeltaTable.create(new MemoryStore(), { schema: { type: 'struct', fields: [{ name: 'id', type: 'long', nullable: false, metadata: {} }, { name: 'v', type: 'integer', nullable: true, metadata: {} }] }, primaryKey: 'id' })
+        await t.append(Array.from({ length: 500 }, (_, i) => ({ id: BigInt(i), v: 0 })))
+        for (let round = 1; round <= 4; round++) {
+          if (mode === 'cold') clearKeyCache()
+          await t.merge(Array.from({ length: 60 }, (_, i) => ({ op: i % 7 === 0 ? 'D' : 'U', id: BigInt((i * 37 + round * 11) % 600), v: round })))
+        }
+        results.push((await t.toRows()).map((r) => `${r.id}:${r.v}`).sort())
+      }
+      expect(results[1]).toEqual(results[0])
+      expect(results[2]).toEqual(results[0])
+    } finally {
+      KEY_CACHE.maxBytes = saved
+    }
+  })
+})
