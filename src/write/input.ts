@@ -10,7 +10,8 @@ import { fromRowValue, type DeltaValue } from '../schema/values.js'
 import type { ColumnValues } from './parquet-write.js'
 
 /** The data a write accepts. */
-export type WriteData = arrow.Table | arrow.RecordBatch | ReadonlyArray<Record<string, unknown>>
+/** Plain objects may be typed by an interface (no index signature needed). */
+export type WriteData = arrow.Table | arrow.RecordBatch | ReadonlyArray<object>
 
 export interface InputBatch {
   numRows: number
