@@ -117,23 +117,35 @@ export function planCompaction(files: AddFile[], target: number, ratio: number, 
   return bins.filter((b) => b.length > 1 || deletedRatio(b[0]) > ratio)
 }
 
-/** The rows of `files` (DVs applied) as columns of every schema field. */
+/**
+ * The rows of `files` (DVs applied) as columns of `fields`, and where each file's rows start. The
+ * columns are allocated once from the files' stats (numRecords minus DV cardinality): growing them
+ * value by value cost more in garbage collection than decoding the Parquet pages.
+ */
 async function readBin(snapshot: Snapshot, files: AddFile[], fields: StructField[]): Promise<{ columns: Map<string, DeltaValue[]>; numRows: number; offsets: number[] }> {
-  const columns = new Map<string, DeltaValue[]>(fields.map((f) => [f.name, []]))
+  let expected = 0
+  for (const a of files) {
+    const n = numRecords(a)
+    if (n === undefined) { expected = 0; break }
+    expected += Math.max(0, n - (a.deletionVector?.cardinality ?? 0))
+  }
+  const arrays = fields.map(() => new Array<DeltaValue>(expected))
   let numRows = 0
   const offsets: number[] = []
   for (const a of files) {
     offsets.push(numRows)
     for await (const b of readFileValues(snapshot, a, fields, undefined, 1 << 30)) {
-      b.fields.forEach((f, j) => {
-        const out = columns.get(f.name)!
+      for (let j = 0; j < arrays.length; j++) {
+        const out = arrays[j]
         const src = b.columns[j]
-        for (let i = 0; i < b.length; i++) out.push(src[i])
-      })
+        for (let i = 0; i < b.length; i++) out[numRows + i] = src[i]
+      }
       numRows += b.length
     }
   }
-  return { columns, numRows, offsets }
+  // Stats that overstated the rows leave holes at the end: trim them.
+  for (const out of arrays) if (out.length !== numRows) out.length = numRows
+  return { columns: new Map(fields.map((f, j) => [f.name, arrays[j]])), numRows, offsets }
 }
 
 type ChunkWriter = (columns: Map<string, DeltaValue[]>, numRows: number) => Promise<void>
