@@ -128,6 +128,20 @@ describe('the demo pipeline', () => {
     expect(killedAt.length).toBe(4)
     if (process.env.DEBUG_CRASH) console.log(killedAt)
   }, 60_000)
+
+  it('files landing later are the only ones a new run ingests, and gold still equals the raw computation', async () => {
+    const lines: string[] = []
+    const r = await runDemo(lake.root, { ...OPTS, cdcFiles: GEN.cdcFiles + 2, out: (l) => lines.push(l) })
+    expect(r.status).toBe('SUCCESS')
+    const bronze = r.tasks.find((t) => t.task === 'bronze_transacao')!
+    expect(Object.values(bronze.versions)).toEqual([[expect.any(Number)]]) // one batch: the two new files
+    expect(lines.filter((l) => l.includes('bronze_transacao: batch'))).toEqual([expect.stringMatching(/transacao_0006\.parquet, transacao_0007\.parquet/)])
+    expect(r.tasks.find((t) => t.task === 'bronze_clientes')!.versions).toEqual({})
+    const exp = await expected(lake.root)
+    expect(canon(await (await lake.table('lake.silver.transacoes')).toRows())).toEqual(canon(exp.silver))
+    expect(canon(await (await lake.table('lake.gold.saldo_clientes')).toRows())).toEqual(canon(exp.saldo))
+    expect(canon(await (await lake.table('lake.gold.resumo_diario')).toRows())).toEqual(canon(exp.resumo))
+  })
 })
 
 /** Run the demo in a child; with `kill`, SIGKILL it `delayMs` after its `line`-th output line. Resolves with the last line seen. */

@@ -111,8 +111,12 @@ export function generateData(options: GeneratorOptions = {}): { extracts: Client
     const events: TransacaoEvent[] = [...late]
     late = []
     const emit = (e: TransacaoEvent): void => {
-      // ~8% of events arrive one file late (their sequence is older than what lands before them)
-      if (f < nFiles - 1 && r() < 0.08) late.push(e)
+      // ~8% of events arrive one file late (their sequence is older than what lands before them).
+      // The draw happens for the last file too, so the random stream (and every file) does not depend
+      // on how many files are asked for: a later run asking for more files extends the same history
+      // (the last file's late events then arrive again in the next file: an at-least-once duplicate).
+      const hold = r() < 0.08
+      if (hold && f < nFiles - 1) late.push(e)
       else events.push(e)
     }
     for (let i = 0; i < perFile; i++) {
