@@ -7,7 +7,7 @@ import { isExpr } from '../expr/ast.js'
 import { bindExpr, bindPredicate, isBound, mkCast, mkLiteral, type BindScope, type BoundExpr, type ExprLike } from '../expr/bind.js'
 import { lit } from '../expr/builder.js'
 import { commonType } from '../expr/cast.js'
-import { evalPredicateRows, type ColumnBatch } from '../expr/eval.js'
+import { evalExpression, evalPredicateRows, type ColumnBatch } from '../expr/eval.js'
 import { findField, typeToString, type StructField, type StructType } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
 
@@ -138,4 +138,9 @@ export function firstMatchingClause(clauses: BoundClause[], batch: ColumnBatch):
     for (let i = 0; i < out.length; i++) if (out[i] < 0 && ok[i]) { out[i] = c; open-- }
   }
   return out
+}
+
+/** The values of each expression over the batch; a plain column is the batch's own (gathered) array. */
+export function evalValues(exprs: BoundExpr[], batch: ColumnBatch): ArrayLike<DeltaValue>[] {
+  return exprs.map((e) => (e.kind === 'column' ? batch.column(e.key) : evalExpression(e, batch)))
 }

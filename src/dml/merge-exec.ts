@@ -6,7 +6,7 @@
 import { ConstraintViolationError, MergeCardinalityError, SchemaMismatchError } from '../errors.js'
 import type { Expr } from '../expr/ast.js'
 import { bindPredicate, referencedColumns, type BindScope, type BindSide, type BoundExpr } from '../expr/bind.js'
-import { evalExpression, evalPredicateRows } from '../expr/eval.js'
+import { evalPredicateRows } from '../expr/eval.js'
 import { exprToSql } from '../expr/print.js'
 import type { AddFile } from '../log/actions.js'
 import type { Snapshot } from '../log/snapshot.js'
@@ -15,7 +15,7 @@ import { findField, typeToString, type StructField } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
 import { checkWriteSupport } from '../write/features.js'
 import type { WriteData } from '../write/input.js'
-import { bindClause, firstMatchingClause, type BoundClause, type ClauseSpec } from './clauses.js'
+import { bindClause, evalValues, firstMatchingClause, type BoundClause, type ClauseSpec } from './clauses.js'
 import { DmlWriter } from './dml-writer.js'
 import { fileDeletionVector, readFileColumns } from './file-read.js'
 import { probeRaw, rawKeyEligible, readRawKey } from './key-read.js'
@@ -228,7 +228,7 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
         const sel: number[] = []
         for (let i = 0; i < rows.length; i++) if (which[i] === c) sel.push(rows[i])
         if (!sel.length) continue
-        const values = writer.sink.complete(notMatched[c].values!.map((e) => evalExpression(e, sideBatch(sel.length, { [SOURCE]: { columns: src.columns, rows: sel } }))), sel.length)
+        const values = writer.sink.complete(evalValues(notMatched[c].values!, sideBatch(sel.length, { [SOURCE]: { columns: src.columns, rows: sel } })), sel.length)
         await writer.sink.addRows(values, sel.length)
         await writer.sink.addChanges('insert', values, sel.length)
         m.numTargetRowsInserted += sel.length
@@ -277,7 +277,7 @@ async function applyClauses(
       continue
     }
     const batch = sideBatch(t.length, { [TARGET]: { columns: cols, rows: t }, ...(sRows ? { [SOURCE]: { columns: src.columns, rows: s } } : {}) })
-    const values = writer.sink.complete(clause.values!.map((e) => evalExpression(e, batch)), t.length)
+    const values = writer.sink.complete(evalValues(clause.values!, batch), t.length)
     await writer.sink.addRows(values, t.length)
     await writer.targetChanges('update_preimage', cols, n, t)
     await writer.sink.addChanges('update_postimage', values, t.length)

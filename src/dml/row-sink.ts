@@ -33,29 +33,35 @@ class PrefixedStore implements ObjectStore {
   delete(key: string): Promise<void> { return this.inner.delete(this.prefix + key) }
 }
 
-/** Column-major row buffer for a fixed list of fields. */
+/** Column-major row buffer for a fixed list of fields, kept as chunks (one copy at flush, none for one chunk). */
 class Buffer {
-  columns: DeltaValue[][]
+  private chunks: ArrayLike<DeltaValue>[][] = []
   length = 0
-  constructor(readonly fields: StructField[]) { this.columns = fields.map(() => []) }
-  /** Append n rows; a `tail` value fills the last field (the change type) when given. */
+  constructor(readonly fields: StructField[]) {}
+  /** Append n rows (gathered through `rows` when given); a `tail` value fills the last field (the change type). */
   push(values: ArrayLike<DeltaValue>[], rows: ArrayLike<number> | undefined, n: number, tail?: DeltaValue): void {
-    for (let c = 0; c < this.fields.length; c++) {
-      if (tail !== undefined && c === this.fields.length - 1) {
-        const dst = this.columns[c]
-        for (let i = 0; i < n; i++) dst.push(tail)
-        continue
-      }
+    const chunk = this.fields.map((_, c) => {
+      if (tail !== undefined && c === this.fields.length - 1) return new Array<DeltaValue>(n).fill(tail)
       const src = values[c]
-      const dst = this.columns[c]
-      if (rows) for (let i = 0; i < n; i++) dst.push(src[rows[i]] ?? null)
-      else for (let i = 0; i < n; i++) dst.push(src[i] ?? null)
-    }
+      if (!rows) return src.length === n ? src : Array.prototype.slice.call(src, 0, n) as DeltaValue[]
+      const out = new Array<DeltaValue>(n)
+      for (let i = 0; i < n; i++) out[i] = src[rows[i]] ?? null
+      return out
+    })
+    this.chunks.push(chunk)
     this.length += n
   }
   take(): { columns: Map<string, ColumnValues>; length: number } {
-    const out = { columns: new Map<string, ColumnValues>(this.fields.map((f, i) => [f.name, this.columns[i]])), length: this.length }
-    this.columns = this.fields.map(() => [])
+    const chunks = this.chunks
+    const columns = new Map<string, ColumnValues>(this.fields.map((f, c) => {
+      if (chunks.length === 1) return [f.name, chunks[0][c]]
+      const out = new Array<DeltaValue>(this.length)
+      let o = 0
+      for (const ch of chunks) { const col = ch[c]; for (let i = 0; i < col.length; i++) out[o++] = col[i] ?? null }
+      return [f.name, out]
+    }))
+    const out = { columns, length: this.length }
+    this.chunks = []
     this.length = 0
     return out
   }

@@ -4,7 +4,7 @@
 // removes the file without reading it or writing a DV.
 import { ConstraintViolationError } from '../errors.js'
 import { bindPredicate, type BindScope, type BoundExpr, type ExprLike } from '../expr/bind.js'
-import { evalExpression, evalPredicateRows } from '../expr/eval.js'
+import { evalPredicateRows } from '../expr/eval.js'
 import { exprToSql } from '../expr/print.js'
 import type { Expr } from '../expr/ast.js'
 import type { AddFile } from '../log/actions.js'
@@ -14,7 +14,7 @@ import { parseStats } from '../schema/stats.js'
 import { findField, type StructField } from '../schema/types.js'
 import { checkWriteSupport } from '../write/features.js'
 import type { WriteFilesOptions } from '../write/data-files.js'
-import { bindClause, type Assignments } from './clauses.js'
+import { bindClause, evalValues, type Assignments } from './clauses.js'
 import { DmlWriter } from './dml-writer.js'
 import { fileDeletionVector, readFileColumns } from './file-read.js'
 import { sideBatch, TARGET, unqualify } from './join.js'
@@ -109,7 +109,7 @@ export async function updateRows(snapshot: Snapshot, predicate: ExprLike | undef
     const { numRows, columns } = await readFileColumns(snapshot, add, fields)
     const rows = matchingRows(numRows, dv.rows, pred, columns)
     if (!rows.length) continue
-    const values = writer.sink.complete(clause.values!.map((e) => evalExpression(e, sideBatch(rows.length, { [TARGET]: { columns, rows } }))), rows.length)
+    const values = writer.sink.complete(evalValues(clause.values!, sideBatch(rows.length, { [TARGET]: { columns, rows } })), rows.length)
     await writer.sink.addRows(values, rows.length)
     await writer.targetChanges('update_preimage', columns, numRows, rows)
     await writer.sink.addChanges('update_postimage', values, rows.length)
