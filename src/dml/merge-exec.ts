@@ -3,7 +3,7 @@
 // read the key columns, hash-join against the source, read the other needed columns only when the
 // file is touched, apply the first matching clause per pair, mark deleted/updated rows (DV or
 // copy-on-write), and finally insert the unmatched source rows. One commit.
-import { ConstraintViolationError, MergeCardinalityError, SchemaMismatchError } from '../errors.js'
+import { ConstraintViolationError, MergeCardinalityError, SchemaMismatchError, UnsupportedFeatureError } from '../errors.js'
 import type { Expr } from '../expr/ast.js'
 import { bindPredicate, referencedColumns, type BindScope, type BindSide, type BoundExpr } from '../expr/bind.js'
 import { evalPredicateRows } from '../expr/eval.js'
@@ -24,6 +24,9 @@ import { MergeCounters, type MergeOptions, type MergeResult } from './merge-type
 import { keyRangePredicate } from './prune.js'
 import { evolveSchema } from './schema-evolution.js'
 import { normalizeSource, type SourceBatch } from './source.js'
+
+/** Without an equi-join key every (target, source) pair of a file is tried: refuse beyond this many. */
+export const MAX_CROSS_PAIRS = 5_000_000
 
 export interface MergeClauses {
   matched: ClauseSpec[]
@@ -156,6 +159,9 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
         if (hit === undefined) continue
         if (typeof hit === 'number') { tIdx.push(i); sIdx.push(hit) } else for (const s of hit) { tIdx.push(i); sIdx.push(s) }
       } else {
+        if (tIdx.length + src.numRows > MAX_CROSS_PAIRS) {
+          throw new UnsupportedFeatureError(`merge condition has no equality between a target and a source column, so file ${add.path} would be joined row by row with all ${src.numRows} source rows (over ${MAX_CROSS_PAIRS} pairs); add a key equality such as t.id = s.id`, { table, file: add.path })
+        }
         for (let s = 0; s < src.numRows; s++) { tIdx.push(i); sIdx.push(s) }
       }
     }

@@ -205,3 +205,12 @@ describe('MERGE builder', () => {
     await expect(t.merge([{ id: 5n, n: 1, n2: 3 }], { on: ['id'] }).whenMatchedUpdateAll().execute()).rejects.toBeInstanceOf(ConstraintViolationError)
   })
 })
+
+describe('MERGE without an equality key', () => {
+  it('runs as a nested loop on small inputs (t.id > s.lo AND t.id < s.hi)', async () => {
+    const t = await DeltaTable.create(new MemoryStore(), { schema: SCHEMA })
+    await t.append(rows(10))
+    await t.merge([{ lo: 2n, hi: 5n }], { on: 't.id > s.lo AND t.id < s.hi' }).whenMatchedDelete().execute()
+    expect((await t.toRows()).map((r) => r.id).sort((a, b) => Number(a) - Number(b))).toEqual([0n, 1n, 2n, 5n, 6n, 7n, 8n, 9n])
+  })
+})
