@@ -99,7 +99,7 @@ export function featuresInUse(schema: StructType, configuration: Record<string, 
  * else table features (3, 7 with reader features, or 1, 7 for writer-only ones). With table features
  * the list starts from what (1, 2) implies, appendOnly and invariants, as Delta does on upgrade.
  */
-export function protocolFor(features: Set<string>, base?: Protocol): Protocol {
+export function protocolFor(features: Set<string>, base?: Protocol, implied = base === undefined): Protocol {
   const legacy = new Map(LEGACY_WRITER)
   const needsTableFeatures = [...features].some((f) => !legacy.has(f)) || (base !== undefined && base.minWriterVersion >= 7)
   if (!needsTableFeatures) {
@@ -108,7 +108,7 @@ export function protocolFor(features: Set<string>, base?: Protocol): Protocol {
     const reader = Math.max(base?.minReaderVersion ?? 1, features.has('columnMapping') ? 2 : 1)
     return { minReaderVersion: reader, minWriterVersion: writer }
   }
-  const writerFeatures = new Set<string>(['appendOnly', 'invariants'])
+  const writerFeatures = new Set<string>(implied ? ['appendOnly', 'invariants'] : [])
   const readerFeatures = new Set<string>()
   if (base) {
     // Upgrading a legacy protocol keeps every feature it implied (PROTOCOL.md "Table Features for New and Existing Tables").
@@ -138,7 +138,14 @@ export function mergeProtocols(a: Protocol, b: Protocol): Protocol {
     if (p.minReaderVersion >= 3) for (const f of p.readerFeatures ?? []) feats.add(f)
     else if (p.minReaderVersion >= 2) feats.add('columnMapping')
   }
-  return protocolFor(feats)
+  return protocolFor(feats, undefined, false)
+}
+
+/** Same versions and feature sets (order of the lists does not matter). */
+export function sameProtocol(a: Protocol, b: Protocol): boolean {
+  const set = (l?: string[]) => JSON.stringify([...new Set(l ?? [])].sort())
+  return a.minReaderVersion === b.minReaderVersion && a.minWriterVersion === b.minWriterVersion &&
+    set(a.readerFeatures) === set(b.readerFeatures) && set(a.writerFeatures) === set(b.writerFeatures)
 }
 
 // ───────────────────────────── column mapping ─────────────────────────────

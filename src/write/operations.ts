@@ -21,7 +21,7 @@ import { Transaction, type PlanReads } from '../txn/transaction.js'
 import { applyGeneratedColumns, checkRowRules, generatedColumns, valuesBatch } from './constraints.js'
 import { writeDataFiles, type WriteFilesOptions } from './data-files.js'
 import {
-  assignColumnMapping, checkWriteSupport, featuresInUse, maxColumnIdOf, mergeProtocols, protocolFor,
+  assignColumnMapping, checkWriteSupport, featuresInUse, maxColumnIdOf, mergeProtocols, protocolFor, sameProtocol,
   ROW_TRACKING_DOMAIN, rowIdHighWaterMark, rowTrackingActive, rowTrackingConfiguration,
 } from './features.js'
 import { inferFromValues, normalizeInput, type InputBatch, type WriteData } from './input.js'
@@ -247,8 +247,9 @@ function planWrite(snapshot: Snapshot, data: WriteData, opts: { mergeSchema?: bo
     }
     partitionColumns = partitionFields(schema, partitionColumns, table).map((f) => f.name)
     metadata = { ...snapshot.metadata, schemaString: serializeSchema(schema), partitionColumns, configuration }
-    const next = mergeProtocols(snapshot.protocol, protocolFor(featuresInUse(schema, configuration)))
-    if (JSON.stringify(next) !== JSON.stringify(snapshot.protocol)) protocol = next
+    // Only what the new schema needs is added: no implied features on an existing table.
+    const next = mergeProtocols(snapshot.protocol, protocolFor(featuresInUse(schema, configuration), undefined, false))
+    if (!sameProtocol(next, snapshot.protocol)) protocol = next
     checkWriteSupport(next, schema, configuration, table, snapshot.version, WRITE_EXTRA_FEATURES)
   }
   applyGeneratedColumns(schema, batch.columns, batch.numRows, table)
