@@ -3,7 +3,8 @@
 // tables, the job's run record, each table's history and a time-travel comparison. Rerunning finds
 // no new raw files and writes nothing; a run killed midway and restarted converges to the same lake.
 import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { DeltaTable } from '../../table/delta-table.js'
 import { Lake } from '../catalog.js'
 import { formatTable } from '../format.js'
@@ -116,7 +117,18 @@ function parseArgs(argv: string[]): { dir: string; options: DemoOptions } {
   return { dir: resolve(dir), options }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+/** Run as a program (`npm start`, tsx, node), not imported (tests, the CLI). */
+function isMain(): boolean {
+  const arg = process.argv[1]
+  if (!arg) return false
+  try {
+    return realpathSync(arg) === realpathSync(fileURLToPath(import.meta.url))
+  } catch {
+    return false
+  }
+}
+
+if (isMain()) {
   const { dir, options } = parseArgs(process.argv.slice(2))
   runDemo(dir, options).then((r) => { process.exitCode = r.status === 'SUCCESS' ? 0 : 1 }, (e: Error) => {
     process.stderr.write(`${e.stack ?? e.message}\n`)
