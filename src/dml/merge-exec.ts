@@ -21,7 +21,7 @@ import { fileDeletionVector, readFileColumns } from './file-read.js'
 import { probeRaw, rawKeyEligible, readRawKey } from './key-read.js'
 import { buildIndex, keyValues, planJoin, sideBatch, SOURCE, TARGET, unqualify, type JoinPlan } from './join.js'
 import { MergeCounters, type MergeOptions, type MergeResult } from './merge-types.js'
-import { keyRangePredicate } from './prune.js'
+import { filesHoldingKeys, keyRangePredicate } from './prune.js'
 import { evolveSchema } from './schema-evolution.js'
 import { normalizeSource, type SourceBatch } from './source.js'
 
@@ -119,6 +119,7 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
         prune = parts.length === 1 ? parts[0] : { bound: true, kind: 'and', type: 'boolean', args: parts }
         candidates = selectFiles(candidates, info, prune)
       }
+      if (join.keys.length === 1 && candidates.length > 1) candidates = filesHoldingKeys(candidates, snapshot, join.keys[0], srcBatch, src.numRows)
     }
   }
 

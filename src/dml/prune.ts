@@ -3,6 +3,9 @@
 // every target file that cannot hold a matching row.
 import { mkLiteral, type BoundExpr } from '../expr/bind.js'
 import { comparatorFor, evalExpression, type ColumnBatch } from '../expr/eval.js'
+import type { AddFile } from '../log/actions.js'
+import type { Snapshot } from '../log/snapshot.js'
+import { parseStats } from '../schema/stats.js'
 import type { DataType } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
 import { unqualify, type JoinKey } from './join.js'
@@ -47,4 +50,42 @@ export function keyRangePredicate(keys: JoinKey[], _srcKeys: unknown[], src: Sou
   }
   if (parts.length === 0) return undefined
   return parts.length === 1 ? parts[0] : { bound: true, kind: 'and', type: 'boolean', args: parts }
+}
+
+const EXACT_BOUNDS = new Set(['byte', 'short', 'integer', 'long', 'date'])
+
+/**
+ * Finer than a range: keep only files whose [min, max] stats of the key column contain at least one
+ * source key (binary search over the sorted keys). For many scattered keys over many files, where
+ * the single min–max range of the source covers everything. Integer and date keys only (their
+ * bounds are exact); files without usable stats are kept.
+ */
+export function filesHoldingKeys(files: AddFile[], snapshot: Snapshot, key: JoinKey, srcBatch: ColumnBatch, numRows: number): AddFile[] {
+  if (key.target.kind !== 'column' || key.target.path.length !== 1 || key.nullSafe) return files
+  const type = key.target.type
+  if (typeof type !== 'string' || !EXACT_BOUNDS.has(type)) return files
+  const name = key.target.path[0]
+  if (snapshot.partitionColumns.some((c) => c.toLowerCase() === name.toLowerCase())) return files
+  const values = key.source.kind === 'column' ? srcBatch.column(key.source.key) : evalExpression(key.source, srcBatch)
+  const keys: number[] = []
+  for (let i = 0; i < numRows; i++) {
+    const v = values[i]
+    if (v === null || v === undefined) continue
+    keys.push(Number(v)) // ordering only: a long beyond 2^53 rounds, so comparisons below stay conservative
+  }
+  if (keys.length <= IN_LIST_MAX) return files
+  keys.sort((a, b) => a - b)
+  return files.filter((f) => {
+    const s = parseStats(f.stats, snapshot.schema, snapshot.columnMappingMode)
+    const lo = s?.minValues[name]
+    const hi = s?.maxValues[name]
+    if (lo === undefined || hi === undefined || lo === null || hi === null) return true
+    const min = Number(lo)
+    const max = Number(hi)
+    // first key ≥ min
+    let a = 0
+    let b = keys.length
+    while (a < b) { const m = (a + b) >>> 1; if (keys[m] < min) a = m + 1; else b = m }
+    return a < keys.length && keys[a] <= max
+  })
 }

@@ -214,3 +214,14 @@ describe('MERGE without an equality key', () => {
     expect((await t.toRows()).map((r) => r.id).sort((a, b) => Number(a) - Number(b))).toEqual([0n, 1n, 2n, 5n, 6n, 7n, 8n, 9n])
   })
 })
+
+describe('MERGE file pruning by the source keys', () => {
+  it('scattered keys: only files whose id range holds a key are read', async () => {
+    const t = await DeltaTable.create(new MemoryStore(), { schema: SCHEMA })
+    for (let p = 0; p < 10; p++) await t.append(rows(100, p * 1000))
+    const keys = [...Array.from({ length: 50 }, (_, i) => 2000n + BigInt(i)), ...Array.from({ length: 50 }, (_, i) => 7050n + BigInt(i)), 9999n, 500n]
+    const r = await t.merge(keys.map((id) => ({ id, name: 'hit' })), { on: ['id'] }).whenMatchedUpdate({ set: { name: 's.name' } }).execute()
+    expect(r.metrics).toMatchObject({ numTargetFilesScanned: 2, numTargetFilesSkipped: 8, numTargetRowsUpdated: 100 })
+    expect((await t.toRows({ filter: "name = 'hit'" })).length).toBe(100)
+  })
+})
