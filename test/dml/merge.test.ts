@@ -225,3 +225,24 @@ describe('MERGE file pruning by the source keys', () => {
     expect((await t.toRows({ filter: "name = 'hit'" })).length).toBe(100)
   })
 })
+
+describe('deletion vector files written by MERGE (PROTOCOL.md "Deletion Vector File Storage Format")', () => {
+  it('version byte, big-endian size, RoaringBitmapArray payload, CRC-32; rows exactly the deleted ones', async () => {
+    const { crc32, decodeRoaringBitmapArray, uuidDvRelativePath } = await import('../../src/scan/deletion-vectors.js')
+    const t = await DeltaTable.create(new MemoryStore(), { schema: SCHEMA })
+    await t.append(rows(100_000))
+    const gone = Array.from({ length: 3000 }, (_, i) => i * 31 + (i % 7))
+    await t.merge(gone.map((i) => ({ id: BigInt(i) })), { on: ['id'] }).whenMatchedDelete().execute()
+    const dv = t.snapshot.activeFiles()[0].deletionVector!
+    expect(dv.storageType).toBe('u')
+    const bytes = await t.store.get(uuidDvRelativePath(dv.pathOrInlineDv))
+    expect(bytes[0]).toBe(1)
+    const view = new DataView(bytes.buffer, bytes.byteOffset)
+    expect(view.getInt32(dv.offset!, false)).toBe(dv.sizeInBytes)
+    const payload = bytes.subarray(dv.offset! + 4, dv.offset! + 4 + dv.sizeInBytes)
+    expect(view.getUint32(dv.offset! + 4 + dv.sizeInBytes, false)).toBe(crc32(payload))
+    expect(Array.from(decodeRoaringBitmapArray(payload, dv.cardinality))).toEqual(gone)
+    expect(dv).toMatchObject({ cardinality: 3000, maxRowIndex: gone.at(-1) })
+    expect((await t.toRows({ columns: ['id'] })).length).toBe(97_000)
+  })
+})
