@@ -37,6 +37,27 @@ describe('topologicalOrder', () => {
 })
 
 describe('Job.run', () => {
+  it('a real lost race (a concurrent append into the partition an overwrite replaces) is retried on a fresh snapshot', async () => {
+    const schema = { type: 'struct' as const, fields: [{ name: 'p', type: 'integer' as const, nullable: true, metadata: {} }, { name: 'v', type: 'string' as const, nullable: true, metadata: {} }] }
+    // Serializable: under WriteSerializable a blind append may slip under an overwrite (Delta's rule)
+    await lake.table('lake.silver.t', { schema, partitionBy: ['p'], properties: { 'delta.isolationLevel': 'Serializable' } })
+    const errors: string[] = []
+    const job = new Job('j', [{
+      name: 'replace_p1', writes: ['lake.silver.t'],
+      run: async (ctx) => {
+        const t = await ctx.lake.table('lake.silver.t') // plans on this snapshot
+        if (ctx.attempt === 1) await (await ctx.lake.table('lake.silver.t')).append([{ p: 1, v: 'concurrent' }])
+        const r = await t.overwrite([{ p: 1, v: 'replaced' }], { replaceWhere: 'p = 1' })
+        ctx.wrote('lake.silver.t', r.version)
+      },
+    }], { retryDelayMs: 1, onEvent: (e) => { if (e.type === 'retry') errors.push(e.error.name) } })
+    const r = await job.run(lake, { record: false })
+    expect(errors).toEqual(['ConcurrentAppendError'])
+    expect(r.tasks[0]).toMatchObject({ status: 'SUCCESS', attempt: 2 })
+    expect((await (await lake.table('lake.silver.t')).toRows()).map((x) => x.v)).toEqual(['replaced'])
+  })
+
+
   it('runs independent tasks in parallel, same-table writers one at a time, dependencies first', async () => {
     const log: string[] = []
     let active = 0, maxActive = 0
