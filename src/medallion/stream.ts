@@ -4,8 +4,9 @@
 // the last planned batch is replayed with the same offset and the same txn id: if its commit had
 // landed, the table already records that txn version and the write is skipped, so every batch lands
 // exactly once. Triggers: availableNow (what exists at start, then stop) and processingTime (poll).
+import { mkdir } from 'node:fs/promises'
 import { InvalidArgumentError } from '../errors.js'
-import { Checkpoint } from './checkpoint.js'
+import { Checkpoint, lockCheckpoint } from './checkpoint.js'
 
 export type Row = Record<string, unknown>
 
@@ -83,8 +84,19 @@ export class StreamingQuery<O, B = unknown> {
   get id(): string | undefined { return this.checkpoint?.id }
 
   async start(): Promise<StreamSummary> {
+    // lock first: the query id in metadata.json must be created by the one query that owns the folder
+    await mkdir(this.options.checkpointLocation, { recursive: true })
+    const release = await lockCheckpoint(this.options.checkpointLocation)
+    try {
+      const cp = this.checkpoint = await Checkpoint.open<O>(this.options.checkpointLocation, this.options.source.describe())
+      return await this.run(cp)
+    } finally {
+      await release()
+    }
+  }
+
+  private async run(cp: Checkpoint<O>): Promise<StreamSummary> {
     const { source, foreachBatch, onProgress } = this.options
-    const cp = this.checkpoint = await Checkpoint.open<O>(this.options.checkpointLocation, source.describe())
     const planned = await cp.offsets()
     await source.recover(planned.map((p) => p.offset))
     const committed = await cp.lastCommitted()

@@ -161,3 +161,24 @@ describe('landing-folder stream', () => {
     ])
   })
 })
+
+describe('checkpoint lock', () => {
+  it('a second query on the same checkpoint is refused while the first runs; a dead owner\'s lock is taken over', async () => {
+    await land('f0.jsonl', 0, 3)
+    const t = await table()
+    const controller = new AbortController()
+    const first = ingestFiles(t, { landing: join(dir, 'landing'), schema: SCHEMA, checkpointLocation: join(dir, 'cp'), trigger: { processingTime: 10 }, signal: controller.signal })
+    await new Promise((r) => setTimeout(r, 50))
+    await expect(ingestFiles(t, { landing: join(dir, 'landing'), schema: SCHEMA, checkpointLocation: join(dir, 'cp') })).rejects.toThrow(/is in use by another streaming query/)
+    controller.abort()
+    await first
+    // a lock left by a process that no longer exists (SIGKILL) does not block
+    const { spawnSync } = await import('node:child_process')
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!
+    await writeFile(join(dir, 'cp', 'lock'), JSON.stringify({ pid: dead, host: (await import('node:os')).hostname() }))
+    await land('f1.jsonl', 3, 3)
+    const s = await ingestFiles(t, { landing: join(dir, 'landing'), schema: SCHEMA, checkpointLocation: join(dir, 'cp') })
+    expect(s.numInputRows).toBe(3)
+    expect(await ids(t)).toEqual(range(0, 6))
+  })
+})
