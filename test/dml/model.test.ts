@@ -45,8 +45,11 @@ const spec: fc.Arbitrary<MergeSpec> = fc.record({
   bySource: fc.array(bySourceClause, { maxLength: 2 }).map((cs) => normalise(cs, TARGET_CONDS[0])),
 }).filter((s) => s.matched.length + s.notMatched.length + s.bySource.length > 0)
 
-function runSpec(t: DeltaTable, source: Row[], s: MergeSpec) {
-  const b = t.merge(source, { on: 'target.id = source.id' })
+const ON = { sql: 'target.id = source.id', keys: ['id'], composite: 't.id = s.id AND t.p = s.p' } as const
+type OnForm = keyof typeof ON
+
+function runSpec(t: DeltaTable, source: Row[], s: MergeSpec, on: OnForm) {
+  const b = t.merge(source, { on: ON[on] as string | string[] })
   for (const c of s.matched) {
     const condition = c.cond?.sql
     if (c.kind === 'delete') b.whenMatchedDelete({ condition })
@@ -87,23 +90,23 @@ async function checkHistory(t: DeltaTable, states: Map<number, Row[]>, cdf: bool
 describe('MERGE builder against the reference model', () => {
   it('random tables, sources and clause combinations; every version by time travel; CDF replays', async () => {
     await fc.assert(fc.asyncProperty(
-      layout, fc.uniqueArray(targetIds, { maxLength: 25 }), fc.array(fc.tuple(fc.array(rowArb(sourceIds), { maxLength: 10 }), spec), { minLength: 1, maxLength: 3 }),
+      layout, fc.uniqueArray(targetIds, { maxLength: 25 }), fc.array(fc.tuple(fc.array(rowArb(sourceIds), { maxLength: 10 }), spec, fc.constantFrom<OnForm>('sql', 'keys', 'composite')), { minLength: 1, maxLength: 3 }),
       fc.array(small, { minLength: 25, maxLength: 25 }), fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 25, maxLength: 25 }),
       async (l, ids, steps, as, ps) => {
         const t = await makeTable(l)
         let state: Row[] = ids.map((id, i) => ({ id, a: as[i], b: as[(i + 3) % 25], p: ps[i] }))
         await t.append(state)
         const states = new Map<number, Row[]>([[t.version, state]])
-        for (const [source, s] of steps) {
+        for (const [source, s, on] of steps) {
           let expected: Row[] | undefined
-          try { expected = referenceMerge(state, source, s) } catch (e) { if (!(e instanceof CardinalityViolation)) throw e }
+          try { expected = referenceMerge(state, source, s, on === 'composite') } catch (e) { if (!(e instanceof CardinalityViolation)) throw e }
           const before = t.version
           if (expected === undefined) {
-            await expect(runSpec(t, source, s)).rejects.toBeInstanceOf(MergeCardinalityError)
+            await expect(runSpec(t, source, s, on)).rejects.toBeInstanceOf(MergeCardinalityError)
             expect(t.version).toBe(before)
             continue
           }
-          await runSpec(t, source, s)
+          await runSpec(t, source, s, on)
           state = expected
           states.set(t.version, state)
           expect(canon(await t.toRows())).toEqual(canon(state as never))

@@ -45,13 +45,13 @@ function firstClause<C extends { cond?: Cond }>(clauses: C[], t: Row | undefined
   return clauses.find((c) => !c.cond || c.cond.test(t, s))
 }
 
-/** Reference MERGE ON t.id = s.id. Throws CardinalityViolation as Delta would. */
-export function referenceMerge(target: Row[], source: Row[], spec: MergeSpec): Row[] {
+/** Reference MERGE ON t.id = s.id (AND t.p = s.p with `withPartition`). Throws CardinalityViolation as Delta would. */
+export function referenceMerge(target: Row[], source: Row[], spec: MergeSpec, withPartition = false): Row[] {
   const out: Row[] = []
   const matchedSource = new Set<number>()
   const soleDelete = spec.matched.length === 1 && spec.matched[0].kind === 'delete' && !spec.matched[0].cond
   for (const t of target) {
-    const hits = t.id === null ? [] : source.map((s, i) => [s, i] as const).filter(([s]) => s.id !== null && s.id === t.id)
+    const hits = t.id === null ? [] : source.map((s, i) => [s, i] as const).filter(([s]) => s.id !== null && s.id === t.id && (!withPartition || s.p === t.p))
     for (const [, i] of hits) matchedSource.add(i)
     if (hits.length === 0) {
       const c = firstClause(spec.bySource, t, undefined)
