@@ -101,6 +101,18 @@ export function protectedKeys(snapshot: Snapshot, cutoff: number): Set<string> {
   return keep
 }
 
+/**
+ * `dir/deletion_vector_<uuid>.bin` for a DV file named with an extra prefix (some Spark test tables
+ * write `<prefix>deletion_vector_<uuid>.bin`; the scan reads such a file for the canonical name, so
+ * it is protected by that name too). Other keys are returned unchanged.
+ */
+function canonicalDvKey(key: string): string {
+  const slash = key.lastIndexOf('/')
+  const base = key.slice(slash + 1)
+  const at = base.indexOf('deletion_vector_')
+  return at > 0 ? key.slice(0, slash + 1) + base.slice(at) : key
+}
+
 /** Vacuum the table in `store` (always planned on its latest version). */
 export async function vacuum(store: ObjectStore, opts: VacuumOptions = {}): Promise<VacuumResult> {
   const snapshot = await loadSnapshot(store, { allowExternalPaths: true })
@@ -121,7 +133,7 @@ export async function vacuum(store: ObjectStore, opts: VacuumOptions = {}): Prom
   const doomed: { key: string; size: number }[] = []
   for await (const meta of store.list('')) {
     if (!isVacuumable(meta.key, partitionColumns)) continue
-    if (keep.has(meta.key)) continue
+    if (keep.has(meta.key) || keep.has(canonicalDvKey(meta.key))) continue
     // Modified inside the retention: may belong to a version in the window or a commit in flight.
     if (meta.mtime > cutoff) continue
     doomed.push({ key: meta.key, size: meta.size })
