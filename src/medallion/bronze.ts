@@ -59,6 +59,7 @@ export interface IngestOptions extends Pick<CastRowsOptions, 'mode' | 'rescuedDa
   schema: StructType
   checkpointLocation: string
   maxFilesPerTrigger?: number
+  maxBytesPerTrigger?: number
   trigger?: Trigger
   signal?: AbortSignal
   onProgress?: (p: BatchProgress & { files: RawFile[] }) => void
@@ -72,7 +73,7 @@ export interface IngestOptions extends Pick<CastRowsOptions, 'mode' | 'rescuedDa
  * one commit carrying the stream's txn id, so restarts and crashes never ingest a file twice.
  */
 export async function ingestFiles(table: DeltaTable, options: IngestOptions): Promise<StreamSummary> {
-  const source = new FileSource({ path: options.landing, schema: options.schema, maxFilesPerTrigger: options.maxFilesPerTrigger, mode: options.mode, rescuedDataColumn: options.rescuedDataColumn })
+  const source = new FileSource({ path: options.landing, schema: options.schema, maxFilesPerTrigger: options.maxFilesPerTrigger, maxBytesPerTrigger: options.maxBytesPerTrigger, mode: options.mode, rescuedDataColumn: options.rescuedDataColumn })
   const filesOf = new Map<number, RawFile[]>()
   return runStream({
     source,

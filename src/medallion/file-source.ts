@@ -17,6 +17,8 @@ export interface FileSourceOptions extends Pick<CastRowsOptions, 'mode' | 'rescu
   format?: RawFormat
   /** At most this many files per batch (default 1000). */
   maxFilesPerTrigger?: number
+  /** At most about this many bytes per batch (a batch holds at least one file). */
+  maxBytesPerTrigger?: number
   /** Column receiving the file's name relative to the folder (default `_source_file`; null for none). */
   sourceFileColumn?: string | null
 }
@@ -32,6 +34,8 @@ export class FileSource implements StreamSource<FileOffset, Set<string>> {
   constructor(readonly options: FileSourceOptions) {
     this.maxFiles = options.maxFilesPerTrigger ?? 1000
     if (!Number.isInteger(this.maxFiles) || this.maxFiles < 1) throw new InvalidArgumentError(`maxFilesPerTrigger must be a positive integer, got ${options.maxFilesPerTrigger}`)
+    const b = options.maxBytesPerTrigger
+    if (b !== undefined && !(Number.isInteger(b) && b >= 1)) throw new InvalidArgumentError(`maxBytesPerTrigger must be a positive integer, got ${b}`)
   }
 
   describe(): string { return `files ${this.options.path} (${this.options.format ?? 'parquet/json'})` }
@@ -45,9 +49,16 @@ export class FileSource implements StreamSource<FileOffset, Set<string>> {
   }
 
   async planNext(_last: FileOffset | undefined, bound?: Set<string>): Promise<FileOffset | undefined> {
-    const fresh = (await listRawFiles(this.options.path, this.options.format))
+    const candidates = (await listRawFiles(this.options.path, this.options.format))
       .filter((f) => !this.seen.has(f.name) && (!bound || bound.has(f.name)))
-      .slice(0, this.maxFiles)
+    const maxBytes = this.options.maxBytesPerTrigger ?? Infinity
+    const fresh: RawFile[] = []
+    let bytes = 0
+    for (const f of candidates) {
+      if (fresh.length >= this.maxFiles || (fresh.length > 0 && bytes + f.size > maxBytes)) break
+      fresh.push(f)
+      bytes += f.size
+    }
     if (!fresh.length) return undefined
     for (const f of fresh) this.seen.add(f.name)
     return { files: fresh }

@@ -59,6 +59,25 @@ describe('applyCdc', () => {
     }), { numRuns: 15 })
   })
 
+  it('hard deletes without ignoreOlderThanTarget: batches apply in arrival order, each batch\'s last event per key winning (both paths)', async () => {
+    await fc.assert(fc.asyncProperty(eventsArb, async (batches) => {
+      const want = new Map<string, string>()
+      for (const b of batches) {
+        for (const e of latestPerKey(b, ['id'], 'seq')) {
+          if (cdcOp(e.op, 'op') === 'delete') want.delete(String(e.id))
+          else want.set(String(e.id), e.val)
+        }
+      }
+      for (const via of ['overwrite', 'auto'] as const) {
+        const t = await DeltaTable.create(new MemoryStore(), { schema: SCHEMA, primaryKey: 'id' })
+        for (const b of batches) await applyCdc(t, b, { op: 'op', sequence: 'seq', via })
+        const got = new Map((await t.toRows()).map((r) => [String(r.id), r.val as string]))
+        expect([via, got]).toEqual([via, want])
+        expect((await t.toRows()).every((r) => r._deleted === null)).toBe(true)
+      }
+    }), { numRuns: 12 })
+  })
+
   it('a batch whose txn version is recorded is skipped', async () => {
     const t = await DeltaTable.create(new MemoryStore(), { schema: SCHEMA, primaryKey: 'id' })
     const r1 = await applyCdc(t, [{ op: 'I', id: 1n, seq: 1n, val: 'a' }], { op: 'op', txn: { appId: 'q', version: 0 } })

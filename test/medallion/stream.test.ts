@@ -72,6 +72,18 @@ describe('landing-folder stream', () => {
     expect((row.day as Date).toISOString()).toBe('2024-03-01T00:00:00.000Z')
   })
 
+  it('maxBytesPerTrigger caps a batch by size (at least one file per batch)', async () => {
+    for (let f = 0; f < 4; f++) await land(`f${f}.jsonl`, 100 * (f + 1), f === 1 ? 40 : 10) // same-width ids: f0, f2, f3 equal in size
+    const sizes = new Map((await (await import('../../src/medallion/raw-files.js')).listRawFiles(join(dir, 'landing'))).map((f) => [f.name, f.size]))
+    const t = await table()
+    const seen: string[][] = []
+    await ingestFiles(t, { landing: join(dir, 'landing'), schema: SCHEMA, checkpointLocation: join(dir, 'cp'), maxBytesPerTrigger: 2 * sizes.get('f0.jsonl')!, onProgress: (p) => seen.push(p.files.map((f) => f.name)) })
+    // f1 (4x bigger) alone exceeds the cap: it still goes, alone
+    expect(seen).toEqual([['f0.jsonl'], ['f1.jsonl'], ['f2.jsonl', 'f3.jsonl']])
+    expect(sizes.get('f2.jsonl')).toBe(sizes.get('f0.jsonl'))
+    expect(await ids(t)).toEqual([...range(100, 110), ...range(200, 240), ...range(300, 310), ...range(400, 410)])
+  })
+
   it('processingTime picks up files landing while it runs, never more than maxFilesPerTrigger at once', async () => {
     const t = await table()
     const controller = new AbortController()
