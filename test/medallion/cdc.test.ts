@@ -65,7 +65,7 @@ describe('applyCdc', () => {
       for (const b of batches) {
         for (const e of latestPerKey(b, ['id'], 'seq')) {
           if (cdcOp(e.op, 'op') === 'delete') want.delete(String(e.id))
-          else want.set(String(e.id), e.val)
+          else want.set(String(e.id), e.val as string)
         }
       }
       for (const via of ['overwrite', 'auto'] as const) {
