@@ -378,6 +378,29 @@ function checkNoDependents(snapshot: Snapshot, path: string, what: string): void
   }
 }
 
+/**
+ * `delta.dataSkippingStatsColumns` after a rename (`to` given) or drop of `path`: entries naming the
+ * column or a field inside it follow the rename or go away, so stats keep covering the same columns.
+ */
+function statsColumnsAfter(configuration: Record<string, string>, path: string, to?: string): Record<string, string> {
+  const key = 'delta.dataSkippingStatsColumns'
+  const raw = configuration[key]
+  if (raw === undefined || raw.trim() === '') return configuration
+  const lower = path.toLowerCase()
+  const out: string[] = []
+  for (const entry of raw.split(',')) {
+    const name = entry.trim().replace(/`/g, '')
+    const l = name.toLowerCase()
+    if (l === lower || l.startsWith(`${lower}.`)) {
+      if (to !== undefined) out.push(to + name.slice(path.length))
+    } else if (name !== '') out.push(name)
+  }
+  const next = { ...configuration }
+  if (out.length) next[key] = out.join(',')
+  else delete next[key]
+  return next
+}
+
 function requireMapping(snapshot: Snapshot, what: string): void {
   if (snapshot.columnMappingMode === 'none') {
     throw new UnsupportedFeatureError(
@@ -402,7 +425,7 @@ export async function renameColumn(snapshot: Snapshot, from: string, to: string,
   const newPath = [...names.slice(0, -1), to].join('.')
   return commitChange(snapshot, {
     operation: 'RENAME COLUMN', params: { oldColumnPath: names.join('.'), newColumnPath: newPath },
-    schema, configuration: { ...snapshot.properties }, partitionColumns,
+    schema, configuration: statsColumnsAfter(snapshot.properties, names.join('.'), newPath), partitionColumns,
   }, opts)
 }
 
@@ -413,6 +436,7 @@ export async function dropColumns(snapshot: Snapshot, columns: string | string[]
   if (list.length === 0) throw new InvalidArgumentError(`dropColumns needs at least one column (table ${table})`, { table })
   requireMapping(snapshot, `drop column ${list.join(', ')}`)
   let schema = snapshot.schema
+  let configuration = { ...snapshot.properties }
   const dropped: string[] = []
   for (const c of list) {
     const { chain, names } = locate(schema, c, table)
@@ -425,9 +449,10 @@ export async function dropColumns(snapshot: Snapshot, columns: string | string[]
     }
     checkNoDependents(snapshot, path, 'drop')
     schema = rebuild(chain, undefined)
+    configuration = statsColumnsAfter(configuration, path)
     dropped.push(path)
   }
-  return commitChange(snapshot, { operation: 'DROP COLUMNS', params: { columns: dropped }, schema, configuration: { ...snapshot.properties } }, opts)
+  return commitChange(snapshot, { operation: 'DROP COLUMNS', params: { columns: dropped }, schema, configuration }, opts)
 }
 
 // ───────────────────────────── CHECK constraints ─────────────────────────────

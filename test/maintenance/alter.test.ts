@@ -74,6 +74,17 @@ describe('schema changes', () => {
     await expect(t.renameColumn('nope', 'x')).rejects.toThrow(SchemaMismatchError)
   })
 
+  it('delta.dataSkippingStatsColumns follows renames and drops', async () => {
+    const { t } = await newTable({ properties: { 'delta.columnMapping.mode': 'name', 'delta.dataSkippingStatsColumns': 'v,id' } })
+    await t.renameColumn('v', 'value')
+    expect(t.properties['delta.dataSkippingStatsColumns']).toBe('value,id')
+    await t.append([{ id: 1n, part: 'x', value: 0.5 }])
+    const phys = t.schema.fields.find((f) => f.name === 'value')!.metadata['delta.columnMapping.physicalName'] as string
+    expect(JSON.parse((await t.files())[0].stats!).minValues).toHaveProperty(phys)
+    await t.dropColumn('value')
+    expect(t.properties['delta.dataSkippingStatsColumns']).toBe('id')
+  })
+
   it('renaming or dropping a column a CHECK constraint uses is refused', async () => {
     const { t } = await newTable({ properties: { 'delta.columnMapping.mode': 'name' } })
     await t.addConstraint('positive', 'v >= 0')
