@@ -106,9 +106,22 @@ function fromObjects(rows: ReadonlyArray<Record<string, unknown>>, schema: Struc
   for (const [key, f] of known) keysOf.set(f, [...(keysOf.get(f) ?? []), key])
   const columns = new Map<string, ColumnValues>()
   for (const [f, keys] of keysOf) {
-    const values = new Array<DeltaValue>(n)
     const ctx = { column: f.name, row: 0, table: opts.table }
     const t = f.type
+    // 64-bit columns go into typed arrays while they have no null: no boxed value per row for the
+    // garbage collector to trace (the first null switches to a plain array).
+    let typed: BigInt64Array | Float64Array | undefined =
+      t === 'long' || t === 'timestamp' || t === 'timestamp_ntz' ? new BigInt64Array(n) : t === 'double' ? new Float64Array(n) : undefined
+    let plainValues: DeltaValue[] | undefined = typed ? undefined : new Array<DeltaValue>(n)
+    const put = (i: number, v: DeltaValue) => {
+      if (typed) {
+        if (v !== null) { typed[i] = v as never; return }
+        plainValues = Array.from(typed.subarray(0, i) as ArrayLike<DeltaValue>)
+        plainValues.length = n
+        typed = undefined
+      }
+      plainValues![i] = v
+    }
     for (let i = 0; i < n; i++) {
       const row = rows[i]
       let v = row[keys[0]]
@@ -118,16 +131,17 @@ function fromObjects(rows: ReadonlyArray<Record<string, unknown>>, schema: Struc
         if (v !== undefined) throw new SchemaMismatchError(`column ${f.name} is given twice in row ${i} (${keys.filter((x) => row[x] !== undefined).join(', ')})`, { column: f.name, table: opts.table })
         v = w
       }
-      if (v === null || v === undefined) { values[i] = null; continue }
+      if (v === null || v === undefined) { put(i, null); continue }
       // Fast path for values already in the Delta value model; everything else is fully coerced.
-      if (isExact(v, t)) { values[i] = v as DeltaValue; continue }
+      if (isExact(v, t)) { put(i, v as DeltaValue); continue }
       if ((t === 'timestamp' || t === 'timestamp_ntz') && v instanceof Date) {
         const ms = v.getTime()
-        if (ms === ms) { values[i] = BigInt(ms) * 1000n; continue } // NaN (Invalid Date) takes the error path
+        if (ms === ms) { put(i, BigInt(ms) * 1000n); continue } // NaN (Invalid Date) takes the error path
       }
       ctx.row = i
-      values[i] = fromRowValue(v, t, ctx)
+      put(i, fromRowValue(v, t, ctx))
     }
+    const values: ColumnValues = (typed ?? plainValues!) as ColumnValues
     checkNotNull(values, f, opts.table)
     columns.set(f.name, values)
   }

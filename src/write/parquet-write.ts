@@ -3,6 +3,7 @@
 // precision, 3-level LIST, MAP key_value), physical names and field ids under column mapping.
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer'
 import { snappyCompress } from './snappy.js'
+import { estimateRowBytes } from './partition.js'
 import { LAGOMAGO_VERSION } from '../txn/engine.js'
 import { InvalidArgumentError, SchemaMismatchError, UnsupportedFeatureError } from '../errors.js'
 import type { DeltaValue } from '../schema/values.js'
@@ -253,7 +254,10 @@ export function writeParquet(columns: DataColumn[], numRows: number, options: Pa
     }
   }
   const groupSize = Math.max(1, options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE)
-  const writer = new ByteWriter(Math.min(256 << 20, Math.max(1 << 16, numRows * 16 * Math.max(1, written.length))))
+  // Room for about half the raw size (what Snappy typically leaves): a huge up-front buffer is
+  // external memory that pushes V8 into full collections; too small a one is copied as it doubles.
+  const raw = estimateRowBytes(new Map(written.map((c) => [c.field.name, c.values])), numRows) * numRows
+  const writer = new ByteWriter(Math.min(256 << 20, Math.max(1 << 16, Math.ceil(raw / 2))))
   const pq = new ParquetWriter({ writer, schema, codec, compressors: { SNAPPY: snappyCompress }, statistics: statistics !== 'none', createdBy: CREATED_BY, kvMetadata: options.kvMetadata })
   // One row group at a time: the per-value objects made for the encoder (string byte views, nested
   // shapes) die young instead of living through the whole file, which halves garbage collection.

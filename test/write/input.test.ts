@@ -48,7 +48,7 @@ describe('plain object input', () => {
     const b = normalizeInput([{ i: 1, d: '2024-01-02', t: new Date(1), dec: 1.5 }, { I: 2, t: 5n }], schema)
     expect(b.columns.get('i')).toEqual([1, 2])
     expect(b.columns.get('d')).toEqual([19724, null])
-    expect(b.columns.get('t')).toEqual([1000n, 5n])
+    expect(Array.from(b.columns.get('t')!)).toEqual([1000n, 5n])
     expect(b.columns.get('dec')).toEqual([150n, null])
     expect(() => normalizeInput([{ i: 1 }, { i: 2.5 }], schema)).toThrow(/column i at row 1/)
     expect(() => normalizeInput([{ dec: '1.234' }], schema)).toThrow(/column dec at row 0/)
