@@ -18,6 +18,7 @@ import { Transaction } from '../txn/transaction.js'
 import { writeDataFiles, type DataFilesTarget } from '../write/data-files.js'
 import { checkWriteSupport } from '../write/features.js'
 import { DEFAULT_TARGET_FILE_SIZE } from '../write/partition.js'
+import { statsColumnSelection } from '../write/stats.js'
 import { afterMaintenanceCommit, nowOf, type Clock } from './common.js'
 import { zOrderPermutation } from './zorder.js'
 
@@ -247,6 +248,17 @@ export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): 
     if (!isPrimitive(f.type) || f.type === 'variant' || f.type === 'void') throw new InvalidArgumentError(`zOrderBy column ${c} must have a primitive type (table ${table})`, { table, column: c })
     return f
   })
+  if (zFields.length) {
+    // Z-ordering helps only through min/max stats: refuse columns the table collects none for (as Delta does).
+    const dataSchema = { type: 'struct' as const, fields: snapshot.schema.fields.filter((f) => !partitionSet.has(f.name.toLowerCase())) }
+    const selected = statsColumnSelection(dataSchema, snapshot.properties)
+    const missing = zFields.filter((f) => !selected.has(f.name))
+    if (missing.length) {
+      throw new InvalidArgumentError(
+        `Z-ordering table ${table} on ${missing.map((f) => f.name).join(', ')} would be ineffective: no statistics are collected for ${missing.length === 1 ? 'it' : 'them'} ` +
+        '(see delta.dataSkippingNumIndexedCols / delta.dataSkippingStatsColumns)', { table, column: missing[0].name })
+    }
+  }
 
   // Plan: bins per partition.
   const byPartition = new Map<string, AddFile[]>()

@@ -186,6 +186,8 @@ describe('z-order', () => {
     expect(JSON.stringify((await z.toRows()).map((r) => r.s).sort())).toBe(rowsBefore)
     expect((await z.toRows({ filter: 'x < 100 AND y < 100' })).length).toBeGreaterThan(0)
     await expect(z.optimize({ zOrderBy: ['nope'] })).rejects.toThrow(/nope/)
+    await z.setProperties({ 'delta.dataSkippingNumIndexedCols': '1' })
+    await expect(z.optimize({ zOrderBy: ['x', 'y'] })).rejects.toThrow(/on y would be ineffective/)
     void store; void t
   })
 })
