@@ -1,4 +1,4 @@
-// Property: whatever sequence of writes, MERGE/DELETE (merge-on-read DVs), deletion-vector deletes, OPTIMIZE, VACUUM and stray files
+// Property: whatever sequence of writes, MERGE/DELETE (merge-on-read DVs), deletion-vector deletes, RESTORE, OPTIMIZE, VACUUM and stray files
 // happens under a simulated clock, every version inside the retention window reads exactly the rows
 // it had, and a version outside it either still reads them or fails with MissingFileError.
 import fc from 'fast-check'
@@ -17,6 +17,7 @@ type Op =
   | { kind: 'merge'; ids: number[]; part: 'a' | 'b' }
   | { kind: 'delete'; below: number }
   | { kind: 'optimize'; zorder: boolean }
+  | { kind: 'restore'; back: number }
   | { kind: 'vacuum'; minutes: number }
   | { kind: 'orphan' }
   | { kind: 'tick'; minutes: number }
@@ -28,6 +29,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('merge' as const), ids: fc.uniqueArray(fc.nat(30), { minLength: 1, maxLength: 4 }), part: fc.constantFrom('a' as const, 'b' as const) }),
   fc.record({ kind: fc.constant('delete' as const), below: fc.nat(30) }),
   fc.record({ kind: fc.constant('optimize' as const), zorder: fc.boolean() }),
+  fc.record({ kind: fc.constant('restore' as const), back: fc.nat(6) }),
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('vacuum' as const), minutes: fc.integer({ min: 0, max: 150 }) }) },
   fc.record({ kind: fc.constant('orphan' as const) }),
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('tick' as const), minutes: fc.integer({ min: 5, max: 150 }) }) },
@@ -72,6 +74,17 @@ describe('retention property', () => {
           }
           case 'delete': await t.delete(`id < ${o.below} AND id % 2 = 0`); break
           case 'optimize': await t.optimize(o.zorder ? { zOrderBy: ['v'] } : {}); break
+          case 'restore': {
+            // RESTORE brings back the rows of the target version, or fails naming a vacuumed file.
+            const target = Math.max(0, t.version - 1 - o.back)
+            try {
+              await t.restore({ version: target })
+              expect(canon(await t.toRows()), `restore to ${target}`).toBe(expected[target])
+            } catch (e) {
+              if (!(e instanceof MissingFileError)) throw e
+            }
+            break
+          }
           case 'vacuum': vi.setSystemTime(Date.now() + o.minutes * 60_000); stats.deleted += (await t.vacuum()).filesDeleted.length; stats.vacuums++; break
           case 'orphan': await store.put(`part=a/part-9${orphans++}-failed-write.snappy.parquet`, new Uint8Array([1, 2, 3])); break
           case 'tick': vi.setSystemTime(Date.now() + o.minutes * 60_000); break
