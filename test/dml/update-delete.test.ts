@@ -86,3 +86,20 @@ describe('UPDATE and DELETE', () => {
     }), { numRuns: 25 })
   }, 30_000)
 })
+
+describe('bounded buffers', () => {
+  it('flushRows splits written rows and change rows into several files; results unchanged', async () => {
+    const t = await DeltaTable.create(new MemoryStore(), { schema: SCHEMA, properties: { 'delta.enableDeletionVectors': 'false', 'delta.enableChangeDataFeed': 'true' } })
+    const all = rows(30)
+    for (let p = 0; p < 3; p++) await t.append(all.slice(p * 10, p * 10 + 10))
+    // buffers flush once they reach flushRows (one touched file's rows are pushed at a time)
+    const r = await t.update('amount >= 5', { amount: 'amount + 1000' }, { flushRows: 7 })
+    expect(r.metrics.numAddedFiles).toBeGreaterThanOrEqual(3)
+    expect(r.metrics.numAddedChangeFiles).toBeGreaterThanOrEqual(3)
+    const got = (await t.toRows()).map((x) => x.amount as number).sort((a, b) => a - b)
+    expect(got).toEqual([...Array.from({ length: 5 }, (_, i) => i), ...Array.from({ length: 25 }, (_, i) => i + 1005)])
+    const ch = await t.changes({ startVersion: t.version })
+    expect(ch.filter((c) => c._change_type === 'update_postimage').length).toBe(25)
+    expect(ch.filter((c) => c._change_type === 'update_preimage').length).toBe(25)
+  })
+})
