@@ -179,7 +179,10 @@ export function checkpointRows(src: CheckpointSource, now = Date.now()): { colum
   // Removed domains are tombstones a checkpoint drops (PROTOCOL.md "Checkpoints").
   for (const d of src.domainMetadata.values()) if (!d.removed) push('domainMetadata', { domain: d.domain, configuration: d.configuration, removed: false })
   const adds = src.activeFiles()
-  for (const a of adds) push('add', addRow(a))
+  // delta.checkpoint.writeStatsAsJson = false asks for no JSON stats in checkpoints (PROTOCOL.md
+  // "Checkpoints"); stats_parsed (writeStatsAsStruct) is not written: readers fall back to none.
+  const statsAsJson = src.metadata.configuration['delta.checkpoint.writeStatsAsJson'] !== 'false'
+  for (const a of adds) push('add', addRow(statsAsJson ? a : { ...a, stats: null }))
   for (const r of retainedTombstones(src.tombstones(), src.metadata.configuration, now)) push('remove', removeRow(r))
   return { columns, numRows: columns.add.length, numAdds: adds.length }
 }
