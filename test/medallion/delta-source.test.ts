@@ -7,7 +7,9 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DeltaTable, UnsupportedFeatureError } from '../../src/index.js'
 import { DeltaSource, type VersionOffset } from '../../src/medallion/delta-source.js'
-import { runStream, type Row } from '../../src/medallion/stream.js'
+import { runStream, StreamingQuery, type Row } from '../../src/medallion/stream.js'
+import { applyCdc } from '../../src/medallion/cdc.js'
+import { changesToEvents } from '../../src/medallion/silver.js'
 import type { StructType } from '../../src/schema/types.js'
 
 const SCHEMA: StructType = { type: 'struct', fields: [{ name: 'id', type: 'long', nullable: false, metadata: {} }, { name: 'v', type: 'string', nullable: true, metadata: {} }] }
@@ -63,5 +65,42 @@ describe('DeltaSource', () => {
     await expect(consume(new DeltaSource({ table: join(dir, 't') }), 'a')).rejects.toThrow(UnsupportedFeatureError)
     const b = await consume(new DeltaSource({ table: join(dir, 't'), skipChangeCommits: true }), 'b')
     expect(b.rows.flat().map((r) => r.id)).toEqual([1n, 2n, 3n])
+  })
+
+  it('a processingTime query keeps a keyed copy in step with a table written meanwhile, reading only new commits', async () => {
+    const KEYED: StructType = { type: 'struct', fields: [{ name: 'id', type: 'long', nullable: false, metadata: {} }, { name: 'v', type: 'string', nullable: true, metadata: {} }] }
+    const src = await DeltaTable.create(join(dir, 'src'), { schema: KEYED, primaryKey: 'id', properties: { 'delta.enableChangeDataFeed': 'true' } })
+    const dst = await DeltaTable.create(join(dir, 'dst'), { schema: KEYED, primaryKey: 'id' })
+    const ranges: Array<[number, number]> = []
+    const q = new StreamingQuery({
+      source: new DeltaSource({ table: join(dir, 'src'), maxFilesPerTrigger: 2 }),
+      checkpointLocation: join(dir, 'cp'),
+      trigger: { processingTime: 10 },
+      foreachBatch: async (b) => {
+        ranges.push([b.offset.startVersion, b.offset.endVersion])
+        await dst.refresh()
+        return applyCdc(dst, changesToEvents(b.rows, { keys: ['id'] }), { op: '_op', txn: b.txn })
+      },
+    })
+    const running = q.start()
+    for (let i = 0; i < 6; i++) {
+      await src.append([{ id: BigInt(i), v: `v${i}` }])
+      if (i % 2) await src.merge([{ op: 'D', id: BigInt(i - 1) }, { op: 'U', id: BigInt(i), v: `w${i}` }], { opColumn: 'op' })
+      await new Promise((r) => setTimeout(r, 15))
+    }
+    const want = (await src.toRows()).map((r) => [r.id, r.v]).sort()
+    const deadline = Date.now() + 10_000
+    while (Date.now() < deadline) {
+      await dst.refresh()
+      if (JSON.stringify((await dst.toRows()).map((r) => [r.id, r.v]).sort(), (_k, v) => typeof v === 'bigint' ? `${v}` : v) === JSON.stringify(want, (_k, v) => typeof v === 'bigint' ? `${v}` : v)) break
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    q.stop()
+    await running
+    expect((await dst.toRows()).map((r) => [r.id, r.v]).sort()).toEqual(want)
+    expect(want).toEqual([[1n, 'w1'], [3n, 'w3'], [5n, 'w5']])
+    // every commit read exactly once, in order, no range re-read
+    for (let i = 1; i < ranges.length; i++) expect(ranges[i][0]).toBe(ranges[i - 1][1] + 1)
+    expect(ranges[ranges.length - 1][1]).toBe(src.version)
   })
 })

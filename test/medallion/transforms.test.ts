@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { DeltaTable, MemoryStore } from '../../src/index.js'
 import { CastFailure, castRows, castValue } from '../../src/medallion/cast.js'
-import { groupBy, join, orderBy, rebuild, sumValues } from '../../src/medallion/gold.js'
+import { groupBy, join, mergeByKey, orderBy, rebuild, sumValues } from '../../src/medallion/gold.js'
 import { changesToEvents, cleanText, dedupe, pipe, rename, requireColumns, select } from '../../src/medallion/silver.js'
 import type { StructType } from '../../src/schema/types.js'
 
@@ -103,5 +103,14 @@ describe('gold helpers', () => {
     expect(computed).toBe(2)
     expect(t.version).toBe(2)
     expect((await t.toRows()).map((r) => r.n)).toEqual([2n])
+  })
+
+  it('mergeByKey upserts aggregates by key, once per txn version', async () => {
+    const t = await DeltaTable.create(new MemoryStore(), { schema: { type: 'struct', fields: [{ name: 'k', type: 'string', nullable: false, metadata: {} }, { name: 'total', type: 'decimal(10,2)', nullable: true, metadata: {} }] } })
+    await mergeByKey(t, [{ k: 'a', total: '1.00' }, { k: 'b', total: '2.00' }], ['k'], { appId: 'agg', version: 1 })
+    await mergeByKey(t, [{ k: 'b', total: '5.50' }, { k: 'c', total: '0.10' }], ['k'], { appId: 'agg', version: 2 })
+    const again = await mergeByKey(t, [{ k: 'a', total: '9.99' }], ['k'], { appId: 'agg', version: 2 })
+    expect(again.skipped).toBe(true)
+    expect((await t.toRows()).map((r) => [r.k, r.total]).sort()).toEqual([['a', '1.00'], ['b', '5.50'], ['c', '0.10']])
   })
 })
