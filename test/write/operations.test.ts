@@ -317,3 +317,19 @@ describe('partition values of every primitive type', () => {
     await checkProtocol(store)
   })
 })
+
+describe('column mapping', () => {
+  it('partition values, stats and folders use physical names; rows read back by logical name', async () => {
+    const store = new MemoryStore()
+    await createTable(store, { schema: struct(f('Region Name', 'string'), f('v', 'long')), partitionBy: ['Region Name'], properties: { 'delta.columnMapping.mode': 'id' } })
+    await append(await loadSnapshot(store), [{ 'Region Name': 'eu', v: 1n }, { 'Region Name': 'us', v: 2n }])
+    const snap = await loadSnapshot(store)
+    const phys = (name: string) => String(snap.schema.fields.find((x) => x.name === name)!.metadata['delta.columnMapping.physicalName'])
+    for (const a of snap.activeFiles()) {
+      expect(Object.keys(a.partitionValues)).toEqual([phys('Region Name')])
+      expect(a.path.startsWith(`${phys('Region Name')}=`)).toBe(true)
+      expect(Object.keys(JSON.parse(a.stats!).minValues)).toEqual([phys('v')])
+    }
+    expect(await rows(store, { sortBy: 'v' })).toEqual([{ 'Region Name': 'eu', v: 1n }, { 'Region Name': 'us', v: 2n }])
+  })
+})
