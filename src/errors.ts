@@ -62,6 +62,8 @@ export class UnsafePathError extends DeltaError { override readonly code = 'UNSA
 export class InvalidArgumentError extends DeltaError { override readonly code = 'INVALID_ARGUMENT' }
 /** The object store failed (I/O error, permission, full disk) in a way the caller should see. */
 export class StorageError extends DeltaError { override readonly code = 'STORAGE_ERROR' }
+/** A write to a read-only store (an `https://` table published on a static server or CDN). */
+export class ReadOnlyStoreError extends DeltaError { override readonly code = 'READ_ONLY_STORE' }
 
 /** Base of the errors a commit raises when a concurrent winner conflicts with what we read or wrote. */
 export class CommitConflictError extends DeltaError { override readonly code: string = 'COMMIT_CONFLICT' }

@@ -1,0 +1,31 @@
+// `lagomago/cloud`: object stores for S3 (and S3-compatible servers), Azure Blob and read-only
+// HTTP(S). A separate entry so that users of the core who read local or in-memory tables don't bundle
+// them. Importing it teaches `DeltaTable.open(uri)` the s3://, az:// and https:// schemes.
+import { registerStoreFactory } from './storage/resolve.js'
+import { AzureStore, type AzureStoreOptions } from './storage/azure-store.js'
+import { HttpStore, type HttpStoreOptions } from './storage/http-store.js'
+import { S3Store, type S3StoreOptions } from './storage/s3-store.js'
+
+export { S3Store, type S3StoreOptions } from './storage/s3-store.js'
+export { AzureStore, type AzureStoreOptions, AZURITE_ACCOUNT, AZURITE_KEY } from './storage/azure-store.js'
+export { HttpStore, type HttpStoreOptions } from './storage/http-store.js'
+export { signRequest, type AwsCredentials } from './storage/sigv4.js'
+export { totalRequests, type RequestCounts, type RetryOptions, type FetchLike } from './storage/http-common.js'
+
+export interface CloudStoreDefaults {
+  s3?: Partial<S3StoreOptions>
+  azure?: Partial<AzureStoreOptions>
+  http?: HttpStoreOptions
+}
+
+/**
+ * Register the URI schemes (again, with options every store opened by URI should get: endpoint,
+ * credentials, a custom fetch…). Options given here win over environment variables.
+ */
+export function registerCloudStores(defaults: CloudStoreDefaults = {}): void {
+  for (const scheme of ['s3', 's3a']) registerStoreFactory(scheme, (uri) => S3Store.fromUri(uri, defaults.s3))
+  for (const scheme of ['az', 'azure', 'abfs', 'abfss']) registerStoreFactory(scheme, (uri) => AzureStore.fromUri(uri, defaults.azure))
+  for (const scheme of ['http', 'https']) registerStoreFactory(scheme, (uri) => new HttpStore(uri, defaults.http))
+}
+
+registerCloudStores()

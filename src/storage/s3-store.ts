@@ -1,0 +1,232 @@
+// ObjectStore over S3 and S3-compatible services (Ceph RGW, MinIO, R2…) with a small SigV4 signer
+// over `fetch`: runs in Node 20 and browsers, no AWS SDK. Commits are safe for concurrent writers:
+// put-if-absent is PutObject with `If-None-Match: *` (S3 answers 412 to the loser).
+import { InvalidArgumentError, MissingFileError, StorageError } from '../errors.js'
+import {
+  bodyBytes, env, fetchWithRetry, httpError, joinKey, newCounts, xmlElements, xmlText,
+  type FetchLike, type RequestCounts, type RequestKind, type RetryOptions,
+} from './http-common.js'
+import type { ListOptions, ObjectMeta, ObjectStore } from './object-store.js'
+import { sha256Hex, signRequest, uriEncode, type AwsCredentials } from './sigv4.js'
+
+export interface S3StoreOptions {
+  bucket: string
+  /** Folder inside the bucket the store is rooted at (the table root). */
+  prefix?: string
+  /** Default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1. */
+  region?: string
+  /** S3-compatible endpoint, e.g. `http://127.0.0.1:7480`. Default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS. */
+  endpoint?: string
+  /** `https://endpoint/bucket/key` instead of `https://bucket.endpoint/key`. Default: true with a custom endpoint. */
+  forcePathStyle?: boolean
+  /** Default: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN; none → unsigned requests (public buckets). */
+  credentials?: AwsCredentials | (() => Promise<AwsCredentials>)
+  /** Objects larger than this are written with multipart upload (default 16 MiB). */
+  multipartThreshold?: number
+  /** Multipart part size (default 8 MiB; S3's minimum is 5 MiB). */
+  partSize?: number
+  /** Parts uploaded at once (default 4). */
+  partConcurrency?: number
+  retry?: RetryOptions
+  fetch?: FetchLike
+}
+
+const MiB = 1024 * 1024
+
+export class S3Store implements ObjectStore {
+  readonly url: string
+  readonly bucket: string
+  readonly prefix: string
+  readonly region: string
+  /** HTTP requests sent, by kind (a multi-page listing counts one `list` per page). */
+  readonly requests: RequestCounts = newCounts()
+  private readonly base: URL
+  private readonly pathStyle: boolean
+  private readonly credentials?: AwsCredentials | (() => Promise<AwsCredentials>)
+  private readonly opts: S3StoreOptions
+  private readonly doFetch: FetchLike
+
+  constructor(options: S3StoreOptions) {
+    const e = env()
+    if (!options.bucket) throw new InvalidArgumentError('S3Store needs a bucket')
+    this.opts = options
+    this.bucket = options.bucket
+    this.prefix = (options.prefix ?? '').replace(/^\/+|\/+$/g, '')
+    this.region = options.region ?? e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? 'us-east-1'
+    const endpoint = options.endpoint ?? e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL
+    const virtualEnv = e.AWS_VIRTUAL_HOSTED_STYLE_REQUEST ?? (e.AWS_S3_FORCE_PATH_STYLE === undefined ? undefined : String(e.AWS_S3_FORCE_PATH_STYLE !== 'true'))
+    this.pathStyle = options.forcePathStyle ?? (virtualEnv !== undefined ? virtualEnv !== 'true' : endpoint !== undefined || this.bucket.includes('.'))
+    const root = new URL(endpoint ?? `https://s3.${this.region}.amazonaws.com`)
+    if (!this.pathStyle) root.host = `${this.bucket}.${root.host}`
+    this.base = root
+    const ak = e.AWS_ACCESS_KEY_ID
+    const sk = e.AWS_SECRET_ACCESS_KEY
+    this.credentials = options.credentials ?? (ak && sk ? { accessKeyId: ak, secretAccessKey: sk, sessionToken: e.AWS_SESSION_TOKEN } : undefined)
+    this.doFetch = options.fetch ?? ((input, init) => fetch(input, init))
+    this.url = `s3://${this.bucket}${this.prefix ? `/${this.prefix}` : ''}`
+  }
+
+  /** `s3://bucket/prefix` (also `s3a://`), with options for endpoint, region and credentials. */
+  static fromUri(uri: string, options: Partial<S3StoreOptions> = {}): S3Store {
+    const m = /^s3a?:\/\/([^/]+)\/?(.*)$/i.exec(uri)
+    if (!m) throw new InvalidArgumentError(`not an s3:// URI: ${uri}`, { table: uri })
+    return new S3Store({ ...options, bucket: m[1]!, prefix: m[2] })
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    const res = await this.send('get', 'GET', key)
+    if (res.status === 200) return bodyBytes(res)
+    throw await this.failure(res, `GET ${this.url}/${key}`, key)
+  }
+
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array> {
+    if (end <= start) {
+      if (!(await this.head(key))) throw new MissingFileError(`no such object ${this.url}/${key}`, { file: key })
+      return new Uint8Array(0)
+    }
+    const res = await this.send('get', 'GET', key, { headers: { range: `bytes=${start}-${end - 1}` } })
+    if (res.status === 206) return bodyBytes(res)
+    if (res.status === 200) return (await bodyBytes(res)).subarray(start, end) // server ignored the range
+    if (res.status === 416) { await res.body?.cancel(); return new Uint8Array(0) } // start is past the end
+    throw await this.failure(res, `GET ${this.url}/${key} bytes ${start}-${end - 1}`, key)
+  }
+
+  async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    // 409 ConditionalRequestConflict: another conditional write to the key is in flight; retry
+    // until S3 settles it as 200 (ours) or 412 (theirs). A retry after a lost reply may see our own
+    // object as 412: the transaction layer reads the winner and recognises its own commit.
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.send('put', 'PUT', key, { body: data, headers: { 'if-none-match': '*' } })
+      if (res.status === 200 || res.status === 201) { await res.body?.cancel(); return true }
+      if (res.status === 412) { await res.body?.cancel(); return false }
+      if (res.status === 409 && attempt < 8) {
+        await res.body?.cancel()
+        await new Promise((r) => setTimeout(r, 20 * 2 ** attempt * (0.5 + Math.random())))
+        continue
+      }
+      if (res.status === 409) { await res.body?.cancel(); return false }
+      throw await this.failure(res, `conditional PUT ${this.url}/${key}`, key)
+    }
+  }
+
+  async put(key: string, data: Uint8Array): Promise<void> {
+    if (data.length > (this.opts.multipartThreshold ?? 16 * MiB)) return this.multipartPut(key, data)
+    const res = await this.send('put', 'PUT', key, { body: data })
+    if (res.status !== 200 && res.status !== 201) throw await this.failure(res, `PUT ${this.url}/${key}`, key)
+    await res.body?.cancel()
+  }
+
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectMeta> {
+    const full = joinKey(this.prefix, prefix)
+    const strip = this.prefix ? this.prefix.length + 1 : 0
+    let token: string | undefined
+    do {
+      const query: Record<string, string> = { 'list-type': '2', prefix: full, 'max-keys': '1000' }
+      if (options.recursive === false) query.delimiter = '/'
+      if (token) query['continuation-token'] = token
+      else if (options.startAfter !== undefined) query['start-after'] = joinKey(this.prefix, options.startAfter)
+      const res = await this.send('list', 'GET', undefined, { query })
+      if (res.status !== 200) throw await this.failure(res, `LIST ${this.url}/${prefix}`)
+      const xml = await res.text()
+      for (const c of xmlElements(xml, 'Contents')) {
+        const key = xmlText(c, 'Key') ?? ''
+        if (key.length < strip || key.endsWith('/')) continue // "folder" marker objects are not files
+        yield { key: key.slice(strip), size: Number(xmlText(c, 'Size') ?? 0), mtime: Date.parse(xmlText(c, 'LastModified') ?? '') || 0 }
+      }
+      token = xmlText(xml, 'IsTruncated') === 'true' ? xmlText(xml, 'NextContinuationToken') : undefined
+    } while (token)
+  }
+
+  async head(key: string): Promise<ObjectMeta | undefined> {
+    const res = await this.send('head', 'HEAD', key)
+    if (res.status === 404) return undefined
+    if (res.status !== 200) throw await this.failure(res, `HEAD ${this.url}/${key}`, key)
+    return { key, size: Number(res.headers.get('content-length') ?? 0), mtime: Date.parse(res.headers.get('last-modified') ?? '') || 0 }
+  }
+
+  async delete(key: string): Promise<void> {
+    const res = await this.send('delete', 'DELETE', key)
+    if (res.status !== 204 && res.status !== 200 && res.status !== 404) throw await this.failure(res, `DELETE ${this.url}/${key}`, key)
+    await res.body?.cancel()
+  }
+
+  /** Create the bucket (tests, emulators); an existing bucket of ours is fine. */
+  async createBucket(): Promise<void> {
+    const res = await this.send('other', 'PUT', undefined)
+    const text = await res.text()
+    if (res.status === 200 || (res.status === 409 && text.includes('BucketAlreadyOwnedByYou'))) return
+    throw new StorageError(`create bucket ${this.bucket}: HTTP ${res.status} ${xmlText(text, 'Code') ?? ''}`)
+  }
+
+  // ---- multipart upload (S3 "Uploading and copying objects using multipart upload") ----
+
+  private async multipartPut(key: string, data: Uint8Array): Promise<void> {
+    const partSize = Math.max(5 * MiB, this.opts.partSize ?? 8 * MiB)
+    const created = await this.send('put', 'POST', key, { query: { uploads: '' } })
+    if (created.status !== 200) throw await this.failure(created, `start multipart upload ${this.url}/${key}`, key)
+    const uploadId = xmlText(await created.text(), 'UploadId')
+    if (!uploadId) throw new StorageError(`start multipart upload ${this.url}/${key}: no UploadId in reply`, { file: key })
+    try {
+      const count = Math.ceil(data.length / partSize)
+      const etags: string[] = new Array(count)
+      let next = 0
+      const worker = async (): Promise<void> => {
+        for (let i = next++; i < count; i = next++) {
+          const part = data.subarray(i * partSize, Math.min(data.length, (i + 1) * partSize))
+          const res = await this.send('put', 'PUT', key, { body: part, query: { partNumber: String(i + 1), uploadId } })
+          if (res.status !== 200) throw await this.failure(res, `upload part ${i + 1} of ${this.url}/${key}`, key)
+          await res.body?.cancel()
+          etags[i] = res.headers.get('etag') ?? ''
+        }
+      }
+      await Promise.all(Array.from({ length: Math.min(count, this.opts.partConcurrency ?? 4) }, worker))
+      const body = `<CompleteMultipartUpload>${etags.map((t, i) =>
+        `<Part><PartNumber>${i + 1}</PartNumber><ETag>${t.replace(/&/g, '&amp;').replace(/"/g, '&quot;')}</ETag></Part>`).join('')}</CompleteMultipartUpload>`
+      const done = await this.send('put', 'POST', key, { body: new TextEncoder().encode(body), query: { uploadId } })
+      const reply = await done.text()
+      // S3 may answer 200 and still report an error in the body.
+      if (done.status !== 200 || reply.includes('<Error>')) {
+        throw new StorageError(`complete multipart upload ${this.url}/${key}: HTTP ${done.status} ${xmlText(reply, 'Code') ?? ''}`, { file: key })
+      }
+    } catch (e) {
+      const abort = await this.send('delete', 'DELETE', key, { query: { uploadId } }).catch(() => undefined)
+      await abort?.body?.cancel()
+      throw e
+    }
+  }
+
+  // ---- requests ----
+
+  private objectUrl(key: string | undefined, query?: Record<string, string>): URL {
+    const u = new URL(this.base.href)
+    const basePath = u.pathname.replace(/\/+$/, '')
+    const bucketPath = this.pathStyle ? `/${uriEncode(this.bucket)}` : ''
+    u.pathname = key === undefined ? `${basePath}${bucketPath}/` : `${basePath}${bucketPath}/${uriEncode(joinKey(this.prefix, key), true)}`
+    if (query) {
+      u.search = Object.entries(query).map(([k, v]) => (v === '' && k === 'uploads' ? k : `${uriEncode(k)}=${uriEncode(v)}`)).join('&')
+    }
+    return u
+  }
+
+  private async send(kind: RequestKind, method: string, key: string | undefined,
+    init: { headers?: Record<string, string>; body?: Uint8Array; query?: Record<string, string> } = {}): Promise<Response> {
+    const url = this.objectUrl(key, init.query)
+    const payloadHash = init.body ? await sha256Hex(init.body) : await sha256Hex()
+    const what = `${method} ${this.url}/${key ?? ''}`
+    return fetchWithRetry(this.doFetch, async () => {
+      this.requests[kind]++
+      let headers = init.headers ?? {}
+      const creds = typeof this.credentials === 'function' ? await this.credentials() : this.credentials
+      if (creds) headers = await signRequest({ method, url, headers, payloadHash, region: this.region }, creds)
+      return [url, { method, headers, body: init.body as BodyInit | undefined }]
+    }, what, this.opts.retry)
+  }
+
+  private async failure(res: Response, what: string, key?: string): Promise<Error> {
+    if (res.status === 404 && key !== undefined) {
+      await res.body?.cancel()
+      return new MissingFileError(`no such object ${this.url}/${key}`, { file: key })
+    }
+    return httpError(res, what, key)
+  }
+}
