@@ -9,4 +9,4 @@ export {
   setProperties, unsetProperties, addColumns, renameColumn, dropColumns, addConstraint, dropConstraint,
   type AlterOptions, type AlterResult, type NewColumn,
 } from './alter.js'
-export type { Clock } from './common.js'
+export type { Clock } from './durations.js'

@@ -8,7 +8,7 @@ import { listLog, type CheckpointRef } from '../log/log-segment.js'
 import { loadSnapshot, type Snapshot } from '../log/snapshot.js'
 import { monotonicMtimes } from '../log/time-travel.js'
 import type { ObjectStore } from '../storage/object-store.js'
-import { DAY_MS, logRetentionMs, nowOf, type Clock } from './common.js'
+import { DAY_MS, logRetentionMs, nowOf, type Clock } from './durations.js'
 
 export interface LogCleanupOptions {
   now?: Clock
