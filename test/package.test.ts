@@ -62,5 +62,9 @@ describe('build', () => {
     expect(names).toContain('DeltaError')
     expect(names).toContain('MemoryStore')
     expect(names).toContain('DeltaTable')
+    // The Node-only medallion layer is a subpath of its own, kept out of the core entry.
+    const medallion = execFileSync(process.execPath, ['--input-type=module', '-e',
+      "const m = await import('lagomago/medallion'); console.log(JSON.stringify(Object.keys(m).sort()))"], { cwd: root, encoding: 'utf8' })
+    expect(JSON.parse(medallion)).toContain('Lake')
   }, 120_000)
 })
