@@ -32,8 +32,8 @@ export interface ParquetWriteOptions {
   rowGroupSize?: number
   /**
    * Parquet footer statistics (min/max/nulls per row group) for: every column, primitive non-byte-array
-   * columns only (default: string bounds cost a third of the encode time on 1M rows and Delta's own
-   * per-file stats already cover skipping), or none.
+   * columns only (default: byte-wise bounds of every string are the costliest part, and Delta's own
+   * per-file stats already cover string skipping), or none (~14% faster encode on the bench table).
    */
   statistics?: 'all' | 'numeric' | 'none'
   kvMetadata?: Array<{ key: string; value: string }>
