@@ -32,6 +32,8 @@ export interface AzureStoreOptions {
   /** Block size (default 8 MiB). */
   blockSize?: number
   blockConcurrency?: number
+  /** Keys per listing page (default: the service's maximum). Small pages exercise pagination in tests. */
+  listPageSize?: number
   retry?: RetryOptions
   fetch?: FetchLike
 }
@@ -135,7 +137,7 @@ export class AzureStore implements ObjectStore {
     const after = options.startAfter === undefined ? undefined : joinKey(this.prefix, options.startAfter)
     let marker: string | undefined
     do {
-      const query: Record<string, string> = { restype: 'container', comp: 'list', prefix: full, maxresults: '5000' }
+      const query: Record<string, string> = { restype: 'container', comp: 'list', prefix: full, maxresults: String(this.opts.listPageSize ?? 5000) }
       if (options.recursive === false) query.delimiter = '/'
       if (marker) query.marker = marker
       const res = await this.send('list', 'GET', undefined, { query })

@@ -27,6 +27,8 @@ export interface S3StoreOptions {
   partSize?: number
   /** Parts uploaded at once (default 4). */
   partConcurrency?: number
+  /** Keys per listing page (default: the service's maximum). Small pages exercise pagination in tests. */
+  listPageSize?: number
   retry?: RetryOptions
   fetch?: FetchLike
 }
@@ -121,7 +123,7 @@ export class S3Store implements ObjectStore {
     const strip = this.prefix ? this.prefix.length + 1 : 0
     let token: string | undefined
     do {
-      const query: Record<string, string> = { 'list-type': '2', prefix: full, 'max-keys': '1000' }
+      const query: Record<string, string> = { 'list-type': '2', prefix: full, 'max-keys': String(this.opts.listPageSize ?? 1000) }
       if (options.recursive === false) query.delimiter = '/'
       if (token) query['continuation-token'] = token
       else if (options.startAfter !== undefined) query['start-after'] = joinKey(this.prefix, options.startAfter)

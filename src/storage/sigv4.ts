@@ -11,7 +11,7 @@ export interface AwsCredentials {
 export interface SignInput {
   method: string
   url: URL
-  /** Headers to send and sign (names in any case); `host`, `x-amz-date` and the payload hash are added. */
+  /** Headers to send and sign (names in any case); `host`, `x-amz-date` (and for S3 the payload hash) are added. */
   headers: Record<string, string>
   /** Hex SHA-256 of the body, or 'UNSIGNED-PAYLOAD'. */
   payloadHash: string
@@ -69,7 +69,7 @@ async function signingKey(secret: string, date: string, region: string, service:
 }
 
 /**
- * The headers to send for a signed request: the caller's plus `x-amz-date`, `x-amz-content-sha256`,
+ * The headers to send for a signed request: the caller's plus `x-amz-date`, `x-amz-content-sha256` (S3),
  * the session token when present, and `authorization`. `host` is signed but not returned (fetch sets
  * it from the URL, and browsers forbid setting it). The URL's path must already be encoded.
  */
@@ -80,7 +80,7 @@ export async function signRequest(input: SignInput, creds: AwsCredentials): Prom
   const headers: Record<string, string> = {}
   for (const [k, v] of Object.entries(input.headers)) headers[k.toLowerCase()] = String(v)
   headers['x-amz-date'] = amzDate
-  headers['x-amz-content-sha256'] = input.payloadHash
+  if (service === 's3') headers['x-amz-content-sha256'] = input.payloadHash // S3 requires it; other services don't sign it
   if (creds.sessionToken) headers['x-amz-security-token'] = creds.sessionToken
   const toSign: Record<string, string> = { ...headers, host: input.url.host }
   const names = Object.keys(toSign).sort()
