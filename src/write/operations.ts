@@ -156,7 +156,15 @@ export async function createTable(store: ObjectStore, opts: CreateTableOptions):
     txn.recordRead({ wholeTable: true })
   }
   txn.metrics = previous ? { numRemovedFiles: previous.activeFiles().length } : {}
-  const r = await txn.commit()
+  let r
+  try {
+    r = await txn.commit()
+  } catch (e) {
+    // Another creator won version 0 between our check and our commit.
+    if (previous || !(e instanceof CommitConflictError)) throw e
+    if (opts.ifExists === 'ignore') return { version: (await loadSnapshot(store)).version, metrics: {} }
+    throw new TableExistsError(`a Delta table was created concurrently at ${table}`, { table, cause: e })
+  }
   await checkpointIfDue(store, r.version, configuration)
   return { version: r.version, metrics: txn.metrics }
 }

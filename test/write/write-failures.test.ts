@@ -111,3 +111,18 @@ describe('row tracking', () => {
     expect(rowIdHighWaterMark(snap.domainMetadata)).toBe(3)
   })
 })
+
+describe('racing creators', () => {
+  it('the loser of a create race gets TableExistsError (or the table with ifExists: ignore)', async () => {
+    const { TableExistsError } = await import('../../src/index.js')
+    const store = new MemoryStore()
+    const schema = struct(f('v', 'long'))
+    const results = await Promise.allSettled([createTable(store, { schema }), createTable(store, { schema })])
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+    const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
+    expect(lost.reason).toBeInstanceOf(TableExistsError)
+    const other = new MemoryStore()
+    const both = await Promise.all([createTable(other, { schema, ifExists: 'ignore' }), createTable(other, { schema, ifExists: 'ignore' })])
+    expect(both.map((r) => r.version)).toEqual([0, 0])
+  })
+})
