@@ -36,7 +36,10 @@ export function azureServer(): AzureServer | undefined {
 
 /** `describe` when the server is configured; else a visible skip (developer) or a failing test (CI). */
 export function describeWithServer<T>(title: string, server: T | undefined, body: (server: T) => void): void {
-  if (server !== undefined) return describe(title, () => body(server))
+  if (server !== undefined) {
+    describe(title, () => body(server))
+    return
+  }
   const why = `${title}: no server in ${SERVERS_FILE} (run test/servers/start.sh)`
   if (process.env.CI === 'true') {
     describe(title, () => it('has its test server', () => { throw new Error(why) }))
