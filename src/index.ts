@@ -19,7 +19,15 @@ export type {
 } from './log/actions.js'
 export { loadSnapshot, Snapshot } from './log/snapshot.js'
 export type { SnapshotOptions } from './log/snapshot.js'
-export { SUPPORTED_READER_FEATURES, SUPPORTED_WRITER_FEATURES } from './log/table-features.js'
+export { SUPPORTED_READER_FEATURES } from './log/table-features.js'
+export { SUPPORTED_WRITER_FEATURES } from './write/features.js'
+
+// Maintenance (also methods of DeltaTable): OPTIMIZE, VACUUM, RESTORE, log cleanup, ALTER.
+export { cleanupExpiredLogs } from './maintenance/index.js'
+export type {
+  OptimizeOptions, OptimizeResult, VacuumOptions, VacuumResult, RestoreOptions, RestoreResult,
+  LogCleanupOptions, LogCleanupResult, AlterOptions, AlterResult, NewColumn,
+} from './maintenance/index.js'
 
 // Schemas and values.
 export type { StructType, StructField, DataType, PrimitiveType, ArrayType, MapType, DecimalType } from './schema/types.js'

@@ -2,5 +2,6 @@
 import type { Job } from '../harness.js'
 import { openManyCommits, openWideCheckpoint } from './open.js'
 import { scanFilteredAggregate, scanFull } from './scan.js'
+import { optimizeCdcTable, optimizeSmallFiles } from './optimize.js'
 
-export const JOBS: Job<any>[] = [openManyCommits, openWideCheckpoint, scanFull, scanFilteredAggregate]
+export const JOBS: Job<any>[] = [openManyCommits, openWideCheckpoint, scanFull, scanFilteredAggregate, optimizeSmallFiles, optimizeCdcTable]

@@ -27,15 +27,6 @@ export const SUPPORTED_READER_FEATURES: readonly string[] = [
   'domainMetadata',
 ]
 
-/**
- * Writer features the write path implements. A placeholder list owned by the write path, which
- * extends it as features land; writes to tables needing others must be refused.
- */
-export const SUPPORTED_WRITER_FEATURES: readonly string[] = [
-  'appendOnly',
-  'invariants',
-]
-
 /** Highest reader version we implement: 3 is "table features". */
 export const MAX_READER_VERSION = 3
 
