@@ -89,12 +89,19 @@ function floorDiv(a: bigint, b: bigint): bigint {
  * max is rounded up, so it stays an upper bound for readers that do not widen it by 1 ms as Spark's
  * DataSkippingReader does.
  */
-function formatTimestampBound(micros: bigint, isMax: boolean, ntz: boolean): string {
+function formatTimestampBound(micros: bigint, isMax: boolean, ntz: boolean): string | undefined {
   let ms = floorDiv(micros, 1000n)
   if (isMax && ms * 1000n !== micros) ms += 1n
+  // Years outside 0000–9999 have no `yyyy-MM-dd` form other engines parse: no bound is safer.
+  if (ms < MIN_ISO_MS || ms > MAX_ISO_MS) return undefined
   const iso = new Date(Number(ms)).toISOString()
   return ntz ? iso.slice(0, -1) : iso
 }
+
+const MIN_ISO_DAY = -719_528 // 0000-01-01
+const MAX_ISO_DAY = 2_932_896 // 9999-12-31
+const MIN_ISO_MS = -62_167_219_200_000n // 0000-01-01T00:00:00Z
+const MAX_ISO_MS = 253_402_300_799_999n // 9999-12-31T23:59:59.999Z
 
 // ───────────────────────────── collection ─────────────────────────────
 
@@ -179,9 +186,11 @@ function boundJson(v: DeltaValue, type: DataType, isMax: boolean): string | unde
       return s === undefined ? undefined : JSON.stringify(s)
     }
     case 'long': return (v as bigint).toString()
-    case 'date': return JSON.stringify(formatDate(v as number))
-    case 'timestamp': return JSON.stringify(formatTimestampBound(v as bigint, isMax, false))
-    case 'timestamp_ntz': return JSON.stringify(formatTimestampBound(v as bigint, isMax, true))
+    case 'date': return (v as number) < MIN_ISO_DAY || (v as number) > MAX_ISO_DAY ? undefined : JSON.stringify(formatDate(v as number))
+    case 'timestamp': case 'timestamp_ntz': {
+      const text = formatTimestampBound(v as bigint, isMax, type === 'timestamp_ntz')
+      return text === undefined ? undefined : JSON.stringify(text)
+    }
   }
   const dec = decimalParams(type)
   if (dec) return formatDecimal(v as bigint, dec.scale)

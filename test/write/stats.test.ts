@@ -76,6 +76,12 @@ describe('fileStatsJson', () => {
     expect(s.nullCount).toEqual({ 'col-a': 0, 'col-b': { 'col-c': 0 } })
   })
 
+  it('no bounds beyond year 9999 (no yyyy-MM-dd form for other engines)', () => {
+    const s = stats([field('t', 'timestamp'), field('d', 'date')], { t: [0n, 253_402_300_800_000_000n], d: [0, 2_932_897] }, 2)
+    expect(s.minValues).toEqual({ t: '1970-01-01T00:00:00.000Z', d: '1970-01-01' })
+    expect(s.maxValues).toEqual({})
+  })
+
   it('no bounds for a float column holding NaN or infinities', () => {
     const s = stats([field('f', 'double'), field('g', 'double')], { f: [1, NaN], g: [1, -Infinity] }, 2)
     expect(s.minValues).toEqual({})
