@@ -97,8 +97,8 @@ export class HttpStore implements ObjectStore {
     yield* keys
   }
 
-  async put(key: string): Promise<void> { throw this.readOnly(key) }
-  async putIfAbsent(key: string): Promise<boolean> { throw this.readOnly(key) }
+  async put(key: string, _data?: Uint8Array): Promise<void> { throw this.readOnly(key) }
+  async putIfAbsent(key: string, _data?: Uint8Array): Promise<boolean> { throw this.readOnly(key) }
   async delete(key: string): Promise<void> { throw this.readOnly(key) }
 
   private readOnly(key: string): ReadOnlyStoreError {
