@@ -21,7 +21,10 @@ export async function openStore(uri: string | ObjectStore): Promise<ObjectStore>
   const scheme = m && m[1].length > 1 ? m[1].toLowerCase() : undefined // `C:` is a drive, not a scheme
   if (scheme === 'memory') return new MemoryStore(uri.slice('memory://'.length).replace(/\/+$/, ''))
   if (scheme === undefined || scheme === 'file') {
-    const { LocalStore } = await import('./local-store.js')
+    // A computed specifier that bundlers leave alone: following it would pull node:fs into browser
+    // bundles (Vite/Rollup fail on its named imports). Node resolves it relative to this module.
+    const localStore = './local-store.js'
+    const { LocalStore } = (await import(/* @vite-ignore */ localStore)) as typeof import('./local-store.js')
     return new LocalStore(uri)
   }
   const factory = factories.get(scheme)
