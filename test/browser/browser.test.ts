@@ -76,7 +76,7 @@ describeIf('in the browser (Vite bundle, headless Chromium)', () => {
     expect(await tab.getAttribute('#status', 'data-done'), status ?? '').toBe('true')
     expect(errors).toEqual([])
 
-    const read = (id: string) => tab.$$eval(`#${id} tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')))
+    const read = (id: string) => tab.$$eval(`#${id} tbody tr`, (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')))
     const latest = (await read('latest')).sort()
     const older = (await read('older')).sort()
     expect(latest).toEqual(await expectedRows())
