@@ -101,7 +101,11 @@ export async function* readDataFile(opts: ReadDataFileOptions): AsyncGenerator<F
     const raw = new Map<string, Promise<ArrayLike<unknown>>>()
     if (scan) {
       for (const name of wanted) {
-        raw.set(name, wrap(async () => scan.readColumn({ column: name, rowStart, rowEnd: rowStart + numRows }), ctx))
+        const read = wrap(async () => scan.readColumn({ column: name, rowStart, rowEnd: rowStart + numRows }), ctx)
+        // Columns are awaited one by one below: once one fails, the others' rejections have no reader
+        // and would surface as unhandled rejections (fatal in Node) unless marked as handled here.
+        read.catch(() => {})
+        raw.set(name, read)
       }
     }
     for (const { field, node } of resolved) {
