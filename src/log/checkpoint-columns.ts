@@ -142,6 +142,21 @@ function build(n: Node): unknown {
   }
 }
 
+/**
+ * hyparquet trusts a V2 page header's level lengths and counts; a damaged one can make its level
+ * decoder spin forever, so they are checked against the page first.
+ */
+function checkPageV2(h: { num_values: number; num_nulls: number; num_rows: number; encoding: unknown; definition_levels_byte_length: number; repetition_levels_byte_length: number }, size: number, decoder: ColumnDecoder): void {
+  const ok = (n: unknown, max: number) => Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= max
+  if (!ok(h.num_values, MAX_LEVELS) || !ok(h.num_nulls, h.num_values) || !ok(h.num_rows, h.num_values) || h.encoding === undefined ||
+    !ok(h.definition_levels_byte_length, size) || !ok(h.repetition_levels_byte_length, size - h.definition_levels_byte_length)) {
+    throw new Error(`damaged data page header in column ${decoder.pathInSchema.join('.')}`)
+  }
+}
+
+/** More levels than this in one column chunk is a damaged footer, not a checkpoint (caps the level buffers). */
+const MAX_LEVELS = 1 << 28
+
 /** Decode every page of one column chunk into levels and dense values. */
 function decodeChunk(bytes: Uint8Array, decoder: ColumnDecoder, numValues: number): Leaf {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -156,8 +171,16 @@ function decodeChunk(bytes: Uint8Array, decoder: ColumnDecoder, numValues: numbe
   let levels = 0
   let maxDef = 0
   for (const t of decoder.schemaPath.slice(1)) if (t.element.repetition_type !== 'REQUIRED') maxDef++
+  if (!Number.isSafeInteger(numValues) || numValues < 0 || numValues > MAX_LEVELS) {
+    throw new Error(`column chunk ${decoder.pathInSchema.join('.')} declares ${numValues} values`)
+  }
   while (levels < numValues && reader.offset < view.byteLength - 1) {
     const header = parquetHeader(reader)
+    // A damaged header must not send the reader backwards (an endless loop) or past the chunk.
+    const size = header.compressed_page_size
+    if (!Number.isSafeInteger(size) || size < 0 || reader.offset + size > view.byteLength) {
+      throw new Error(`page of ${decoder.pathInSchema.join('.')} at offset ${reader.offset} has invalid size ${size}`)
+    }
     const compressed = bytes.subarray(reader.offset, reader.offset + header.compressed_page_size)
     reader.offset += header.compressed_page_size
     let page: { definitionLevels: ArrayLike<number> | undefined; repetitionLevels: ArrayLike<number>; dataPage: ArrayLike<unknown> }
@@ -174,12 +197,14 @@ function decodeChunk(bytes: Uint8Array, decoder: ColumnDecoder, numValues: numbe
       encoding = header.data_page_header.encoding
       count = header.data_page_header.num_values
     } else if (header.type === 'DATA_PAGE_V2' && header.data_page_header_v2) {
+      checkPageV2(header.data_page_header_v2, size, decoder)
       page = readDataPageV2(compressed, header, decoder) as typeof page
       encoding = header.data_page_header_v2.encoding
       count = header.data_page_header_v2.num_values
     } else {
       continue // index pages and the like carry no values
     }
+    if (!Number.isSafeInteger(count) || count < 0) throw new Error(`page of ${decoder.pathInSchema.join('.')} declares ${count} values`)
     if (levels + count > numValues) throw new UnsupportedShapeError(`more levels than the chunk declares in ${decoder.pathInSchema.join('.')}`)
     const vals = convertWithDictionary(page.dataPage as never, dictionary as never, encoding as never, decoder)
     parts.push(vals)
