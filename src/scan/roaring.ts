@@ -21,7 +21,10 @@ export function decodeRoaringBitmapArray(bytes: Uint8Array, maxCardinality: numb
   if (magic !== DV_MAGIC) throw corrupt(`deletion vector has magic number ${magic}, expected ${DV_MAGIC}`, ctx)
   const buckets = r.u64()
   if (buckets > (bytes.length - 12) / 8) throw corrupt(`deletion vector claims ${buckets} buckets in ${bytes.length} bytes`, ctx)
-  const out = new Float64Array(maxCardinality)
+  // Allocate what the bytes can hold, not what the log claims: a run of 65,536 rows takes at least
+  // 10 bytes, so no bitmap holds more than 8,192 rows per byte (an absurd cardinality is then caught
+  // by the cardinality check instead of allocating gigabytes).
+  const out = new Float64Array(Math.min(maxCardinality, bytes.length * 8192))
   let n = 0
   let lastKey = -1
   for (let b = 0; b < buckets; b++) {
@@ -29,7 +32,7 @@ export function decodeRoaringBitmapArray(bytes: Uint8Array, maxCardinality: numb
     if (key <= lastKey) throw corrupt('deletion vector buckets are not in ascending key order', ctx)
     if (key > MAX_KEY) throw corrupt(`deletion vector bucket key ${key} is beyond supported row indexes`, ctx)
     lastKey = key
-    n = decodeRoaring32(r, key * 2 ** 32, out, n, maxCardinality, ctx)
+    n = decodeRoaring32(r, key * 2 ** 32, out, n, out.length, ctx)
   }
   if (r.pos !== bytes.length) throw corrupt(`deletion vector has ${bytes.length - r.pos} trailing bytes`, ctx)
   return n === out.length ? out : out.slice(0, n)
