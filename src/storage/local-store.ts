@@ -11,6 +11,8 @@ import type { ListOptions, ObjectMeta, ObjectStore } from './object-store.js'
 
 /** Temp files are dot-files so that Delta readers and listings of data folders ignore them. */
 const TEMP_PREFIX = '.lagomago-tmp-'
+/** Ranges above this many bytes are clamped to the file's size before allocating. */
+const LARGE_RANGE = 16 * 1024 * 1024
 
 export class LocalStore implements ObjectStore {
   readonly url: string
@@ -39,7 +41,11 @@ export class LocalStore implements ObjectStore {
     let fh: fs.FileHandle | undefined
     try {
       fh = await fs.open(this.abs(key), 'r')
-      const length = Math.max(0, end - start)
+      let length = Math.max(0, end - start)
+      // Never allocate more than the file holds: ranges come from sizes and offsets written in the
+      // log, which a damaged or hostile table can set to anything (a short read is the caller's to
+      // judge). Only large ranges pay for the extra stat.
+      if (length > LARGE_RANGE) length = Math.max(0, Math.min(end, (await fh.stat()).size) - start)
       const buf = new Uint8Array(length)
       let read = 0
       while (read < length) {
