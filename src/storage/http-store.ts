@@ -16,6 +16,9 @@ export interface HttpStoreOptions {
 }
 
 const LOG_DIR = '_delta_log/'
+const LAST_CHECKPOINT = '_delta_log/_last_checkpoint'
+/** How long a fetched `_last_checkpoint` may stand in for a new GET when the listing follows. */
+const HINT_REUSE_MS = 2000
 const pad = (v: number) => String(v).padStart(20, '0')
 
 export class HttpStore implements ObjectStore {
@@ -24,6 +27,8 @@ export class HttpStore implements ObjectStore {
   readonly requests: RequestCounts = newCounts()
   private readonly opts: HttpStoreOptions
   private readonly doFetch: FetchLike
+  /** The last `_last_checkpoint` reply (bytes, or none for a 404), reused by the listing that follows. */
+  private recentHint?: { at: number; bytes?: Uint8Array; mtime?: number }
 
   /** `baseUrl`: the table root, e.g. `https://cdn.example.com/tables/sales`. */
   constructor(baseUrl: string, options: HttpStoreOptions = {}) {
@@ -34,7 +39,12 @@ export class HttpStore implements ObjectStore {
 
   async get(key: string): Promise<Uint8Array> {
     const res = await this.send('get', 'GET', key)
-    if (res.ok && res.status !== 206) return bodyBytes(res)
+    if (res.ok && res.status !== 206) {
+      const bytes = await bodyBytes(res)
+      if (key === LAST_CHECKPOINT) this.recentHint = { at: Date.now(), bytes, mtime: Date.parse(res.headers.get('last-modified') ?? '') || 0 }
+      return bytes
+    }
+    if (key === LAST_CHECKPOINT && res.status === 404) this.recentHint = { at: Date.now() }
     throw await this.failure(res, `GET ${this.url}/${key}`, key)
   }
 
@@ -107,12 +117,18 @@ export class HttpStore implements ObjectStore {
 
   /** `_last_checkpoint` as a hint (and as a listed file); missing or malformed → undefined. */
   private async lastCheckpoint(found: ObjectMeta[]): Promise<LastCheckpoint | undefined> {
-    const res = await this.send('get', 'GET', `${LOG_DIR}_last_checkpoint`)
-    if (!res.ok) { await res.body?.cancel(); return undefined }
-    const bytes = await bodyBytes(res)
-    found.push({ key: `${LOG_DIR}_last_checkpoint`, size: bytes.length, mtime: Date.parse(res.headers.get('last-modified') ?? '') || 0 })
+    // The log reader fetched `_last_checkpoint` just before listing: reuse that reply (it is a hint).
+    let hint = this.recentHint && Date.now() - this.recentHint.at < HINT_REUSE_MS ? this.recentHint : undefined
+    this.recentHint = undefined
+    if (!hint) {
+      const res = await this.send('get', 'GET', LAST_CHECKPOINT)
+      if (res.ok) hint = { at: Date.now(), bytes: await bodyBytes(res), mtime: Date.parse(res.headers.get('last-modified') ?? '') || 0 }
+      else await res.body?.cancel()
+    }
+    if (!hint?.bytes) return undefined
+    found.push({ key: LAST_CHECKPOINT, size: hint.bytes.length, mtime: hint.mtime ?? 0 })
     try {
-      const json = JSON.parse(new TextDecoder().decode(bytes)) as LastCheckpoint
+      const json = JSON.parse(new TextDecoder().decode(hint.bytes)) as LastCheckpoint
       return Number.isSafeInteger(json.version) && json.version >= 0 ? json : undefined
     } catch {
       return undefined

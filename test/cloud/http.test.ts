@@ -63,6 +63,13 @@ describe('HttpStore reads', () => {
       expect(after[0]).toBe('_delta_log/00000000000000000003.json')
     }
   })
+  it('opening the latest version after a checkpoint costs 3 GETs and 3 HEADs, without listing anything', async () => {
+    const store = new HttpStore(tableUrl('deltars__simple_table_with_checkpoint'))
+    const t = await DeltaTable.open(store)
+    expect(t.version).toBe(10)
+    // GET _last_checkpoint, the checkpoint, commit 10; HEAD the checkpoint, commit 10, commit 11 (404).
+    expect(store.requests).toMatchObject({ get: 3, head: 3, list: 0 })
+  })
 })
 
 describe('conformance tables over HTTP equal the same tables on disk', () => {
