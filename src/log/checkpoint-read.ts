@@ -73,7 +73,10 @@ function sidecarKey(store: ObjectStore, s: Sidecar, table: string, version: numb
   }
   let name: string
   try { name = decodeURIComponent(s.path) } catch { name = s.path }
-  if (name.split('/').includes('..')) throw new UnsafePathError(`sidecar path ${s.path} escapes _delta_log/_sidecars/`, { table, version, file: s.path })
+  // Backslashes are separators on Windows (`..\x` escapes there), NUL truncates paths in some APIs.
+  if (name.split('/').includes('..') || /[\\\0]/.test(name) || name.startsWith('/')) {
+    throw new UnsafePathError(`sidecar path ${s.path} escapes _delta_log/_sidecars/`, { table, version, file: s.path })
+  }
   return SIDECAR_DIR + name
 }
 
