@@ -117,8 +117,10 @@ function pushField(out: SchemaElement[], name: string, type: DataType, nullable:
 function primitiveElement(type: string, column: string): Omit<SchemaElement, 'name'> {
   switch (type) {
     case 'boolean': return { type: 'BOOLEAN' }
-    case 'byte': return { type: 'INT32', converted_type: 'INT_8', logical_type: { type: 'INTEGER', bitWidth: 8, isSigned: true } }
-    case 'short': return { type: 'INT32', converted_type: 'INT_16', logical_type: { type: 'INTEGER', bitWidth: 16, isSigned: true } }
+    // Converted type only: hyparquet-writer serialises IntType.bitWidth as i32 where Thrift says i8,
+    // which DuckDB rejects ("TProtocolException: Invalid data"); INT_8/INT_16 mean the same to readers.
+    case 'byte': return { type: 'INT32', converted_type: 'INT_8' }
+    case 'short': return { type: 'INT32', converted_type: 'INT_16' }
     case 'integer': return { type: 'INT32' }
     case 'long': return { type: 'INT64' }
     case 'float': return { type: 'FLOAT' }
