@@ -8,6 +8,7 @@ import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DeltaError, UnsafePathError } from '../../src/errors.js'
 import { uuidToZ85 } from '../../src/scan/z85.js'
+import type { StructType } from '../../src/schema/types.js'
 import { DeltaTable } from '../../src/table/delta-table.js'
 
 let root: string
@@ -16,7 +17,7 @@ let n = 0
 beforeAll(() => { root = mkdtempSync(path.join(os.tmpdir(), 'lagomago-paths-')) })
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 
-const schema = { type: 'struct' as const, fields: [{ name: 'id', type: 'long', nullable: false, metadata: {} }] }
+const schema: StructType = { type: 'struct', fields: [{ name: 'id', type: 'long', nullable: false, metadata: {} }] }
 
 /** A table with one data file (CDF on) and a copy of that file outside the root, at `<root>/victim/v.parquet`. */
 async function setup(): Promise<{ dir: string; dataFile: string; victim: string; size: number }> {
