@@ -232,8 +232,16 @@ export class DeltaTable {
   }
 
   private async moveTo(version: number): Promise<void> {
-    if (version !== this._snapshot.version) {
-      this._snapshot = await loadSnapshot(this.store, { version, allowExternalPaths: this.options.allowExternalPaths })
+    if (version === this._snapshot.version) return
+    // The commit has landed: a transient read failure here must not turn it into a failed write, so
+    // the reload is retried before the error reaches the caller (docs/reliability.md).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this._snapshot = await loadSnapshot(this.store, { version, allowExternalPaths: this.options.allowExternalPaths })
+        return
+      } catch (e) {
+        if (attempt >= 3) throw e
+      }
     }
   }
 
