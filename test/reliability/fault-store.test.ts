@@ -67,6 +67,8 @@ const TARGETS: { on: FaultOp; kinds: FaultKind[] }[] = [
   { on: 'delete', kinds: ['error', 'lostAck'] },
 ]
 
+const FAULT_RUNS = Number(process.env.LAGOMAGO_FAULT_RUNS ?? 100)
+
 export const faultTally = { cases: 0, faults: 0, completed: 0, failedClean: 0, landedThenFailed: 0, committedThenReloadFailed: 0 }
 
 /** A MemoryStore noting when (in the wrapper's call sequence) a commit file landed. */
@@ -188,9 +190,9 @@ describe('FaultStore', () => {
         (seed, kind, target, faultKind, nthFrac, keep, cpEvery) => runCase(seed, kind, target, faultKind, nthFrac, keep, cpEvery),
       ),
       // LAGOMAGO_FAULT_RUNS raises the count for a long run (docs/reliability.md).
-      { numRuns: Number(process.env.LAGOMAGO_FAULT_RUNS ?? 100), seed: Number(process.env.LAGOMAGO_FAULT_SEED ?? 1126) },
+      { numRuns: FAULT_RUNS, seed: Number(process.env.LAGOMAGO_FAULT_SEED ?? 1126) },
     )
-  }, 120_000)
+  }, 120_000 * Math.max(1, FAULT_RUNS / 100))
 })
 
 describe('targeted faults', () => {

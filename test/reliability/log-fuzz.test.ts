@@ -16,6 +16,8 @@ import { DeltaTable } from '../../src/table/delta-table.js'
 
 const RUNS = Number(process.env.LAGOMAGO_FUZZ_RUNS ?? 60)
 const SEED = Number(process.env.LAGOMAGO_FUZZ_SEED ?? 42)
+/** Per-test time limit, scaled for long runs. */
+const LIMIT = 60_000 * Math.max(1, RUNS / 60)
 
 /** The pristine table, as key → bytes: commits 0–5, a checkpoint at 3, inline and on-disk DVs, CDF. */
 let base: Map<string, Uint8Array>
@@ -168,7 +170,7 @@ describe('log reader fuzz', () => {
       const bytes = base.get(key)!
       await exercise(withFile(key, bytes.slice(0, Math.floor(bytes.length * frac))), `${key} truncated to ${frac}`)
     }), { numRuns: RUNS, seed: SEED })
-  }, 60_000)
+  }, LIMIT)
 
   it('malformed, foreign and unknown lines in commits', async () => {
     const commits = keys(/\d{20}\.json$/)
@@ -179,7 +181,7 @@ describe('log reader fuzz', () => {
       const files = replace ? editLine(key, at, () => text) : editLine(key, at, (l) => `${l}\n${text}`)
       await exercise(files, `${key} line ${at} ${replace ? 'replaced by' : 'followed by'} ${text}`)
     }), { numRuns: RUNS, seed: SEED })
-  }, 60_000)
+  }, LIMIT)
 
   it('wrong field types, huge numbers, bogus partition values and DV descriptors', async () => {
     const commits = keys(/\d{20}\.json$/)
@@ -204,7 +206,7 @@ describe('log reader fuzz', () => {
       }
       await exercise(noCheckpoint ? withoutCheckpoint(files) : files, `${field.join('.')} = ${JSON.stringify(value)}${noCheckpoint ? ' (no checkpoint)' : ''}`)
     }), { numRuns: RUNS * 4, seed: SEED })
-  }, 90_000)
+  }, LIMIT)
 
   it('flipped bytes in data, deletion vector and change data files', async () => {
     const targets = keys(/\.(parquet|bin)$/).filter((k) => !k.startsWith('_delta_log/'))
@@ -213,7 +215,7 @@ describe('log reader fuzz', () => {
       b[at % b.length] ^= mask
       await exercise(withFile(key, b), `${key} byte ${at % b.length} ^ ${mask}`)
     }), { numRuns: RUNS, seed: SEED })
-  }, 60_000)
+  }, LIMIT)
 
   it('checkpoints with the wrong schema or random bytes, and _last_checkpoint pointing anywhere', async () => {
     const cp = keys(/checkpoint\.parquet$/)[0]
@@ -233,7 +235,7 @@ describe('log reader fuzz', () => {
         if (last !== undefined) files.set('_delta_log/_last_checkpoint', enc.encode(last))
         await exercise(files, `checkpoint replaced (${cpBytes.length} bytes), _last_checkpoint ${last}`)
       }), { numRuns: RUNS, seed: SEED })
-  }, 60_000)
+  }, LIMIT)
 
   it('a checkpoint whose commits are gone must be readable or fail typed', async () => {
     // Without the JSON commits before it, a damaged checkpoint cannot be worked around.
@@ -245,7 +247,7 @@ describe('log reader fuzz', () => {
       files.set(cp, b.slice(0, Math.floor(b.length * frac)))
       await exercise(files, `checkpoint truncated to ${frac}, older commits gone`)
     }), { numRuns: Math.ceil(RUNS / 3), seed: SEED })
-  }, 60_000)
+  }, LIMIT)
 
   it('deeply nested schemas are refused or read, never overflow the stack', async () => {
     for (const depth of [50, 1_000, 20_000]) {
@@ -256,7 +258,7 @@ describe('log reader fuzz', () => {
       })
       await exercise(files, `schema nested ${depth} deep`)
     }
-  }, 60_000)
+  }, LIMIT)
 
   it('absurd sizes never make the reader allocate them', async () => {
     const dvLine = (key: string) => dec.decode(base.get(key)).split('\n').findIndex((l) => l.includes('"storageType":"u"') && l.startsWith('{"add"'))
@@ -274,5 +276,5 @@ describe('log reader fuzz', () => {
     }
     // Nothing close to the stated sizes was allocated.
     expect(process.memoryUsage().rss - before).toBeLessThan(512 * 1024 * 1024)
-  }, 60_000)
+  }, LIMIT)
 })
