@@ -8,9 +8,13 @@ export interface Contender<Ctx> {
   /** The measured step; returns a value `check` verifies. */
   run(ctx: Ctx): Promise<unknown>
   /** Throws when the answer is wrong. */
-  check?(answer: unknown, ctx: Ctx): void
+  check?(answer: unknown, ctx: Ctx): void | Promise<void>
   /** Unavailable peers (an optional dependency not installed) are reported, not failed. */
   available?(): Promise<boolean>
+  /** Untimed, once after the job's setup: load the peer's own copy of the data. */
+  prepare?(ctx: Ctx): Promise<void>
+  /** Untimed, before every run (warm-up included): stage that run's input. */
+  beforeEach?(ctx: Ctx): Promise<void>
 }
 
 export interface Job<Ctx = unknown> {
@@ -49,14 +53,17 @@ export async function runContender<Ctx>(job: Job<Ctx>, contender: Contender<Ctx>
   const ctx = await job.setup({ quick: opts.quick, dataDir: opts.dataDir })
   const times: number[] = []
   try {
+    await contender.prepare?.(ctx)
     // One warm-up run (JIT, file cache), checked like the others.
+    await contender.beforeEach?.(ctx)
     const warm = await contender.run(ctx)
-    contender.check?.(warm, ctx)
+    await contender.check?.(warm, ctx)
     for (let i = 0; i < opts.runs; i++) {
+      await contender.beforeEach?.(ctx)
       const t0 = performance.now()
       const answer = await contender.run(ctx)
       times.push(performance.now() - t0)
-      contender.check?.(answer, ctx)
+      await contender.check?.(answer, ctx)
     }
   } finally {
     await job.teardown?.(ctx)

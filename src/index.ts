@@ -22,6 +22,14 @@ export type { SnapshotOptions } from './log/snapshot.js'
 export { SUPPORTED_READER_FEATURES } from './log/table-features.js'
 export { SUPPORTED_WRITER_FEATURES } from './write/features.js'
 
+// MERGE (builder and CDC mode), UPDATE, DELETE.
+export { MergeBuilder } from './dml/merge.js'
+export type { UpdateClauseOptions, InsertClauseOptions, ConditionOption } from './dml/merge.js'
+export type { MergeOptions, MergeResult } from './dml/merge-types.js'
+export type { CdcMergeOptions } from './dml/cdc.js'
+export type { DmlOptions } from './dml/update-delete.js'
+export type { Assignments, AssignmentValue } from './dml/clauses.js'
+
 // Maintenance (also methods of DeltaTable): OPTIMIZE, VACUUM, RESTORE, log cleanup, ALTER.
 export { cleanupExpiredLogs } from './maintenance/index.js'
 export type {

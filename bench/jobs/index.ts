@@ -3,5 +3,6 @@ import type { Job } from '../harness.js'
 import { openManyCommits, openWideCheckpoint } from './open.js'
 import { scanFilteredAggregate, scanFull } from './scan.js'
 import { optimizeCdcTable, optimizeSmallFiles } from './optimize.js'
+import { mergeCdc100k, mergeCdc1k } from './merge.js'
 
-export const JOBS: Job<any>[] = [openManyCommits, openWideCheckpoint, scanFull, scanFilteredAggregate, optimizeSmallFiles, optimizeCdcTable]
+export const JOBS: Job<any>[] = [openManyCommits, openWideCheckpoint, scanFull, scanFilteredAggregate, mergeCdc1k, mergeCdc100k, optimizeSmallFiles, optimizeCdcTable]

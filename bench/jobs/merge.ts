@@ -3,8 +3,10 @@
 // deletes). Each run applies the next batch of a seeded sequence (generated untimed) to a private copy of the
 // table (deletion vectors on, the default), so every run is a real, different CDC step; answers are
 // checked through the commit's metrics and, after the last run, by counting rows.
-import { cpSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
+import { cpSync, existsSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { DeltaTable } from '../../src/table/delta-table.js'
 import { benchColumns, benchRows, prng } from '../data.js'
 import type { Job } from '../harness.js'
@@ -45,7 +47,105 @@ class CdcStream {
 
 // The next batch is generated in `check` (not timed), so runs measure the merge alone and only one
 // batch is in memory at a time.
-interface Ctx { dir: string; table: DeltaTable; stream: CdcStream; batch: { rows: Array<Record<string, unknown>>; liveAfter: number }; applied: number; expected: number }
+interface Ctx {
+  dir: string; table: DeltaTable; stream: CdcStream; batch: { rows: Array<Record<string, unknown>>; liveAfter: number }
+  applied: number; expected: number; rows: number; files: string[]
+  /** A peer's own state (DuckDB connection, LanceDB table). */
+  peer?: any
+}
+
+const COLUMNS = ['id', 'qty', 'price', 'category', 'ts', 'note'] as const
+
+/** LanceDB 0.31 needs apache-arrow <= 18.1, so it lives in the bench-only package bench/peers. */
+const peersDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'peers')
+const peerRequire = createRequire(join(peersDir, 'package.json'))
+const tsMicros = (v: unknown) => (v instanceof Date ? BigInt(v.getTime()) * 1000n : BigInt(v as number))
+
+/** After a peer's run: its table must hold exactly the live rows; then stage the next batch. */
+function advance(ctx: Ctx, count: number): void {
+  if (count !== ctx.batch.liveAfter) throw new Error(`peer table has ${count} rows, expected ${ctx.batch.liveAfter}`)
+  ctx.batch = ctx.stream.next()
+  ;(globalThis as { gc?: () => void }).gc?.()
+}
+
+const duckdbPeer: Job<Ctx>['contenders'][number] = {
+  name: 'DuckDB MERGE INTO',
+  available: async () => import('@duckdb/node-api').then(() => true, () => false),
+  async prepare(ctx) {
+    const { DuckDBInstance } = await import('@duckdb/node-api')
+    const conn = await (await DuckDBInstance.create(':memory:')).connect()
+    const list = ctx.files.map((f) => `'${join(ctx.dir, f)}'`).join(',')
+    await conn.run(`CREATE TABLE t AS SELECT * FROM read_parquet([${list}])`)
+    ctx.peer = conn
+  },
+  async beforeEach(ctx) {
+    const conn = ctx.peer
+    const { DuckDBTimestampValue } = await import('@duckdb/node-api')
+    await conn.run('CREATE OR REPLACE TABLE src (op VARCHAR, id BIGINT, qty INTEGER, price DOUBLE, category VARCHAR, ts TIMESTAMP, note VARCHAR)')
+    const app = await conn.createAppender('src')
+    for (const r of ctx.batch.rows) {
+      app.appendVarchar(r.op as string)
+      app.appendBigInt(r.id as bigint)
+      if (r.op === 'D') { for (let i = 0; i < 5; i++) app.appendNull() } else {
+        app.appendInteger(r.qty as number); app.appendDouble(r.price as number); app.appendVarchar(r.category as string)
+        app.appendTimestamp(new DuckDBTimestampValue(tsMicros(r.ts))); app.appendVarchar(r.note as string)
+      }
+      app.endRow()
+    }
+    app.closeSync()
+  },
+  run: async (ctx) => {
+    const set = COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = src.${c}`).join(', ')
+    await ctx.peer.run(`MERGE INTO t USING src ON t.id = src.id
+      WHEN MATCHED AND src.op = 'D' THEN DELETE
+      WHEN MATCHED THEN UPDATE SET ${set}
+      WHEN NOT MATCHED AND src.op <> 'D' THEN INSERT (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `src.${c}`).join(', ')})`)
+  },
+  check: async (_, ctx) => advance(ctx, Number((await ctx.peer.runAndReadAll('SELECT count(*) FROM t')).getRows()[0][0])),
+}
+
+const lancePeer: Job<Ctx>['contenders'][number] = {
+  name: 'LanceDB 0.31 mergeInsert (BTREE on id) + delete',
+  available: async () => existsSync(join(peersDir, 'node_modules', '@lancedb', 'lancedb')),
+  async prepare(ctx) {
+    const lancedb = peerRequire('@lancedb/lancedb')
+    const arrow = peerRequire('apache-arrow')
+    const dir = `${ctx.dir}-lance`
+    rmSync(dir, { recursive: true, force: true })
+    const db = await lancedb.connect(dir)
+    const per = ctx.rows / 4
+    let table: any
+    for (let p = 0; p < 4; p++) {
+      const c = benchColumns(per, 42, p * per)
+      const data = arrow.tableFromArrays({ id: c.id, qty: c.qty, price: c.price, ts: c.ts })
+      const withStrings = data.assign(new arrow.Table({
+        category: arrow.vectorFromArray(c.category, new arrow.Utf8()),
+        note: arrow.vectorFromArray(c.note, new arrow.Utf8()),
+      }))
+      if (p === 0) table = await db.createTable('t', withStrings)
+      else await table.add(withStrings)
+    }
+    await table.createIndex('id', { config: lancedb.Index.btree() })
+    ctx.peer = { table, arrow, dir }
+  },
+  run: async (ctx) => {
+    const { table, arrow } = ctx.peer
+    const upserts = ctx.batch.rows.filter((r) => r.op !== 'D')
+    const deletes = ctx.batch.rows.filter((r) => r.op === 'D').map((r) => r.id as bigint)
+    const batch = arrow.tableFromArrays({
+      id: BigInt64Array.from(upserts, (r) => r.id as bigint),
+      qty: Int32Array.from(upserts, (r) => r.qty as number),
+      price: Float64Array.from(upserts, (r) => r.price as number),
+      ts: BigInt64Array.from(upserts, (r) => tsMicros(r.ts)),
+    }).assign(new arrow.Table({
+      category: arrow.vectorFromArray(upserts.map((r) => r.category), new arrow.Utf8()),
+      note: arrow.vectorFromArray(upserts.map((r) => r.note), new arrow.Utf8()),
+    }))
+    await table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(batch)
+    if (deletes.length) await table.delete(`id IN (${deletes.join(',')})`)
+  },
+  check: async (_, ctx) => advance(ctx, await ctx.peer.table.countRows()),
+}
 
 function mergeJob(size: number): Job<Ctx> {
   return {
@@ -60,9 +160,10 @@ function mergeJob(size: number): Job<Ctx> {
       rmSync(dir, { recursive: true, force: true })
       cpSync(std.dir, dir, { recursive: true })
       const stream = new CdcStream(rows, batchSize)
-      return { dir, table: await DeltaTable.open(dir), stream, batch: stream.next(), applied: 0, expected: rows }
+      return { dir, table: await DeltaTable.open(dir), stream, batch: stream.next(), applied: 0, expected: rows, rows, files: std.files }
     },
     async teardown(ctx) {
+      if (ctx.peer?.dir) rmSync(ctx.peer.dir, { recursive: true, force: true })
       const n = (await ctx.table.toArrow({ columns: ['id'] })).numRows
       rmSync(ctx.dir, { recursive: true, force: true })
       if (n !== ctx.expected) throw new Error(`table has ${n} rows after ${ctx.applied} batches, expected ${ctx.expected}`)
@@ -85,6 +186,8 @@ function mergeJob(size: number): Job<Ctx> {
           ;(globalThis as { gc?: () => void }).gc?.()
         },
       },
+      duckdbPeer,
+      lancePeer,
     ],
   }
 }
