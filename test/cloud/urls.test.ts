@@ -79,3 +79,28 @@ describe('HttpStore addressing', () => {
     expect(r.calls[0]).toEqual({ url: 'https://cdn.example.com/t/p%3D1/a%20b.parquet', method: 'GET', headers: { authorization: 'Bearer x', range: 'bytes=5-7' } })
   })
 })
+
+describe('transient failures and errors', () => {
+  it('retries network errors and 503 with backoff, then gives up with a StorageError naming the request', async () => {
+    let n = 0
+    const flaky = async () => {
+      n++
+      if (n === 1) throw new TypeError('fetch failed')
+      return new Response(n === 2 ? 'slow down' : 'ok', { status: n === 2 ? 503 : 200 })
+    }
+    const s = new S3Store({ bucket: 'b', endpoint: 'http://h:1', credentials: creds, fetch: flaky, retry: { baseDelayMs: 1 } })
+    expect(new TextDecoder().decode(await s.get('k'))).toBe('ok')
+    expect(n).toBe(3)
+    expect(s.requests.get).toBe(3)
+    const down = new S3Store({ bucket: 'b', endpoint: 'http://h:1', credentials: creds, retry: { attempts: 2, baseDelayMs: 1 },
+      fetch: async () => { throw new TypeError('fetch failed') } })
+    await expect(down.get('k')).rejects.toThrow(/GET s3:\/\/b\/k failed after 2 attempts: fetch failed/)
+  })
+
+  it('maps a 403 to a StorageError with the service error code', async () => {
+    const body = '<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'
+    const s = new S3Store({ bucket: 'b', endpoint: 'http://h:1', credentials: creds, fetch: async () => new Response(body, { status: 403 }) })
+    await expect(s.head('k')).rejects.toThrow(/HEAD s3:\/\/b\/k: HTTP 403 AccessDenied \(Access Denied\)/)
+    await expect(s.putIfAbsent('k', new Uint8Array(1))).rejects.toMatchObject({ code: 'STORAGE_ERROR' })
+  })
+})
