@@ -170,6 +170,11 @@ export async function readCommits(store: ObjectStore, files: readonly LogPath[],
         if (e instanceof DeltaError) throw new CorruptLogError(`cannot read ${f.key} of table ${table}: ${e.message}`, { table, version: f.version, file: f.key, cause: e })
         throw e
       }
+      // A short read that ends on a line boundary would parse as a smaller, valid commit: compare
+      // with the size the listing reported (commits are immutable, so the two must agree).
+      if (f.size > 0 && bytes.length < f.size) {
+        throw new CorruptLogError(`short read of ${f.key} of table ${table}: ${bytes.length} of ${f.size} bytes`, { table, version: f.version, file: f.key })
+      }
       out[i] = {
         version: f.endVersion ?? f.version, key: f.key, newestFirst: f.kind === 'compaction',
         actions: parseActionLines(decoder.decode(bytes), { table, file: f.key, version: f.version }),
