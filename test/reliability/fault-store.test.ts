@@ -3,7 +3,7 @@
 // as it was and raises a typed DeltaError; checkpoint failures never fail the commit behind them.
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
-import { DeltaError, StorageError } from '../../src/errors.js'
+import { CorruptLogError, DeltaError, StorageError } from '../../src/errors.js'
 import { keyOf } from '../../src/log/replay.js'
 import { dvStoreKey } from '../../src/scan/deletion-vectors.js'
 import { FaultStore, type FaultKind, type FaultOp, type FaultRule } from '../../src/storage/fault-store.js'
@@ -223,6 +223,18 @@ describe('targeted faults', () => {
       expect(await rowsOf(store)).toBe(showModel(model))
       expect(await store.head('_delta_log/00000000000000000005.checkpoint.parquet')).toBeDefined()
     }
+  })
+
+  it('a short read of a commit that ends on a line boundary is an error, not a smaller commit', async () => {
+    const { store } = await baseTable(17, 100)
+    const key = '_delta_log/00000000000000000003.json'
+    const bytes = await store.get(key)
+    const text = new TextDecoder().decode(bytes)
+    const cut = text.lastIndexOf('\n', text.length - 2) + 1 // drop the last action line, keep whole lines
+    const faulty = new FaultStore(store, [{ on: 'get', kind: 'truncate', key, keep: (cut + 0.5) / bytes.length, times: Infinity }])
+    const err = await DeltaTable.open(faulty).then(() => undefined, (e: unknown) => e)
+    expect(err).toBeInstanceOf(CorruptLogError)
+    expect((err as Error).message).toMatch(/short read/)
   })
 
   it('a full disk fails the write with StorageError and leaves the table as it was', async () => {
