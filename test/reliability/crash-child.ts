@@ -3,6 +3,7 @@
 // write, so every printed line is an acknowledgement the parent may hold us to after a SIGKILL.
 // Usage: node crash-child.mjs <dir> <seed> <start> <count>
 import { writeSync } from 'node:fs'
+import { LocalStore } from '../../src/storage/local-store.js'
 import { DeltaTable } from '../../src/table/delta-table.js'
 import { generateOp, runOp } from './crash-workload.js'
 
@@ -11,7 +12,8 @@ async function main(): Promise<void> {
   const seed = Number(seedArg)
   const start = Number(startArg)
   const count = Number(countArg)
-  const t = await DeltaTable.open(dir)
+  // A store object, not a path: openStore loads LocalStore by a computed import a bundle cannot follow.
+  const t = await DeltaTable.open(new LocalStore(dir))
   writeSync(1, `ready ${t.version}\n`)
   for (let i = start; i < start + count; i++) {
     const op = generateOp(seed, i)
