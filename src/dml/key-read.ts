@@ -4,6 +4,7 @@
 // against the source index without allocating a BigInt per row. Anything else takes the general path.
 import { parquetMetadataAsync, parquetScan } from 'hyparquet'
 import { compressors } from 'hyparquet-compressors'
+import { CorruptDataError, DeltaError } from '../errors.js'
 import type { AddFile } from '../log/actions.js'
 import type { Snapshot } from '../log/snapshot.js'
 import { asyncBufferFor } from '../storage/async-buffer.js'
@@ -30,7 +31,15 @@ export async function readRawKey(snapshot: Snapshot, add: AddFile, field: Struct
     keyCache.set(cacheKey, hit)
     return hit
   }
-  const r = await readRawKeyUncached(snapshot, add, field)
+  let r: Awaited<ReturnType<typeof readRawKeyUncached>>
+  try {
+    r = await readRawKeyUncached(snapshot, add, field)
+  } catch (e) {
+    // hyparquet throws plain Errors (RangeError, TypeError) on damaged or short files.
+    if (e instanceof DeltaError) throw e
+    const table = snapshot.tableUrl
+    throw new CorruptDataError(`cannot read key column ${field.name} of ${add.path} in table ${table}: ${(e as Error)?.message ?? e}`, { table, version: snapshot.version, file: add.path, column: field.name, cause: e })
+  }
   if (r && (r.values instanceof BigInt64Array || r.values instanceof Int32Array)) remember(cacheKey, r as CachedKey)
   return r
 }
