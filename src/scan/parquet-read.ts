@@ -81,7 +81,8 @@ export async function* readDataFile(opts: ReadDataFileOptions): AsyncGenerator<F
   const ctx = { ...opts.ctx, file: opts.ctx?.file ?? opts.key }
   const file = await openFile(opts.store, opts.key, opts.size, ctx)
   const metadata = await wrap(() => parquetMetadataAsync(file, { parsers: PARSERS, geoparquet: false }), ctx)
-  const tree = parquetSchema(metadata)
+  // A damaged footer can hold a schema hyparquet cannot walk (it throws TypeError): report it as corrupt.
+  const tree = await wrap(() => parquetSchema(metadata), ctx)
   const resolved = opts.fields.map((f) => ({ field: f, node: findChild(tree, f, opts.mode) }))
   const wanted = [...new Set(resolved.filter((r) => r.node).map((r) => r.node!.element.name))]
   const scan = wanted.length
