@@ -1,7 +1,7 @@
 // Deletion vectors (PROTOCOL.md "Deletion Vectors"): where a descriptor's bitmap lives (`u` UUID path
 // with random prefix, `p` absolute path, `i` inline), reading it with its size and CRC-32 checked,
 // and the write side (file framing, descriptors). The bitmap codec is in roaring.ts.
-import { CorruptDataError, MissingFileError, type ErrorContext } from '../errors.js'
+import { CorruptDataError, DeltaError, MissingFileError, type ErrorContext } from '../errors.js'
 import type { DeletionVectorDescriptor } from '../log/actions.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { crc32, decodeRoaringBitmapArray, encodeRoaringBitmapArray } from './roaring.js'
@@ -75,7 +75,17 @@ export async function readDeletionVector(dv: DeletionVectorDescriptor, loc: DvLo
     }
     return checked(decodeRoaringBitmapArray(bytes, cardinality, { ...ctx }), cardinality, ctx, 'inline')
   }
-  const key = dvStoreKey(dv, loc) as string
+  let key: string
+  try {
+    key = dvStoreKey(dv, loc) as string
+  } catch (e) {
+    // The path codecs (Z85, UUID) know no table: name it here.
+    if (e instanceof DeltaError && e.table === undefined && ctx.table !== undefined) {
+      const Cls = e.constructor as new (m: string, c: ErrorContext) => DeltaError
+      throw new Cls(`deletion vector of ${ctx.file ?? 'a file'}: ${e.message}`, { ...ctx, cause: e })
+    }
+    throw e
+  }
   const where = { ...ctx, file: ctx.file ? `${ctx.file} (deletion vector ${key})` : key }
   const offset = dv.offset ?? 0
   const size = dv.sizeInBytes
