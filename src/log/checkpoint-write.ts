@@ -3,8 +3,8 @@
 // landed; callers treat a failure here as a warning, never as a failed commit.
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer'
 import type { AddFile, DeletionVectorDescriptor, DomainMetadata, Metadata, Protocol, RemoveFile } from './actions.js'
-import { LAST_CHECKPOINT, LOG_DIR, padVersion, parseLogPath, type LogPath } from './log-path.js'
-import { listAll, type ObjectStore } from '../storage/object-store.js'
+import { LAST_CHECKPOINT, LOG_DIR, padVersion } from './log-path.js'
+import type { ObjectStore } from '../storage/object-store.js'
 import { loadSnapshot } from './snapshot.js'
 
 type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number]
@@ -224,71 +224,17 @@ async function readLastCheckpointVersion(store: ObjectStore): Promise<number | u
 }
 
 /**
- * The post-commit hook every writer runs: when `version` is due (`delta.checkpointInterval`), write
- * its checkpoint, then clean up expired log files, as Spark does after checkpoints. Never throws: a
- * missing checkpoint only makes readers replay more JSON. Returns whether a checkpoint was written.
+ * The checkpoint step every writer runs after its commit: when `version` is due
+ * (`delta.checkpointInterval`), write its checkpoint. Never throws: a missing checkpoint only makes
+ * readers replay more JSON. Returns whether a checkpoint was written (expired log cleanup, in
+ * maintenance/log-cleanup.ts, runs after it).
  */
 export async function checkpointIfDue(store: ObjectStore, version: number, configuration: Record<string, string>): Promise<boolean> {
   if (!shouldCheckpoint(version, configuration)) return false
   try {
     await writeCheckpoint(await loadSnapshot(store, { version }))
+    return true
   } catch {
     return false
   }
-  try {
-    await cleanupExpiredLogs(store, configuration)
-  } catch {
-    // cleanup is best effort; the next checkpoint tries again
-  }
-  return true
-}
-
-// ───────────────────────────── metadata cleanup ─────────────────────────────
-
-const DEFAULT_LOG_RETENTION_MS = 30 * 86_400_000
-const DAY_MS = 86_400_000
-const CRC = /^(\d{20})\.crc$/
-
-/**
- * Delete log files that expired under `delta.logRetentionDuration` (default 30 days), following
- * PROTOCOL.md "Metadata Cleanup": keep the newest checkpoint not newer than the cutoff commit and
- * everything after it; delete commits, checkpoints and `.crc` files before that checkpoint and
- * compacted files starting at or before it. Off when `delta.enableExpiredLogCleanup` is `false`.
- * Returns the deleted keys.
- */
-export async function cleanupExpiredLogs(store: ObjectStore, configuration: Record<string, string>, now = Date.now()): Promise<string[]> {
-  if (configuration['delta.enableExpiredLogCleanup'] === 'false') return []
-  const retention = parseIntervalMs(configuration['delta.logRetentionDuration']) ?? DEFAULT_LOG_RETENTION_MS
-  const cutoff = Math.floor((now - retention) / DAY_MS) * DAY_MS // midnight UTC of that day
-  const listed = await listAll(store, LOG_DIR, { recursive: false })
-  const files = listed.map((m) => parseLogPath(m)).filter((p): p is LogPath => p !== undefined)
-  let cutoffCommit = -1
-  for (const f of files) if (f.kind === 'commit' && f.mtime <= cutoff && f.version > cutoffCommit) cutoffCommit = f.version
-  if (cutoffCommit < 0) return []
-  // Checkpoints complete at a version: classic or V2 files, or every part of a multi-part one.
-  const parts = new Map<string, number>()
-  let checkpoint = -1
-  for (const f of files) {
-    if (f.version > cutoffCommit) continue
-    if (f.kind === 'checkpoint' || f.kind === 'v2Checkpoint') checkpoint = Math.max(checkpoint, f.version)
-    if (f.kind === 'multipartCheckpoint') {
-      const k = `${f.version}/${f.parts}`
-      const n = (parts.get(k) ?? 0) + 1
-      parts.set(k, n)
-      if (n === f.parts) checkpoint = Math.max(checkpoint, f.version)
-    }
-  }
-  if (checkpoint < 0) return []
-  const doomed: string[] = []
-  for (const f of files) {
-    if (f.kind === 'compaction' ? f.version <= checkpoint : f.version < checkpoint) doomed.push(f.key)
-  }
-  for (const m of listed) {
-    const crc = CRC.exec(m.key.slice(LOG_DIR.length))
-    if (crc && Number(crc[1]) < checkpoint) doomed.push(m.key)
-  }
-  // Oldest first: a reader listing mid-cleanup still finds a contiguous tail from the checkpoint.
-  doomed.sort()
-  for (const key of doomed) await store.delete(key)
-  return doomed
 }

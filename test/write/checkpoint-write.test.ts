@@ -101,32 +101,6 @@ describe('classic checkpoint writer', () => {
   })
 })
 
-describe('expired log cleanup', () => {
-  it('deletes what precedes the newest checkpoint older than the retention, and the table still reads', async () => {
-    const { cleanupExpiredLogs } = await import('../../src/log/checkpoint-write.js')
-    const store = new MemoryStore()
-    const m: Metadata = { ...metadata, configuration: { 'delta.checkpointInterval': '3' } }
-    await Transaction.create(store, 't', { operation: 'CREATE TABLE' }).setProtocol(protocol).setMetadata(m).commit()
-    for (let i = 1; i <= 7; i++) {
-      const snap = await loadSnapshot(store)
-      await Transaction.on(snap, { operation: 'WRITE' }).addFiles([add(i)]).commit()
-      if (i % 3 === 0) await writeCheckpoint(await loadSnapshot(store))
-    }
-    const day = 86_400_000
-    const now = 100 * day
-    for (let v = 0; v <= 7; v++) store.setMtime(`_delta_log/${String(v).padStart(20, '0')}.json`, v <= 5 ? now - 40 * day : now - day)
-    await store.put('_delta_log/00000000000000000001.crc', new Uint8Array([1]))
-    const before = await loadSnapshot(store, { jsonOnly: false })
-    expect(await cleanupExpiredLogs(store, { 'delta.enableExpiredLogCleanup': 'false' }, now)).toEqual([])
-    const deleted = await cleanupExpiredLogs(store, {}, now)
-    expect(deleted).toEqual([0, 1, 2].map((v) => `_delta_log/${String(v).padStart(20, '0')}.json`).concat('_delta_log/00000000000000000001.crc').sort())
-    const after = await loadSnapshot(store)
-    expect(after.version).toBe(before.version)
-    expect(after.activeFiles().map((a) => a.path).sort()).toEqual(before.activeFiles().map((a) => a.path).sort())
-    expect(await loadSnapshot(store, { version: 3 })).toBeDefined()
-  })
-})
-
 describe('v2Checkpoint tables', () => {
   it('get a classic checkpoint in the V2 spec (checkpointMetadata row) that reads back the same', async () => {
     const store = new MemoryStore()
