@@ -187,9 +187,16 @@ export class Transaction {
       })
       const actions: Action[] = [{ commitInfo }, ...body]
       validateCommit(actions, this.tableUrl)
-      if (await putCommit(this.store, version, serializeActions(actions))) {
-        return { done: true, value: { version, actions, commitInfo } }
+      let written: boolean
+      try {
+        written = await putCommit(this.store, version, serializeActions(actions))
+      } catch (e) {
+        // The reply may have been lost after the write landed (a timeout, a dropped connection):
+        // if the commit file is there and is ours, the commit succeeded.
+        if (await this.isOurs(version)) return { done: true, value: { version, actions, commitInfo } }
+        throw e
       }
+      if (written) return { done: true, value: { version, actions, commitInfo } }
       // Lost the race for `version`, unless the winner is this very commit: a store that retried a put
       // which had in fact landed reports it as taken, and rebasing would commit the data twice.
       let winner = await this.readWinner(version)
@@ -237,6 +244,17 @@ export class Transaction {
       isolationLevel: this.options.isolationLevel === undefined ? undefined : parseIsolationLevel(this.options.isolationLevel, this.tableUrl),
       matchFiles: this.options.matchFiles,
     })
+  }
+
+  /** Whether `version` exists and carries this transaction's txnId (false when unreadable too). */
+  private async isOurs(version: number): Promise<boolean> {
+    try {
+      if (!(await this.store.head(commitKey(version)))) return false
+      const w = await this.readWinner(version)
+      return w.actions.some((a) => 'commitInfo' in a && a.commitInfo.txnId === this.txnId)
+    } catch {
+      return false
+    }
   }
 
   private async readWinner(version: number): Promise<WinningCommit> {
