@@ -66,5 +66,8 @@ describe('build', () => {
     const medallion = execFileSync(process.execPath, ['--input-type=module', '-e',
       "const m = await import('lagomago/medallion'); console.log(JSON.stringify(Object.keys(m).sort()))"], { cwd: root, encoding: 'utf8' })
     expect(JSON.parse(medallion)).toContain('Lake')
+    const cloud = execFileSync(process.execPath, ['--input-type=module', '-e',
+      "const m = await import('lagomago/cloud'); console.log(JSON.stringify(Object.keys(m).sort()))"], { cwd: root, encoding: 'utf8' })
+    expect(JSON.parse(cloud)).toEqual(expect.arrayContaining(['S3Store', 'AzureStore', 'HttpStore']))
   }, 120_000)
 })
