@@ -7,7 +7,7 @@ import type { ObjectStore } from '../storage/object-store.js'
 import { resolveLogPath } from '../storage/paths.js'
 import { parseActionLines, type AddFile, type CommitInfo, type DomainMetadata, type Metadata, type Protocol, type RemoveFile } from './actions.js'
 import { readCheckpoint, type CheckpointData } from './checkpoint-read.js'
-import { buildLogSegment, type LogSegment } from './log-segment.js'
+import { buildLogSegment, listLog, type LogSegment } from './log-segment.js'
 import type { LogPath } from './log-path.js'
 import { replay, type CommitBatch } from './replay.js'
 import { checkReaderSupport } from './table-features.js'
@@ -128,6 +128,49 @@ export async function loadSnapshot(store: ObjectStore, opts: SnapshotOptions = {
   return new Snapshot(
     store, store.url, segment.version, state.protocol, state.metadata, state.txns, state.domainMetadata,
     timestamp, state.adds, state.removes, commitInfo, opts.allowExternalPaths ?? false,
+  )
+}
+
+/**
+ * The snapshot at a later version (default: the latest) built from `base` plus only the commits
+ * after it, as if `base` were a checkpoint: a handle that just committed, or a stream that polls,
+ * reads one small commit instead of the checkpoint again. Falls back to a full load when the target
+ * is older than `base` or a commit after it is gone (log cleanup).
+ */
+export async function advanceSnapshot(base: Snapshot, opts: { version?: number } = {}): Promise<Snapshot> {
+  const table = base.tableUrl
+  const full = () => loadSnapshot(base.store, { version: opts.version, table, allowExternalPaths: base.allowExternalPaths })
+  if (opts.version === base.version) return base
+  if (opts.version !== undefined && opts.version < base.version) return full()
+  const listing = await listLog(base.store, base.version + 1)
+  let latest = base.version
+  for (const v of listing.commits.keys()) if (v > latest) latest = v
+  const version = opts.version ?? latest
+  if (version === base.version) return base
+  const files = []
+  for (let v = base.version + 1; v <= version; v++) {
+    const c = listing.commits.get(v)
+    if (!c) return full() // a gap (or a version past the end): let the full load report it
+    files.push(c)
+  }
+  const commits = await readCommits(base.store, files, table)
+  const state = replay(commits, {
+    version: base.version, protocol: base.protocol, metadata: base.metadata,
+    txns: [...base.txns].map(([appId, v]) => ({ appId, version: v })),
+    domainMetadata: [...base.domainMetadata.values()],
+    adds: base.activeFiles(), removes: base.tombstones(), files: [],
+  })
+  // replay() falls back to the base's protocol and metadata, so both are set.
+  const protocol = state.protocol as Protocol
+  const metadata = state.metadata as Metadata
+  checkReaderSupport(protocol, { table, version })
+  const last = commits[commits.length - 1]
+  const commitInfo = findCommitInfo(last)
+  const segment: LogSegment = { version, commits: files, lastCommit: files[files.length - 1], listing }
+  const timestamp = commitTimestamp(metadata, commitInfo, segment, table)
+  return new Snapshot(
+    base.store, table, version, protocol, metadata, state.txns, state.domainMetadata,
+    timestamp, state.adds, state.removes, commitInfo, base.allowExternalPaths,
   )
 }
 

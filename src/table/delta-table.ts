@@ -3,7 +3,7 @@
 import { InvalidArgumentError } from '../errors.js'
 import type { AddFile, Metadata, Protocol, RemoveFile } from '../log/actions.js'
 import { readHistory, type HistoryEntry } from '../log/history.js'
-import { loadSnapshot, type Snapshot } from '../log/snapshot.js'
+import { advanceSnapshot, loadSnapshot, type Snapshot } from '../log/snapshot.js'
 import type { RecordBatch, Table } from 'apache-arrow'
 import { readChanges, type ChangesOptions } from '../scan/cdf.js'
 import { scanBatches, toArrow, toRows, valueBatchToRows, type ScanOptions } from '../scan/scan.js'
@@ -237,7 +237,8 @@ export class DeltaTable {
     // the reload is retried before the error reaches the caller (docs/reliability.md).
     for (let attempt = 1; ; attempt++) {
       try {
-        this._snapshot = await loadSnapshot(this.store, { version, allowExternalPaths: this.options.allowExternalPaths })
+        // Usually just the commit(s) we wrote on top of the snapshot we hold.
+        this._snapshot = await advanceSnapshot(this._snapshot, { version })
         return
       } catch (e) {
         if (attempt >= 3) throw e
@@ -247,7 +248,9 @@ export class DeltaTable {
 
   /** Move this handle to the latest version (or the given one). */
   async refresh(options: OpenOptions = {}): Promise<this> {
-    this._snapshot = await loadSnapshot(this.store, { ...options, allowExternalPaths: this.options.allowExternalPaths })
+    this._snapshot = options.timestamp === undefined
+      ? await advanceSnapshot(this._snapshot, { version: options.version })
+      : await loadSnapshot(this.store, { ...options, allowExternalPaths: this.options.allowExternalPaths })
     return this
   }
 }
