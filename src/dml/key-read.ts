@@ -142,22 +142,7 @@ export function probeRaw(values: ArrayLike<DeltaValue>, deleted: Float64Array, i
     if (typeof hit === 'number') { tIdx.push(i); sIdx.push(hit) } else for (const s of hit) { tIdx.push(i); sIdx.push(s) }
   }
   if (values instanceof BigInt64Array) {
-    // read the two 32-bit halves: no BigInt allocated per row; a bit filter on the low half skips
-    // most Map lookups for rows no source key can match
-    const w = new Int32Array(values.buffer, values.byteOffset, n * 2)
-    const { bits, mask } = lowBitsFilter(index)
-    for (let i = 0; i < n; i++) {
-      if (i === dv) { d++; dv = nextDeleted(); continue }
-      const hi = w[2 * i + 1]
-      const lo = w[2 * i] >>> 0
-      // |value| ≤ 2^53 - 1 exactly when -2^21 < hi < 2^21: the same values keyValues turns into numbers
-      if (hi > -2097152 && hi < 2097152) {
-        const b = lo & mask
-        if ((bits[b >>> 5] & (1 << (b & 31))) === 0) continue
-        emit(i, index.get(hi * TWO32 + lo))
-      }
-      else emit(i, index.get(safeKey(values[i])))
-    }
+    probeInt64(values, deleted, index, tIdx, sIdx)
     return
   }
   for (let i = 0; i < n; i++) {
@@ -168,24 +153,68 @@ export function probeRaw(values: ArrayLike<DeltaValue>, deleted: Float64Array, i
   }
 }
 
-const filters = new WeakMap<Map<unknown, unknown>, { bits: Int32Array; mask: number }>()
+/**
+ * probeRaw over an INT64 column: reads the two 32-bit halves (no BigInt allocated per row), and a bit
+ * filter on the low half skips most Map lookups for rows no source key can match. Live rows are
+ * walked in runs between deleted rows, so the hot loop holds no deletion test and no closure.
+ */
+function probeInt64(values: BigInt64Array, deleted: Float64Array, index: Map<unknown, number | number[]>, tIdx: number[], sIdx: number[]): void {
+  const n = values.length
+  const w = new Int32Array(values.buffer, values.byteOffset, n * 2)
+  const { bits, mask, big } = lowBitsFilter(index)
+  let d = 0
+  let i = 0
+  while (i < n) {
+    while (d < deleted.length && deleted[d] < i) d++
+    // an int32 bound: a Float64Array element would make the loop counter a double
+    const stop = d < deleted.length && deleted[d] < n ? deleted[d] | 0 : n
+    if (!big) {
+      // no key beyond ±2^53 in the index: the low-half filter alone rejects most rows
+      for (; i < stop; i++) {
+        const b = w[2 * i] & mask
+        if ((bits[b >>> 5] & (1 << (b & 31))) === 0) continue
+        const hi = w[2 * i + 1]
+        if (hi > -2097152 && hi < 2097152) emitHit(i, index.get(hi * TWO32 + (w[2 * i] >>> 0)), tIdx, sIdx)
+      }
+    } else {
+      for (; i < stop; i++) {
+        const hi = w[2 * i + 1]
+        // |value| ≤ 2^53 - 1 exactly when -2^21 < hi < 2^21: the same values keyValues turns into numbers
+        if (hi > -2097152 && hi < 2097152) {
+          const b = w[2 * i] & mask
+          if ((bits[b >>> 5] & (1 << (b & 31))) === 0) continue
+          emitHit(i, index.get(hi * TWO32 + (w[2 * i] >>> 0)), tIdx, sIdx)
+        } else emitHit(i, index.get(safeKey(values[i])), tIdx, sIdx)
+      }
+    }
+    i = stop + 1 // the deleted row
+  }
+}
+
+function emitHit(i: number, hit: number | number[] | undefined, tIdx: number[], sIdx: number[]): void {
+  if (hit === undefined) return
+  if (typeof hit === 'number') { tIdx.push(i); sIdx.push(hit) } else for (const s of hit) { tIdx.push(i); sIdx.push(s) }
+}
+
+const filters = new WeakMap<Map<unknown, unknown>, { bits: Int32Array; mask: number; big: boolean }>()
 
 /** A bitset over the low 32 bits of the index's number keys (~16 bits per key, 4 Ki–16 Mi bits), built once per index. */
-function lowBitsFilter(index: Map<unknown, unknown>): { bits: Int32Array; mask: number } {
+function lowBitsFilter(index: Map<unknown, unknown>): { bits: Int32Array; mask: number; big: boolean } {
   const hit = filters.get(index)
   if (hit) return hit
   let size = 4096
   while (size < index.size * 16 && size < 1 << 24) size *= 2
   const bits = new Int32Array(size >>> 5)
   const mask = size - 1
+  let big = false // a key that is not a number (bigint beyond ±2^53): rows bypass the filter
   for (const k of index.keys()) {
-    if (typeof k !== 'number') continue
+    if (typeof k !== 'number') { big = true; continue }
     const r = k % TWO32 // integer keys: exact; two's complement low half for negatives
     const lo = r < 0 ? r + TWO32 : r
     const b = lo & mask
     bits[b >>> 5] |= 1 << (b & 31)
   }
-  const f = { bits, mask }
+  const f = { bits, mask, big }
   filters.set(index, f)
   return f
 }
