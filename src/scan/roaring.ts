@@ -170,20 +170,26 @@ function containerBody(values: number[], kind: string): Uint8Array {
     for (const v of values) words[v >>> 3] |= 1 << (v & 7)
     return words
   }
-  const w = new Writer()
+  // Little-endian u16s written straight into one buffer (a Writer call per value allocated twice).
   if (kind === 'array') {
-    for (const v of values) w.u16(v)
-    return w.finish()
+    const out = new Uint8Array(2 * values.length)
+    for (let i = 0; i < values.length; i++) { out[2 * i] = values[i] & 0xff; out[2 * i + 1] = values[i] >>> 8 }
+    return out
   }
-  w.u16(countRuns(values))
+  const runs = countRuns(values)
+  const out = new Uint8Array(2 + 4 * runs)
+  out[0] = runs & 0xff
+  out[1] = runs >>> 8
+  let o = 2
   for (let i = 0; i < values.length;) {
     let j = i
     while (j + 1 < values.length && values[j + 1] === values[j] + 1) j++
-    w.u16(values[i])
-    w.u16(j - i)
+    const len = j - i
+    out[o++] = values[i] & 0xff; out[o++] = values[i] >>> 8
+    out[o++] = len & 0xff; out[o++] = len >>> 8
     i = j + 1
   }
-  return w.finish()
+  return out
 }
 
 function countRuns(values: number[]): number {
