@@ -174,7 +174,9 @@ function probeInt64(values: BigInt64Array, deleted: Float64Array, index: Map<unk
         const b = w[2 * i] & mask
         if ((bits[b >>> 5] & (1 << (b & 31))) === 0) continue
         const hi = w[2 * i + 1]
+        // hi = -2^21 still holds safe integers (down to -(2^53 - 1)): those take the BigInt path
         if (hi > -2097152 && hi < 2097152) emitHit(i, index.get(hi * TWO32 + (w[2 * i] >>> 0)), tIdx, sIdx)
+        else emitHit(i, index.get(safeKey(values[i])), tIdx, sIdx)
       }
     } else {
       for (; i < stop; i++) {
@@ -198,12 +200,12 @@ function emitHit(i: number, hit: number | number[] | undefined, tIdx: number[], 
 
 const filters = new WeakMap<Map<unknown, unknown>, { bits: Int32Array; mask: number; big: boolean }>()
 
-/** A bitset over the low 32 bits of the index's number keys (~16 bits per key, 4 Ki–16 Mi bits), built once per index. */
+/** A bitset over the low 32 bits of the index's number keys (~64 bits per key, 4 Ki–16 Mi bits: few false hits, each a Map lookup), built once per index. */
 function lowBitsFilter(index: Map<unknown, unknown>): { bits: Int32Array; mask: number; big: boolean } {
   const hit = filters.get(index)
   if (hit) return hit
   let size = 4096
-  while (size < index.size * 16 && size < 1 << 24) size *= 2
+  while (size < index.size * 64 && size < 1 << 24) size *= 2
   const bits = new Int32Array(size >>> 5)
   const mask = size - 1
   let big = false // a key that is not a number (bigint beyond ±2^53): rows bypass the filter
