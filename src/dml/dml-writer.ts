@@ -143,8 +143,15 @@ export class DmlWriter {
     if (this.cdf && args.wholeFileChanges && this.wholeRemoved.length && this.sink.hasChanges) {
       for (const a of this.wholeRemoved) await args.wholeFileChanges(a)
     }
-    await this.sink.finish()
-    const readded = await this.dvs.finish()
+    // The new rows' files and the DV file are independent writes: issued together, their storage
+    // latency (a fsync each on a local disk) overlaps. A failure of either fails the commit before
+    // anything is committed (the other file is an orphan at most); the sink's error is reported first.
+    const sinkDone = this.sink.finish()
+    const dvsDone = this.dvs.finish()
+    const [sinkResult, dvResult] = await Promise.allSettled([sinkDone, dvsDone])
+    if (sinkResult.status === 'rejected') throw sinkResult.reason
+    if (dvResult.status === 'rejected') throw dvResult.reason
+    const readded = dvResult.value
     const txn = Transaction.on(this.snapshot, { operation: args.operation, operationParameters: args.parameters, read: args.read, isolationLevel: args.isolationLevel })
     if (this.opts.protocol) txn.setProtocol(this.opts.protocol)
     if (this.opts.metadata) txn.setMetadata(this.opts.metadata)
