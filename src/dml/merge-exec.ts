@@ -18,12 +18,16 @@ import type { WriteData } from '../write/input.js'
 import { bindClause, evalValues, firstMatchingClause, type BoundClause, type ClauseSpec } from './clauses.js'
 import { DmlWriter } from './dml-writer.js'
 import { fileDeletionVector, readFileColumns } from './file-read.js'
+import type { DeletionVector } from '../scan/deletion-vectors.js'
 import { probeRaw, rawKeyEligible, readRawKey } from './key-read.js'
 import { buildIndex, keyValues, planJoin, sideBatch, SOURCE, TARGET, unqualify, type JoinPlan } from './join.js'
 import { MergeCounters, type MergeOptions, type MergeResult } from './merge-types.js'
 import { filesHoldingKeys, keyRangePredicate } from './prune.js'
 import { evolveSchema } from './schema-evolution.js'
 import { normalizeSource, type SourceBatch } from './source.js'
+
+/** Candidate files whose deletion vectors are being read at once. */
+const DV_READ_AHEAD = 4
 
 /** Without an equi-join key every (target, source) pair of a file is tried: refuse beyond this many. */
 export const MAX_CROSS_PAIRS = 5_000_000
@@ -137,8 +141,19 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
     && typeToString(k0.source.type) === typeToString(k0.target.type) && rawKeyEligible(snapshot, keyFields[0]) ? keyFields[0] : undefined
 
   const scanStart = Date.now()
-  for (const add of candidates) {
-    const dv = await fileDeletionVector(snapshot, add)
+  // Deletion vectors are read a few files ahead, so their storage round trips overlap; each is still
+  // awaited in file order (same error first), and one never awaited (an earlier file failed) is muted.
+  const dvReads = new Map<number, Promise<DeletionVector>>()
+  let dvStarted = 0
+  for (let ci = 0; ci < candidates.length; ci++) {
+    const add = candidates[ci]
+    for (; dvStarted < candidates.length && dvStarted < ci + DV_READ_AHEAD; dvStarted++) {
+      const p = fileDeletionVector(snapshot, candidates[dvStarted])
+      p.catch(() => {})
+      dvReads.set(dvStarted, p)
+    }
+    const dv = await dvReads.get(ci)!
+    dvReads.delete(ci)
     // probe: pairs (target row, source row) with equal keys, rows already deleted skipped
     const tIdx: number[] = []
     const sIdx: number[] = []
