@@ -4,5 +4,6 @@ import { openManyCommits, openWideCheckpoint } from './open.js'
 import { scanFilteredAggregate, scanFull } from './scan.js'
 import { optimizeCdcTable, optimizeSmallFiles } from './optimize.js'
 import { mergeCdc100k, mergeCdc1k } from './merge.js'
+import { append1m } from './append.js'
 
-export const JOBS: Job<any>[] = [openManyCommits, openWideCheckpoint, scanFull, scanFilteredAggregate, mergeCdc1k, mergeCdc100k, optimizeSmallFiles, optimizeCdcTable]
+export const JOBS: Job<any>[] = [openManyCommits, openWideCheckpoint, scanFull, scanFilteredAggregate, append1m, mergeCdc1k, mergeCdc100k, optimizeSmallFiles, optimizeCdcTable]
