@@ -113,6 +113,9 @@ function fromObjects(rows: ReadonlyArray<Record<string, unknown>>, schema: Struc
     let typed: BigInt64Array | Float64Array | undefined =
       t === 'long' || t === 'timestamp' || t === 'timestamp_ntz' ? new BigInt64Array(n) : t === 'double' ? new Float64Array(n) : undefined
     let plainValues: DeltaValue[] | undefined = typed ? undefined : new Array<DeltaValue>(n)
+    // Timestamps from Dates are stored as the two 32-bit halves of the µs value while it is exact as
+    // a double: no BigInt allocated per row.
+    const halves = typed instanceof BigInt64Array && (t === 'timestamp' || t === 'timestamp_ntz') ? new Int32Array(typed.buffer, typed.byteOffset, 2 * n) : undefined
     const put = (i: number, v: DeltaValue) => {
       if (typed) {
         if (v !== null) { typed[i] = v as never; return }
@@ -136,7 +139,17 @@ function fromObjects(rows: ReadonlyArray<Record<string, unknown>>, schema: Struc
       if (isExact(v, t)) { put(i, v as DeltaValue); continue }
       if ((t === 'timestamp' || t === 'timestamp_ntz') && v instanceof Date) {
         const ms = v.getTime()
-        if (ms === ms) { put(i, BigInt(ms) * 1000n); continue } // NaN (Invalid Date) takes the error path
+        if (ms === ms) { // NaN (Invalid Date) takes the error path
+          if (typed !== undefined && halves !== undefined && ms >= -MAX_EXACT_MS && ms <= MAX_EXACT_MS) {
+            const micros = ms * 1000
+            const hi = Math.floor(micros / TWO32)
+            halves[2 * i] = micros - hi * TWO32 // Int32Array stores wrap modulo 2^32: the low half's bits
+            halves[2 * i + 1] = hi
+            continue
+          }
+          put(i, BigInt(ms) * 1000n)
+          continue
+        }
       }
       ctx.row = i
       put(i, fromRowValue(v, t, ctx))
@@ -148,6 +161,10 @@ function fromObjects(rows: ReadonlyArray<Record<string, unknown>>, schema: Struc
   missingColumns(merged, new Set(columns.keys()), n, opts)
   return { numRows: n, columns, schema: merged, newFields }
 }
+
+const TWO32 = 4294967296
+/** Milliseconds whose µs value (ms × 1000) is still an exact double (|µs| ≤ 2^53). */
+const MAX_EXACT_MS = Math.floor(Number.MAX_SAFE_INTEGER / 1000)
 
 /** Delta type of a new column from its JS values (mergeSchema / schema inference). */
 function inferType(rows: ReadonlyArray<Record<string, unknown>>, key: string, table: string | undefined): DataType {
@@ -223,6 +240,8 @@ function fromArrow(data: arrow.Table | arrow.RecordBatch, schema: StructType, op
   return { numRows: n, columns, schema: merged, newFields }
 }
 
+const utf8 = new TextDecoder()
+
 const TIME_UNIT_TO_MICROS = [1_000_000n, 1_000n, 1n, 0n] // SECOND, MILLISECOND, MICROSECOND, NANOSECOND (divide)
 
 /** The Delta values of an Arrow vector, converted to `type` (exact for timestamps and decimals). */
@@ -237,7 +256,31 @@ export function vectorToDelta(vec: arrow.Vector, type: DataType, column: string,
       (type === 'integer' && d.values instanceof Int32Array && arrow.DataType.isInt(at) && at.bitWidth === 32 && at.isSigned) ||
       (type === 'long' && d.values instanceof BigInt64Array && arrow.DataType.isInt(at) && at.isSigned) ||
       (type === 'double' && d.values instanceof Float64Array)
-    if (exact) return (d.values as Int32Array | BigInt64Array | Float64Array).subarray(d.offset, d.offset + d.length) as unknown as ColumnValues
+    // Arrow slices its value buffers with the Data (`d.offset` only indexes the validity bitmap).
+    if (exact) return (d.values as Int32Array | BigInt64Array | Float64Array).subarray(0, d.length) as unknown as ColumnValues
+  }
+  // Microsecond timestamps without nulls are already the Delta values: copied as 64-bit words.
+  if (arrow.DataType.isTimestamp(at) && (at.unit as number) === 2 && (type === 'timestamp' || type === 'timestamp_ntz') && vec.nullCount === 0
+    && vec.data.every((d) => d.values instanceof BigInt64Array)) {
+    if (vec.data.length === 1) { const d = vec.data[0]; return (d.values as BigInt64Array).subarray(0, d.length) as unknown as ColumnValues }
+    const typed = new BigInt64Array(n)
+    let o = 0
+    for (const d of vec.data) { typed.set((d.values as BigInt64Array).subarray(0, d.length), o); o += d.length }
+    return typed as unknown as ColumnValues
+  }
+  // Strings: decoded straight from the UTF-8 buffer (the generic getter costs a visitor call per value).
+  if (type === 'string' && arrow.DataType.isUtf8(at) && vec.data.every((d) => d.valueOffsets instanceof Int32Array)) {
+    const out = new Array<DeltaValue>(n)
+    let i = 0
+    for (const d of vec.data) {
+      const offsets = d.valueOffsets as Int32Array
+      const bytes = d.values as Uint8Array
+      const nulls = d.nullCount > 0
+      for (let j = 0; j < d.length; j++, i++) {
+        out[i] = nulls && !d.getValid(j) ? null : utf8.decode(bytes.subarray(offsets[j], offsets[j + 1]))
+      }
+    }
+    return out
   }
   const out = new Array<DeltaValue>(n)
   if (arrow.DataType.isTimestamp(at)) {
@@ -247,7 +290,7 @@ export function vectorToDelta(vec: arrow.Vector, type: DataType, column: string,
       const unit = at.unit as number
       for (let j = 0; j < d.length; j++, i++) {
         if (!vec.isValid(i)) { out[i] = null; continue }
-        const raw = BigInt(values[d.offset + j])
+        const raw = BigInt(values[j])
         const micros = unit === 3 ? floorDiv(raw, 1000n) : raw * TIME_UNIT_TO_MICROS[unit]
         ctx.row = i
         out[i] = type === 'timestamp' || type === 'timestamp_ntz' ? micros : fromRowValue(new Date(Number(floorDiv(micros, 1000n))), type, ctx)
