@@ -164,6 +164,7 @@ function collectLeaf(values: ColumnValues, type: DataType, bounds: boolean): Lea
     }
     return noBounds ? { nulls, noBounds } : { nulls, min, max }
   }
+  if (values instanceof BigInt64Array) return { nulls: 0, ...int64Bounds(values) }
   // integers, long, decimal (unscaled bigint), date, timestamps: plain `<` on number or bigint
   let min: number | bigint | undefined
   let max: number | bigint | undefined
@@ -175,6 +176,29 @@ function collectLeaf(values: ColumnValues, type: DataType, bounds: boolean): Lea
     else if (v > max!) max = v
   }
   return { nulls, min, max }
+}
+
+/**
+ * Min and max of a 64-bit column compared on its 32-bit halves (signed high, unsigned low): reading a
+ * BigInt64Array element allocates a BigInt, so only the two winners are read as bigints.
+ */
+function int64Bounds(values: BigInt64Array): { min?: bigint; max?: bigint } {
+  const n = values.length
+  if (n === 0) return {}
+  const w = new Int32Array(values.buffer, values.byteOffset, 2 * n)
+  let minI = 0
+  let maxI = 0
+  let minHi = w[1]
+  let minLo = w[0] >>> 0
+  let maxHi = minHi
+  let maxLo = minLo
+  for (let i = 1; i < n; i++) {
+    const hi = w[2 * i + 1]
+    const lo = w[2 * i] >>> 0
+    if (hi < minHi || (hi === minHi && lo < minLo)) { minHi = hi; minLo = lo; minI = i }
+    else if (hi > maxHi || (hi === maxHi && lo > maxLo)) { maxHi = hi; maxLo = lo; maxI = i }
+  }
+  return { min: values[minI], max: values[maxI] }
 }
 
 /** JSON text of a bound, or undefined when the value has none. */
