@@ -15,6 +15,8 @@ export interface Contender<Ctx> {
   prepare?(ctx: Ctx): Promise<void>
   /** Untimed, before every run (warm-up included): stage that run's input. */
   beforeEach?(ctx: Ctx): Promise<void>
+  /** A line for the report's notes column (e.g. throughput, retry counts), after the runs. */
+  summary?(ctx: Ctx): string
 }
 
 export interface Job<Ctx = unknown> {
@@ -37,6 +39,8 @@ export interface ContenderResult {
   peakRssMiB: number
   error?: string
   note?: string
+  /** The contender's own summary line. */
+  detail?: string
 }
 
 export function median(xs: number[]): number {
@@ -52,6 +56,7 @@ export async function runContender<Ctx>(job: Job<Ctx>, contender: Contender<Ctx>
   }
   const ctx = await job.setup({ quick: opts.quick, dataDir: opts.dataDir })
   const times: number[] = []
+  let detail: string | undefined
   try {
     await contender.prepare?.(ctx)
     // One warm-up run (JIT, file cache), checked like the others.
@@ -65,10 +70,12 @@ export async function runContender<Ctx>(job: Job<Ctx>, contender: Contender<Ctx>
       times.push(performance.now() - t0)
       await contender.check?.(answer, ctx)
     }
+    detail = contender.summary?.(ctx)
   } finally {
     await job.teardown?.(ctx)
   }
   return {
+    detail,
     job: job.name,
     contender: contender.name,
     medianMs: median(times),
@@ -81,13 +88,14 @@ export async function runContender<Ctx>(job: Job<Ctx>, contender: Contender<Ctx>
 /** Markdown table of one job's results, with each contender's ratio to lagomago. */
 export function formatJob(job: Pick<Job, 'name' | 'description' | 'goal'>, results: ContenderResult[]): string {
   const ours = results.find((r) => r.contender.startsWith('lagomago'))
+  const withNotes = results.some((r) => r.detail)
   const lines = [
     `### ${job.name}`,
     '',
     job.description + (job.goal ? ` Goal: ${job.goal}.` : ''),
     '',
-    '| contender | median ms | min ms | runs | peak RSS MiB | ratio to lagomago |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| contender | median ms | min ms | runs | peak RSS MiB | ratio to lagomago |' + (withNotes ? ' notes |' : ''),
+    '|---|---:|---:|---:|---:|---:|' + (withNotes ? '---|' : ''),
   ]
   for (const r of results) {
     if (r.medianMs === undefined) {
@@ -95,7 +103,7 @@ export function formatJob(job: Pick<Job, 'name' | 'description' | 'goal'>, resul
       continue
     }
     const ratio = ours?.medianMs ? (r.medianMs / ours.medianMs).toFixed(2) + '×' : '–'
-    lines.push(`| ${r.contender} | ${r.medianMs.toFixed(1)} | ${r.minMs!.toFixed(1)} | ${r.runs} | ${r.peakRssMiB.toFixed(0)} | ${ratio} |`)
+    lines.push(`| ${r.contender} | ${r.medianMs.toFixed(1)} | ${r.minMs!.toFixed(1)} | ${r.runs} | ${r.peakRssMiB.toFixed(0)} | ${ratio} |` + (withNotes ? ` ${r.detail ?? ''} |` : ''))
   }
   return lines.join('\n')
 }

@@ -5,5 +5,6 @@ import { scanFilteredAggregate, scanFull } from './scan.js'
 import { optimizeCdcTable, optimizeSmallFiles } from './optimize.js'
 import { mergeCdc100k, mergeCdc1k } from './merge.js'
 import { append1m } from './append.js'
+import { commitConcurrency } from './concurrency.js'
 
-export const JOBS: Job<any>[] = [openManyCommits, openWideCheckpoint, scanFull, scanFilteredAggregate, append1m, mergeCdc1k, mergeCdc100k, optimizeSmallFiles, optimizeCdcTable]
+export const JOBS: Job<any>[] = [openManyCommits, openWideCheckpoint, scanFull, scanFilteredAggregate, append1m, mergeCdc1k, mergeCdc100k, commitConcurrency, optimizeSmallFiles, optimizeCdcTable]
