@@ -81,9 +81,12 @@ export async function* readDataFile(opts: ReadDataFileOptions): AsyncGenerator<F
   const ctx = { ...opts.ctx, file: opts.ctx?.file ?? opts.key }
   const file = await openFile(opts.store, opts.key, opts.size, ctx)
   const metadata = await wrap(() => parquetMetadataAsync(file, { parsers: PARSERS, geoparquet: false }), ctx)
-  // A damaged footer can hold a schema hyparquet cannot walk (it throws TypeError): report it as corrupt.
-  const tree = await wrap(() => parquetSchema(metadata), ctx)
-  const resolved = opts.fields.map((f) => ({ field: f, node: findChild(tree, f, opts.mode) }))
+  // A damaged footer can hold a schema that cannot be walked (nameless or missing elements throw
+  // TypeError): report it as corrupt.
+  const resolved = await wrap(() => {
+    const tree = parquetSchema(metadata)
+    return opts.fields.map((f) => ({ field: f, node: findChild(tree, f, opts.mode) }))
+  }, ctx)
   const wanted = [...new Set(resolved.filter((r) => r.node).map((r) => r.node!.element.name))]
   const scan = wanted.length
     ? await wrap(() => parquetScan({
