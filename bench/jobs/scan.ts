@@ -43,6 +43,16 @@ export const scanFull: Job<TableCtx> = {
       check: (n, ctx) => { if (n !== ctx.rows) throw new Error(`${n} rows, expected ${ctx.rows}`) },
     },
     {
+      // Bounded memory: one RecordBatch held at a time (compare the peak RSS with toArrow's).
+      name: 'lagomago scan() batches, one held at a time',
+      run: async (ctx) => {
+        let n = 0
+        for await (const batch of ctx.table.scan()) n += batch.numRows
+        return n
+      },
+      check: (n, ctx) => { if (n !== ctx.rows) throw new Error(`${n} rows, expected ${ctx.rows}`) },
+    },
+    {
       name: 'raw hyparquet parquetRead (rows as arrays)',
       run: async (ctx) => {
         const store = new LocalStore(ctx.dir)
