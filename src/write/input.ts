@@ -113,9 +113,6 @@ function fromObjects(rows: ReadonlyArray<Record<string, unknown>>, schema: Struc
     let typed: BigInt64Array | Float64Array | undefined =
       t === 'long' || t === 'timestamp' || t === 'timestamp_ntz' ? new BigInt64Array(n) : t === 'double' ? new Float64Array(n) : undefined
     let plainValues: DeltaValue[] | undefined = typed ? undefined : new Array<DeltaValue>(n)
-    // Timestamps from Dates are stored as the two 32-bit halves of the µs value while it is exact as
-    // a double: no BigInt allocated per row.
-    const halves = typed instanceof BigInt64Array && (t === 'timestamp' || t === 'timestamp_ntz') ? new Int32Array(typed.buffer, typed.byteOffset, 2 * n) : undefined
     const put = (i: number, v: DeltaValue) => {
       if (typed) {
         if (v !== null) { typed[i] = v as never; return }
@@ -140,13 +137,6 @@ function fromObjects(rows: ReadonlyArray<Record<string, unknown>>, schema: Struc
       if ((t === 'timestamp' || t === 'timestamp_ntz') && v instanceof Date) {
         const ms = v.getTime()
         if (ms === ms) { // NaN (Invalid Date) takes the error path
-          if (typed !== undefined && halves !== undefined && ms >= -MAX_EXACT_MS && ms <= MAX_EXACT_MS) {
-            const micros = ms * 1000
-            const hi = Math.floor(micros / TWO32)
-            halves[2 * i] = micros - hi * TWO32 // Int32Array stores wrap modulo 2^32: the low half's bits
-            halves[2 * i + 1] = hi
-            continue
-          }
           put(i, BigInt(ms) * 1000n)
           continue
         }
@@ -161,10 +151,6 @@ function fromObjects(rows: ReadonlyArray<Record<string, unknown>>, schema: Struc
   missingColumns(merged, new Set(columns.keys()), n, opts)
   return { numRows: n, columns, schema: merged, newFields }
 }
-
-const TWO32 = 4294967296
-/** Milliseconds whose µs value (ms × 1000) is still an exact double (|µs| ≤ 2^53). */
-const MAX_EXACT_MS = Math.floor(Number.MAX_SAFE_INTEGER / 1000)
 
 /** Delta type of a new column from its JS values (mergeSchema / schema inference). */
 function inferType(rows: ReadonlyArray<Record<string, unknown>>, key: string, table: string | undefined): DataType {
