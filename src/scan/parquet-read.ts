@@ -7,6 +7,7 @@ import type { RowGroupColumnStats } from './file-skipping.js'
 import { compressors } from 'hyparquet-compressors'
 import { CorruptDataError, DeltaError, MissingFileError, UnsupportedFeatureError } from '../errors.js'
 import { asyncBufferFor } from '../storage/async-buffer.js'
+import { guardPages } from './page-guard.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { decimalParams, fieldId, isArray, isMap, isStruct, physicalName, type ColumnMappingMode, type DataType, type StructField } from '../schema/types.js'
 import type { DeltaStruct, DeltaValue } from '../schema/values.js'
@@ -90,7 +91,7 @@ export async function* readDataFile(opts: ReadDataFileOptions): AsyncGenerator<F
   const wanted = [...new Set(resolved.filter((r) => r.node).map((r) => r.node!.element.name))]
   const scan = wanted.length
     ? await wrap(() => parquetScan({
-      file, metadata: rawMetadata(metadata), columns: wanted, parsers: PARSERS, compressors, utf8: false, geoparquet: false,
+      file: guardPages(file, metadata), metadata: rawMetadata(metadata), columns: wanted, parsers: PARSERS, compressors, utf8: false, geoparquet: false,
     }), ctx)
     : undefined
   let groupStart = 0
