@@ -138,6 +138,10 @@ export async function vacuum(store: ObjectStore, opts: VacuumOptions = {}): Prom
     if (meta.mtime > cutoff) continue
     doomed.push({ key: meta.key, size: meta.size })
   }
+  // Temp files of writes that crashed between staging and commit (never part of any version).
+  if (store.listStaging) {
+    for await (const meta of store.listStaging()) if (meta.mtime <= cutoff) doomed.push({ key: meta.key, size: meta.size })
+  }
   doomed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   const filesDeleted = doomed.map((d) => d.key)
   const bytesDeleted = doomed.reduce((n, d) => n + d.size, 0)

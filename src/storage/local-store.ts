@@ -115,6 +115,16 @@ export class LocalStore implements ObjectStore {
     }
   }
 
+  async *listStaging(): AsyncIterable<ObjectMeta> {
+    const keys: string[] = []
+    await this.walk('', true, keys, true)
+    keys.sort()
+    for (const key of keys) {
+      const st = await fs.stat(this.abs(key)).catch(() => undefined)
+      if (st) yield { key, size: st.size, mtime: st.mtimeMs }
+    }
+  }
+
   async head(key: string): Promise<ObjectMeta | undefined> {
     try {
       const st = await fs.stat(this.abs(key))
@@ -134,7 +144,8 @@ export class LocalStore implements ObjectStore {
     }
   }
 
-  private async walk(dirKey: string, recursive: boolean, out: string[]): Promise<void> {
+  /** Collect file keys under `dirKey`: regular files, or with `staging` only our temp files. */
+  private async walk(dirKey: string, recursive: boolean, out: string[], staging = false): Promise<void> {
     let entries: import('node:fs').Dirent[]
     try {
       entries = await fs.readdir(dirKey ? this.abs(dirKey) : this.root, { withFileTypes: true })
@@ -144,11 +155,10 @@ export class LocalStore implements ObjectStore {
       throw this.translate(e, dirKey)
     }
     for (const ent of entries) {
-      if (ent.name.startsWith(TEMP_PREFIX)) continue
       const key = dirKey ? `${dirKey}/${ent.name}` : ent.name
       if (ent.isDirectory()) {
-        if (recursive) await this.walk(key, recursive, out)
-      } else if (ent.isFile()) {
+        if (recursive) await this.walk(key, recursive, out, staging)
+      } else if (ent.isFile() && ent.name.startsWith(TEMP_PREFIX) === staging) {
         out.push(key)
       }
     }

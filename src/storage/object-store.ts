@@ -37,6 +37,11 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectMeta | undefined>
   /** Remove `key`; removing an absent key is not an error. */
   delete(key: string): Promise<void>
+  /**
+   * Stores that stage writes in temporary objects (LocalStore's temp files before `link`) list them
+   * here, hidden from `list`, so VACUUM can delete those a crashed writer left behind.
+   */
+  listStaging?(): AsyncIterable<ObjectMeta>
 }
 
 /** Collect a listing into an array (small listings only: `_delta_log`, a partition folder). */

@@ -28,4 +28,24 @@ describe('maintenance on a local folder', () => {
     expect(canon(await (await DeltaTable.open(dir)).toRows())).toBe(rows)
     expect(readdirSync(dir)).toContain('_delta_log')
   })
+
+  it('vacuum deletes temp files a crashed writer left (old ones only), in data folders and _delta_log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lagomago-maint-'))
+    dirs.push(dir)
+    const t = await DeltaTable.create(dir, { schema: SCHEMA, partitionBy: ['part'] })
+    await t.append([{ id: 1n, part: 'a', v: 1 }])
+    const old = new Date(Date.now() - 30 * 86_400_000)
+    for (const f of ['part=a/.lagomago-tmp-dead1', '_delta_log/.lagomago-tmp-dead2']) {
+      writeFileSync(join(dir, f), 'half a commit')
+      utimesSync(join(dir, f), old, old)
+    }
+    writeFileSync(join(dir, '_delta_log/.lagomago-tmp-inflight'), 'a commit being written now')
+    const dry = await t.vacuum({ dryRun: true })
+    expect(dry.filesDeleted).toEqual(['_delta_log/.lagomago-tmp-dead2', 'part=a/.lagomago-tmp-dead1'])
+    await t.vacuum()
+    expect(readdirSync(join(dir, '_delta_log'))).toContain('.lagomago-tmp-inflight')
+    expect(readdirSync(join(dir, '_delta_log'))).not.toContain('.lagomago-tmp-dead2')
+    expect(readdirSync(join(dir, 'part=a'))).not.toContain('.lagomago-tmp-dead1')
+    expect(await (await DeltaTable.open(dir)).toRows()).toEqual([{ id: 1n, part: 'a', v: 1 }])
+  })
 })
