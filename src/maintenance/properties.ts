@@ -4,9 +4,9 @@
 // readable) and in-commit timestamps (enablement version and timestamp of this very commit).
 import { InvalidArgumentError, UnsupportedFeatureError } from '../errors.js'
 import type { Snapshot } from '../log/snapshot.js'
-import { columnMappingMode, isArray, isMap, isStruct, type DataType, type StructField, type StructType } from '../schema/types.js'
+import { columnMappingMode, type StructType } from '../schema/types.js'
 import { parseIsolationLevel } from '../txn/isolation.js'
-import { maxColumnIdOf, SUPPORTED_WRITER_FEATURES } from '../write/features.js'
+import { assignColumnMapping, maxColumnIdOf, SUPPORTED_WRITER_FEATURES } from '../write/features.js'
 import { nowOf, tableDurationMs } from './durations.js'
 import { commitChange, CONSTRAINT_PREFIX, MAPPING_MODE, MAX_COLUMN_ID, type AlterOptions, type AlterResult } from './metadata-commit.js'
 
@@ -67,20 +67,7 @@ function validateProperty(key: string, value: string, table: string): void {
  * current name as physical name, which is what the existing files use.
  */
 function enableNameMapping(schema: StructType, start: number): { schema: StructType; maxColumnId: number } {
-  let max = start
-  const visitType = (t: DataType): DataType => {
-    if (isStruct(t)) return { type: 'struct', fields: t.fields.map(visitField) }
-    if (isArray(t)) return { ...t, elementType: visitType(t.elementType) }
-    if (isMap(t)) return { ...t, keyType: visitType(t.keyType), valueType: visitType(t.valueType) }
-    return t
-  }
-  const visitField = (f: StructField): StructField => {
-    const metadata = { ...f.metadata }
-    if (typeof metadata['delta.columnMapping.id'] !== 'number') metadata['delta.columnMapping.id'] = ++max
-    if (typeof metadata['delta.columnMapping.physicalName'] !== 'string') metadata['delta.columnMapping.physicalName'] = f.name
-    return { ...f, metadata, type: visitType(f.type) }
-  }
-  return { schema: visitType(schema) as StructType, maxColumnId: max }
+  return assignColumnMapping(schema, start, (f) => f.name)
 }
 
 /**

@@ -154,7 +154,12 @@ export function sameProtocol(a: Protocol, b: Protocol): boolean {
  * Give every field without one a column mapping id and physical name (PROTOCOL.md "Writer
  * Requirements for Column Mapping"); returns the schema and the new `delta.columnMapping.maxColumnId`.
  */
-export function assignColumnMapping(schema: StructType, maxColumnId: number): { schema: StructType; maxColumnId: number } {
+export function assignColumnMapping(
+  schema: StructType,
+  maxColumnId: number,
+  /** Physical name for a field that has none: a fresh `col-<uuid>`, or (enabling mapping on an existing table) its current name. */
+  physicalNameOf: (f: StructField) => string = () => `col-${globalThis.crypto.randomUUID()}`,
+): { schema: StructType; maxColumnId: number } {
   let max = maxColumnId
   const visitType = (t: DataType): DataType => {
     if (isStruct(t)) return { type: 'struct', fields: t.fields.map(visitField) }
@@ -165,7 +170,7 @@ export function assignColumnMapping(schema: StructType, maxColumnId: number): { 
   const visitField = (f: StructField): StructField => {
     const metadata = { ...f.metadata }
     if (typeof metadata['delta.columnMapping.id'] !== 'number') metadata['delta.columnMapping.id'] = ++max
-    if (typeof metadata['delta.columnMapping.physicalName'] !== 'string') metadata['delta.columnMapping.physicalName'] = `col-${globalThis.crypto.randomUUID()}`
+    if (typeof metadata['delta.columnMapping.physicalName'] !== 'string') metadata['delta.columnMapping.physicalName'] = physicalNameOf(f)
     return { ...f, metadata, type: visitType(f.type) }
   }
   return { schema: visitType(schema) as StructType, maxColumnId: max }
