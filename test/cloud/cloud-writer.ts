@@ -8,17 +8,7 @@ import { loadSnapshot } from '../../src/log/snapshot.js'
 import { openStore } from '../../src/storage/index.js'
 import { Transaction } from '../../src/txn/transaction.js'
 import { rowsOf, STRESS_KEYS, STRESS_PARTITIONS, type StressOp } from '../txn/stress-writer.js'
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { prng } from '../../bench/data.js' // mulberry32: the one seeded PRNG of tests and benches
 
 async function main(): Promise<void> {
   const [uri, writer, commits, seed, startAt, storeOptions = '{}'] = process.argv.slice(2)

@@ -17,6 +17,7 @@ import { dvStoreKey } from '../../src/scan/deletion-vectors.js'
 import { LocalStore } from '../../src/storage/local-store.js'
 import { DeltaTable } from '../../src/table/delta-table.js'
 import { APP_ID, applyOp, CREATE_OPTIONS, DATA_OPS, generateOp, runOp, sortRows, type OpKind, type Row } from './crash-workload.js'
+import { prng } from '../../bench/data.js' // mulberry32: the one seeded PRNG of tests and benches
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const REPO = path.resolve(HERE, '..', '..')
@@ -64,18 +65,6 @@ async function buildChild(): Promise<string> {
     packages: 'external', logLevel: 'error', target: 'node20',
   })
   return out
-}
-
-/** Deterministic stream for kill timing and table choice (the op stream has its own). */
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 interface ChildRun {
@@ -161,7 +150,7 @@ export async function runCrashTrials(opts: CrashOptions): Promise<CrashStats> {
   const ownDir = opts.workDir === undefined
   const root = opts.workDir ?? mkdtempSync(path.join(os.tmpdir(), 'lagomago-crash-'))
   const child = await buildChild()
-  const rnd = mulberry(opts.seed * 7919 + 17)
+  const rnd = prng(opts.seed * 7919 + 17)
   const stats: CrashStats = { trials: 0, killed: 0, killedDuring: {}, acknowledged: 0, landedUnacknowledged: 0, orphansRemoved: 0, tempFilesLeft: 0, tables: 0, failures: [], ms: 0 }
   let state: TableState | undefined
   try {

@@ -7,6 +7,7 @@ import { loadSnapshot } from '../../src/log/snapshot.js'
 import { CommitConflictError } from '../../src/errors.js'
 import { LocalStore } from '../../src/storage/local-store.js'
 import { Transaction } from '../../src/txn/transaction.js'
+import { prng } from '../../bench/data.js' // mulberry32: the one seeded PRNG of tests and benches
 
 export const STRESS_PARTITIONS = ['a', 'b', 'c']
 export const STRESS_KEYS = 3
@@ -17,18 +18,6 @@ export type StressOp =
 
 export function rowsOf(f: AddFile): [string, string][] {
   return JSON.parse(f.tags?.rows ?? '[]') as [string, string][]
-}
-
-/** Small deterministic PRNG (mulberry32) so a failing run can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 async function main(): Promise<void> {
