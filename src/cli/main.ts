@@ -2,14 +2,14 @@
 // `lagomago <command> <table>`: inspect and operate Delta tables from a shell. Tables are paths,
 // URIs, or catalog names (`lake.bronze.transacao`) resolved under `--lake` (default ./lake).
 // Readable tables on screen; `--json` prints JSON for scripts.
-import { existsSync, realpathSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { DeltaError } from '../errors.js'
 import { DeltaTable } from '../table/delta-table.js'
 import { Lake } from '../medallion/catalog.js'
 import { formatTable, toJson } from '../medallion/format.js'
 import { runDemo } from '../medallion/demo/main.js'
+import { isMainModule } from '../medallion/is-main.js'
 
 export const USAGE = `usage: lagomago <command> [args] [--json] [--lake <dir>]
 
@@ -172,18 +172,7 @@ export async function runCli(argv: string[], io: CliIo = { out: (s) => process.s
   }
 }
 
-/** Run as a program (directly, or through npm's bin symlink), not imported. */
-function isMain(): boolean {
-  const arg = process.argv[1]
-  if (!arg) return false
-  try {
-    return realpathSync(arg) === realpathSync(fileURLToPath(import.meta.url))
-  } catch {
-    return false
-  }
-}
-
-if (isMain()) {
+if (isMainModule(import.meta.url)) {
   runCli(process.argv.slice(2)).then((code) => { process.exitCode = code }, (e: Error) => {
     process.stderr.write(`${e.stack ?? e.message}\n`)
     process.exitCode = 1

@@ -3,14 +3,13 @@
 // tables, the job's run record, each table's history and a time-travel comparison. Rerunning finds
 // no new raw files and writes nothing; a run killed midway and restarted converges to the same lake.
 import { resolve } from 'node:path'
-import { realpathSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { DeltaTable } from '../../table/delta-table.js'
 import { Lake } from '../catalog.js'
 import { formatTable } from '../format.js'
 import { JOB_RUNS_TABLE, type JobEvent, type JobResult } from '../job.js'
 import { generateRaw, type GeneratorOptions } from './generator.js'
 import { PIPELINE_TABLES, seedPipeline } from './pipeline.js'
+import { isMainModule } from '../is-main.js'
 
 export interface DemoOptions extends GeneratorOptions {
   /** Print only the progress lines and the summary (tests, CI). */
@@ -117,18 +116,7 @@ function parseArgs(argv: string[]): { dir: string; options: DemoOptions } {
   return { dir: resolve(dir), options }
 }
 
-/** Run as a program (`npm start`, tsx, node), not imported (tests, the CLI). */
-function isMain(): boolean {
-  const arg = process.argv[1]
-  if (!arg) return false
-  try {
-    return realpathSync(arg) === realpathSync(fileURLToPath(import.meta.url))
-  } catch {
-    return false
-  }
-}
-
-if (isMain()) {
+if (isMainModule(import.meta.url)) {
   const { dir, options } = parseArgs(process.argv.slice(2))
   runDemo(dir, options).then((r) => { process.exitCode = r.status === 'SUCCESS' ? 0 : 1 }, (e: Error) => {
     process.stderr.write(`${e.stack ?? e.message}\n`)
