@@ -1,17 +1,9 @@
 // The one deterministic data generator every bench job shares: a seeded PRNG and the 6-column rows
 // the issues name (int64 id, int32, double, 5-value string, timestamp, ~20-char string).
 
-/** mulberry32: tiny, fast, good enough for benchmark data; same seed → same data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** mulberry32, the project's one seeded PRNG (the demo generator's): same seed → same data. */
+export { rng as prng } from '../src/medallion/demo/generator.js'
+import { rng as prng } from '../src/medallion/demo/generator.js'
 
 export const CATEGORIES = ['alpha', 'bravo', 'charlie', 'delta', 'echo'] as const
 const WORDS = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor'.split(' ')
