@@ -3,6 +3,7 @@
 // precision, 3-level LIST, MAP key_value), physical names and field ids under column mapping.
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer'
 import { snappyCompress } from './snappy.js'
+import { writeFlatChunk } from './page-encoder.js'
 import { estimateRowBytes } from './partition.js'
 import { LAGOMAGO_VERSION } from '../txn/engine.js'
 import { InvalidArgumentError, SchemaMismatchError, UnsupportedFeatureError } from '../errors.js'
@@ -31,11 +32,10 @@ export interface ParquetWriteOptions {
   /** Rows per row group. 100k keeps pages and memory small; bigger groups gain little (measured). */
   rowGroupSize?: number
   /**
-   * Parquet footer statistics (min/max/nulls per row group) for: every column, primitive non-byte-array
-   * columns only (default: byte-wise bounds of every string are the costliest part, and Delta's own
-   * per-file stats already cover string skipping), or none (~14% faster encode on the bench table).
+   * Parquet footer statistics (min/max/nulls per row group) of primitive non-byte-array columns
+   * (default: Delta's own per-file stats already cover string skipping), or none.
    */
-  statistics?: 'all' | 'numeric' | 'none'
+  statistics?: 'numeric' | 'none'
   kvMetadata?: Array<{ key: string; value: string }>
 }
 
@@ -156,29 +156,10 @@ export function decimalBytes(precision: number): number {
 
 const encoder = new TextEncoder()
 
-/**
- * UTF-8 bytes of a string column. Unique strings are encoded into one shared buffer (one allocation
- * instead of one per value: the biggest single win measured on 1M rows); repetitive columns reuse
- * one byte array per distinct value, so the dictionary encoder sees identical objects.
- */
-function encodeStrings(values: ColumnValues): { data: Array<Uint8Array | null>; repetitive: boolean } {
+/** UTF-8 bytes of a string column for hyparquet-writer, encoded into one shared buffer (one allocation, not one a value). */
+function encodeStrings(values: ColumnValues): Array<Uint8Array | null> {
   const n = values.length
-  const sample = Math.min(n, 1000)
-  const seen = new Set<unknown>()
-  for (let i = 0; i < sample; i++) seen.add(values[Math.floor((i * n) / sample)])
-  const repetitive = seen.size * 2 < sample
   const out = new Array<Uint8Array | null>(n)
-  if (repetitive) {
-    const cache = new Map<string, Uint8Array>()
-    for (let i = 0; i < n; i++) {
-      const s = values[i] as string | null
-      if (s === null || s === undefined) { out[i] = null; continue }
-      let b = cache.get(s)
-      if (!b) cache.set(s, (b = encoder.encode(s)))
-      out[i] = b
-    }
-    return { data: out, repetitive }
-  }
   let total = 0
   for (let i = 0; i < n; i++) {
     const s = values[i] as string | null
@@ -189,18 +170,16 @@ function encodeStrings(values: ColumnValues): { data: Array<Uint8Array | null>; 
   for (let i = 0; i < n; i++) {
     const s = values[i] as string | null
     if (s === null || s === undefined) { out[i] = null; continue }
-    // ASCII is copied char by char (no destination view per value); anything else via encodeInto.
     const start = off
-    let j = 0
-    for (; j < s.length; j++) {
-      const ch = s.charCodeAt(j)
-      if (ch >= 0x80) break
-      buf[start + j] = ch
-    }
-    off = j === s.length ? start + j : start + encoder.encodeInto(s, buf.subarray(start)).written
+    off += encoder.encodeInto(s, buf.subarray(start)).written
     out[i] = buf.subarray(start, off)
   }
-  return { data: out, repetitive }
+  return out
+}
+
+/** Top-level primitive columns: written by our page encoder. */
+function isFlat(type: DataType): boolean {
+  return typeof type === 'string' && type !== 'variant'
 }
 
 /** Nested values reshaped for the Dremel encoder: structs keyed by physical name, maps as entries. */
@@ -261,19 +240,28 @@ export function writeParquet(columns: DataColumn[], numRows: number, options: Pa
   const raw = estimateRowBytes(new Map(written.map((c) => [c.field.name, c.values])), numRows) * numRows
   const writer = new ByteWriter(Math.min(256 << 20, Math.max(1 << 16, Math.ceil(raw / 2))))
   const pq = new ParquetWriter({ writer, schema, codec, compressors: { SNAPPY: snappyCompress }, statistics: statistics !== 'none', createdBy: CREATED_BY, kvMetadata: options.kvMetadata })
-  // One row group at a time: the per-value objects made for the encoder (string byte views, nested
-  // shapes) die young instead of living through the whole file, which halves garbage collection.
+  const flat = written.every((c) => isFlat(c.field.type))
+  const elements = topLevelElements(schema)
   for (let start = 0; start < numRows; start += groupSize) {
     const end = Math.min(numRows, start + groupSize)
+    if (flat) {
+      // Our own page encoder (page-encoder.ts); hyparquet-writer keeps the footer.
+      const groupStart = writer.offset
+      const chunks = written.map((c, j) => writeFlatChunk(writer, elements[j], c.values, start, end, { codec, statistics: statistics !== 'none', column: c.field.name }))
+      let total = 0n
+      for (const ch of chunks) total += ch.meta_data?.total_uncompressed_size ?? 0n
+      pq.row_groups.push({ columns: chunks, total_byte_size: total, num_rows: BigInt(end - start), total_compressed_size: BigInt(writer.offset - groupStart) })
+      pq.num_rows += BigInt(end - start)
+      continue
+    }
+    // Nested columns go through hyparquet-writer's Dremel encoder, one row group at a time: the
+    // per-value objects made for it (string byte views, nested shapes) die young.
     const columnData = written.map((c) => {
       const name = physicalName(c.field, mode)
       const t = c.field.type
-      const stats = statistics === 'all' || (statistics === 'numeric' && typeof t === 'string' && t !== 'string' && t !== 'binary' && t !== 'variant')
+      const stats = statistics !== 'none' && typeof t === 'string' && t !== 'string' && t !== 'binary' && t !== 'variant'
       const values = sliceValues(c.values, start, end)
-      if (t === 'string') {
-        const { data, repetitive } = encodeStrings(values)
-        return { name, data, statistics: stats, encoding: repetitive ? undefined : ('PLAIN' as const) }
-      }
+      if (t === 'string') return { name, data: encodeStrings(values), statistics: stats, encoding: 'PLAIN' as const }
       if (t === 'variant') return { name, data: Array.from(values), statistics: stats }
       if (needsShaping(t, mode)) return { name, data: Array.from(values, (v) => shapeNested(v, t, mode)), statistics: stats }
       return { name, data: values, statistics: stats }
