@@ -43,7 +43,12 @@ function emitLiteral(input: Uint8Array, from: number, len: number, out: Uint8Arr
   else if (n < 0x10000) { out[op++] = 61 << 2; out[op++] = n & 0xff; out[op++] = n >>> 8 }
   else if (n < 0x1000000) { out[op++] = 62 << 2; out[op++] = n & 0xff; out[op++] = (n >>> 8) & 0xff; out[op++] = n >>> 16 }
   else { out[op++] = 63 << 2; out[op++] = n & 0xff; out[op++] = (n >>> 8) & 0xff; out[op++] = (n >>> 16) & 0xff; out[op++] = n >>> 24 }
-  out.set(input.subarray(from, from + len), op)
+  // Short literals byte by byte: a subarray per literal costs more than the copy.
+  if (len <= 32) {
+    for (let i = 0; i < len; i++) out[op + i] = input[from + i]
+  } else {
+    out.set(input.subarray(from, from + len), op)
+  }
   return op + len
 }
 
@@ -86,6 +91,8 @@ function compressBlock(input: Uint8Array, view: DataView, start: number, end: nu
       do {
         const base = ip
         let matched = 4
+        // Four bytes a step while a whole word fits, then byte by byte.
+        while (ip + matched + 4 <= end && load32(view, ip + matched) === load32(view, candidate + matched)) matched += 4
         while (ip + matched < end && input[ip + matched] === input[candidate + matched]) matched++
         ip += matched
         op = emitCopy(base - candidate, matched, out, op)
