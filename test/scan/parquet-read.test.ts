@@ -26,7 +26,8 @@ const types: [DataType, fc.Arbitrary<DeltaValue>][] = [
   ['timestamp_ntz', fc.bigInt({ min: -(2n ** 55n), max: 2n ** 55n })],
   [{ type: 'array', elementType: 'integer', containsNull: true }, fc.array(fc.option(fc.integer(), { nil: null }), { maxLength: 4 })],
   [{ type: 'struct', fields: [field('a', 'long'), field('b', 'string')] }, fc.record({ a: fc.option(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), { nil: null }), b: fc.option(fc.string(), { nil: null }) })],
-  [{ type: 'map', keyType: 'string', valueType: 'long', valueContainsNull: true }, fc.uniqueArray(fc.tuple(fc.string(), fc.option(fc.bigInt({ min: -100n, max: 100n }), { nil: null })), { selector: (x) => x[0], maxLength: 3 }).map((e) => new Map<DeltaValue, DeltaValue>(e))],
+  // hyparquet assembles maps as plain objects, so a '__proto__' key is lost on read (docs/conformance.md).
+  [{ type: 'map', keyType: 'string', valueType: 'long', valueContainsNull: true }, fc.uniqueArray(fc.tuple(fc.string().filter((k) => k !== '__proto__'), fc.option(fc.bigInt({ min: -100n, max: 100n }), { nil: null })), { selector: (x) => x[0], maxLength: 3 }).map((e) => new Map<DeltaValue, DeltaValue>(e))],
   [{ type: 'map', keyType: 'integer', valueType: 'string', valueContainsNull: true }, fc.uniqueArray(fc.tuple(fc.integer(), fc.option(fc.string(), { nil: null })), { selector: (x) => x[0], maxLength: 3 }).map((e) => new Map<DeltaValue, DeltaValue>(e))],
 ]
 
