@@ -7,7 +7,7 @@ import { InvalidArgumentError } from '../errors.js'
 import { fromArrowField } from '../schema/arrow.js'
 import { findField, type DataType, type StructField, type StructType } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
-import { inferFromValues, normalizeInput, type WriteData } from '../write/input.js'
+import { fromObjectColumns, inferFromValues, normalizeInput, objectColumns, type ObjectColumns, type WriteData } from '../write/input.js'
 import type { ColumnValues } from '../write/parquet-write.js'
 
 export interface SourceBatch {
@@ -24,6 +24,11 @@ function isArrowData(d: unknown): d is arrow.Table | arrow.RecordBatch {
 
 /** The schema the source is read with: target types for shared names, own types for the rest. */
 export function sourceSchemaOf(data: WriteData, target: StructType, table?: string): StructType {
+  if (isArrowData(data) || !Array.isArray(data) || data.length === 0) return schemaOf(data, undefined, target, table)
+  return schemaOf(data, objectColumns(data), target, table)
+}
+
+function schemaOf(data: WriteData, raw: ObjectColumns | undefined, target: StructType, table?: string): StructType {
   const fields: StructField[] = []
   const taken = new Set<string>()
   const add = (name: string, own: () => DataType): void => {
@@ -36,28 +41,29 @@ export function sourceSchemaOf(data: WriteData, target: StructType, table?: stri
   if (isArrowData(data)) {
     for (const af of data.schema.fields) add(af.name, () => fromArrowField(af).type)
   } else if (Array.isArray(data)) {
-    const rows = data as ReadonlyArray<Record<string, unknown>>
     // An empty batch has no columns to look at: it is read as having the target's (nothing matches).
-    if (rows.length === 0) return { type: 'struct', fields: target.fields.map((f) => ({ ...f, nullable: true })) }
-    const keys: string[] = []
-    const seen = new Set<string>()
-    for (const r of rows) {
-      if (r === null || typeof r !== 'object') continue
-      for (const k in r) if (!seen.has(k) && Object.hasOwn(r, k)) { seen.add(k); keys.push(k) }
-    }
-    for (const k of keys) {
-      add(k, () => inferFromValues(rows.map((r) => r?.[k]).filter((v) => v !== null && v !== undefined), k) ?? 'string')
-    }
+    if (data.length === 0 || !raw) return { type: 'struct', fields: target.fields.map((f) => ({ ...f, nullable: true })) }
+    // the keys some object row owns, in order of first sighting
+    const keys = raw.keys.filter((k) => k.ownRank >= 0).sort((a, b) => a.ownRank - b.ownRank)
+    for (const k of keys) add(k.key, () => inferFromValues(defined(k.values), k.key) ?? 'string')
   } else {
     throw new InvalidArgumentError('merge source must be an Arrow Table, an Arrow RecordBatch or an array of objects', { table })
   }
   return { type: 'struct', fields }
 }
 
+function defined(values: ReadonlyArray<unknown>): unknown[] {
+  const out: unknown[] = []
+  for (let i = 0; i < values.length; i++) if (values[i] !== null && values[i] !== undefined) out.push(values[i])
+  return out
+}
+
 /** Convert and type-check the source (SchemaMismatchError naming column and row on a bad value). */
 export function normalizeSource(data: WriteData, target: StructType, table?: string): SourceBatch {
-  const schema = sourceSchemaOf(data, target, table)
-  const batch = normalizeInput(data, schema, { table })
+  // plain objects are transposed once, for the schema and the values both
+  const raw = Array.isArray(data) && data.length > 0 ? objectColumns(data) : undefined
+  const schema = schemaOf(data, raw, target, table)
+  const batch = raw ? fromObjectColumns(raw, schema, { table }) : normalizeInput(data, schema, { table })
   return { numRows: batch.numRows, schema, columns: batch.columns }
 }
 

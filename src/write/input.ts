@@ -5,7 +5,7 @@
 import * as arrow from 'apache-arrow'
 import { ConstraintViolationError, InvalidArgumentError, SchemaMismatchError } from '../errors.js'
 import { fromArrowField } from '../schema/arrow.js'
-import { isArray, isMap, isStruct, type DataType, type StructField, type StructType } from '../schema/types.js'
+import { isArray, isMap, isStruct, typeToString, type DataType, type StructField, type StructType } from '../schema/types.js'
 import { fromRowValue, type DeltaValue } from '../schema/values.js'
 import type { ColumnValues } from './parquet-write.js'
 
@@ -73,78 +73,116 @@ function missingColumns(schema: StructType, present: Set<string>, numRows: numbe
 
 // ───────────────────────────── plain objects ─────────────────────────────
 
-function fromObjects(rows: ReadonlyArray<Record<string, unknown>>, schema: StructType, opts: InputOptions): InputBatch {
-  const lookup = fieldLookup(schema)
+/**
+ * Plain-object rows read once, row by row, into one array of raw values per key. Row objects lie
+ * scattered over the heap: one pass over them (a cache miss or two per row) instead of one pass per
+ * column, and the for-in loop reads each value through the enum cache.
+ */
+export interface ObjectColumns {
+  numRows: number
+  /** Every key a row enumerates (for-in: own and inherited), in order of first sighting. */
+  keys: ObjectKey[]
+  /** The first row that is not a plain object (null, a primitive, an array), or -1. */
+  badRow: number
+}
+
+export interface ObjectKey {
+  key: string
+  /** `rows[i][key]` of every object row i (a plain property read where the row does not enumerate it). */
+  values: unknown[]
+  /** Rank of its first sighting as an own property (-1: never own). */
+  ownRank: number
+  /** Rank of, and row of, its first sighting with a defined value (-1: never defined). */
+  definedRank: number
+  definedRow: number
+  /** Last row that enumerated it (internal). */
+  seen: number
+}
+
+/** Transpose plain-object rows into raw columns (no conversion, no error: see `badRow`). */
+export function objectColumns(rows: ReadonlyArray<unknown>): ObjectColumns {
   const n = rows.length
-  // Keys the schema lacks: found once per distinct key, with the first row that has it.
-  const unknown = new Map<string, number>()
-  const known = new Map<string, StructField>()
+  const keys: ObjectKey[] = []
+  const byName = new Map<string, ObjectKey>()
+  // The previous row's key sequence: rows mostly share one shape, so a key is found by position.
+  const prevNames: string[] = []
+  const prevKeys: ObjectKey[] = []
+  let prevLen = 0
+  let ownRank = 0
+  let definedRank = 0
+  let badRow = -1
+  const slot = (k: string, i: number): ObjectKey => {
+    let s = byName.get(k)
+    if (s) return s
+    const values = new Array<unknown>(n)
+    // a key first enumerated by row i: read it from the rows before, as a per-column read would
+    for (let r = 0; r < i; r++) {
+      const row = rows[r]
+      if (row !== null && typeof row === 'object') values[r] = (row as Record<string, unknown>)[k]
+    }
+    s = { key: k, values, ownRank: -1, definedRank: -1, definedRow: -1, seen: -1 }
+    byName.set(k, s)
+    keys.push(s)
+    return s
+  }
   for (let i = 0; i < n; i++) {
-    const row = rows[i]
-    if (row === null || typeof row !== 'object' || Array.isArray(row)) {
-      throw new SchemaMismatchError(`row ${i} is not an object`, { table: opts.table })
-    }
+    const row = rows[i] as Record<string, unknown>
+    if (row === null || typeof row !== 'object') { if (badRow < 0) badRow = i; continue }
+    if (badRow < 0 && Array.isArray(row)) badRow = i
+    let j = 0
     for (const k in row) {
-      if (known.has(k) || unknown.has(k)) continue
-      const f = lookup(k)
-      if (f) known.set(k, f)
-      else if (row[k] !== undefined) unknown.set(k, i)
+      let s: ObjectKey
+      if (j < prevLen && prevNames[j] === k) s = prevKeys[j]
+      else { s = slot(k, i); prevNames[j] = k; prevKeys[j] = s }
+      j++
+      const v = row[k]
+      s.values[i] = v
+      s.seen = i
+      if (s.ownRank < 0 && Object.hasOwn(row, k)) s.ownRank = ownRank++
+      if (s.definedRank < 0 && v !== undefined) { s.definedRank = definedRank++; s.definedRow = i }
     }
+    prevLen = j
+    // keys of other rows this one does not enumerate (usually absent: undefined)
+    if (j !== keys.length) for (const s of keys) if (s.seen !== i) s.values[i] = row[s.key]
   }
+  return { numRows: n, keys, badRow }
+}
+
+function fromObjects(rows: ReadonlyArray<Record<string, unknown>>, schema: StructType, opts: InputOptions): InputBatch {
+  return fromObjectColumns(objectColumns(rows), schema, opts)
+}
+
+/** `normalizeInput` of plain-object rows already transposed by `objectColumns`. */
+export function fromObjectColumns(raw: ObjectColumns, schema: StructType, opts: InputOptions = {}): InputBatch {
+  const lookup = fieldLookup(schema)
+  const n = raw.numRows
+  if (raw.badRow >= 0) throw new SchemaMismatchError(`row ${raw.badRow} is not an object`, { table: opts.table })
+  // Keys the schema lacks, in order of their first defined value (undefined everywhere: ignored).
+  const unknown: ObjectKey[] = []
+  const spellings = new Map<StructField, ObjectKey[]>()
+  for (const s of raw.keys) {
+    const f = lookup(s.key)
+    if (f) {
+      const list = spellings.get(f)
+      if (list) list.push(s)
+      else spellings.set(f, [s])
+    } else if (s.definedRank >= 0) unknown.push(s)
+  }
+  unknown.sort((a, b) => a.definedRank - b.definedRank)
   const newFields: StructField[] = []
-  for (const [k, row] of unknown) {
+  for (const s of unknown) {
     if (!opts.mergeSchema) {
-      throw new SchemaMismatchError(`column ${k} (row ${row}) is not in the table schema; pass mergeSchema: true to add it`, { column: k, table: opts.table })
+      throw new SchemaMismatchError(`column ${s.key} (row ${s.definedRow}) is not in the table schema; pass mergeSchema: true to add it`, { column: s.key, table: opts.table })
     }
-    const f: StructField = { name: k, type: inferType(rows, k, opts.table), nullable: true, metadata: {} }
+    const f: StructField = { name: s.key, type: inferType(s.values, s.key, opts.table), nullable: true, metadata: {} }
     newFields.push(f)
-    known.set(k, f)
+    spellings.set(f, [s])
   }
+  // Columns in order of first sighting of any of their spellings (new columns after them).
   const merged: StructType = newFields.length ? { type: 'struct', fields: [...schema.fields, ...newFields] } : schema
-  // Keys per field: rows may spell a column differently (names are case-insensitive).
-  const keysOf = new Map<StructField, string[]>()
-  for (const [key, f] of known) keysOf.set(f, [...(keysOf.get(f) ?? []), key])
   const columns = new Map<string, ColumnValues>()
-  for (const [f, keys] of keysOf) {
-    const ctx = { column: f.name, row: 0, table: opts.table }
-    const t = f.type
-    // 64-bit columns go into typed arrays while they have no null: no boxed value per row for the
-    // garbage collector to trace (the first null switches to a plain array).
-    let typed: BigInt64Array | Float64Array | undefined =
-      t === 'long' || t === 'timestamp' || t === 'timestamp_ntz' ? new BigInt64Array(n) : t === 'double' ? new Float64Array(n) : undefined
-    let plainValues: DeltaValue[] | undefined = typed ? undefined : new Array<DeltaValue>(n)
-    const put = (i: number, v: DeltaValue) => {
-      if (typed) {
-        if (v !== null) { typed[i] = v as never; return }
-        plainValues = Array.from(typed.subarray(0, i) as ArrayLike<DeltaValue>)
-        plainValues.length = n
-        typed = undefined
-      }
-      plainValues![i] = v
-    }
-    for (let i = 0; i < n; i++) {
-      const row = rows[i]
-      let v = row[keys[0]]
-      for (let k = 1; k < keys.length; k++) {
-        const w = row[keys[k]]
-        if (w === undefined) continue
-        if (v !== undefined) throw new SchemaMismatchError(`column ${f.name} is given twice in row ${i} (${keys.filter((x) => row[x] !== undefined).join(', ')})`, { column: f.name, table: opts.table })
-        v = w
-      }
-      if (v === null || v === undefined) { put(i, null); continue }
-      // Fast path for values already in the Delta value model; everything else is fully coerced.
-      if (isExact(v, t)) { put(i, v as DeltaValue); continue }
-      if ((t === 'timestamp' || t === 'timestamp_ntz') && v instanceof Date) {
-        const ms = v.getTime()
-        if (ms === ms) { // NaN (Invalid Date) takes the error path
-          put(i, BigInt(ms) * 1000n)
-          continue
-        }
-      }
-      ctx.row = i
-      put(i, fromRowValue(v, t, ctx))
-    }
-    const values: ColumnValues = (typed ?? plainValues!) as ColumnValues
+  for (const [f, keys] of spellings) {
+    const values = convertColumn(keys, f, n, opts.table)
     checkNotNull(values, f, opts.table)
     columns.set(f.name, values)
   }
@@ -152,10 +190,61 @@ function fromObjects(rows: ReadonlyArray<Record<string, unknown>>, schema: Struc
   return { numRows: n, columns, schema: merged, newFields }
 }
 
+/** One column's Delta values from its raw values (several spellings: at most one defined per row). */
+function convertColumn(keys: ObjectKey[], f: StructField, n: number, table: string | undefined): ColumnValues {
+  const ctx = { column: f.name, row: 0, table }
+  const t = f.type
+  const first = keys[0].values
+  // 64-bit columns go into typed arrays while they have no null: no boxed value per row for the
+  // garbage collector to trace (the first null switches to a plain array).
+  let typed: BigInt64Array | Float64Array | undefined =
+    t === 'long' || t === 'timestamp' || t === 'timestamp_ntz' ? new BigInt64Array(n) : t === 'double' ? new Float64Array(n) : undefined
+  let plainValues: DeltaValue[] | undefined = typed ? undefined : new Array<DeltaValue>(n)
+  const put = (i: number, v: DeltaValue) => {
+    if (typed) {
+      if (v !== null) { typed[i] = v as never; return }
+      plainValues = Array.from(typed.subarray(0, i) as ArrayLike<DeltaValue>)
+      plainValues.length = n
+      typed = undefined
+    }
+    plainValues![i] = v
+  }
+  for (let i = 0; i < n; i++) {
+    let v = first[i]
+    for (let k = 1; k < keys.length; k++) {
+      const w = keys[k].values[i]
+      if (w === undefined) continue
+      if (v !== undefined) throw new SchemaMismatchError(`column ${f.name} is given twice in row ${i} (${keys.filter((x) => x.values[i] !== undefined).map((x) => x.key).join(', ')})`, { column: f.name, table })
+      v = w
+    }
+    if (v === null || v === undefined) { put(i, null); continue }
+    // Fast path for values already in the Delta value model; everything else is fully coerced.
+    if (isExact(v, t)) { put(i, v as DeltaValue); continue }
+    if ((t === 'timestamp' || t === 'timestamp_ntz') && v instanceof Date) {
+      const ms = v.getTime()
+      if (ms === ms) { // NaN (Invalid Date) takes the error path
+        put(i, BigInt(ms) * 1000n)
+        continue
+      }
+    }
+    ctx.row = i
+    const x = fromRowValue(v, t, ctx)
+    // a timestamp beyond the 64-bit range would wrap around in the column (a Date never is)
+    if ((t === 'timestamp' || t === 'timestamp_ntz') && typeof x === 'bigint' && (x < LONG_MIN || x > LONG_MAX)) throw outOfRange(v, t, f.name, i, table)
+    put(i, x)
+  }
+  return (typed ?? plainValues!) as ColumnValues
+}
+
+function outOfRange(input: unknown, type: DataType, column: string, row: number, table: string | undefined): SchemaMismatchError {
+  const what = typeof input === 'bigint' ? `bigint ${input}n` : typeof input === 'string' ? `string ${JSON.stringify(input)}` : `${typeof input} ${String(input)}`
+  return new SchemaMismatchError(`cannot write ${what} to column ${column} at row ${row} of type ${typeToString(type)}: out of range`, { column, table })
+}
+
 /** Delta type of a new column from its JS values (mergeSchema / schema inference). */
-function inferType(rows: ReadonlyArray<Record<string, unknown>>, key: string, table: string | undefined): DataType {
+function inferType(raw: ReadonlyArray<unknown>, key: string, table: string | undefined): DataType {
   const values: unknown[] = []
-  for (const r of rows) if (r[key] !== null && r[key] !== undefined) values.push(r[key])
+  for (let i = 0; i < raw.length; i++) if (raw[i] !== null && raw[i] !== undefined) values.push(raw[i])
   const t = inferFromValues(values, key)
   if (!t) throw new SchemaMismatchError(`cannot infer a type for new column ${key}: it holds only nulls`, { column: key, table })
   return t
