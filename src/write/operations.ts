@@ -21,6 +21,7 @@ import type { ObjectStore } from '../storage/object-store.js'
 import { Transaction, type PlanReads } from '../txn/transaction.js'
 import { applyGeneratedColumns, checkRowRules, generatedColumns, valuesBatch } from './constraints.js'
 import { writeDataFiles, type WriteFilesOptions } from './data-files.js'
+import { assignIdentityValues, identityColumns } from './identity.js'
 import {
   assignColumnMapping, checkWriteSupport, featuresInUse, maxColumnIdOf, mergeProtocols, protocolFor, sameProtocol,
   ROW_TRACKING_DOMAIN, rowIdHighWaterMark, rowTrackingActive, rowTrackingConfiguration,
@@ -118,6 +119,7 @@ export async function createTable(store: ObjectStore, opts: CreateTableOptions):
     throw new InvalidArgumentError(`createTable needs a schema with at least one column (table ${table})`, { table })
   }
   checkSchemaNames(input, '', table)
+  identityColumns(input, table) // validates identity columns: long, non-zero step
   const partitionBy = opts.partitionBy ?? []
   partitionFields(input, partitionBy, table)
   const primaryKey = opts.primaryKey === undefined ? undefined : Array.isArray(opts.primaryKey) ? opts.primaryKey : [opts.primaryKey]
@@ -173,7 +175,7 @@ export async function createTable(store: ObjectStore, opts: CreateTableOptions):
 // ───────────────────────────── shared write steps ─────────────────────────────
 
 /** Writer features append/overwrite implement on top of the common list (see features.ts). */
-const WRITE_EXTRA_FEATURES = ['rowTracking']
+const WRITE_EXTRA_FEATURES = ['rowTracking', 'identityColumns']
 
 /**
  * Row tracking (PROTOCOL.md "Writer Requirements for Row Tracking"): fresh row ids for the new files
@@ -239,9 +241,15 @@ function planWrite(snapshot: Snapshot, data: WriteData, opts: { mergeSchema?: bo
   } else if (opts.partitionBy && JSON.stringify(opts.partitionBy) !== JSON.stringify(partitionColumns)) {
     throw new InvalidArgumentError(`partitionBy ${JSON.stringify(opts.partitionBy)} differs from the table's ${JSON.stringify(partitionColumns)}; pass overwriteSchema: true to change it`, { table })
   }
-  const computed = new Set(generatedColumns(schema).map((g) => g.field.name))
-  const batch = normalizeInput(data, schema, { mergeSchema: opts.mergeSchema || opts.overwriteSchema, table, computed })
-  if (batch.newFields.length) { schema = batch.schema; schemaChanged = true }
+  const computed = new Set([...generatedColumns(schema).map((g) => g.field.name), ...identityColumns(schema, table).map((c) => c.field.name)])
+  // Computed columns may arrive null ("compute it"): their NOT NULL is checked once they are computed.
+  const relaxed = (s: StructType): StructType => ({ ...s, fields: s.fields.map((f) => (computed.has(f.name) ? { ...f, nullable: true } : f)) })
+  const batch = normalizeInput(data, computed.size ? relaxed(schema) : schema, { mergeSchema: opts.mergeSchema || opts.overwriteSchema, table, computed })
+  if (batch.newFields.length) {
+    const declared = new Map(schema.fields.map((f) => [f.name, f]))
+    schema = { ...batch.schema, fields: batch.schema.fields.map((f) => declared.get(f.name) ?? f) }
+    schemaChanged = true
+  }
 
   let metadata: Metadata | undefined
   let protocol: Protocol | undefined
@@ -262,6 +270,12 @@ function planWrite(snapshot: Snapshot, data: WriteData, opts: { mergeSchema?: bo
     checkWriteSupport(next, schema, configuration, table, snapshot.version, WRITE_EXTRA_FEATURES)
   }
   applyGeneratedColumns(schema, batch.columns, batch.numRows, table)
+  const identity = assignIdentityValues(schema, batch.columns, batch.numRows, table)
+  if (identity.schema) {
+    // The advanced high water mark is part of this commit (PROTOCOL.md "Identity Columns").
+    schema = identity.schema
+    metadata = { ...(metadata ?? snapshot.metadata), schemaString: serializeSchema(schema) }
+  }
   checkRowRules(schema, (metadata ?? snapshot.metadata).configuration, valuesBatch(batch.columns, batch.numRows), table)
   return { batch, schema, metadata, protocol, partitionColumns }
 }

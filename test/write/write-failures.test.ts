@@ -45,8 +45,8 @@ describe('failed writes', () => {
     expect(err.message).toMatch(/icebergCompatV2/)
     expect((await loadSnapshot(store)).version).toBe(1)
     const identity = new MemoryStore()
-    await expect(createTable(identity, { schema: struct(f('id', 'long', { 'delta.identity.start': 1, 'delta.identity.step': 1, 'delta.identity.allowExplicitInsert': false })) }))
-      .rejects.toThrow(/identityColumns/)
+    await expect(createTable(identity, { schema: struct(f('id', 'integer', { 'delta.identity.start': 1, 'delta.identity.step': 1 })) }))
+      .rejects.toThrow(/identity column id .* must be of type long/)
     expect(await identity.head('_delta_log/00000000000000000000.json')).toBeUndefined()
   })
 
