@@ -6,7 +6,8 @@ import type { DeltaValue } from '../schema/values.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { StorageError } from '../errors.js'
 import { chunkRanges, dataFileName, DEFAULT_TARGET_FILE_SIZE, estimateRowBytes, groupByPartition, logPathOf, partitionFields } from './partition.js'
-import { codecForTable, codecSuffix, writeParquet, type ColumnValues, type DataColumn } from './parquet-write.js'
+import { codecForTable, codecSuffix } from './codec.js'
+import { writeParquet, type ColumnValues, type DataColumn } from './parquet-write.js'
 import { fileStatsJson, statsColumnSelection } from './stats.js'
 
 export interface DataFilesTarget {

@@ -5,7 +5,7 @@
 // several times faster, which is what makes the append benchmark's goal reachable.
 import type { ByteWriter, ParquetWriter } from 'hyparquet-writer'
 import { writePageHeader } from 'hyparquet-writer/src/datapage.js'
-import { snappyCompress } from './snappy.js'
+import { compressPage, type ParquetCodec } from './codec.js'
 import type { DeltaValue } from '../schema/values.js'
 import { SchemaMismatchError } from '../errors.js'
 
@@ -22,7 +22,7 @@ const MAX_DICTIONARY_BYTES = 1 << 20
 const MAX_DICTIONARY_ENTRIES = 1 << 16
 
 export interface FlatChunkOptions {
-  codec: 'SNAPPY' | 'UNCOMPRESSED'
+  codec: ParquetCodec
   /** Footer min/max/null count (never for byte arrays: Delta's own file stats cover those). */
   statistics: boolean
   /** Column name for error messages. */
@@ -140,7 +140,7 @@ export function writeFlatChunk(writer: ByteWriter, element: SchemaElement, colum
 /** Compress `page` and write header + bytes; returns the uncompressed size including the header. */
 function writePage(writer: ByteWriter, codec: FlatChunkOptions['codec'], page: Scratch, header: PageHeader): number {
   const raw = page.bytes.subarray(0, page.pos)
-  const data = codec === 'SNAPPY' ? snappyCompress(raw) : raw
+  const data = compressPage(codec, raw)
   header.uncompressed_page_size = raw.length
   header.compressed_page_size = data.length
   const headerStart = writer.offset

@@ -2,7 +2,7 @@
 // Parquet types Spark writes (INT64 TIMESTAMP(MICROS), DATE, DECIMAL as INT32/INT64/FIXED by
 // precision, 3-level LIST, MAP key_value), physical names and field ids under column mapping.
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer'
-import { snappyCompress } from './snappy.js'
+import { compressPage, type ParquetCodec } from './codec.js'
 import { writeFlatChunk } from './page-encoder.js'
 import { estimateRowBytes } from './partition.js'
 import { LAGOMAGO_VERSION } from '../txn/engine.js'
@@ -24,7 +24,6 @@ export interface DataColumn {
   values: ColumnValues
 }
 
-export type ParquetCodec = 'SNAPPY' | 'UNCOMPRESSED'
 
 export interface ParquetWriteOptions {
   mode?: ColumnMappingMode
@@ -43,20 +42,6 @@ export const DEFAULT_ROW_GROUP_SIZE = 100_000
 
 /** parquet-mr style `<app> version <x>` so readers that parse created_by recognise the shape. */
 const CREATED_BY = `lagomago version ${LAGOMAGO_VERSION}`
-
-/** Parquet codec for `delta.parquet.compression.codec` (PROTOCOL.md "Table Properties"). */
-export function codecForTable(configuration: Record<string, string>): ParquetCodec {
-  const raw = configuration['delta.parquet.compression.codec']?.toLowerCase()
-  if (raw === undefined || raw === 'snappy') return 'SNAPPY'
-  if (raw === 'uncompressed' || raw === 'none') return 'UNCOMPRESSED'
-  // zstd/gzip/lz4 compressors are not in the pure-JS dependency set; snappy is the safe fallback.
-  return 'SNAPPY'
-}
-
-/** File-name infix for a codec, as Spark names files (`part-…-c000.snappy.parquet`). */
-export function codecSuffix(codec: ParquetCodec): string {
-  return codec === 'SNAPPY' ? '.snappy' : ''
-}
 
 // ───────────────────────────── schema ─────────────────────────────
 
@@ -239,7 +224,7 @@ export function writeParquet(columns: DataColumn[], numRows: number, options: Pa
   // external memory that pushes V8 into full collections; too small a one is copied as it doubles.
   const raw = estimateRowBytes(new Map(written.map((c) => [c.field.name, c.values])), numRows) * numRows
   const writer = new ByteWriter(Math.min(256 << 20, Math.max(1 << 16, Math.ceil(raw / 2))))
-  const pq = new ParquetWriter({ writer, schema, codec, compressors: { SNAPPY: snappyCompress }, statistics: statistics !== 'none', createdBy: CREATED_BY, kvMetadata: options.kvMetadata })
+  const pq = new ParquetWriter({ writer, schema, codec, compressors: { SNAPPY: (b: Uint8Array) => compressPage('SNAPPY', b), GZIP: (b: Uint8Array) => compressPage('GZIP', b) }, statistics: statistics !== 'none', createdBy: CREATED_BY, kvMetadata: options.kvMetadata })
   const flat = written.every((c) => isFlat(c.field.type))
   const elements = topLevelElements(schema)
   for (let start = 0; start < numRows; start += groupSize) {

@@ -1,7 +1,7 @@
 // Our page encoder for flat columns (src/write/page-encoder.ts): every primitive type, nulls in runs
 // and scattered (the RLE/bit-packed hybrid), dictionary and plain strings, several pages a chunk,
 // footer statistics; read back by hyparquet and by DuckDB.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
@@ -10,6 +10,7 @@ import { parquetMetadata, parquetReadObjects } from 'hyparquet'
 import { writeParquet, type DataColumn } from '../../src/write/parquet-write.js'
 import { PAGE_SIZE } from '../../src/write/page-encoder.js'
 import { readDataFile } from '../../src/scan/parquet-read.js'
+import { DeltaTable } from '../../src/index.js'
 import { MemoryStore } from '../../src/storage/memory-store.js'
 import type { DataType, StructField } from '../../src/schema/types.js'
 import type { DeltaValue } from '../../src/schema/values.js'
@@ -140,5 +141,25 @@ describe('flat column pages', () => {
     expect(Number(row.trues)).toBe(nonNull(3).filter((v) => v === true).length)
     const cents = (nonNull(4) as bigint[]).reduce((a, b) => a + b, 0n)
     expect(row.amount).toBe(`${cents / 100n}.${String(cents % 100n).padStart(2, '0')}`)
+  })
+
+  it('writes the codec the table asks for: gzip as .gz.parquet, uncompressed, snappy as the fallback', async () => {
+    const schema = { type: 'struct' as const, fields: [field('id', 'long'), field('tags', { type: 'array', elementType: 'string', containsNull: true })] }
+    const rows = Array.from({ length: 500 }, (_, i) => ({ id: BigInt(i), tags: i % 4 === 0 ? null : ['a', `t${i % 9}`] }))
+    const flat = { type: 'struct' as const, fields: [field('id', 'long'), field('tags', 'string')] }
+    const flatRows = rows.map((r) => ({ id: r.id, tags: r.tags?.join(',') ?? null }))
+    for (const [codec, suffix, parquetCodec] of [['gzip', '.gz.parquet', 'GZIP'], ['uncompressed', '-c000.parquet', 'UNCOMPRESSED'], ['zstd', '.snappy.parquet', 'SNAPPY']] as const) {
+      for (const [s, data] of [[schema, rows], [flat, flatRows]] as const) {
+        const dir = mkdtempSync(join(tmpdir(), 'lagomago-codec-'))
+        dirs.push(dir)
+        const t = await DeltaTable.create(dir, { schema: s, properties: { 'delta.parquet.compression.codec': codec } })
+        await t.append(data as Array<Record<string, unknown>>)
+        const [file] = await t.files()
+        expect(file.path.endsWith(suffix)).toBe(true)
+        const md = parquetMetadata(new Uint8Array(readFileSync(join(dir, file.path))).buffer)
+        expect(md.row_groups[0].columns.map((c) => c.meta_data?.codec)).toEqual([parquetCodec, parquetCodec])
+        expect((await t.toRows()).map((r) => [r.id, r.tags])).toEqual(data.map((r) => [r.id, r.tags]))
+      }
+    }
   })
 })
