@@ -16,7 +16,7 @@ import type { WriteFilesOptions } from '../write/data-files.js'
 import type { Assignments, ClauseSpec } from './clauses.js'
 import { keyValues, sideBatch, SOURCE, TARGET } from './join.js'
 import { executeMerge } from './merge-exec.js'
-import type { MergeResult } from './merge-types.js'
+import type { MergeResult, PreparedKeys } from './merge-types.js'
 import { HIDDEN_PREFIX } from './schema-evolution.js'
 import { normalizeSource, type SourceBatch } from './source.js'
 import { bindExpr } from '../expr/bind.js'
@@ -75,7 +75,7 @@ export function cdcKeys(snapshot: Snapshot, keys: string | string[] | undefined)
 }
 
 /** Reduce a batch to one change per key, with the hidden delete flag; validates before anything is written. */
-export function prepareCdcBatch(snapshot: Snapshot, data: WriteData, opts: CdcMergeOptions): { source: SourceBatch; keys: string[] } {
+export function prepareCdcBatch(snapshot: Snapshot, data: WriteData, opts: CdcMergeOptions): { source: SourceBatch; keys: string[]; joinKeys: PreparedKeys } {
   const table = snapshot.tableUrl
   const keys = cdcKeys(snapshot, opts.keys)
   const src = normalizeSource(data, snapshot.schema, table)
@@ -83,6 +83,8 @@ export function prepareCdcBatch(snapshot: Snapshot, data: WriteData, opts: CdcMe
   for (const k of keys) {
     const values = src.columns.get(k)
     if (!values && n > 0) throw new SchemaMismatchError(`the CDC batch lacks key column ${k}`, { column: k, table })
+    // a 64-bit typed column holds no null (and reading it would allocate a BigInt per row)
+    if (values instanceof BigInt64Array || values instanceof Float64Array || values instanceof Int32Array) continue
     for (let i = 0; values && i < n; i++) {
       if (values[i] === null || values[i] === undefined) throw new ConstraintViolationError(`key column ${k} is null at row ${i} of the CDC batch`, { column: k, table })
     }
@@ -93,9 +95,14 @@ export function prepareCdcBatch(snapshot: Snapshot, data: WriteData, opts: CdcMe
   const isDelete = new Array<DeltaValue>(n).fill(false)
   if (opField) {
     const ops = src.columns.get(opField.name)!
+    // a batch holds a few distinct op spellings: each parsed once
+    const parsed = new Map<DeltaValue, boolean | undefined>()
     for (let i = 0; i < n; i++) {
+      const o = ops[i]
       // a row without an op (null) is an upsert, like a batch without the column
-      const d = ops[i] === null || ops[i] === undefined ? false : parseOp(ops[i])
+      if (o === null || o === undefined) continue
+      let d = parsed.get(o)
+      if (d === undefined && !parsed.has(o)) parsed.set(o, (d = parseOp(o)))
       if (d === undefined) throw new InvalidArgumentError(`unrecognised operation ${JSON.stringify(ops[i] ?? null)} in column ${opField.name} at row ${i} (expected I/U/D, insert/update/delete or c/u/d/r)`, { column: opField.name, table })
       isDelete[i] = d
     }
@@ -122,6 +129,14 @@ export function prepareCdcBatch(snapshot: Snapshot, data: WriteData, opts: CdcMe
   const identity = winner.size === n
   const rows = identity ? [] : [...winner.values()].sort((a, b) => a - b)
   const gather = (v: ArrayLike<DeltaValue>): ColumnValues => (identity ? v : rows.map((r) => v[r] ?? null))
+  // The join's source keys and index, as executeMerge would build them for `on: keys`: each key once,
+  // so the winner map is the index (of the kept rows, renumbered when some were dropped).
+  let joinKeys: PreparedKeys
+  if (identity) joinKeys = { keys: kv, index: winner }
+  else {
+    const kept = rows.map((r) => kv[r])
+    joinKeys = { keys: kept, index: new Map(kept.map((k, j) => [k, j])) }
+  }
 
   // Op and sequence columns are inputs: dropped unless the table stores them
   const fields: StructField[] = src.schema.fields.filter((f) => {
@@ -143,7 +158,7 @@ export function prepareCdcBatch(snapshot: Snapshot, data: WriteData, opts: CdcMe
     columns.set(name, gather(v))
     schema.fields.push({ ...seqField, name, nullable: true })
   }
-  return { source: { numRows: identity ? n : rows.length, schema, columns }, keys }
+  return { source: { numRows: identity ? n : rows.length, schema, columns }, keys, joinKeys }
 }
 
 const col = (side: string, name: string): Expr => ({ kind: 'column', path: [side, name] })
@@ -154,7 +169,7 @@ const and = (...args: (Expr | undefined)[]): Expr => ({ kind: 'and', args: args.
 /** Apply a CDC batch to the table of `snapshot` in one commit. */
 export async function mergeCdc(snapshot: Snapshot, data: WriteData, opts: CdcMergeOptions = {}): Promise<MergeResult> {
   const table = snapshot.tableUrl
-  const { source, keys } = prepareCdcBatch(snapshot, data, opts)
+  const { source, keys, joinKeys } = prepareCdcBatch(snapshot, data, opts)
   let soft: StructField | undefined
   if (opts.softDelete) {
     soft = findField(snapshot.schema, opts.softDelete.column)
@@ -179,6 +194,6 @@ export async function mergeCdc(snapshot: Snapshot, data: WriteData, opts: CdcMer
   matched.push({ kind: 'update', condition: and(notFlag, guard), assign: 'all', extra: revive })
   const notMatched: ClauseSpec[] = [{ kind: 'insert', condition: notFlag, assign: 'all', extra: revive }]
   return executeMerge(snapshot, data, { matched, notMatched, notMatchedBySource: [] }, {
-    on: keys, preparedSource: source, mergeSchema: opts.mergeSchema, isolationLevel: opts.isolationLevel, txn: opts.txn, write: opts.write, flushRows: opts.flushRows,
+    on: keys, preparedSource: source, preparedKeys: joinKeys, mergeSchema: opts.mergeSchema, isolationLevel: opts.isolationLevel, txn: opts.txn, write: opts.write, flushRows: opts.flushRows,
   })
 }

@@ -102,6 +102,7 @@ export function keyValues(keys: JoinKey[], side: 'target' | 'source', batch: Col
   const out = new Array<unknown>(n)
   if (keys.length === 1) {
     const c = cols[0]
+    if (c instanceof BigInt64Array) return int64Keys(c, n)
     const nullSafe = keys[0].nullSafe
     for (let i = 0; i < n; i++) {
       const v = c[i] ?? null
@@ -124,6 +125,24 @@ export function keyValues(keys: JoinKey[], side: 'target' | 'source', batch: Col
       s += `${encodePart(v)}\u0000`
     }
     out[i] = dead ? undefined : s
+  }
+  return out
+}
+
+const TWO32 = 4294967296
+
+/** keyValues of a BigInt64Array (no nulls): read as 32-bit halves, no BigInt allocated for safe-range values. */
+function int64Keys(c: BigInt64Array, n: number): Array<unknown> {
+  const out = new Array<unknown>(n)
+  const w = new Int32Array(c.buffer, c.byteOffset, 2 * n)
+  for (let i = 0; i < n; i++) {
+    const hi = w[2 * i + 1]
+    // -2^21 < hi < 2^21: |value| < 2^53, exactly a number (the rest of the safe range goes the BigInt way)
+    if (hi > -2097152 && hi < 2097152) out[i] = hi * TWO32 + (w[2 * i] >>> 0)
+    else {
+      const v = c[i]
+      out[i] = v <= MAX_SAFE && v >= MIN_SAFE ? Number(v) : v
+    }
   }
   return out
 }

@@ -105,8 +105,9 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
 
   // Source side of the join
   const srcBatch = sideBatch(src.numRows, { [SOURCE]: { columns: src.columns } })
-  const srcKeys = join.keys.length ? keyValues(join.keys, SOURCE, srcBatch) : []
-  const index = buildIndex(srcKeys)
+  const prepared = options.preparedSource && Array.isArray(options.on) ? options.preparedKeys : undefined
+  const srcKeys = prepared?.keys ?? (join.keys.length ? keyValues(join.keys, SOURCE, srcBatch) : [])
+  const index = prepared?.index ?? buildIndex(srcKeys)
   const matchedSource = new Uint8Array(src.numRows)
 
   // Candidate files: partition and stats pruning by the target-only conjuncts and the source keys' range
@@ -123,7 +124,7 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
         prune = parts.length === 1 ? parts[0] : { bound: true, kind: 'and', type: 'boolean', args: parts }
         candidates = selectFiles(candidates, info, prune)
       }
-      if (join.keys.length === 1 && candidates.length > 1) candidates = filesHoldingKeys(candidates, snapshot, join.keys[0], srcBatch, src.numRows)
+      if (join.keys.length === 1 && candidates.length > 1) candidates = filesHoldingKeys(candidates, snapshot, join.keys[0], srcKeys)
     }
   }
 

@@ -21,6 +21,14 @@ export interface MergeOptions {
   flushRows?: number
   /** @internal an already normalised source (CDC mode). */
   preparedSource?: SourceBatch
+  /** @internal the prepared source's join keys for `on` (a list of key columns): keyValues and buildIndex of them. */
+  preparedKeys?: PreparedKeys
+}
+
+/** Hashed source keys (one per source row) and key → source rows. */
+export interface PreparedKeys {
+  keys: unknown[]
+  index: Map<unknown, number | number[]>
 }
 
 export interface MergeResult {

@@ -29,6 +29,20 @@ describe('integer-key probe', () => {
   })
 })
 
+describe('hashed keys', () => {
+  it('a BigInt64Array column hashes exactly as the same values in a plain array', () => {
+    const edge = fc.constantFrom(0n, -1n, 2n ** 53n - 1n, -(2n ** 53n) + 1n, 2n ** 53n, -(2n ** 53n), 2n ** 63n - 1n, -(2n ** 63n), 2n ** 32n, -(2n ** 32n), 4294967295n, -4294967296n)
+    const long = fc.oneof(edge, fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.bigInt({ min: -(2n ** 40n), max: 2n ** 40n }))
+    fc.assert(fc.property(fc.array(long, { maxLength: 40 }), (values) => {
+      const k = [{ target: key, source: key, nullSafe: false }]
+      const typed = keyValues(k, 'source', sideBatch(values.length, { source: { columns: new Map([['id', BigInt64Array.from(values) as never]]) } }))
+      const plain = keyValues(k, 'source', sideBatch(values.length, { source: { columns: new Map([['id', values]]) } }))
+      expect(typed).toEqual(plain)
+      typed.forEach((t, i) => expect(typeof t).toBe(typeof plain[i]))
+    }), { numRuns: 500 })
+  })
+})
+
 describe('key column cache', () => {
   it('merges read the same with a warm cache, a cold one and a cache too small to hold a file', async () => {
     const { DeltaTable, MemoryStore } = await import('../../src/index.js')
