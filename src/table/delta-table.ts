@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../errors.js'
 import type { AddFile, Metadata, Protocol, RemoveFile } from '../log/actions.js'
 import { readHistory, type HistoryEntry } from '../log/history.js'
 import { advanceSnapshot, loadSnapshot, type Snapshot } from '../log/snapshot.js'
+import { writeVersionChecksum } from '../log/checksum.js'
 import type { RecordBatch, Table } from 'apache-arrow'
 import { readChanges, type ChangesOptions } from '../scan/cdf.js'
 import { scanBatches, toArrow, toRows, valueBatchToRows, type ScanOptions } from '../scan/scan.js'
@@ -239,11 +240,13 @@ export class DeltaTable {
       try {
         // Usually just the commit(s) we wrote on top of the snapshot we hold.
         this._snapshot = await advanceSnapshot(this._snapshot, { version })
-        return
+        break
       } catch (e) {
         if (attempt >= 3) throw e
       }
     }
+    // `version` is our commit: its checksum file, as Spark writes one (optional, never fails the write).
+    await writeVersionChecksum(this._snapshot)
   }
 
   /** Move this handle to the latest version (or the given one). */
