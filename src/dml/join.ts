@@ -190,12 +190,7 @@ export function sideBatch(length: number, sides: Record<string, SideRows>): Colu
       const raw = side && (typeof side.columns === 'function' ? side.columns(parts[1]) : side.columns.get(parts[1]))
       if (!raw) values = new Array<DeltaValue>(length).fill(null)
       else if (!side.rows) values = raw
-      else {
-        const out = new Array<DeltaValue>(length)
-        const rows = side.rows
-        for (let i = 0; i < length; i++) out[i] = raw[rows[i]] ?? null
-        values = out
-      }
+      else values = gatherRows(raw, side.rows, length)
       for (const name of parts.slice(2)) {
         const parent = values
         const out = new Array<DeltaValue>(length)
@@ -209,4 +204,39 @@ export function sideBatch(length: number, sides: Record<string, SideRows>): Colu
       return values
     },
   }
+}
+
+/**
+ * `values[rows[i]]` for i < n (null where absent). A typed column stays typed: 64-bit values are
+ * copied as two 32-bit words (no BigInt or boxed double per row for the collector, and the
+ * Parquet writer's typed fast paths apply).
+ */
+export function gatherRows(values: ArrayLike<DeltaValue>, rows: ArrayLike<number>, n: number): ColumnValues {
+  if (values instanceof BigInt64Array || values instanceof Float64Array) {
+    const len = values.length
+    for (let i = 0; i < n; i++) if (!(rows[i] < len)) return gatherPlain(values, rows, n) // out of range: a null
+    const out = values instanceof BigInt64Array ? new BigInt64Array(n) : new Float64Array(n)
+    const src = new Int32Array(values.buffer, values.byteOffset, 2 * len)
+    const dst = new Int32Array(out.buffer)
+    for (let i = 0; i < n; i++) {
+      const r = 2 * rows[i]
+      dst[2 * i] = src[r]
+      dst[2 * i + 1] = src[r + 1]
+    }
+    return out as unknown as ColumnValues
+  }
+  if (values instanceof Int32Array) {
+    const len = values.length
+    for (let i = 0; i < n; i++) if (!(rows[i] < len)) return gatherPlain(values, rows, n)
+    const out = new Int32Array(n)
+    for (let i = 0; i < n; i++) out[i] = values[rows[i]]
+    return out as unknown as ColumnValues
+  }
+  return gatherPlain(values, rows, n)
+}
+
+function gatherPlain(values: ArrayLike<DeltaValue>, rows: ArrayLike<number>, n: number): DeltaValue[] {
+  const out = new Array<DeltaValue>(n)
+  for (let i = 0; i < n; i++) out[i] = values[rows[i]] ?? null
+  return out
 }

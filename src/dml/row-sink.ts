@@ -10,6 +10,7 @@ import type { DeltaValue } from '../schema/values.js'
 import { applyGeneratedColumns, checkRowRules, valuesBatch } from '../write/constraints.js'
 import { writeDataFiles, type DataFilesTarget, type WriteFilesOptions } from '../write/data-files.js'
 import type { ColumnValues } from '../write/parquet-write.js'
+import { gatherRows } from './join.js'
 
 export const CHANGE_TYPE_COLUMN = '_change_type'
 export const CDC_DIR = '_change_data'
@@ -43,10 +44,8 @@ class Buffer {
     const chunk = this.fields.map((_, c) => {
       if (tail !== undefined && c === this.fields.length - 1) return new Array<DeltaValue>(n).fill(tail)
       const src = values[c]
-      if (!rows) return src.length === n ? src : Array.prototype.slice.call(src, 0, n) as DeltaValue[]
-      const out = new Array<DeltaValue>(n)
-      for (let i = 0; i < n; i++) out[i] = src[rows[i]] ?? null
-      return out
+      if (!rows) return src.length === n ? src : isTyped(src) ? src.slice(0, n) : Array.prototype.slice.call(src, 0, n) as DeltaValue[]
+      return gatherRows(src, rows, n)
     })
     this.chunks.push(chunk)
     this.length += n
@@ -55,6 +54,8 @@ class Buffer {
     const chunks = this.chunks
     const columns = new Map<string, ColumnValues>(this.fields.map((f, c) => {
       if (chunks.length === 1) return [f.name, chunks[0][c]]
+      const typed = concatTyped(chunks.map((ch) => ch[c]), this.length)
+      if (typed) return [f.name, typed]
       const out = new Array<DeltaValue>(this.length)
       let o = 0
       for (const ch of chunks) { const col = ch[c]; for (let i = 0; i < col.length; i++) out[o++] = col[i] ?? null }
@@ -65,6 +66,22 @@ class Buffer {
     this.length = 0
     return out
   }
+}
+
+type Typed = BigInt64Array | Float64Array | Int32Array
+
+function isTyped(v: ArrayLike<DeltaValue>): v is ArrayLike<DeltaValue> & Typed {
+  return v instanceof BigInt64Array || v instanceof Float64Array || v instanceof Int32Array
+}
+
+/** Chunks all of one typed array class joined into one (a memory copy), else undefined. */
+function concatTyped(parts: ArrayLike<DeltaValue>[], length: number): ColumnValues | undefined {
+  const first = parts[0]
+  if (!isTyped(first) || !parts.every((p) => p.constructor === first.constructor)) return undefined
+  const out = new (first.constructor as new (n: number) => Typed)(length)
+  let o = 0
+  for (const p of parts as unknown as Typed[]) { (out as BigInt64Array).set(p as BigInt64Array, o); o += p.length }
+  return out as unknown as ColumnValues
 }
 
 export interface RowSinkOptions {
