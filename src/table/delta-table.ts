@@ -56,8 +56,11 @@ export class DeltaTable {
   /** Create a Delta table at `uri` (version 0; see CreateTableOptions.ifExists) and open it. */
   static async create(uri: string | ObjectStore, options: CreateTableOptions): Promise<DeltaTable> {
     const store = await openStore(uri)
-    await createTable(store, options)
-    return DeltaTable.open(store)
+    const r = await createTable(store, options)
+    const t = await DeltaTable.open(store)
+    // 'ignore' may have found an existing table: its versions' checksums are not ours to write.
+    if (options.ifExists !== 'ignore' && t.version === r.version) await writeVersionChecksum(t._snapshot)
+    return t
   }
 
   /** The table's URL, as used in messages. */

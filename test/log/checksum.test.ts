@@ -53,7 +53,7 @@ describe('version checksum', () => {
     await t.merge([{ id: 3n, v: 'x', op: 'U' }, { id: 5n, op: 'D' }, { id: 500n, v: 'new', op: 'I' }])
     await t.append([{ id: 1000n, v: 'late' }], { txn: { appId: 'job', version: 7 } })
     expect(t.version).toBe(3)
-    for (let v = 1; v <= 3; v++) {
+    for (let v = 0; v <= 3; v++) {
       const crc = JSON.parse(new TextDecoder().decode(await store.get(checksumKey(v))))
       const snap = await loadSnapshot(store, { version: v })
       expect(crc.numFiles).toBe(snap.activeFiles().length)
