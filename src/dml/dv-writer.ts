@@ -18,7 +18,7 @@ function randomPrefix(): string {
   return PREFIX_CHARS[b[0] % PREFIX_CHARS.length] + PREFIX_CHARS[b[1] % PREFIX_CHARS.length]
 }
 
-interface Pending { add: AddFile; rows: number[]; bitmap: Uint8Array; numRecords: number }
+interface Pending { add: AddFile; rows: ArrayLike<number>; bitmap: Uint8Array; numRecords: number }
 
 /** The DVs of one commit; `finish()` writes the DV file and gives the re-added files. */
 export class DeletionVectorWriter {
@@ -28,7 +28,7 @@ export class DeletionVectorWriter {
   constructor(private readonly store: ObjectStore, private readonly table: string, private readonly now: number, private readonly inlineMaxBytes = INLINE_DV_MAX_BYTES) {}
 
   /** `rows`: every deleted row of the file (old DV ∪ new deletions), ascending; `numRecords`: its physical rows. */
-  add(add: AddFile, rows: number[], numRecords: number): void {
+  add(add: AddFile, rows: ArrayLike<number>, numRecords: number): void {
     this.pending.push({ add, rows, bitmap: encodeRoaringBitmapArray(rows), numRecords })
   }
 

@@ -59,14 +59,17 @@ export async function readFileColumns(snapshot: Snapshot, add: AddFile, fields: 
 }
 
 /** Ascending union of two ascending row lists. */
-export function unionRows(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
-  const out: number[] = []
+export function unionRows(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(a.length + b.length)
   let i = 0
   let j = 0
-  while (i < a.length || j < b.length) {
-    const x = i < a.length ? a[i] : Infinity
-    const y = j < b.length ? b[j] : Infinity
-    if (x === y) { out.push(x); i++; j++ } else if (x < y) { out.push(x); i++ } else { out.push(y); j++ }
+  let o = 0
+  while (i < a.length && j < b.length) {
+    const x = a[i]
+    const y = b[j]
+    if (x === y) { out[o++] = x; i++; j++ } else if (x < y) { out[o++] = x; i++ } else { out[o++] = y; j++ }
   }
-  return out
+  while (i < a.length) out[o++] = a[i++]
+  while (j < b.length) out[o++] = b[j++]
+  return o === out.length ? out : out.subarray(0, o)
 }

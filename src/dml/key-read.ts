@@ -155,43 +155,83 @@ export function probeRaw(values: ArrayLike<DeltaValue>, deleted: Float64Array, i
 }
 
 /**
- * probeRaw over an INT64 column: reads the two 32-bit halves (no BigInt allocated per row), and a bit
- * filter on the low half skips most Map lookups for rows no source key can match. Live rows are
- * walked in runs between deleted rows, so the hot loop holds no deletion test and no closure.
+ * probeRaw over an INT64 column: reads the two 32-bit halves (no BigInt allocated per row); a direct
+ * table (dense keys) or a bit filter on the low half (else) skips the Map for rows no source key can
+ * match. Deleted rows are looked up only for hits (a pointer walking the ascending DV), so the hot
+ * loop holds no deletion test.
  */
 function probeInt64(values: BigInt64Array, deleted: Float64Array, index: Map<unknown, number | number[]>, tIdx: number[], sIdx: number[]): void {
   const n = values.length
   const w = new Int32Array(values.buffer, values.byteOffset, n * 2)
-  const { bits, mask, big } = lowBitsFilter(index)
+  const nd = deleted.length
   let d = 0
-  let i = 0
-  while (i < n) {
-    while (d < deleted.length && deleted[d] < i) d++
-    // an int32 bound: a Float64Array element would make the loop counter a double
-    const stop = d < deleted.length && deleted[d] < n ? deleted[d] | 0 : n
-    if (!big) {
-      // no key beyond ±2^53 in the index: the low-half filter alone rejects most rows
-      for (; i < stop; i++) {
-        const b = w[2 * i] & mask
-        if ((bits[b >>> 5] & (1 << (b & 31))) === 0) continue
-        const hi = w[2 * i + 1]
-        // hi = -2^21 still holds safe integers (down to -(2^53 - 1)): those take the BigInt path
-        if (hi > -2097152 && hi < 2097152) emitHit(i, index.get(hi * TWO32 + (w[2 * i] >>> 0)), tIdx, sIdx)
-        else emitHit(i, index.get(safeKey(values[i])), tIdx, sIdx)
-      }
-    } else {
-      for (; i < stop; i++) {
-        const hi = w[2 * i + 1]
-        // |value| ≤ 2^53 - 1 exactly when -2^21 < hi < 2^21: the same values keyValues turns into numbers
-        if (hi > -2097152 && hi < 2097152) {
-          const b = w[2 * i] & mask
-          if ((bits[b >>> 5] & (1 << (b & 31))) === 0) continue
-          emitHit(i, index.get(hi * TWO32 + (w[2 * i] >>> 0)), tIdx, sIdx)
-        } else emitHit(i, index.get(safeKey(values[i])), tIdx, sIdx)
+  const direct = directTable(index)
+  if (direct) {
+    const { table, min } = direct
+    const size = table.length
+    for (let i = 0; i < n; i++) {
+      // exact below 2^53; a larger value rounds to a double outside [min, max] (both safe integers)
+      const off = w[2 * i + 1] * TWO32 + (w[2 * i] >>> 0) - min
+      if (off >= 0 && off < size) {
+        const s = table[off]
+        if (s < 0) continue
+        while (d < nd && deleted[d] < i) d++
+        if (d < nd && deleted[d] === i) continue
+        tIdx.push(i)
+        sIdx.push(s)
       }
     }
-    i = stop + 1 // the deleted row
+    return
   }
+  const { bits, mask, big } = lowBitsFilter(index)
+  for (let i = 0; i < n; i++) {
+    const hi = w[2 * i + 1]
+    let hit: number | number[] | undefined
+    // |value| ≤ 2^53 - 1 exactly when -2^21 < hi < 2^21: the same values keyValues turns into numbers
+    // (hi = -2^21 still holds safe integers down to -(2^53 - 1): those take the BigInt path)
+    if (hi > -2097152 && hi < 2097152) {
+      const b = w[2 * i] & mask
+      if ((bits[b >>> 5] & (1 << (b & 31))) === 0) continue
+      hit = index.get(hi * TWO32 + (w[2 * i] >>> 0))
+    } else {
+      if (!big && hi !== -2097152) continue // no key beyond ±2^53 in the index
+      hit = index.get(safeKey(values[i]))
+    }
+    if (hit === undefined) continue
+    while (d < nd && deleted[d] < i) d++
+    if (d < nd && deleted[d] === i) continue
+    emitHit(i, hit, tIdx, sIdx)
+  }
+}
+
+const directTables = new WeakMap<Map<unknown, unknown>, { table: Int32Array; min: number } | null>()
+
+/**
+ * For an index of distinct integer keys (each one source row) spanning at most 16 slots per key:
+ * source row by `key - min` (-1 for none), built once per index. Else null.
+ */
+function directTable(index: Map<unknown, number | number[]>): { table: Int32Array; min: number } | null {
+  const hit = directTables.get(index)
+  if (hit !== undefined) return hit
+  let min = Infinity
+  let max = -Infinity
+  let ok = index.size > 0
+  // forEach: no [key, value] pair allocated per entry
+  index.forEach((v, k) => {
+    if (typeof k !== 'number' || typeof v !== 'number' || !Number.isInteger(k) || v > 0x7fffffff) ok = false
+    else {
+      if (k < min) min = k
+      if (k > max) max = k
+    }
+  })
+  let out: { table: Int32Array; min: number } | null = null
+  if (ok && max - min < Math.max(4096, 16 * index.size)) {
+    const table = new Int32Array(max - min + 1).fill(-1)
+    index.forEach((v, k) => { table[(k as number) - min] = v as number })
+    out = { table, min }
+  }
+  directTables.set(index, out)
+  return out
 }
 
 function emitHit(i: number, hit: number | number[] | undefined, tIdx: number[], sIdx: number[]): void {

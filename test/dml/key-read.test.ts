@@ -29,6 +29,25 @@ describe('integer-key probe', () => {
   })
 })
 
+describe('integer-key probe paths', () => {
+  // dense keys (a direct table), sparse safe keys (the bit filter) and a mix with huge ones
+  const domains = [fc.bigInt({ min: -30n, max: 30n }), fc.bigInt({ min: -(2n ** 40n), max: 2n ** 40n }).map((v) => v * 7919n), fc.oneof(fc.bigInt({ min: -30n, max: 30n }), fc.constantFrom(2n ** 63n - 1n, -(2n ** 53n) + 1n))]
+  it('dense, sparse and huge keys with deleted rows give the naive join\'s pairs', () => {
+    for (const dom of domains) {
+      fc.assert(fc.property(fc.array(dom, { maxLength: 80 }), fc.uniqueArray(dom, { maxLength: 25 }), fc.array(fc.nat(79), { maxLength: 40 }), (target, source, del) => {
+        const index = buildIndex(keyValues([{ target: key, source: key, nullSafe: false }], 'source', sideBatch(source.length, { source: { columns: new Map([['id', source]]) } })))
+        const deleted = Float64Array.from(new Set(del.filter((d) => d < target.length))).sort()
+        const t: number[] = []
+        const s: number[] = []
+        probeRaw(BigInt64Array.from(target), deleted, index, t, s)
+        const want: string[] = []
+        target.forEach((v, i) => { if (!deleted.includes(i)) source.forEach((w, j) => { if (v === w) want.push(`${i}:${j}`) }) })
+        expect(t.map((x, k) => `${x}:${s[k]}`)).toEqual(want)
+      }), { numRuns: 200 })
+    }
+  })
+})
+
 describe('hashed keys', () => {
   it('a BigInt64Array column hashes exactly as the same values in a plain array', () => {
     const edge = fc.constantFrom(0n, -1n, 2n ** 53n - 1n, -(2n ** 53n) + 1n, 2n ** 53n, -(2n ** 53n), 2n ** 63n - 1n, -(2n ** 63n), 2n ** 32n, -(2n ** 32n), 4294967295n, -4294967296n)
