@@ -22,7 +22,7 @@ export interface VersionChecksum {
 }
 
 export function checksumKey(version: number): string {
-  return `${LOG_DIR}/${String(version).padStart(20, '0')}.crc`
+  return `${LOG_DIR}${String(version).padStart(20, '0')}.crc`
 }
 
 /** The checksum of `snapshot`'s version, from its reconciled state. */

@@ -136,11 +136,30 @@ export class LocalStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
+    const abs = this.abs(key)
     try {
-      await fs.unlink(this.abs(key))
+      await fs.unlink(abs)
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw this.translate(e, key)
+      return
+    }
+    await this.pruneEmptyDirs(path.dirname(abs))
+  }
+
+  /**
+   * Keys have no folders on object stores: a folder a delete leaves empty goes too, up to (not
+   * including) the root, as VACUUM removes emptied partition directories on HDFS. A writer racing
+   * into a folder being removed retries its mkdir (writeTemp).
+   */
+  private async pruneEmptyDirs(dir: string): Promise<void> {
+    while (dir.startsWith(this.root + path.sep)) {
+      try {
+        await fs.rmdir(dir)
+      } catch {
+        return // not empty (or already gone): nothing above it is empty either
+      }
+      dir = path.dirname(dir)
     }
   }
 
@@ -169,8 +188,16 @@ export class LocalStore implements ObjectStore {
     const tmp = path.join(dir, `${TEMP_PREFIX}${randomUUID()}`)
     let fh: fs.FileHandle | undefined
     try {
-      await fs.mkdir(dir, { recursive: true })
-      fh = await fs.open(tmp, 'wx')
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await fs.mkdir(dir, { recursive: true })
+          fh = await fs.open(tmp, 'wx')
+          break
+        } catch (e) {
+          // A concurrent delete pruned the folder between mkdir and open: make it again.
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw e
+        }
+      }
       let written = 0
       while (written < data.length) {
         const { bytesWritten } = await fh.write(data, written, data.length - written)

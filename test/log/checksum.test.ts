@@ -54,7 +54,8 @@ describe('version checksum', () => {
     await t.append([{ id: 1000n, v: 'late' }], { txn: { appId: 'job', version: 7 } })
     expect(t.version).toBe(3)
     for (let v = 0; v <= 3; v++) {
-      const crc = JSON.parse(new TextDecoder().decode(await store.get(checksumKey(v))))
+      const crc = JSON.parse(new TextDecoder().decode(await store.get(`_delta_log/${String(v).padStart(20, '0')}.crc`)))
+      expect(checksumKey(v)).toBe(`_delta_log/${String(v).padStart(20, '0')}.crc`)
       const snap = await loadSnapshot(store, { version: v })
       expect(crc.numFiles).toBe(snap.activeFiles().length)
       expect(crc.tableSizeBytes).toBe(snap.activeFiles().reduce((n, a) => n + a.size, 0))

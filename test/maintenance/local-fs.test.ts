@@ -48,4 +48,23 @@ describe('maintenance on a local folder', () => {
     expect(readdirSync(join(dir, 'part=a'))).not.toContain('.lagomago-tmp-dead1')
     expect(await (await DeltaTable.open(dir)).toRows()).toEqual([{ id: 1n, part: 'a', v: 1 }])
   })
+
+  it('vacuum removes the partition folders it empties, and a writer racing into a pruned folder still lands', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lagomago-maint-'))
+    dirs.push(dir)
+    const t = await DeltaTable.create(dir, { schema: SCHEMA, partitionBy: ['part'] })
+    await t.append([{ id: 1n, part: 'gone', v: 1 }, { id: 2n, part: 'kept', v: 2 }])
+    await t.overwrite([{ id: 3n, part: 'kept', v: 3 }], { replaceWhere: "part = 'gone' OR part = 'kept'" })
+    await t.vacuum({ now: Date.now() + 8 * 86_400_000 })
+    expect(readdirSync(dir).sort()).toEqual(['_delta_log', 'part=kept'])
+    expect(readdirSync(join(dir, 'part=kept'))).toHaveLength(1)
+    // deletes that empty a folder while appends write into it: every append lands, nothing is lost
+    const store = t.store
+    await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+      await store.put(`part=race/f${i}`, new Uint8Array([i]))
+      await store.delete(`part=race/f${i}`)
+      await store.put(`part=race/g${i}`, new Uint8Array([i]))
+    }))
+    expect(readdirSync(join(dir, 'part=race')).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `g${i}`).sort())
+  })
 })

@@ -38,8 +38,9 @@ describe('expired log cleanup', () => {
     const r = await cleanupExpiredLogs(store, { now })
     expect(r.filesDeleted).toEqual(dry.filesDeleted)
     expect(r.filesDeleted.map((k) => k.slice('_delta_log/'.length))).toEqual([
-      '00000000000000000000.json', '00000000000000000001.crc', '00000000000000000001.json',
-      '00000000000000000002.checkpoint.parquet', '00000000000000000002.json', '00000000000000000003.json',
+      '00000000000000000000.crc', '00000000000000000000.json', '00000000000000000001.crc', '00000000000000000001.json',
+      '00000000000000000002.checkpoint.parquet', '00000000000000000002.crc', '00000000000000000002.json',
+      '00000000000000000003.crc', '00000000000000000003.json',
     ])
     const left = await logKeys(store)
     expect(left).toContain('00000000000000000004.checkpoint.parquet')
@@ -75,8 +76,9 @@ describe('cleanup after checkpoints', () => {
     expect(t.version).toBe(10)
     const left = (await logKeys(store)).filter((k) => /^\d{20}\./.test(k))
     expect(left).toEqual([
-      '00000000000000000008.checkpoint.parquet', '00000000000000000008.json', '00000000000000000009.json',
-      '00000000000000000010.checkpoint.parquet', '00000000000000000010.json',
+      '00000000000000000008.checkpoint.parquet', '00000000000000000008.crc', '00000000000000000008.json',
+      '00000000000000000009.crc', '00000000000000000009.json',
+      '00000000000000000010.checkpoint.parquet', '00000000000000000010.crc', '00000000000000000010.json',
     ])
     expect(await rowsAt(store, 10)).toBe(rows)
     expect(await rowsAt(store, 9)).toBe(rows)
