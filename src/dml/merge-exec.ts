@@ -251,10 +251,12 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
         const sel: number[] = []
         for (let i = 0; i < rows.length; i++) if (which[i] === c) sel.push(rows[i])
         if (!sel.length) continue
+        m.numTargetRowsInserted += sel.length
+        const direct = sourceColumnsOf(notMatched[c].values!, src, writer)
+        if (direct) { await writer.sink.addRows(direct, sel.length, sel, true); continue }
         const values = writer.sink.complete(evalValues(notMatched[c].values!, sideBatch(sel.length, { [SOURCE]: { columns: src.columns, rows: sel } })), sel.length)
         await writer.sink.addRows(values, sel.length)
         await writer.sink.addChanges('insert', values, sel.length)
-        m.numTargetRowsInserted += sel.length
       }
     }
   }
@@ -299,12 +301,32 @@ async function applyClauses(
       else m.numTargetRowsNotMatchedBySourceDeleted += t.length
       continue
     }
+    if (kind === 'matched') m.numTargetRowsMatchedUpdated += t.length
+    else m.numTargetRowsNotMatchedBySourceUpdated += t.length
+    const direct = sRows ? sourceColumnsOf(clause.values!, src, writer) : undefined
+    if (direct) { await writer.sink.addRows(direct, t.length, s, true); continue }
     const batch = sideBatch(t.length, { [TARGET]: { columns: cols, rows: t }, ...(sRows ? { [SOURCE]: { columns: src.columns, rows: s } } : {}) })
     const values = writer.sink.complete(evalValues(clause.values!, batch), t.length)
     await writer.sink.addRows(values, t.length)
     await writer.targetChanges('update_preimage', cols, n, t)
     await writer.sink.addChanges('update_postimage', values, t.length)
-    if (kind === 'matched') m.numTargetRowsMatchedUpdated += t.length
-    else m.numTargetRowsNotMatchedBySourceUpdated += t.length
   }
+}
+
+/**
+ * The source columns a clause's values are when each is a plain top-level source column and the
+ * rows need nothing else (no computed column, no change rows): the sink then keeps source row
+ * indexes and gathers every such row once, at flush (updateAll / insertAll from the source).
+ */
+function sourceColumnsOf(values: BoundExpr[], src: SourceBatch, writer: DmlWriter): ArrayLike<DeltaValue>[] | undefined {
+  if (writer.cdf || writer.sink.computesColumns) return undefined
+  const out: ArrayLike<DeltaValue>[] = []
+  for (const e of values) {
+    if (e.kind !== 'column') return undefined
+    const parts = e.key.split('.')
+    const c = parts.length === 2 && parts[0] === SOURCE ? src.columns.get(parts[1]) : undefined
+    if (!c) return undefined
+    out.push(c)
+  }
+  return out
 }

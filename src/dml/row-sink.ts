@@ -34,31 +34,48 @@ class PrefixedStore implements ObjectStore {
   delete(key: string): Promise<void> { return this.inner.delete(this.prefix + key) }
 }
 
-/** Column-major row buffer for a fixed list of fields, kept as chunks (one copy at flush, none for one chunk). */
+/**
+ * Column-major row buffer for a fixed list of fields, kept as chunks (one copy at flush, none for one
+ * chunk). A lazy chunk holds columns that outlive the buffer anyway (the source batch) and the row
+ * indexes to take from them: consecutive lazy chunks over the same columns are gathered once, at flush.
+ */
 class Buffer {
-  private chunks: ArrayLike<DeltaValue>[][] = []
+  private chunks: { cols: ArrayLike<DeltaValue>[]; rows?: ArrayLike<number> }[] = []
   length = 0
   constructor(readonly fields: StructField[]) {}
   /** Append n rows (gathered through `rows` when given); a `tail` value fills the last field (the change type). */
-  push(values: ArrayLike<DeltaValue>[], rows: ArrayLike<number> | undefined, n: number, tail?: DeltaValue): void {
-    const chunk = this.fields.map((_, c) => {
+  push(values: ArrayLike<DeltaValue>[], rows: ArrayLike<number> | undefined, n: number, tail?: DeltaValue, lazy = false): void {
+    if (lazy && rows && tail === undefined) {
+      this.chunks.push({ cols: values.slice(0, this.fields.length), rows: Array.prototype.slice.call(rows, 0, n) as number[] })
+      this.length += n
+      return
+    }
+    const cols = this.fields.map((_, c) => {
       if (tail !== undefined && c === this.fields.length - 1) return new Array<DeltaValue>(n).fill(tail)
       const src = values[c]
       if (!rows) return src.length === n ? src : isTyped(src) ? src.slice(0, n) : Array.prototype.slice.call(src, 0, n) as DeltaValue[]
       return gatherRows(src, rows, n)
     })
-    this.chunks.push(chunk)
+    this.chunks.push({ cols })
     this.length += n
   }
   take(): { columns: Map<string, ColumnValues>; length: number } {
-    const chunks = this.chunks
+    // lazy chunks over the same columns, one after the other: one row list
+    const groups: { cols: ArrayLike<DeltaValue>[]; rows?: ArrayLike<number>[] }[] = []
+    for (const ch of this.chunks) {
+      const last = groups[groups.length - 1]
+      if (ch.rows && last?.rows && ch.cols.every((c, i) => c === last.cols[i])) last.rows.push(ch.rows)
+      else groups.push({ cols: ch.cols, rows: ch.rows && [ch.rows] })
+    }
+    const chunks = groups.map((g) => ({ cols: g.cols, rows: g.rows && (g.rows.length === 1 ? g.rows[0] : concatRows(g.rows)) }))
     const columns = new Map<string, ColumnValues>(this.fields.map((f, c) => {
-      if (chunks.length === 1) return [f.name, chunks[0][c]]
-      const typed = concatTyped(chunks.map((ch) => ch[c]), this.length)
+      const parts = chunks.map((ch) => (ch.rows ? gatherRows(ch.cols[c], ch.rows, ch.rows.length) : ch.cols[c]))
+      if (parts.length === 1) return [f.name, parts[0]]
+      const typed = concatTyped(parts, this.length)
       if (typed) return [f.name, typed]
       const out = new Array<DeltaValue>(this.length)
       let o = 0
-      for (const ch of chunks) { const col = ch[c]; for (let i = 0; i < col.length; i++) out[o++] = col[i] ?? null }
+      for (const col of parts) for (let i = 0; i < col.length; i++) out[o++] = col[i] ?? null
       return [f.name, out]
     }))
     const out = { columns, length: this.length }
@@ -66,6 +83,13 @@ class Buffer {
     this.length = 0
     return out
   }
+}
+
+function concatRows(lists: ArrayLike<number>[]): Int32Array {
+  const out = new Int32Array(lists.reduce((n, l) => n + l.length, 0))
+  let o = 0
+  for (const l of lists) for (let i = 0; i < l.length; i++) out[o++] = l[i]
+  return out
 }
 
 type Typed = BigInt64Array | Float64Array | Int32Array
@@ -124,10 +148,19 @@ export class RowSink {
     return this.schema.fields.map((f) => columns.get(f.name)!)
   }
 
-  /** New data rows: one column per schema field (in order), optionally gathered through `rows`. */
-  async addRows(columns: ArrayLike<DeltaValue>[], n: number, rows?: ArrayLike<number>): Promise<void> {
+  /** Whether written rows get computed columns (then `complete` must see every new row). */
+  get computesColumns(): boolean {
+    return this.schema.fields.some((f) => typeof f.metadata['delta.generationExpression'] === 'string')
+  }
+
+  /**
+   * New data rows: one column per schema field (in order), optionally gathered through `rows`.
+   * `retained`: the columns live as long as the sink anyway (the source batch), so only the row
+   * indexes are kept and the values gathered once at flush.
+   */
+  async addRows(columns: ArrayLike<DeltaValue>[], n: number, rows?: ArrayLike<number>, retained = false): Promise<void> {
     if (n === 0) return
-    this.data.push(columns, rows, n)
+    this.data.push(columns, rows, n, undefined, retained)
     if (this.data.length >= this.flushRows) await this.flushData()
   }
 
@@ -144,6 +177,7 @@ export class RowSink {
     for (const f of this.schema.fields) {
       if (f.nullable) continue
       const v = columns.get(f.name)!
+      if (isTyped(v)) continue // holds no null
       for (let i = 0; i < n; i++) {
         if (v[i] === null || v[i] === undefined) throw new ConstraintViolationError(`NOT NULL column ${f.name} would be null in a written row (table ${table})`, { column: f.name, table })
       }

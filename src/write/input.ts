@@ -54,7 +54,8 @@ function fieldLookup(schema: StructType): (name: string) => StructField | undefi
 }
 
 function checkNotNull(values: ColumnValues, field: StructField, table: string | undefined): void {
-  if (field.nullable) return
+  // a typed column holds no null (and reading a BigInt64Array allocates a BigInt per value)
+  if (field.nullable || ArrayBuffer.isView(values)) return
   for (let i = 0; i < values.length; i++) {
     if (values[i] === null || values[i] === undefined) {
       throw new ConstraintViolationError(`NOT NULL column ${field.name} is null at row ${i}`, { column: field.name, table })
@@ -195,10 +196,11 @@ function convertColumn(keys: ObjectKey[], f: StructField, n: number, table: stri
   const ctx = { column: f.name, row: 0, table }
   const t = f.type
   const first = keys[0].values
-  // 64-bit columns go into typed arrays while they have no null: no boxed value per row for the
-  // garbage collector to trace (the first null switches to a plain array).
-  let typed: BigInt64Array | Float64Array | undefined =
-    t === 'long' || t === 'timestamp' || t === 'timestamp_ntz' ? new BigInt64Array(n) : t === 'double' ? new Float64Array(n) : undefined
+  // 64-bit and integer columns go into typed arrays while they have no null: no boxed value per row
+  // for the garbage collector to trace, and the typed paths of MERGE and the Parquet writer apply
+  // (the first null switches to a plain array; an integer -0 is stored as 0, as Parquet would).
+  let typed: BigInt64Array | Float64Array | Int32Array | undefined =
+    t === 'long' || t === 'timestamp' || t === 'timestamp_ntz' ? new BigInt64Array(n) : t === 'double' ? new Float64Array(n) : t === 'integer' ? new Int32Array(n) : undefined
   let plainValues: DeltaValue[] | undefined = typed ? undefined : new Array<DeltaValue>(n)
   const put = (i: number, v: DeltaValue) => {
     if (typed) {
@@ -219,7 +221,7 @@ function convertColumn(keys: ObjectKey[], f: StructField, n: number, table: stri
     }
     if (v === null || v === undefined) { put(i, null); continue }
     // Fast path for values already in the Delta value model; everything else is fully coerced.
-    if (isExact(v, t)) { put(i, v as DeltaValue); continue }
+    if (isExact(v, t)) { put(i, t === 'integer' && v === 0 ? 0 : v as DeltaValue); continue }
     if ((t === 'timestamp' || t === 'timestamp_ntz') && v instanceof Date) {
       const ms = v.getTime()
       if (ms === ms) { // NaN (Invalid Date) takes the error path
@@ -231,7 +233,7 @@ function convertColumn(keys: ObjectKey[], f: StructField, n: number, table: stri
     const x = fromRowValue(v, t, ctx)
     // a timestamp beyond the 64-bit range would wrap around in the column (a Date never is)
     if ((t === 'timestamp' || t === 'timestamp_ntz') && typeof x === 'bigint' && (x < LONG_MIN || x > LONG_MAX)) throw outOfRange(v, t, f.name, i, table)
-    put(i, x)
+    put(i, t === 'integer' && x === 0 ? 0 : x)
   }
   return (typed ?? plainValues!) as ColumnValues
 }

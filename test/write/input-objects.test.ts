@@ -17,7 +17,7 @@ const schema: StructType = {
 }
 
 const value = fc.oneof(
-  fc.constantFrom(undefined, null, 1, -7, 1.5, 2 ** 40, 3n, 2n ** 70n, 'x', '12', true, new Date(5), new Date(NaN), [1], { y: 1 }),
+  fc.constantFrom(undefined, null, 1, -7, -0, 1.5, 2 ** 31, -(2 ** 31), 2 ** 40, 3n, 2n ** 70n, 'x', '12', true, new Date(5), new Date(NaN), [1], { y: 1 }),
   fc.integer(), fc.double({ noNaN: true }), fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }), fc.string({ maxLength: 3 }),
 )
 const key = fc.constantFrom('a', 'A', 'b', 'c', 'C', 'd', 'e', 'x', 'y')

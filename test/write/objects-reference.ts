@@ -52,7 +52,7 @@ export function refFromObjects(rows: ReadonlyArray<Record<string, unknown>>, sch
       if (typeof x === 'bigint' && (f.type === 'timestamp' || f.type === 'timestamp_ntz') && (x < -(2n ** 63n) || x >= 2n ** 63n)) {
         throw new SchemaMismatchError(`cannot write ${typeof v === 'bigint' ? `bigint ${v}n` : typeof v === 'string' ? `string ${JSON.stringify(v)}` : `${typeof v} ${String(v)}`} to column ${f.name} at row ${i} of type ${f.type}: out of range`, { column: f.name, table: opts.table })
       }
-      values.push(x)
+      values.push(f.type === 'integer' && x === 0 ? 0 : x) // an integer has no -0
     }
     if (!f.nullable) {
       const i = values.findIndex((v) => v === null)
