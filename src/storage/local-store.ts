@@ -188,15 +188,16 @@ export class LocalStore implements ObjectStore {
     const tmp = path.join(dir, `${TEMP_PREFIX}${randomUUID()}`)
     let fh: fs.FileHandle | undefined
     try {
+      // The folder usually exists: open first, make the folder only when it is missing. A concurrent
+      // delete may prune it again between mkdir and open, hence the retries.
       for (let attempt = 1; ; attempt++) {
         try {
-          await fs.mkdir(dir, { recursive: true })
           fh = await fs.open(tmp, 'wx')
           break
         } catch (e) {
-          // A concurrent delete pruned the folder between mkdir and open: make it again.
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw e
         }
+        await fs.mkdir(dir, { recursive: true }).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e })
       }
       let written = 0
       while (written < data.length) {
