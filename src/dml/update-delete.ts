@@ -13,6 +13,7 @@ import { predicateCoversFile, selectFiles, type SnapshotInfo } from '../scan/fil
 import { parseStats } from '../schema/stats.js'
 import { findField, type StructField } from '../schema/types.js'
 import { checkWriteSupport } from '../write/features.js'
+import { identityColumns } from '../write/identity.js'
 import type { WriteFilesOptions } from '../write/data-files.js'
 import { bindClause, evalValues, type Assignments } from './clauses.js'
 import { DmlWriter } from './dml-writer.js'
@@ -28,8 +29,18 @@ export interface DmlOptions {
   flushRows?: number
 }
 
-function guard(snapshot: Snapshot, op: string): void {
-  checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, snapshot.tableUrl, snapshot.version)
+/**
+ * UPDATE and DELETE write no new identity values: rows keep theirs (copied or post-images), so
+ * identity columns only forbid assigning them (as Delta does).
+ */
+function guard(snapshot: Snapshot, op: string, assigned: string[] = []): void {
+  checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, snapshot.tableUrl, snapshot.version, ['identityColumns'])
+  for (const c of identityColumns(snapshot.schema, snapshot.tableUrl)) {
+    const name = c.field.name.toLowerCase()
+    if (assigned.some((a) => a.toLowerCase().replace(/^(t|target)\./, '') === name)) {
+      throw new ConstraintViolationError(`${op} cannot assign identity column ${c.field.name} of table ${snapshot.tableUrl}`, { table: snapshot.tableUrl, column: c.field.name })
+    }
+  }
   if (snapshot.properties['delta.appendOnly'] === 'true') {
     throw new ConstraintViolationError(`table ${snapshot.tableUrl} is append-only (delta.appendOnly = true): ${op} is not allowed`, { table: snapshot.tableUrl, version: snapshot.version })
   }
@@ -92,7 +103,7 @@ function dmlMetrics(w: DmlWriter, started: number, scanMs: number): Record<strin
 export async function updateRows(snapshot: Snapshot, predicate: ExprLike | undefined, set: Assignments, opts: DmlOptions = {}): Promise<MergeResult> {
   const started = Date.now()
   const table = snapshot.tableUrl
-  guard(snapshot, 'UPDATE')
+  guard(snapshot, 'UPDATE', Object.keys(set))
   const scope = scopeOf(snapshot)
   const pred = predicate === undefined || predicate === null ? undefined : bindPredicate(predicate, scope, { what: 'update predicate', table })
   const clause = bindClause({ kind: 'update', assign: set }, { output: snapshot.schema, scope, keepSide: TARGET, what: 'update', table })
