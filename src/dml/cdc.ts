@@ -14,7 +14,7 @@ import { PRIMARY_KEY_PROPERTY } from '../write/operations.js'
 import type { ColumnValues } from '../write/parquet-write.js'
 import type { WriteFilesOptions } from '../write/data-files.js'
 import type { Assignments, ClauseSpec } from './clauses.js'
-import { keyValues, sideBatch, SOURCE, TARGET } from './join.js'
+import { keyValues, sideBatch, SourceIndex, SOURCE, TARGET } from './join.js'
 import { executeMerge } from './merge-exec.js'
 import type { MergeResult, PreparedKeys } from './merge-types.js'
 import { HIDDEN_PREFIX } from './schema-evolution.js'
@@ -115,27 +115,33 @@ export function prepareCdcBatch(snapshot: Snapshot, data: WriteData, opts: CdcMe
   const jk = keys.map((k) => ({ target: bindExpr({ kind: 'column', path: [SOURCE, k] }, scope), source: bindExpr({ kind: 'column', path: [SOURCE, k] }, scope), nullSafe: false }))
   const kv = keyValues(jk, SOURCE, sideBatch(n, { [SOURCE]: { columns: src.columns } }))
   const seq = seqField ? src.columns.get(seqField.name)! : undefined
-  const cmp = seqField ? comparatorFor(seqField.type) : undefined
-  const winner = new Map<unknown, number>()
-  for (let i = 0; i < n; i++) {
-    const prev = winner.get(kv[i])
-    if (prev === undefined || !seq) { winner.set(kv[i], i); continue }
-    const a = seq[prev] ?? null
-    const b = seq[i] ?? null
-    // a null sequence is older than any value
-    if (b === null ? a === null : a === null || cmp!(b, a) >= 0) winner.set(kv[i], i)
+  // Distinct dense integer keys (the common CDC batch) need no dedupe: the source index's direct
+  // table tells, and no Map is built.
+  const distinct = new SourceIndex(kv)
+  let winner: Map<unknown, number> | undefined
+  if (!distinct.direct) {
+    const cmp = seqField ? comparatorFor(seqField.type) : undefined
+    winner = new Map<unknown, number>()
+    for (let i = 0; i < n; i++) {
+      const prev = winner.get(kv[i])
+      if (prev === undefined || !seq) { winner.set(kv[i], i); continue }
+      const a = seq[prev] ?? null
+      const b = seq[i] ?? null
+      // a null sequence is older than any value
+      if (b === null ? a === null : a === null || cmp!(b, a) >= 0) winner.set(kv[i], i)
+    }
   }
   // one change per key already (the common case): keep the columns as they are
-  const identity = winner.size === n
-  const rows = identity ? [] : [...winner.values()].sort((a, b) => a - b)
+  const identity = !winner || winner.size === n
+  const rows = identity ? [] : [...winner!.values()].sort((a, b) => a - b)
   const gather = (v: ArrayLike<DeltaValue>): ColumnValues => (identity ? v : rows.map((r) => v[r] ?? null))
   // The join's source keys and index, as executeMerge would build them for `on: keys`: each key once,
   // so the winner map is the index (of the kept rows, renumbered when some were dropped).
   let joinKeys: PreparedKeys
-  if (identity) joinKeys = { keys: kv, index: winner }
+  if (identity) joinKeys = { keys: kv, index: winner ? new SourceIndex(kv, winner) : distinct }
   else {
     const kept = rows.map((r) => kv[r])
-    joinKeys = { keys: kept, index: new Map(kept.map((k, j) => [k, j])) }
+    joinKeys = { keys: kept, index: new SourceIndex(kept, new Map(kept.map((k, j) => [k, j]))) }
   }
 
   // Op and sequence columns are inputs: dropped unless the table stores them

@@ -152,7 +152,7 @@ function columnOrEval(e: BoundExpr, batch: ColumnBatch): ArrayLike<DeltaValue> {
 }
 
 /** Source key → source row indexes (in source order). Rows with a null key are left out. */
-export function buildIndex(keys: unknown[]): Map<unknown, number | number[]> {
+export function buildIndex(keys: ArrayLike<unknown>): Map<unknown, number | number[]> {
   const index = new Map<unknown, number | number[]>()
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]
@@ -163,6 +163,62 @@ export function buildIndex(keys: unknown[]): Map<unknown, number | number[]> {
     else hit.push(i)
   }
   return index
+}
+
+/** Source row by `key - min` (-1: none) for distinct integer keys over a dense range. */
+export interface DirectTable { table: Int32Array; min: number }
+
+/**
+ * The source side of a hash join: the hashed keys of the source rows (keyValues), with the index
+ * key → source rows built on first use, and, for distinct integer keys spanning at most 16 slots per
+ * key, a direct table (built from the key array: no Map at all on the integer fast path).
+ */
+export class SourceIndex {
+  private built?: Map<unknown, number | number[]>
+  private dense?: DirectTable | null
+  constructor(readonly keys: ArrayLike<unknown>, map?: Map<unknown, number | number[]>) {
+    this.built = map
+  }
+
+  get map(): Map<unknown, number | number[]> {
+    return (this.built ??= buildIndex(this.keys))
+  }
+
+  get direct(): DirectTable | null {
+    if (this.dense === undefined) this.dense = directTableOf(this.keys)
+    return this.dense
+  }
+
+  /** No source row has a (non-null) key. */
+  get empty(): boolean {
+    if (this.built) return this.built.size === 0
+    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] !== undefined) return false
+    return true
+  }
+}
+
+function directTableOf(keys: ArrayLike<unknown>): DirectTable | null {
+  let min = Infinity
+  let max = -Infinity
+  let count = 0
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]
+    if (k === undefined) continue
+    if (typeof k !== 'number' || !Number.isInteger(k)) return null
+    if (k < min) min = k
+    if (k > max) max = k
+    count++
+  }
+  if (count === 0 || max - min >= Math.max(4096, 16 * count)) return null
+  const table = new Int32Array(max - min + 1).fill(-1)
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]
+    if (k === undefined) continue
+    const o = (k as number) - min
+    if (table[o] >= 0) return null // a key of several rows: the Map's row lists
+    table[o] = i
+  }
+  return { table, min }
 }
 
 // ───────────────────────────── batches ─────────────────────────────

@@ -11,6 +11,7 @@ import { asyncBufferFor } from '../storage/async-buffer.js'
 import { guardPages } from '../scan/page-guard.js'
 import { physicalName, type StructField } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
+import type { SourceIndex } from './join.js'
 
 const PHYSICAL: Record<string, string> = { long: 'INT64', integer: 'INT32', short: 'INT32', byte: 'INT32' }
 
@@ -133,7 +134,7 @@ const TWO32 = 4294967296
  * Probe every live row's key against the source index (keys as keyValues makes them: safe-range
  * integers as numbers), appending (target row, source row) pairs. `deleted`: ascending DV rows.
  */
-export function probeRaw(values: ArrayLike<DeltaValue>, deleted: Float64Array, index: Map<unknown, number | number[]>, tIdx: number[], sIdx: number[]): void {
+export function probeRaw(values: ArrayLike<DeltaValue>, deleted: Float64Array, source: SourceIndex, tIdx: number[], sIdx: number[]): void {
   const n = values.length
   let d = 0
   const nextDeleted = (): number => (d < deleted.length ? deleted[d] : Infinity)
@@ -143,9 +144,10 @@ export function probeRaw(values: ArrayLike<DeltaValue>, deleted: Float64Array, i
     if (typeof hit === 'number') { tIdx.push(i); sIdx.push(hit) } else for (const s of hit) { tIdx.push(i); sIdx.push(s) }
   }
   if (values instanceof BigInt64Array) {
-    probeInt64(values, deleted, index, tIdx, sIdx)
+    probeInt64(values, deleted, source, tIdx, sIdx)
     return
   }
+  const index = source.map
   for (let i = 0; i < n; i++) {
     if (i === dv) { d++; dv = nextDeleted(); continue }
     const v = values[i]
@@ -160,12 +162,12 @@ export function probeRaw(values: ArrayLike<DeltaValue>, deleted: Float64Array, i
  * match. Deleted rows are looked up only for hits (a pointer walking the ascending DV), so the hot
  * loop holds no deletion test.
  */
-function probeInt64(values: BigInt64Array, deleted: Float64Array, index: Map<unknown, number | number[]>, tIdx: number[], sIdx: number[]): void {
+function probeInt64(values: BigInt64Array, deleted: Float64Array, source: SourceIndex, tIdx: number[], sIdx: number[]): void {
   const n = values.length
   const w = new Int32Array(values.buffer, values.byteOffset, n * 2)
   const nd = deleted.length
   let d = 0
-  const direct = directTable(index)
+  const direct = source.direct
   if (direct) {
     const { table, min } = direct
     const size = table.length
@@ -183,6 +185,7 @@ function probeInt64(values: BigInt64Array, deleted: Float64Array, index: Map<unk
     }
     return
   }
+  const index = source.map
   const { bits, mask, big } = lowBitsFilter(index)
   for (let i = 0; i < n; i++) {
     const hi = w[2 * i + 1]
@@ -202,36 +205,6 @@ function probeInt64(values: BigInt64Array, deleted: Float64Array, index: Map<unk
     if (d < nd && deleted[d] === i) continue
     emitHit(i, hit, tIdx, sIdx)
   }
-}
-
-const directTables = new WeakMap<Map<unknown, unknown>, { table: Int32Array; min: number } | null>()
-
-/**
- * For an index of distinct integer keys (each one source row) spanning at most 16 slots per key:
- * source row by `key - min` (-1 for none), built once per index. Else null.
- */
-function directTable(index: Map<unknown, number | number[]>): { table: Int32Array; min: number } | null {
-  const hit = directTables.get(index)
-  if (hit !== undefined) return hit
-  let min = Infinity
-  let max = -Infinity
-  let ok = index.size > 0
-  // forEach: no [key, value] pair allocated per entry
-  index.forEach((v, k) => {
-    if (typeof k !== 'number' || typeof v !== 'number' || !Number.isInteger(k) || v > 0x7fffffff) ok = false
-    else {
-      if (k < min) min = k
-      if (k > max) max = k
-    }
-  })
-  let out: { table: Int32Array; min: number } | null = null
-  if (ok && max - min < Math.max(4096, 16 * index.size)) {
-    const table = new Int32Array(max - min + 1).fill(-1)
-    index.forEach((v, k) => { table[(k as number) - min] = v as number })
-    out = { table, min }
-  }
-  directTables.set(index, out)
-  return out
 }
 
 function emitHit(i: number, hit: number | number[] | undefined, tIdx: number[], sIdx: number[]): void {

@@ -20,7 +20,7 @@ import { DmlWriter } from './dml-writer.js'
 import { fileDeletionVector, readFileColumns } from './file-read.js'
 import type { DeletionVector } from '../scan/deletion-vectors.js'
 import { probeRaw, rawKeyEligible, readRawKey } from './key-read.js'
-import { buildIndex, keyValues, planJoin, sideBatch, SOURCE, TARGET, unqualify, type JoinPlan } from './join.js'
+import { keyValues, planJoin, sideBatch, SourceIndex, SOURCE, TARGET, unqualify, type JoinPlan } from './join.js'
 import { MergeCounters, type MergeOptions, type MergeResult } from './merge-types.js'
 import { filesHoldingKeys, keyRangePredicate } from './prune.js'
 import { evolveSchema } from './schema-evolution.js'
@@ -107,7 +107,7 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
   const srcBatch = sideBatch(src.numRows, { [SOURCE]: { columns: src.columns } })
   const prepared = options.preparedSource && Array.isArray(options.on) ? options.preparedKeys : undefined
   const srcKeys = prepared?.keys ?? (join.keys.length ? keyValues(join.keys, SOURCE, srcBatch) : [])
-  const index = prepared?.index ?? buildIndex(srcKeys)
+  const index = prepared?.index ?? new SourceIndex(srcKeys)
   const matchedSource = new Uint8Array(src.numRows)
 
   // Candidate files: partition and stats pruning by the target-only conjuncts and the source keys' range
@@ -116,7 +116,7 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
   let prune: BoundExpr | undefined
   if (bySource.length === 0) {
     const parts = join.targetOnly.map(unqualify)
-    if (join.keys.length && index.size === 0) candidates = []
+    if (join.keys.length && index.empty) candidates = []
     else {
       const range = keyRangePredicate(join.keys, srcKeys, src, srcBatch)
       if (range) parts.push(range)
@@ -172,7 +172,7 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
       if (tKeys) {
         const k = tKeys[i]
         if (k === undefined) continue
-        const hit = index.get(k)
+        const hit = index.map.get(k)
         if (hit === undefined) continue
         if (typeof hit === 'number') { tIdx.push(i); sIdx.push(hit) } else for (const s of hit) { tIdx.push(i); sIdx.push(s) }
       } else {

@@ -3,6 +3,7 @@ import type { Expr } from '../expr/ast.js'
 import type { WriteFilesOptions } from '../write/data-files.js'
 import type { DmlWriter } from './dml-writer.js'
 import type { SourceBatch } from './source.js'
+import type { SourceIndex } from './join.js'
 
 export interface MergeOptions {
   /** Key column names (equal on both sides), or a condition naming `target`/`source` (aliases `t`/`s`). */
@@ -21,14 +22,14 @@ export interface MergeOptions {
   flushRows?: number
   /** @internal an already normalised source (CDC mode). */
   preparedSource?: SourceBatch
-  /** @internal the prepared source's join keys for `on` (a list of key columns): keyValues and buildIndex of them. */
+  /** @internal the prepared source's join keys for `on` (a list of key columns): keyValues of them, indexed. */
   preparedKeys?: PreparedKeys
 }
 
-/** Hashed source keys (one per source row) and key → source rows. */
+/** Hashed source keys (one per source row) and their index. */
 export interface PreparedKeys {
   keys: unknown[]
-  index: Map<unknown, number | number[]>
+  index: SourceIndex
 }
 
 export interface MergeResult {

@@ -94,6 +94,9 @@ export function keyRangePredicate(keys: JoinKey[], srcKeys: ArrayLike<unknown>, 
   return parts.length === 1 ? parts[0] : { bound: true, kind: 'and', type: 'boolean', args: parts }
 }
 
+/** filesHoldingKeys scans the keys per file while files × keys stays under this (else sorts them). */
+export const PRUNE_SCAN = { maxWork: 4_000_000 }
+
 const EXACT_BOUNDS = new Set(['byte', 'short', 'integer', 'long', 'date'])
 
 /**
@@ -117,18 +120,30 @@ export function filesHoldingKeys(files: AddFile[], snapshot: Snapshot, key: Join
     all[n++] = typeof v === 'number' ? v : Number(v) // ordering only: a long beyond 2^53 rounds, so comparisons below stay conservative
   }
   if (n <= IN_LIST_MAX) return files
-  const keys = all.subarray(0, n).sort()
-  return files.filter((f) => {
+  const ranges = files.map((f) => {
     const s = parseStats(f.stats, snapshot.schema, snapshot.columnMappingMode)
     const lo = s?.minValues[name]
     const hi = s?.maxValues[name]
-    if (lo === undefined || hi === undefined || lo === null || hi === null) return true
-    const min = Number(lo)
-    const max = Number(hi)
+    return lo === undefined || hi === undefined || lo === null || hi === null ? undefined : { min: Number(lo), max: Number(hi) }
+  })
+  // Few files: a scan of the keys per file, stopping at the first inside (random keys stop early);
+  // many files: the keys sorted once, a binary search per file.
+  if (files.length * n <= PRUNE_SCAN.maxWork) {
+    return files.filter((_, i) => {
+      const r = ranges[i]
+      if (!r) return true
+      for (let j = 0; j < n; j++) if (all[j] >= r.min && all[j] <= r.max) return true
+      return false
+    })
+  }
+  const keys = all.subarray(0, n).sort()
+  return files.filter((_, i) => {
+    const r = ranges[i]
+    if (!r) return true
     // first key ≥ min
     let a = 0
     let b = keys.length
-    while (a < b) { const m = (a + b) >>> 1; if (keys[m] < min) a = m + 1; else b = m }
-    return a < keys.length && keys[a] <= max
+    while (a < b) { const m = (a + b) >>> 1; if (keys[m] < r.min) a = m + 1; else b = m }
+    return a < keys.length && keys[a] <= r.max
   })
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { probeRaw } from '../../src/dml/key-read.js'
-import { buildIndex, keyValues, sideBatch } from '../../src/dml/join.js'
+import { keyValues, sideBatch, SourceIndex } from '../../src/dml/join.js'
 import { bindExpr } from '../../src/expr/bind.js'
 
 const scope = { sides: [{ name: 'source', schema: { type: 'struct' as const, fields: [{ name: 'id', type: 'long' as const, nullable: true, metadata: {} }] } }] }
@@ -12,7 +12,7 @@ describe('integer-key probe', () => {
     const edge = fc.constantFrom(0n, -1n, 2n ** 53n - 1n, -(2n ** 53n) + 1n, 2n ** 53n, -(2n ** 53n), 2n ** 63n - 1n, -(2n ** 63n), 2n ** 32n, -(2n ** 32n), 4294967295n)
     const long = fc.oneof(edge, fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.bigInt({ min: -50n, max: 50n }))
     fc.assert(fc.property(fc.array(long, { maxLength: 60 }), fc.array(long, { maxLength: 20 }), fc.array(fc.nat(59), { maxLength: 10 }), (target, source, del) => {
-      const index = buildIndex(keyValues([{ target: key, source: key, nullSafe: false }], 'source', sideBatch(source.length, { source: { columns: new Map([['id', source]]) } })))
+      const index = new SourceIndex(keyValues([{ target: key, source: key, nullSafe: false }], 'source', sideBatch(source.length, { source: { columns: new Map([['id', source]]) } })))
       const deleted = Float64Array.from(new Set(del.filter((d) => d < target.length))).sort()
       const t: number[] = []
       const s: number[] = []
@@ -35,7 +35,7 @@ describe('integer-key probe paths', () => {
   it('dense, sparse and huge keys with deleted rows give the naive join\'s pairs', () => {
     for (const dom of domains) {
       fc.assert(fc.property(fc.array(dom, { maxLength: 80 }), fc.uniqueArray(dom, { maxLength: 25 }), fc.array(fc.nat(79), { maxLength: 40 }), (target, source, del) => {
-        const index = buildIndex(keyValues([{ target: key, source: key, nullSafe: false }], 'source', sideBatch(source.length, { source: { columns: new Map([['id', source]]) } })))
+        const index = new SourceIndex(keyValues([{ target: key, source: key, nullSafe: false }], 'source', sideBatch(source.length, { source: { columns: new Map([['id', source]]) } })))
         const deleted = Float64Array.from(new Set(del.filter((d) => d < target.length))).sort()
         const t: number[] = []
         const s: number[] = []

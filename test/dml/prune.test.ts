@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { filesHoldingKeys, keyRangePredicate } from '../../src/dml/prune.js'
+import { filesHoldingKeys, keyRangePredicate, PRUNE_SCAN } from '../../src/dml/prune.js'
 import { keyValues, sideBatch } from '../../src/dml/join.js'
 import { bindExpr } from '../../src/expr/bind.js'
 import type { AddFile } from '../../src/log/actions.js'
@@ -41,6 +41,10 @@ describe('MERGE pruning by source keys', () => {
       const key = keyOf('long')
       const hashed = keyValues([key], 'source', sideBatch(keys.length, { source: { columns: new Map([['k', keys]]) } }))
       const got = filesHoldingKeys(files, snapshot, key, hashed).map((f) => f.path)
+      // the sorted-keys path (many files) agrees
+      const saved = PRUNE_SCAN.maxWork
+      PRUNE_SCAN.maxWork = 0
+      try { expect(filesHoldingKeys(files, snapshot, key, hashed).map((f) => f.path)).toEqual(got) } finally { PRUNE_SCAN.maxWork = saved }
       const live = keys.filter((k): k is bigint => k !== null)
       const want = live.length <= 64 ? files.map((f) => f.path) : files.filter((_, i) => live.some((k) => k >= ranges[i][0] && k <= ranges[i][1])).map((f) => f.path)
       expect(got).toEqual(want)
