@@ -6,6 +6,7 @@
 import { StorageError } from '../errors.js'
 import type { AddFile, DeletionVectorDescriptor } from '../log/actions.js'
 import type { ObjectStore } from '../storage/object-store.js'
+import { storeId } from './key-read.js'
 import { encodeDeletionVectorFile, encodeRoaringBitmapArray, inlineDescriptor, uuidDescriptor, uuidDvRelativePath } from '../scan/deletion-vectors.js'
 
 /** Bitmaps up to this many bytes are stored inline (a few rows; keeps the log small otherwise). */
@@ -53,6 +54,8 @@ export class DeletionVectorWriter {
       }
       this.bytesWritten += bytes.length
     }
+    // the next DML on this table reads these DVs back: keep their rows (DV files never change)
+    for (const p of onDisk) rememberDv(this.store, descriptors.get(p)!, p.rows)
     return this.pending.map((p) => ({
       ...p.add,
       modificationTime: this.now,
@@ -78,4 +81,42 @@ export function wideStats(stats: string | null | undefined, numRecords: number):
   } catch {
     return minimal
   }
+}
+
+// The rows of the DVs this process wrote, by store and descriptor: a stream of merges into one table
+// reads each file's DV back without decoding it. Bounded by DV_CACHE.maxBytes, least recently used
+// evicted first.
+export const DV_CACHE = { maxBytes: 64 * 1024 * 1024 }
+const dvCache = new Map<string, Float64Array>()
+let dvCachedBytes = 0
+
+function dvCacheKey(store: ObjectStore, d: DeletionVectorDescriptor): string {
+  return `${storeId(store)}|${d.storageType}|${d.pathOrInlineDv}|${d.offset ?? ''}|${d.sizeInBytes}|${d.cardinality}`
+}
+
+function rememberDv(store: ObjectStore, d: DeletionVectorDescriptor, rows: ArrayLike<number>): void {
+  const copy = Float64Array.from(rows)
+  if (copy.byteLength > DV_CACHE.maxBytes || copy.length !== d.cardinality) return
+  const key = dvCacheKey(store, d)
+  dvCache.set(key, copy)
+  dvCachedBytes += copy.byteLength
+  for (const [k, v] of dvCache) {
+    if (dvCachedBytes <= DV_CACHE.maxBytes) break
+    dvCache.delete(k)
+    dvCachedBytes -= v.byteLength
+  }
+}
+
+/** The rows of a DV this process wrote, or undefined. */
+export function cachedDvRows(store: ObjectStore, d: DeletionVectorDescriptor): Float64Array | undefined {
+  const key = dvCacheKey(store, d)
+  const hit = dvCache.get(key)
+  if (hit) { dvCache.delete(key); dvCache.set(key, hit) } // most recently used last
+  return hit
+}
+
+/** Drop every cached DV (tests, memory pressure). */
+export function clearDvCache(): void {
+  dvCache.clear()
+  dvCachedBytes = 0
 }

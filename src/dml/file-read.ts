@@ -8,6 +8,7 @@ import { physicalName, type PrimitiveType, type StructField } from '../schema/ty
 import type { DeltaValue } from '../schema/values.js'
 import { DeletionVector, readDeletionVector } from '../scan/deletion-vectors.js'
 import { readDataFile } from '../scan/parquet-read.js'
+import { cachedDvRows } from './dv-writer.js'
 
 export interface FileRows {
   numRows: number
@@ -17,6 +18,8 @@ export interface FileRows {
 /** The file's deletion vector (empty when it has none). */
 export async function fileDeletionVector(snapshot: Snapshot, add: AddFile): Promise<DeletionVector> {
   if (!add.deletionVector) return new DeletionVector(new Float64Array())
+  const cached = cachedDvRows(snapshot.store, add.deletionVector)
+  if (cached) return new DeletionVector(cached)
   return readDeletionVector(add.deletionVector, snapshot, { table: snapshot.tableUrl, version: snapshot.version, file: add.path })
 }
 

@@ -55,7 +55,8 @@ const keyCache = new Map<string, CachedKey>()
 let cachedBytes = 0
 const storeIds = new WeakMap<object, number>()
 let nextStoreId = 0
-function storeId(store: object): number {
+/** A number per store object (cache keys). */
+export function storeId(store: object): number {
   let id = storeIds.get(store)
   if (id === undefined) storeIds.set(store, (id = nextStoreId++))
   return id
