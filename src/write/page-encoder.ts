@@ -218,8 +218,10 @@ function writeValues(type: string, typeLength: number, column: ArrayLike<DeltaVa
       for (let i = row; i < pageEnd; i++) {
         const v = column[i]
         if (isNull(v)) continue
-        out[k++] = v as bigint // throws TypeError for a non-bigint
-        stats?.add(v as bigint)
+        // Integral numbers are accepted as longs (internal producers may hand them); else TypeError.
+        const x = typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : (v as bigint)
+        out[k++] = x
+        stats?.add(x)
       }
       break
     }

@@ -102,7 +102,9 @@ describe('flat column pages', () => {
   })
 
   it('names the column when a value does not fit its Parquet type', () => {
-    expect(() => writeParquet([{ field: field('n', 'long'), values: [1n, 2 as unknown as bigint] }], 2)).toThrow(/column n/)
+    expect(() => writeParquet([{ field: field('n', 'long'), values: [1n, 'two' as unknown as bigint] }], 2)).toThrow(/column n/)
+    expect(() => writeParquet([{ field: field('n', 'long'), values: [1n, 2.5 as unknown as bigint] }], 2)).toThrow(/column n/)
+    expect(() => writeParquet([{ field: field('i', 'integer'), values: [1, 'x' as unknown as number] }], 2)).toThrow(/column i/)
   })
 
   it('DuckDB reads flat files with dictionaries, nulls and several pages', async () => {
