@@ -172,6 +172,22 @@ function probeInt64(values: BigInt64Array, deleted: Float64Array, source: Source
   if (direct) {
     const { table, min } = direct
     const size = table.length
+    if (min >= -2147483648 && min + size <= 2147483648) {
+      // every key fits 32 bits: a row's value must too (high half = sign of the low half), then int arithmetic
+      for (let i = 0; i < n; i++) {
+        const lo = w[2 * i]
+        if (w[2 * i + 1] !== lo >> 31) continue
+        const off = lo - min
+        if (off < 0 || off >= size) continue
+        const s = table[off]
+        if (s < 0) continue
+        while (d < nd && deleted[d] < i) d++
+        if (d < nd && deleted[d] === i) continue
+        tIdx.push(i)
+        sIdx.push(s)
+      }
+      return
+    }
     for (let i = 0; i < n; i++) {
       // exact below 2^53; a larger value rounds to a double outside [min, max] (both safe integers)
       const off = w[2 * i + 1] * TWO32 + (w[2 * i] >>> 0) - min
