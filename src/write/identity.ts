@@ -57,45 +57,78 @@ export interface IdentityResult {
 }
 
 /**
- * Fill the identity columns of a batch in place: nulls (or an absent column) get fresh values, and
- * explicit values are refused unless allowed. Returns the schema with the advanced high water marks.
+ * Identity values for the rows one commit inserts, over as many batches as it writes: nulls (or an
+ * absent column) get fresh values, explicit values are refused unless allowed, and the advanced high
+ * water marks come back as a schema for the commit's metaData.
  */
-export function assignIdentityValues(schema: StructType, columns: Map<string, ColumnValues>, numRows: number, table: string): IdentityResult {
-  const specs = identityColumns(schema, table)
-  if (specs.length === 0) return { generated: 0 }
-  let next = schema
-  let generated = 0
-  for (const spec of specs) {
-    const name = spec.field.name
-    const given = columns.get(name)
-    const out: DeltaValue[] = new Array(numRows)
-    let k = 0
-    let value = firstValue(spec)
-    for (let i = 0; i < numRows; i++) {
-      const v = given?.[i]
-      if (v !== null && v !== undefined) {
-        if (!spec.allowExplicitInsert) {
-          throw new ConstraintViolationError(`column ${name} of table ${table} is GENERATED ALWAYS AS IDENTITY: row ${i} gives it a value (delta.identity.allowExplicitInsert is false)`, { column: name, table })
-        }
-        out[i] = v
-        continue
-      }
-      if (value < MIN_LONG || value > MAX_LONG) {
-        throw new ConstraintViolationError(`identity column ${name} of table ${table} overflows a long at row ${i}`, { column: name, table })
-      }
-      out[i] = value
-      value += spec.step
-      k++
-    }
-    columns.set(name, out)
-    if (k === 0) continue
-    generated += k
-    const mark = value - spec.step
-    // The mark is a JSON number in the schema; beyond 2^53 it would not survive a round trip.
-    if (mark > BigInt(Number.MAX_SAFE_INTEGER) || mark < BigInt(Number.MIN_SAFE_INTEGER)) {
-      throw new ConstraintViolationError(`identity column ${name} of table ${table} would reach ${mark}, beyond the exactly representable high water mark`, { column: name, table })
-    }
-    next = { ...next, fields: next.fields.map((f) => (f.name === name ? { ...f, metadata: { ...f.metadata, [HIGH_WATER_MARK]: Number(mark) } } : f)) }
+export class IdentityFiller {
+  private readonly specs: IdentitySpec[]
+  private readonly next: bigint[]
+  private generated = 0
+  private rowsSeen = 0
+
+  constructor(private readonly schema: StructType, private readonly table: string) {
+    this.specs = identityColumns(schema, table)
+    this.next = this.specs.map(firstValue)
   }
-  return generated > 0 ? { schema: next, generated } : { generated }
+
+  get active(): boolean { return this.specs.length > 0 }
+
+  /** Fill the identity columns of `n` new rows (`column(name)` gives the values, absent = all null); returns the filled columns by name. */
+  fill(column: (name: string) => ArrayLike<DeltaValue> | undefined, n: number): Map<string, DeltaValue[]> {
+    const out = new Map<string, DeltaValue[]>()
+    this.specs.forEach((spec, j) => {
+      const name = spec.field.name
+      const given = column(name)
+      const values: DeltaValue[] = new Array(n)
+      let value = this.next[j]
+      for (let i = 0; i < n; i++) {
+        const v = given?.[i]
+        if (v !== null && v !== undefined) {
+          if (!spec.allowExplicitInsert) {
+            throw new ConstraintViolationError(`column ${name} of table ${this.table} is GENERATED ALWAYS AS IDENTITY: row ${this.rowsSeen + i} gives it a value (delta.identity.allowExplicitInsert is false)`, { column: name, table: this.table })
+          }
+          values[i] = v
+          continue
+        }
+        if (value < MIN_LONG || value > MAX_LONG) {
+          throw new ConstraintViolationError(`identity column ${name} of table ${this.table} overflows a long at row ${this.rowsSeen + i}`, { column: name, table: this.table })
+        }
+        values[i] = value
+        value += spec.step
+        this.generated++
+      }
+      this.next[j] = value
+      out.set(name, values)
+    })
+    this.rowsSeen += n
+    return out
+  }
+
+  /** The schema with every column's new high water mark, or undefined when nothing was generated. */
+  advancedSchema(): StructType | undefined {
+    if (this.generated === 0) return undefined
+    let schema = this.schema
+    this.specs.forEach((spec, j) => {
+      if (this.next[j] === firstValue(spec)) return
+      const mark = this.next[j] - spec.step
+      // The mark is a JSON number in the schema; beyond 2^53 it would not survive a round trip.
+      if (mark > BigInt(Number.MAX_SAFE_INTEGER) || mark < BigInt(Number.MIN_SAFE_INTEGER)) {
+        throw new ConstraintViolationError(`identity column ${spec.field.name} of table ${this.table} would reach ${mark}, beyond the exactly representable high water mark`, { column: spec.field.name, table: this.table })
+      }
+      schema = { ...schema, fields: schema.fields.map((f) => (f.name === spec.field.name ? { ...f, metadata: { ...f.metadata, [HIGH_WATER_MARK]: Number(mark) } } : f)) }
+    })
+    return schema
+  }
+
+  get generatedCount(): number { return this.generated }
+}
+
+/** Fill the identity columns of one batch in place; returns the schema with the advanced marks. */
+export function assignIdentityValues(schema: StructType, columns: Map<string, ColumnValues>, numRows: number, table: string): IdentityResult {
+  const filler = new IdentityFiller(schema, table)
+  if (!filler.active) return { generated: 0 }
+  for (const [name, values] of filler.fill((name) => columns.get(name), numRows)) columns.set(name, values)
+  const next = filler.advancedSchema()
+  return next ? { schema: next, generated: filler.generatedCount } : { generated: 0 }
 }
