@@ -48,7 +48,11 @@ export function versionChecksum(snapshot: Snapshot): VersionChecksum {
   const txnId = snapshot.commitInfo?.txnId
   if (typeof txnId === 'string') out.txnId = txnId
   if (inCommitTimestampsEnabled(snapshot.metadata)) out.inCommitTimestampOpt = snapshot.timestamp
-  out.setTransactions = [...snapshot.txns].map(([appId, version]) => ({ appId, version }))
+  // With a txn retention, Spark's state drops expired txns by their lastUpdated: leave the field out
+  // rather than risk a mismatch (it is optional).
+  if (snapshot.properties['delta.setTransactionRetentionDuration'] === undefined) {
+    out.setTransactions = [...snapshot.txns].map(([appId, version]) => ({ appId, version }))
+  }
   out.domainMetadata = [...snapshot.domainMetadata.values()].filter((d) => !d.removed)
   return out
 }
