@@ -168,6 +168,11 @@ function probeInt64(values: BigInt64Array, deleted: Float64Array, source: Source
   const w = new Int32Array(values.buffer, values.byteOffset, n * 2)
   const nd = deleted.length
   let d = 0
+  // few source keys over an ascending column (ids appended in order): a binary search per key
+  if (source.keys.length * SORTED_PROBE.minRowsPerKey <= n && ascending(values)) {
+    probeSorted(w, n, deleted, source.map, tIdx, sIdx)
+    return
+  }
   const direct = source.direct
   if (direct) {
     const { table, min } = direct
@@ -221,6 +226,65 @@ function probeInt64(values: BigInt64Array, deleted: Float64Array, source: Source
     while (d < nd && deleted[d] < i) d++
     if (d < nd && deleted[d] === i) continue
     emitHit(i, hit, tIdx, sIdx)
+  }
+}
+
+/** probeInt64 binary-searches an ascending column when it has at least this many rows per source key. */
+export const SORTED_PROBE = { minRowsPerKey: 32 }
+
+const ascendingColumns = new WeakMap<BigInt64Array, boolean>()
+
+/** Whether the column's values never decrease (checked once per column: cached key columns keep it). */
+function ascending(values: BigInt64Array): boolean {
+  let yes = ascendingColumns.get(values)
+  if (yes !== undefined) return yes
+  const w = new Int32Array(values.buffer, values.byteOffset, values.length * 2)
+  yes = true
+  for (let i = 1; i < values.length && yes; i++) {
+    const h0 = w[2 * i - 1]
+    const h1 = w[2 * i + 1]
+    if (h1 < h0 || (h1 === h0 && w[2 * i] >>> 0 < w[2 * i - 2] >>> 0)) yes = false
+  }
+  ascendingColumns.set(values, yes)
+  return yes
+}
+
+/**
+ * The pairs of an ascending INT64 column (as 32-bit words `w`) with the index's keys: keys in
+ * ascending order, each found by a binary search from where the previous one ended; target rows
+ * come out ascending, as from the linear probe.
+ */
+function probeSorted(w: Int32Array, n: number, deleted: Float64Array, index: Map<unknown, number | number[]>, tIdx: number[], sIdx: number[]): void {
+  const keys: { hi: number; lo: number; rows: number | number[] }[] = []
+  index.forEach((rows, k) => {
+    if (typeof k === 'number') {
+      if (!Number.isInteger(k)) return // an int64 column holds no fraction
+      const hi = Math.floor(k / TWO32)
+      keys.push({ hi, lo: k - hi * TWO32, rows })
+    } else if (typeof k === 'bigint') {
+      keys.push({ hi: Number(BigInt.asIntN(32, k >> 32n)), lo: Number(BigInt.asUintN(32, k)), rows })
+    }
+  })
+  keys.sort((a, b) => a.hi - b.hi || a.lo - b.lo)
+  let from = 0
+  let d = 0
+  const nd = deleted.length
+  for (const { hi, lo, rows } of keys) {
+    // first row ≥ key
+    let a = from
+    let b = n
+    while (a < b) {
+      const m = (a + b) >>> 1
+      const h = w[2 * m + 1]
+      if (h < hi || (h === hi && w[2 * m] >>> 0 < lo)) a = m + 1
+      else b = m
+    }
+    from = a
+    for (let i = a; i < n && w[2 * i + 1] === hi && w[2 * i] >>> 0 === lo; i++) {
+      while (d < nd && deleted[d] < i) d++
+      if (d < nd && deleted[d] === i) continue
+      emitHit(i, rows, tIdx, sIdx)
+    }
   }
 }
 

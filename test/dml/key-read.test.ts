@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { probeRaw } from '../../src/dml/key-read.js'
+import { probeRaw, SORTED_PROBE } from '../../src/dml/key-read.js'
 import { keyValues, sideBatch, SourceIndex } from '../../src/dml/join.js'
 import { bindExpr } from '../../src/expr/bind.js'
 
@@ -44,6 +44,32 @@ describe('integer-key probe paths', () => {
         target.forEach((v, i) => { if (!deleted.includes(i)) source.forEach((w, j) => { if (v === w) want.push(`${i}:${j}`) }) })
         expect(t.map((x, k) => `${x}:${s[k]}`)).toEqual(want)
       }), { numRuns: 200 })
+    }
+  })
+})
+
+describe('sorted-column probe', () => {
+  it('on an ascending column, binary searches give the linear probe\'s pairs in the same order', () => {
+    const edge = fc.constantFrom(0n, -1n, 2n ** 53n - 1n, -(2n ** 53n) + 1n, 2n ** 53n, -(2n ** 53n), 2n ** 63n - 1n, -(2n ** 63n), 2n ** 32n, -(2n ** 32n), 4294967295n, 2147483648n)
+    const long = fc.oneof(edge, fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.bigInt({ min: -20n, max: 20n }))
+    const saved = SORTED_PROBE.minRowsPerKey
+    try {
+      fc.assert(fc.property(fc.array(long, { maxLength: 80 }), fc.array(long, { maxLength: 20 }), fc.array(fc.nat(79), { maxLength: 30 }), fc.boolean(), (target, source, del, sort) => {
+        const values = BigInt64Array.from(target)
+        if (sort) values.sort()
+        const deleted = Float64Array.from(new Set(del.filter((d) => d < target.length))).sort()
+        const run = (minRowsPerKey: number) => {
+          SORTED_PROBE.minRowsPerKey = minRowsPerKey
+          const index = new SourceIndex(keyValues([{ target: key, source: key, nullSafe: false }], 'source', sideBatch(source.length, { source: { columns: new Map([['id', source]]) } })))
+          const t: number[] = []
+          const s: number[] = []
+          probeRaw(BigInt64Array.from(values), deleted, index, t, s)
+          return t.map((x, k) => `${x}:${s[k]}`)
+        }
+        expect(run(0)).toEqual(run(Infinity))
+      }), { numRuns: 400 })
+    } finally {
+      SORTED_PROBE.minRowsPerKey = saved
     }
   })
 })
