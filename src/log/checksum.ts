@@ -13,7 +13,6 @@ export interface VersionChecksum {
   numMetadata: 1
   numProtocol: 1
   inCommitTimestampOpt?: number
-  setTransactions?: Array<{ appId: string; version: number }>
   domainMetadata?: DomainMetadata[]
   metadata: Metadata
   protocol: Protocol
@@ -48,11 +47,9 @@ export function versionChecksum(snapshot: Snapshot): VersionChecksum {
   const txnId = snapshot.commitInfo?.txnId
   if (typeof txnId === 'string') out.txnId = txnId
   if (inCommitTimestampsEnabled(snapshot.metadata)) out.inCommitTimestampOpt = snapshot.timestamp
-  // With a txn retention, Spark's state drops expired txns by their lastUpdated: leave the field out
-  // rather than risk a mismatch (it is optional).
-  if (snapshot.properties['delta.setTransactionRetentionDuration'] === undefined) {
-    out.setTransactions = [...snapshot.txns].map(([appId, version]) => ({ appId, version }))
-  }
+  // No setTransactions: Spark validates the .crc before each of its commits and compares whole txn
+  // actions (lastUpdated included, expired ones dropped), which the snapshot does not keep. The
+  // field is optional; a wrong one would make Spark refuse the table.
   out.domainMetadata = [...snapshot.domainMetadata.values()].filter((d) => !d.removed)
   return out
 }
