@@ -66,7 +66,7 @@ export function writeFlatChunk(writer: ByteWriter, element: SchemaElement, colum
   const type = element.type!
   const optional = element.repetition_type === 'OPTIONAL'
   const chunkStart = writer.offset
-  const stats = options.statistics && type !== 'BYTE_ARRAY' && type !== 'FIXED_LEN_BYTE_ARRAY' ? new MinMax(type) : undefined
+  const stats = options.statistics && type !== 'BYTE_ARRAY' && type !== 'FIXED_LEN_BYTE_ARRAY' ? new MinMax(type, element.converted_type === 'DECIMAL') : undefined
   let nulls = 0
   let uncompressed = 0
   let pages = 0
@@ -397,7 +397,8 @@ function writeHybrid(out: Scratch, a: ArrayLike<number>, from: number, to: numbe
 class MinMax {
   private min: number | bigint | boolean | undefined
   private max: number | bigint | boolean | undefined
-  constructor(private readonly type: string) {}
+  /** `decimal`: bounds go to the footer as unscaled bigints (a number would be read as a scaled value). */
+  constructor(private readonly type: string, private readonly decimal = false) {}
   add(v: number | bigint | boolean): void {
     if (typeof v === 'number' && Number.isNaN(v)) return
     if (this.min === undefined || v < this.min) this.min = v
@@ -439,6 +440,7 @@ class MinMax {
       if (min === 0) min = -0
       if (max === 0) max = 0
     }
+    if (this.decimal) return { min_value: BigInt(min as number | bigint), max_value: BigInt(max as number | bigint) }
     return { min_value: min, max_value: max }
   }
 }

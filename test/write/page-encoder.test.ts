@@ -164,4 +164,43 @@ describe('flat column pages', () => {
       }
     }
   })
+
+  it('footer statistics let DuckDB skip row groups without losing rows (every numeric kind, decimals unscaled)', async () => {
+    let duck: { runAndReadAll(sql: string): Promise<{ getRowObjectsJson(): Record<string, unknown>[] }> }
+    try {
+      const { DuckDBInstance } = await import('@duckdb/node-api')
+      duck = (await (await DuckDBInstance.create(':memory:')).connect()) as never
+    } catch {
+      expect.soft(undefined, '@duckdb/node-api is not installed').toBeDefined()
+      return
+    }
+    const n = 40
+    const perm = (i: number) => (i * 17) % n // every value once, scattered over the row groups
+    const cols: Array<{ f: StructField; v: (k: number) => DeltaValue; sql: (x: DeltaValue) => string }> = [
+      { f: field('b8', 'byte'), v: (k) => k - 20, sql: String },
+      { f: field('i16', 'short'), v: (k) => k * 300 - 6000, sql: String },
+      { f: field('i32', 'integer'), v: (k) => k * 1_000_003 - 7, sql: String },
+      { f: field('i64', 'long'), v: (k) => BigInt(k) * 10_000_000_019n - 5n, sql: String },
+      { f: field('f32', 'float'), v: (k) => k / 4 - 3, sql: (x) => `${x}::FLOAT` },
+      { f: field('f64', 'double'), v: (k) => k / 8 - 2, sql: (x) => `${x}::DOUBLE` },
+      { f: field('day', 'date'), v: (k) => 18_000 + k * 3, sql: (x) => `(DATE '1970-01-01' + INTERVAL ${x} DAY)::DATE` },
+      { f: field('d9', 'decimal(9,2)'), v: (k) => BigInt(k * 37 + 100), sql: (x) => `${Number(x) / 100}::DECIMAL(9,2)` },
+      { f: field('d18', 'decimal(18,3)'), v: (k) => BigInt(k) * 123_456_789n - 1n, sql: (x) => `CAST('${(Number(x) / 1000).toFixed(3)}' AS DECIMAL(18,3))` },
+    ]
+    const values = cols.map((c) => Array.from({ length: n }, (_, i) => (i % 9 === 4 ? null : c.v(perm(i)))))
+    const dir = mkdtempSync(join(tmpdir(), 'lagomago-stats-'))
+    dirs.push(dir)
+    const file = join(dir, 'f.parquet')
+    writeFileSync(file, writeParquet(cols.map((c, j) => ({ field: c.f, values: values[j] })), n, { rowGroupSize: 10 }))
+    for (const [j, c] of cols.entries()) {
+      for (let g = 0; g < 4; g++) {
+        const group = values[j].slice(g * 10, g * 10 + 10).filter((x) => x !== null)
+        const sorted = [...group].sort((a, b) => (a! < b! ? -1 : a! > b! ? 1 : 0))
+        for (const x of [sorted[0], sorted.at(-1)]) {
+          const got = (await duck.runAndReadAll(`SELECT count(*) AS n FROM read_parquet('${file}') WHERE ${c.f.name} = ${c.sql(x!)}`)).getRowObjectsJson()[0]
+          expect(Number(got.n), `${c.f.name} = ${String(x)}`).toBe(1)
+        }
+      }
+    }
+  })
 })
