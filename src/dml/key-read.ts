@@ -46,6 +46,18 @@ export async function readRawKey(snapshot: Snapshot, add: AddFile, field: Struct
   return r
 }
 
+/**
+ * Seed the cache with the key column of a file this process just wrote from `values` (rows in file
+ * order): the next merge into the table probes it without reading it back.
+ */
+export function rememberWrittenKey(snapshot: Snapshot, add: AddFile, field: StructField, values: ArrayLike<DeltaValue> | undefined): void {
+  if (!rawKeyEligible(snapshot, field)) return
+  // what readRawKey would read back: INT64 for long, INT32 without a logical type for integer
+  const ok = (field.type === 'long' && values instanceof BigInt64Array) || (field.type === 'integer' && values instanceof Int32Array)
+  if (!ok || values.length === 0) return
+  remember(`${storeId(snapshot.store)}|${add.path}|${add.size}|${physicalName(field, snapshot.columnMappingMode)}`, { numRows: values.length, values })
+}
+
 // Data files never change once written, so a file's key column can be kept between merges (a CDC
 // stream merging into the same table re-reads nothing); deletion vectors come from the snapshot
 // each time. Bounded by KEY_CACHE.maxBytes, least recently used evicted first.
@@ -255,17 +267,7 @@ function ascending(values: BigInt64Array): boolean {
  * come out ascending, as from the linear probe.
  */
 function probeSorted(w: Int32Array, n: number, deleted: Float64Array, index: Map<unknown, number | number[]>, tIdx: number[], sIdx: number[]): void {
-  const keys: { hi: number; lo: number; rows: number | number[] }[] = []
-  index.forEach((rows, k) => {
-    if (typeof k === 'number') {
-      if (!Number.isInteger(k)) return // an int64 column holds no fraction
-      const hi = Math.floor(k / TWO32)
-      keys.push({ hi, lo: k - hi * TWO32, rows })
-    } else if (typeof k === 'bigint') {
-      keys.push({ hi: Number(BigInt.asIntN(32, k >> 32n)), lo: Number(BigInt.asUintN(32, k)), rows })
-    }
-  })
-  keys.sort((a, b) => a.hi - b.hi || a.lo - b.lo)
+  const keys = sortedKeys(index)
   let from = 0
   let d = 0
   const nd = deleted.length
@@ -286,6 +288,29 @@ function probeSorted(w: Int32Array, n: number, deleted: Float64Array, index: Map
       emitHit(i, rows, tIdx, sIdx)
     }
   }
+}
+
+interface WordKey { hi: number; lo: number; rows: number | number[] }
+const sortedKeyLists = new WeakMap<Map<unknown, unknown>, WordKey[]>()
+
+/** The index's integer keys as (signed high word, unsigned low word), ascending; built once per index. */
+function sortedKeys(index: Map<unknown, number | number[]>): WordKey[] {
+  let keys = sortedKeyLists.get(index)
+  if (keys) return keys
+  keys = []
+  const out = keys
+  index.forEach((rows, k) => {
+    if (typeof k === 'number') {
+      if (!Number.isInteger(k)) return // an int64 column holds no fraction
+      const hi = Math.floor(k / TWO32)
+      out.push({ hi, lo: k - hi * TWO32, rows })
+    } else if (typeof k === 'bigint') {
+      out.push({ hi: Number(BigInt.asIntN(32, k >> 32n)), lo: Number(BigInt.asUintN(32, k)), rows })
+    }
+  })
+  keys.sort((a, b) => a.hi - b.hi || a.lo - b.lo)
+  sortedKeyLists.set(index, keys)
+  return keys
 }
 
 function emitHit(i: number, hit: number | number[] | undefined, tIdx: number[], sIdx: number[]): void {

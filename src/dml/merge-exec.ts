@@ -19,7 +19,7 @@ import { bindClause, evalValues, firstMatchingClause, type BoundClause, type Cla
 import { DmlWriter } from './dml-writer.js'
 import { fileDeletionVector, readFileColumns } from './file-read.js'
 import type { DeletionVector } from '../scan/deletion-vectors.js'
-import { probeRaw, rawKeyEligible, readRawKey } from './key-read.js'
+import { probeRaw, rawKeyEligible, readRawKey, rememberWrittenKey } from './key-read.js'
 import { keyValues, planJoin, sideBatch, SourceIndex, SOURCE, TARGET, unqualify, type JoinPlan } from './join.js'
 import { MergeCounters, type MergeOptions, type MergeResult } from './merge-types.js'
 import { filesHoldingKeys, keyRangePredicate } from './prune.js'
@@ -141,6 +141,8 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
   const rawKey = join.keys.length === 1 && !k0.nullSafe && k0.target.kind === 'column' && k0.target.path.length === 1 && keyFields.length === 1
     && typeToString(k0.source.type) === typeToString(k0.target.type) && rawKeyEligible(snapshot, keyFields[0]) ? keyFields[0] : undefined
 
+  // the key column of the file the new rows go to is known: the next merge need not read it
+  if (rawKey) writer.sink.onFileWritten = (add, columns) => rememberWrittenKey(snapshot, add, rawKey, columns.get(rawKey.name))
   const scanStart = Date.now()
   // Deletion vectors are read a few files ahead, so their storage round trips overlap; each is still
   // awaited in file order (same error first), and one never awaited (an earlier file failed) is muted.

@@ -124,6 +124,8 @@ export class RowSink {
   readonly cdcs: AddCDCFile[] = []
   bytesAdded = 0
   rowsWritten = 0
+  /** Called with a data file written from exactly these columns, rows in order (unpartitioned, one file). */
+  onFileWritten?: (add: AddFile, columns: Map<string, ColumnValues>) => void
   private readonly flushRows: number
   private readonly schema: StructType
 
@@ -191,6 +193,8 @@ export class RowSink {
     applyGeneratedColumns(this.schema, columns, length, this.opts.target.table)
     this.check(columns, length)
     const w = await writeDataFiles(this.opts.target, columns, length, this.opts.write)
+    // one unpartitioned file: its rows are these columns, in order
+    if (w.adds.length === 1 && this.opts.target.partitionColumns.length === 0) this.onFileWritten?.(w.adds[0], columns)
     this.adds.push(...w.adds)
     this.bytesAdded += w.numOutputBytes
     this.rowsWritten += length
