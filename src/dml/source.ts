@@ -52,9 +52,15 @@ function schemaOf(data: WriteData, raw: ObjectColumns | undefined, target: Struc
   return { type: 'struct', fields }
 }
 
+/** The defined values inferFromValues needs: the first alone when its type decides (string, boolean, bigint, Date, bytes). */
 function defined(values: ReadonlyArray<unknown>): unknown[] {
+  let i = 0
+  while (i < values.length && (values[i] === null || values[i] === undefined)) i++
+  const v = values[i]
+  const t = typeof v
+  if (t === 'string' || t === 'boolean' || t === 'bigint' || v instanceof Date || v instanceof Uint8Array) return [v]
   const out: unknown[] = []
-  for (let i = 0; i < values.length; i++) if (values[i] !== null && values[i] !== undefined) out.push(values[i])
+  for (; i < values.length; i++) if (values[i] !== null && values[i] !== undefined) out.push(values[i])
   return out
 }
 
