@@ -8,7 +8,7 @@ import { resolveLogPath } from '../storage/paths.js'
 import { parseActionLines, type AddFile, type CommitInfo, type DomainMetadata, type Metadata, type Protocol, type RemoveFile } from './actions.js'
 import { readCheckpoint, type CheckpointData } from './checkpoint-read.js'
 import { buildLogSegment, listLog, type LogSegment } from './log-segment.js'
-import type { LogPath } from './log-path.js'
+import { commitKey, type LogPath } from './log-path.js'
 import { replay, type CommitBatch } from './replay.js'
 import { checkReaderSupport } from './table-features.js'
 import { resolveTimestampVersion } from './time-travel.js'
@@ -142,17 +142,29 @@ export async function advanceSnapshot(base: Snapshot, opts: { version?: number }
   const full = () => loadSnapshot(base.store, { version: opts.version, table, allowExternalPaths: base.allowExternalPaths })
   if (opts.version === base.version) return base
   if (opts.version !== undefined && opts.version < base.version) return full()
-  const listing = await listLog(base.store, base.version + 1)
-  let latest = base.version
-  for (const v of listing.commits.keys()) if (v > latest) latest = v
-  const version = opts.version ?? latest
-  if (version === base.version) return base
-  const files = []
-  for (let v = base.version + 1; v <= version; v++) {
-    const c = listing.commits.get(v)
-    if (!c) return full() // a gap (or a version past the end): let the full load report it
-    files.push(c)
+  // A known target a few commits ahead (a handle moving to the commit it just wrote): the commit
+  // files are named by version, so a HEAD each replaces listing the log (which on Azure lists all
+  // of `_delta_log/`, and on a local folder reads the whole directory).
+  const files: LogPath[] = []
+  if (opts.version !== undefined && opts.version - base.version <= 4) {
+    for (let v = base.version + 1; v <= opts.version; v++) {
+      const meta = await base.store.head(commitKey(v))
+      if (!meta) return full() // cleaned up or never written: let the full load decide
+      files.push({ kind: 'commit', version: v, key: meta.key, size: meta.size, mtime: meta.mtime })
+    }
+  } else {
+    const listing = await listLog(base.store, base.version + 1)
+    let latest = base.version
+    for (const v of listing.commits.keys()) if (v > latest) latest = v
+    const version = opts.version ?? latest
+    if (version === base.version) return base
+    for (let v = base.version + 1; v <= version; v++) {
+      const c = listing.commits.get(v)
+      if (!c) return full() // a gap (or a version past the end): let the full load report it
+      files.push(c)
+    }
   }
+  const version = files[files.length - 1].version
   const commits = await readCommits(base.store, files, table)
   const state = replay(commits, {
     version: base.version, protocol: base.protocol, metadata: base.metadata,
@@ -166,7 +178,7 @@ export async function advanceSnapshot(base: Snapshot, opts: { version?: number }
   checkReaderSupport(protocol, { table, version })
   const last = commits[commits.length - 1]
   const commitInfo = findCommitInfo(last)
-  const segment: LogSegment = { version, commits: files, lastCommit: files[files.length - 1], listing }
+  const segment = { version, lastCommit: files[files.length - 1] }
   const timestamp = commitTimestamp(metadata, commitInfo, segment, table)
   return new Snapshot(
     base.store, table, version, protocol, metadata, state.txns, state.domainMetadata,
@@ -179,7 +191,7 @@ export function inCommitTimestampsEnabled(metadata: Metadata): boolean {
   return metadata.configuration['delta.enableInCommitTimestamps'] === 'true'
 }
 
-function commitTimestamp(metadata: Metadata, info: CommitInfo | undefined, segment: LogSegment, table: string): number {
+function commitTimestamp(metadata: Metadata, info: CommitInfo | undefined, segment: Pick<LogSegment, 'version' | 'lastCommit' | 'checkpoint'>, table: string): number {
   if (inCommitTimestampsEnabled(metadata)) {
     const ict = info?.inCommitTimestamp
     if (typeof ict === 'number') return ict
