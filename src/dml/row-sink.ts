@@ -67,7 +67,9 @@ class Buffer {
       if (ch.rows && last?.rows && ch.cols.every((c, i) => c === last.cols[i])) last.rows.push(ch.rows)
       else groups.push({ cols: ch.cols, rows: ch.rows && [ch.rows] })
     }
-    const chunks = groups.map((g) => ({ cols: g.cols, rows: g.rows && (g.rows.length === 1 ? g.rows[0] : concatRows(g.rows)) }))
+    // A lazy group's rows in source order (the order of new rows in a data file is free): the
+    // gather then walks the source columns forward instead of jumping around them.
+    const chunks = groups.map((g) => ({ cols: g.cols, rows: g.rows && inOrder(g.rows) }))
     const columns = new Map<string, ColumnValues>(this.fields.map((f, c) => {
       const parts = chunks.map((ch) => (ch.rows ? gatherRows(ch.cols[c], ch.rows, ch.rows.length) : ch.cols[c]))
       if (parts.length === 1) return [f.name, parts[0]]
@@ -85,10 +87,25 @@ class Buffer {
   }
 }
 
-function concatRows(lists: ArrayLike<number>[]): Int32Array {
-  const out = new Int32Array(lists.reduce((n, l) => n + l.length, 0))
+/** The row lists joined and sorted ascending (a counting sort over the rows' range; rows may repeat). */
+function inOrder(lists: ArrayLike<number>[]): Int32Array {
+  let total = 0
+  let max = -1
+  for (const l of lists) {
+    total += l.length
+    for (let i = 0; i < l.length; i++) if (l[i] > max) max = l[i]
+  }
+  const out = new Int32Array(total)
+  if (max >= 4 * total + 1024) {
+    // sparse: a native sort
+    let o = 0
+    for (const l of lists) for (let i = 0; i < l.length; i++) out[o++] = l[i]
+    return out.sort()
+  }
+  const counts = new Int32Array(max + 1)
+  for (const l of lists) for (let i = 0; i < l.length; i++) counts[l[i]]++
   let o = 0
-  for (const l of lists) for (let i = 0; i < l.length; i++) out[o++] = l[i]
+  for (let r = 0; r <= max; r++) for (let c = counts[r]; c > 0; c--) out[o++] = r
   return out
 }
 

@@ -23,6 +23,14 @@ describe('CDC merge: await table.merge(batch)', () => {
     for (const s of ['x', '', 'upd']) expect(parseOp(s)).toBeUndefined()
   })
 
+  it('one source row updating several target rows with its key writes one new row for each, and inserts keep every value', async () => {
+    const t = await orders()
+    await t.append([{ id: 2n, status: 'dup', amount: 21 }, { id: 2n, status: 'dup2', amount: 22 }])
+    const r = await t.merge([{ op: 'I', id: 5n, status: 'ins', amount: 5 }, { op: 'U', id: 2n, status: 'upd', amount: 2 }, { op: 'U', id: 1n, status: 'one', amount: 1 }])
+    expect(r.metrics).toMatchObject({ numTargetRowsInserted: 1, numTargetRowsUpdated: 4 })
+    expect((await sorted(t)).map((x) => `${x.id}:${x.status}:${x.amount}`)).toEqual(['1:one:1', '2:upd:2', '2:upd:2', '2:upd:2', '3:paid:30', '5:ins:5'])
+  })
+
   it('uses the table primary key; U for a missing key inserts, I for an existing key updates; op column not stored', async () => {
     const t = await orders()
     const r = await t.merge([{ op: 'U', id: 9n, status: 'new', amount: 1 }, { op: 'I', id: 1n, status: 'again', amount: 11 }, { op: 'D', id: 3n }, { op: 'd', id: 77n }])
