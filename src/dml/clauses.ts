@@ -1,7 +1,7 @@
 // MERGE/UPDATE clauses: what the builder collects (conditions and assignments as SQL text, Expr or
 // plain values) and their bound form (every target column assigned: by the user, kept from the
 // target for updates, null for inserts), plus the "first matching clause wins" evaluation.
-import { SchemaMismatchError } from '../errors.js'
+import { ConstraintViolationError, SchemaMismatchError } from '../errors.js'
 import type { Expr } from '../expr/ast.js'
 import { isExpr } from '../expr/ast.js'
 import { bindExpr, bindPredicate, isBound, mkCast, mkLiteral, type BindScope, type BoundExpr, type ExprLike } from '../expr/bind.js'
@@ -79,6 +79,10 @@ export interface BindClauseContext {
   table?: string
 }
 
+function isIdentity(f: StructField): boolean {
+  return 'delta.identity.start' in f.metadata || 'delta.identity.step' in f.metadata
+}
+
 /** Bind one clause; assignments cover every output column. */
 export function bindClause(spec: ClauseSpec, ctx: BindClauseContext): BoundClause {
   const condition = bindCondition(spec.condition, ctx.scope, `${ctx.what} condition`, ctx.table)
@@ -102,6 +106,16 @@ export function bindClause(spec: ClauseSpec, ctx: BindClauseContext): BoundClaus
       if (given.has(f.name)) throw new SchemaMismatchError(`column ${f.name} is assigned twice in ${ctx.what}`, { column: f.name, table: ctx.table })
       const e = isBound(v) ? v : bindExpr(toExpr(v), ctx.scope, { what: `${ctx.what} value of ${f.name}`, table: ctx.table })
       given.set(f.name, e)
+    }
+  }
+  if (ctx.keepSide) {
+    // Identity columns are not updatable (Delta): an explicit assignment is refused, `*All` keeps the old value.
+    for (const f of ctx.output.fields) {
+      if (!isIdentity(f) || !given.has(f.name)) continue
+      if (spec.assign !== 'all' || Object.keys(spec.extra ?? {}).some((k) => k.toLowerCase().replace(/^(t|target)\./, '') === f.name.toLowerCase())) {
+        throw new ConstraintViolationError(`${ctx.what} cannot assign identity column ${f.name} (table ${ctx.table ?? '?'})`, { column: f.name, table: ctx.table })
+      }
+      given.delete(f.name)
     }
   }
   let full = true

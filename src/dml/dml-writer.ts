@@ -168,6 +168,11 @@ export class DmlWriter {
     return { version: r.version, metrics: txn.metrics }
   }
 
+  /** Metadata the commit writes (e.g. identity columns' advanced high water marks); call before commit. */
+  setMetadata(metadata: Metadata): void {
+    this.opts.metadata = metadata
+  }
+
   get filesAdded(): number { return this.sink.adds.length }
   get changeFilesAdded(): number { return this.sink.cdcs.length }
 }

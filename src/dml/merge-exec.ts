@@ -290,12 +290,20 @@ async function applyClauses(
   writer: DmlWriter, clauses: BoundClause[], which: Int32Array, cols: Map<string, ArrayLike<DeltaValue>>, n: number,
   tRows: number[], sRows: number[] | undefined, src: SourceBatch, deleted: number[], m: MergeCounters, kind: 'matched' | 'bySource',
 ): Promise<void> {
+  // each clause's pairs, counted first, then copied into arrays of that size
+  const counts = new Int32Array(clauses.length)
+  for (let p = 0; p < tRows.length; p++) if (which[p] >= 0) counts[which[p]]++
   for (let c = 0; c < clauses.length; c++) {
-    const t: number[] = []
-    const s: number[] = []
-    for (let p = 0; p < tRows.length; p++) if (which[p] === c) { t.push(tRows[p]); if (sRows) s.push(sRows[p]) }
-    if (!t.length) continue
-    for (const r of t) deleted.push(r)
+    if (counts[c] === 0) continue
+    const t = new Int32Array(counts[c])
+    const s = sRows ? new Int32Array(counts[c]) : undefined
+    for (let p = 0, o = 0; p < tRows.length; p++) {
+      if (which[p] !== c) continue
+      t[o] = tRows[p]
+      if (s) s[o] = sRows![p]
+      o++
+    }
+    for (let i = 0; i < t.length; i++) deleted.push(t[i])
     const clause = clauses[c]
     if (clause.kind === 'delete') {
       await writer.targetChanges('delete', cols, n, t)
@@ -306,7 +314,7 @@ async function applyClauses(
     if (kind === 'matched') m.numTargetRowsMatchedUpdated += t.length
     else m.numTargetRowsNotMatchedBySourceUpdated += t.length
     const direct = sRows ? sourceColumnsOf(clause.values!, src, writer) : undefined
-    if (direct) { await writer.sink.addRows(direct, t.length, s, true); continue }
+    if (direct) { await writer.sink.addRows(direct, t.length, s!, true); continue }
     const batch = sideBatch(t.length, { [TARGET]: { columns: cols, rows: t }, ...(sRows ? { [SOURCE]: { columns: src.columns, rows: s } } : {}) })
     const values = writer.sink.complete(evalValues(clause.values!, batch), t.length)
     await writer.sink.addRows(values, t.length)

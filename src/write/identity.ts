@@ -73,6 +73,8 @@ export class IdentityFiller {
   }
 
   get active(): boolean { return this.specs.length > 0 }
+  /** Names of the identity columns. */
+  get columns(): string[] { return this.specs.map((s) => s.field.name) }
 
   /** Fill the identity columns of `n` new rows (`column(name)` gives the values, absent = all null); returns the filled columns by name. */
   fill(column: (name: string) => ArrayLike<DeltaValue> | undefined, n: number): Map<string, DeltaValue[]> {
