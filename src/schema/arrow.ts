@@ -216,9 +216,16 @@ function varBinary(values: readonly DeltaValue[], base: { type: ArrowType; lengt
   for (let i = 0; i < values.length; i++) {
     const v = values[i]
     if (typeof v === 'string') {
-      const need = pos + v.length * 3
-      if (need > buf.length) buf = grow(buf, need)
-      pos += encoder.encodeInto(v, buf.subarray(pos)).written
+      const n = v.length
+      if (pos + n * 3 > buf.length) buf = grow(buf, pos + n * 3)
+      // ASCII char by char (no view and no encoder call per value); anything else via encodeInto.
+      let j = 0
+      for (; j < n; j++) {
+        const c = v.charCodeAt(j)
+        if (c >= 0x80) break
+        buf[pos + j] = c
+      }
+      pos += j === n ? n : encoder.encodeInto(v, buf.subarray(pos)).written
     } else if (v instanceof Uint8Array) {
       if (pos + v.length > buf.length) buf = grow(buf, pos + v.length)
       buf.set(v, pos)
