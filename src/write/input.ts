@@ -89,7 +89,7 @@ export interface ObjectColumns {
 
 export interface ObjectKey {
   key: string
-  /** `rows[i][key]` of every object row i (a plain property read where the row does not enumerate it). */
+  /** `rows[i][key]` of every object row i (a plain property read where the row does not enumerate it; undefined as a hole). */
   values: unknown[]
   /** Rank of its first sighting as an own property (-1: never own). */
   ownRank: number
@@ -119,7 +119,9 @@ export function objectColumns(rows: ReadonlyArray<unknown>): ObjectColumns {
     // a key first enumerated by row i: read it from the rows before, as a per-column read would
     for (let r = 0; r < i; r++) {
       const row = rows[r]
-      if (row !== null && typeof row === 'object') values[r] = (row as Record<string, unknown>)[k]
+      if (row === null || typeof row !== 'object') continue
+      const v = (row as Record<string, unknown>)[k]
+      if (v !== undefined) values[r] = v
     }
     s = { key: k, values, ownRank: -1, definedRank: -1, definedRow: -1, seen: -1 }
     byName.set(k, s)
@@ -137,14 +139,22 @@ export function objectColumns(rows: ReadonlyArray<unknown>): ObjectColumns {
       else { s = slot(k, i); prevNames[j] = k; prevKeys[j] = s }
       j++
       const v = row[k]
-      s.values[i] = v
+      // undefined stays a hole (reads the same): a column of doubles or small ints keeps its
+      // unboxed elements kind instead of being converted to boxed values by one stored undefined
+      if (v !== undefined) s.values[i] = v
       s.seen = i
       if (s.ownRank < 0 && Object.hasOwn(row, k)) s.ownRank = ownRank++
       if (s.definedRank < 0 && v !== undefined) { s.definedRank = definedRank++; s.definedRow = i }
     }
     prevLen = j
     // keys of other rows this one does not enumerate (usually absent: undefined)
-    if (j !== keys.length) for (const s of keys) if (s.seen !== i) s.values[i] = row[s.key]
+    if (j !== keys.length) {
+      for (const s of keys) {
+        if (s.seen === i) continue
+        const v = row[s.key]
+        if (v !== undefined) s.values[i] = v
+      }
+    }
   }
   return { numRows: n, keys, badRow }
 }
