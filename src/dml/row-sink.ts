@@ -72,7 +72,7 @@ class Buffer {
     // gather then walks the source columns forward instead of jumping around them.
     const chunks = groups.map((g) => ({ cols: g.cols, rows: g.rows && inOrder(g.rows) }))
     const columns = new Map<string, ColumnValues>(this.fields.map((f, c) => {
-      const parts = chunks.map((ch) => (ch.rows ? gatherRows(ch.cols[c], ch.rows, ch.rows.length) : ch.cols[c]))
+      const parts = chunks.map((ch) => (ch.rows ? gatherTyped(ch.cols[c], ch.rows, f.type) : ch.cols[c]))
       if (parts.length === 1) return [f.name, parts[0]]
       const typed = concatTyped(parts, this.length)
       if (typed) return [f.name, typed]
@@ -109,6 +109,38 @@ function inOrder(lists: ArrayLike<number>[]): Int32Array {
   for (let r = 0; r <= max; r++) for (let c = counts[r]; c > 0; c--) out[o++] = r
   return out
 }
+
+/**
+ * gatherRows, into a typed array when the field's type has one and no gathered value is null: a
+ * source column with nulls (say in its delete rows) is a plain array, the rows written from it
+ * mostly hold none, and the Parquet writer takes typed columns faster.
+ */
+function gatherTyped(values: ArrayLike<DeltaValue>, rows: ArrayLike<number>, type: StructField['type']): ColumnValues {
+  const n = rows.length
+  if (isTyped(values) || n === 0) return gatherRows(values, rows, n)
+  if (type === 'long' || type === 'timestamp' || type === 'timestamp_ntz') {
+    const out = new BigInt64Array(n)
+    for (let i = 0; i < n; i++) {
+      const v = values[rows[i]]
+      if (typeof v !== 'bigint' || v < LONG_MIN || v > LONG_MAX) return gatherRows(values, rows, n)
+      out[i] = v
+    }
+    return out as unknown as ColumnValues
+  }
+  if (type === 'double' || type === 'integer') {
+    const out = type === 'double' ? new Float64Array(n) : new Int32Array(n)
+    for (let i = 0; i < n; i++) {
+      const v = values[rows[i]]
+      if (typeof v !== 'number' || (type === 'integer' && (v | 0) !== v)) return gatherRows(values, rows, n)
+      out[i] = v
+    }
+    return out as unknown as ColumnValues
+  }
+  return gatherRows(values, rows, n)
+}
+
+const LONG_MIN = -(2n ** 63n)
+const LONG_MAX = 2n ** 63n - 1n
 
 type Typed = BigInt64Array | Float64Array | Int32Array
 

@@ -215,8 +215,9 @@ function convertColumn(keys: ObjectKey[], f: StructField, n: number, table: stri
   const put = (i: number, v: DeltaValue) => {
     if (typed) {
       if (v !== null) { typed[i] = v as never; return }
-      plainValues = Array.from(typed.subarray(0, i) as ArrayLike<DeltaValue>)
-      plainValues.length = n
+      // an indexed copy (Array.from would go through the iterator protocol: an object per value)
+      plainValues = new Array<DeltaValue>(n)
+      for (let j = 0; j < i; j++) plainValues[j] = typed[j]
       typed = undefined
     }
     plainValues![i] = v
