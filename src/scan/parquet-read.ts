@@ -173,9 +173,12 @@ function rawMetadata(metadata: FileMetaData): FileMetaData {
   const schema = metadata.schema.map((e) => {
     const dec = e.converted_type === 'DECIMAL' || e.logical_type?.type === 'DECIMAL'
     const variant = e.logical_type?.type === 'VARIANT'
-    if (!dec && !variant) return e
+    // INT64 microsecond timestamps are already the value model: read raw, they arrive as one
+    // BigInt64Array (no parser call and no object per value).
+    const micros = e.type === 'INT64' && (e.converted_type === 'TIMESTAMP_MICROS' || (e.logical_type?.type === 'TIMESTAMP' && e.logical_type.unit === 'MICROS'))
+    if (!dec && !variant && !micros) return e
     const copy = { ...e }
-    if (dec) delete copy.converted_type
+    if (dec || micros) delete copy.converted_type
     delete copy.logical_type
     return copy
   })
@@ -225,6 +228,9 @@ function isLegacyStructList(node: SchemaTree): boolean {
 type Ctx = FileReadContext & { column: string }
 
 function convertColumn(data: ArrayLike<unknown>, type: DataType, node: SchemaTree, mode: ColumnMappingMode, ctx: Ctx): DeltaValue[] {
+  // A typed array already in the value model (a REQUIRED column, no nulls) is kept as it is: boxing a
+  // million int64s into bigints only to pack them back into Arrow was most of a scan's garbage.
+  if (ArrayBuffer.isView(data) && typedIsDeltaValues(data, type, node)) return data as unknown as DeltaValue[]
   const out = new Array<DeltaValue>(data.length)
   const conv = converter(type, node, mode, ctx)
   for (let i = 0; i < data.length; i++) {
@@ -232,6 +238,17 @@ function convertColumn(data: ArrayLike<unknown>, type: DataType, node: SchemaTre
     out[i] = v === null || v === undefined ? null : conv(v)
   }
   return out
+}
+
+function typedIsDeltaValues(data: ArrayBufferView, type: DataType, node: SchemaTree): boolean {
+  switch (type) {
+    case 'long': return data instanceof BigInt64Array
+    case 'timestamp': case 'timestamp_ntz': return data instanceof BigInt64Array && node.element.converted_type !== 'DATE'
+    case 'byte': case 'short': case 'integer': case 'date': return data instanceof Int32Array
+    case 'double': return data instanceof Float64Array
+    case 'float': return data instanceof Float32Array
+    default: return false
+  }
 }
 
 type Conv = (v: unknown) => DeltaValue

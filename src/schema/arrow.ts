@@ -125,11 +125,13 @@ export function deltaColumnToArrow(values: readonly DeltaValue[], type: DataType
       case 'byte': case 'short': case 'integer': case 'date': case 'float': case 'double': {
         const Ctor = type === 'byte' ? Int8Array : type === 'short' ? Int16Array : type === 'float' ? Float32Array
           : type === 'double' ? Float64Array : Int32Array
+        if (values instanceof Ctor) return makeData({ ...base, data: values } as never) // typed: no nulls
         const data = new Ctor(length)
         for (let i = 0; i < length; i++) { const v = values[i]; if (v !== null) data[i] = v as number }
         return makeData({ ...base, data } as never)
       }
       case 'long': case 'timestamp': case 'timestamp_ntz': {
+        if (values instanceof BigInt64Array) return makeData({ ...base, data: values } as never) // typed: no nulls
         const data = new BigInt64Array(length)
         for (let i = 0; i < length; i++) { const v = values[i]; if (v !== null) data[i] = BigInt(v as bigint) }
         return makeData({ ...base, data } as never)
@@ -198,6 +200,7 @@ export function deltaColumnToArrow(values: readonly DeltaValue[], type: DataType
 }
 
 function validity(values: readonly DeltaValue[]): { nullBitmap: Uint8Array | undefined; nullCount: number } {
+  if (ArrayBuffer.isView(values)) return { nullBitmap: undefined, nullCount: 0 } // typed columns have no nulls
   let nullCount = 0
   for (const v of values) if (v === null || v === undefined) nullCount++
   if (nullCount === 0) return { nullBitmap: undefined, nullCount }
