@@ -11,9 +11,10 @@ import { exprToSql } from '../expr/print.js'
 import type { AddFile } from '../log/actions.js'
 import type { Snapshot } from '../log/snapshot.js'
 import { selectFiles, type SnapshotInfo } from '../scan/file-skipping.js'
-import { findField, typeToString, type StructField } from '../schema/types.js'
+import { findField, serializeSchema, typeToString, type StructField } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
 import { checkWriteSupport } from '../write/features.js'
+import { IdentityFiller } from '../write/identity.js'
 import type { WriteData } from '../write/input.js'
 import { bindClause, evalValues, firstMatchingClause, type BoundClause, type ClauseSpec } from './clauses.js'
 import { DmlWriter } from './dml-writer.js'
@@ -79,7 +80,7 @@ function soleUnconditionalDelete(cs: BoundClause[]): boolean {
 export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses: MergeClauses, options: MergeOptions): Promise<MergeResult> {
   const started = Date.now()
   const table = snapshot.tableUrl
-  checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, table, snapshot.version)
+  checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, table, snapshot.version, ['identityColumns'])
   const modifies = clauses.matched.length + clauses.notMatchedBySource.length > 0
   if (modifies && snapshot.properties['delta.appendOnly'] === 'true') {
     throw new ConstraintViolationError(`table ${table} is append-only (delta.appendOnly = true): MERGE may only insert`, { table, version: snapshot.version })
@@ -100,6 +101,9 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
   const join: JoinPlan = planJoin(on)
 
   const writer = new DmlWriter(snapshot, { schema: output, metadata: evolved?.metadata, protocol: evolved?.protocol, write: options.write, flushRows: options.flushRows })
+  // Inserted rows get identity values (PROTOCOL.md "Identity Columns"); updated rows keep theirs.
+  const identity = new IdentityFiller(output, table)
+  const identityAt = output.fields.map((f, i) => [f.name, i] as const).filter(([name]) => identity.columns.includes(name))
   const m = new MergeCounters()
   m.numSourceRows = src.numRows
 
@@ -254,9 +258,14 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
         for (let i = 0; i < rows.length; i++) if (which[i] === c) sel.push(rows[i])
         if (!sel.length) continue
         m.numTargetRowsInserted += sel.length
-        const direct = sourceColumnsOf(notMatched[c].values!, src, writer)
+        const direct = identity.active ? undefined : sourceColumnsOf(notMatched[c].values!, src, writer)
         if (direct) { await writer.sink.addRows(direct, sel.length, sel, true); continue }
-        const values = writer.sink.complete(evalValues(notMatched[c].values!, sideBatch(sel.length, { [SOURCE]: { columns: src.columns, rows: sel } })), sel.length)
+        const inserted = evalValues(notMatched[c].values!, sideBatch(sel.length, { [SOURCE]: { columns: src.columns, rows: sel } }))
+        if (identity.active) {
+          const filled = identity.fill((name) => inserted[identityAt.find(([n]) => n === name)![1]], sel.length)
+          for (const [name, i] of identityAt) inserted[i] = filled.get(name)!
+        }
+        const values = writer.sink.complete(inserted, sel.length)
         await writer.sink.addRows(values, sel.length)
         await writer.sink.addChanges('insert', values, sel.length)
       }
@@ -266,6 +275,8 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
   if (!writer.changed && !evolved) {
     return { version: snapshot.version, metrics: m.toMetrics(writer, started) }
   }
+  const marked = identity.advancedSchema()
+  if (marked) writer.setMetadata({ ...(evolved?.metadata ?? snapshot.metadata), schemaString: serializeSchema(marked) })
   const sql = (c: BoundClause): Record<string, string> => ({ actionType: c.kind, ...(c.conditionSql ? { predicate: c.conditionSql } : {}) })
   return writer.commit({
     operation: 'MERGE',
