@@ -95,7 +95,8 @@ function dvCacheKey(store: ObjectStore, d: DeletionVectorDescriptor): string {
 }
 
 function rememberDv(store: ObjectStore, d: DeletionVectorDescriptor, rows: ArrayLike<number>): void {
-  const copy = Float64Array.from(rows)
+  // the union rows applyFile made are this writer's own (never changed after): kept as they are
+  const copy = rows instanceof Float64Array && rows.byteOffset === 0 && rows.byteLength === rows.buffer.byteLength ? rows : Float64Array.from(rows)
   if (copy.byteLength > DV_CACHE.maxBytes || copy.length !== d.cardinality) return
   const key = dvCacheKey(store, d)
   dvCache.set(key, copy)
