@@ -96,8 +96,6 @@ export interface ObjectKey {
   /** Rank of, and row of, its first sighting with a defined value (-1: never defined). */
   definedRank: number
   definedRow: number
-  /** Last row that enumerated it (internal). */
-  seen: number
 }
 
 /** Transpose plain-object rows into raw columns (no conversion, no error: see `badRow`). */
@@ -108,10 +106,14 @@ export function objectColumns(rows: ReadonlyArray<unknown>): ObjectColumns {
   // The previous row's key sequence: rows mostly share one shape, so a key is found by position.
   const prevNames: string[] = []
   const prevKeys: ObjectKey[] = []
+  const prevValues: unknown[][] = []
   let prevLen = 0
   let ownRank = 0
   let definedRank = 0
   let badRow = -1
+  // keys whose own or defined rank is still unknown: none, once every key has been seen (the hot loop
+  // then only moves values)
+  let pending = 0
   const slot = (k: string, i: number): ObjectKey => {
     let s = byName.get(k)
     if (s) return s
@@ -123,9 +125,10 @@ export function objectColumns(rows: ReadonlyArray<unknown>): ObjectColumns {
       const v = (row as Record<string, unknown>)[k]
       if (v !== undefined) values[r] = v
     }
-    s = { key: k, values, ownRank: -1, definedRank: -1, definedRow: -1, seen: -1 }
+    s = { key: k, values, ownRank: -1, definedRank: -1, definedRow: -1 }
     byName.set(k, s)
     keys.push(s)
+    pending++
     return s
   }
   for (let i = 0; i < n; i++) {
@@ -134,23 +137,34 @@ export function objectColumns(rows: ReadonlyArray<unknown>): ObjectColumns {
     if (badRow < 0 && Array.isArray(row)) badRow = i
     let j = 0
     for (const k in row) {
-      let s: ObjectKey
-      if (j < prevLen && prevNames[j] === k) s = prevKeys[j]
-      else { s = slot(k, i); prevNames[j] = k; prevKeys[j] = s }
-      j++
+      let values: unknown[]
+      if (j < prevLen && prevNames[j] === k) values = prevValues[j]
+      else {
+        const s = slot(k, i)
+        prevNames[j] = k
+        prevKeys[j] = s
+        values = prevValues[j] = s.values
+      }
       const v = row[k]
       // undefined stays a hole (reads the same): a column of doubles or small ints keeps its
       // unboxed elements kind instead of being converted to boxed values by one stored undefined
-      if (v !== undefined) s.values[i] = v
-      s.seen = i
-      if (s.ownRank < 0 && Object.hasOwn(row, k)) s.ownRank = ownRank++
-      if (s.definedRank < 0 && v !== undefined) { s.definedRank = definedRank++; s.definedRow = i }
+      if (v !== undefined) values[i] = v
+      if (pending > 0) {
+        const s = prevKeys[j]
+        if (s.ownRank < 0 || s.definedRank < 0) {
+          if (s.ownRank < 0 && Object.hasOwn(row, k)) s.ownRank = ownRank++
+          if (s.definedRank < 0 && v !== undefined) { s.definedRank = definedRank++; s.definedRow = i }
+          if (s.ownRank >= 0 && s.definedRank >= 0) pending--
+        }
+      }
+      j++
     }
     prevLen = j
-    // keys of other rows this one does not enumerate (usually absent: undefined)
+    // keys of other rows this one does not enumerate (usually absent: undefined); a key it
+    // enumerated with a value has it stored already, one without reads undefined again
     if (j !== keys.length) {
       for (const s of keys) {
-        if (s.seen === i) continue
+        if (s.values[i] !== undefined) continue
         const v = row[s.key]
         if (v !== undefined) s.values[i] = v
       }
