@@ -57,7 +57,8 @@ export function versionChecksum(snapshot: Snapshot): VersionChecksum {
 /** Write the checksum of `snapshot`'s version. Optional by the protocol: a failure is not an error. */
 export async function writeVersionChecksum(snapshot: Snapshot): Promise<boolean> {
   try {
-    await snapshot.store.put(checksumKey(snapshot.version), new TextEncoder().encode(stringify(versionChecksum(snapshot))))
+    // Not flushed to disk: after a crash a missing or empty .crc is ignored by readers (Spark, kernel).
+    await snapshot.store.put(checksumKey(snapshot.version), new TextEncoder().encode(stringify(versionChecksum(snapshot))), { durable: false })
     return true
   } catch {
     return false

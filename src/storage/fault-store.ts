@@ -2,7 +2,7 @@
 // and users' own: fail or truncate the Nth read, write or listing, serve stale listings (missing
 // the newest keys), fill the disk, or let a write land and still report failure (a lost reply).
 import { StorageError } from '../errors.js'
-import type { ListOptions, ObjectMeta, ObjectStore } from './object-store.js'
+import type { ListOptions, ObjectMeta, ObjectStore, PutOptions } from './object-store.js'
 
 export type FaultOp = 'get' | 'getRange' | 'head' | 'list' | 'put' | 'putIfAbsent' | 'delete'
 /** An operation, or a group: `read` = get/getRange/head, `write` = put/putIfAbsent/delete. */
@@ -139,8 +139,8 @@ export class FaultStore implements ObjectStore {
     return this.write('putIfAbsent', key, data, (d) => this.inner.putIfAbsent(key, d))
   }
 
-  async put(key: string, data: Uint8Array): Promise<void> {
-    await this.write('put', key, data, async (d) => { await this.inner.put(key, d); return true })
+  async put(key: string, data: Uint8Array, options?: PutOptions): Promise<void> {
+    await this.write('put', key, data, async (d) => { await this.inner.put(key, d, options); return true })
   }
 
   private async write(op: 'put' | 'putIfAbsent', key: string, data: Uint8Array, doWrite: (d: Uint8Array) => Promise<boolean>): Promise<boolean> {

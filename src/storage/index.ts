@@ -1,4 +1,4 @@
-export type { ObjectStore, ObjectMeta, ListOptions } from './object-store.js'
+export type { ObjectStore, ObjectMeta, ListOptions, PutOptions } from './object-store.js'
 export { listAll } from './object-store.js'
 export { MemoryStore } from './memory-store.js'
 export { openStore, registerStoreFactory } from './resolve.js'

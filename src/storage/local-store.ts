@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { MissingFileError, StorageError } from '../errors.js'
-import type { ListOptions, ObjectMeta, ObjectStore } from './object-store.js'
+import type { ListOptions, ObjectMeta, ObjectStore, PutOptions } from './object-store.js'
 
 /** Temp files are dot-files so that Delta readers and listings of data folders ignore them. */
 const TEMP_PREFIX = '.lagomago-tmp-'
@@ -84,9 +84,9 @@ export class LocalStore implements ObjectStore {
     }
   }
 
-  async put(key: string, data: Uint8Array): Promise<void> {
+  async put(key: string, data: Uint8Array, options?: PutOptions): Promise<void> {
     const target = this.abs(key)
-    const tmp = await this.writeTemp(target, data)
+    const tmp = await this.writeTemp(target, data, options?.durable !== false)
     try {
       await fs.rename(tmp, target)
     } catch (e) {
@@ -183,7 +183,7 @@ export class LocalStore implements ObjectStore {
     }
   }
 
-  private async writeTemp(target: string, data: Uint8Array): Promise<string> {
+  private async writeTemp(target: string, data: Uint8Array, durable = true): Promise<string> {
     const dir = path.dirname(target)
     const tmp = path.join(dir, `${TEMP_PREFIX}${randomUUID()}`)
     let fh: fs.FileHandle | undefined
@@ -204,7 +204,7 @@ export class LocalStore implements ObjectStore {
         const { bytesWritten } = await fh.write(data, written, data.length - written)
         written += bytesWritten
       }
-      await fh.sync()
+      if (durable) await fh.sync()
       await fh.close()
       fh = undefined
       return tmp

@@ -29,8 +29,12 @@ export interface ObjectStore {
    * never observe a partially written object.
    */
   putIfAbsent(key: string, data: Uint8Array): Promise<boolean>
-  /** Create or replace `key`; readers see either the old or the new object, never a mix. */
-  put(key: string, data: Uint8Array): Promise<void>
+  /**
+   * Create or replace `key`; readers see either the old or the new object, never a mix.
+   * `durable: false` (a hint, default true) lets a store skip flushing to stable storage: after a
+   * crash the object may be missing or empty. Only for optional files (version checksums).
+   */
+  put(key: string, data: Uint8Array, options?: PutOptions): Promise<void>
   /** Objects whose key starts with `prefix`, in lexicographic key order. */
   list(prefix: string, options?: ListOptions): AsyncIterable<ObjectMeta>
   /** Size and mtime, or undefined when absent. */
@@ -49,4 +53,8 @@ export async function listAll(store: ObjectStore, prefix: string, options?: List
   const out: ObjectMeta[] = []
   for await (const meta of store.list(prefix, options)) out.push(meta)
   return out
+}
+
+export interface PutOptions {
+  durable?: boolean
 }

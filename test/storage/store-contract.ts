@@ -24,6 +24,9 @@ export function storeContract(make: () => ObjectStore | Promise<ObjectStore>): v
     await s.put('k', bytes('one'))
     await s.put('k', bytes('two'))
     expect(text(await s.get('k'))).toBe('two')
+    // a non-durable put (optional files) is still a complete, atomic replacement
+    await s.put('k', bytes('three'), { durable: false })
+    expect(text(await s.get('k'))).toBe('three')
   })
 
   it('missing keys: get throws MissingFileError, head is undefined, delete is a no-op', async () => {
