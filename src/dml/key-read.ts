@@ -148,24 +148,20 @@ const TWO32 = 4294967296
  * integers as numbers), appending (target row, source row) pairs. `deleted`: ascending DV rows.
  */
 export function probeRaw(values: ArrayLike<DeltaValue>, deleted: Float64Array, source: SourceIndex, tIdx: number[], sIdx: number[]): void {
-  const n = values.length
-  let d = 0
-  const nextDeleted = (): number => (d < deleted.length ? deleted[d] : Infinity)
-  let dv = nextDeleted()
-  const emit = (i: number, hit: number | number[] | undefined): void => {
-    if (hit === undefined) return
-    if (typeof hit === 'number') { tIdx.push(i); sIdx.push(hit) } else for (const s of hit) { tIdx.push(i); sIdx.push(s) }
-  }
   if (values instanceof BigInt64Array) {
     probeInt64(values, deleted, source, tIdx, sIdx)
     return
   }
+  const n = values.length
+  let d = 0
+  const nextDeleted = (): number => (d < deleted.length ? deleted[d] : Infinity)
+  let dv = nextDeleted()
   const index = source.map
   for (let i = 0; i < n; i++) {
     if (i === dv) { d++; dv = nextDeleted(); continue }
     const v = values[i]
     if (v === null || v === undefined) continue
-    emit(i, index.get(typeof v === 'bigint' ? safeKey(v) : v))
+    emitHit(i, index.get(typeof v === 'bigint' ? safeKey(v) : v), tIdx, sIdx)
   }
 }
 
@@ -267,11 +263,13 @@ function ascending(values: BigInt64Array): boolean {
  * come out ascending, as from the linear probe.
  */
 function probeSorted(w: Int32Array, n: number, deleted: Float64Array, index: Map<unknown, number | number[]>, tIdx: number[], sIdx: number[]): void {
-  const keys = sortedKeys(index)
+  const { his, los, rows } = sortedKeys(index)
   let from = 0
   let d = 0
   const nd = deleted.length
-  for (const { hi, lo, rows } of keys) {
+  for (let k = 0; k < his.length; k++) {
+    const hi = his[k]
+    const lo = los[k]
     // first row ≥ key
     let a = from
     let b = n
@@ -285,32 +283,56 @@ function probeSorted(w: Int32Array, n: number, deleted: Float64Array, index: Map
     for (let i = a; i < n && w[2 * i + 1] === hi && w[2 * i] >>> 0 === lo; i++) {
       while (d < nd && deleted[d] < i) d++
       if (d < nd && deleted[d] === i) continue
-      emitHit(i, rows, tIdx, sIdx)
+      emitHit(i, rows[k], tIdx, sIdx)
     }
   }
 }
 
-interface WordKey { hi: number; lo: number; rows: number | number[] }
-const sortedKeyLists = new WeakMap<Map<unknown, unknown>, WordKey[]>()
+/** The index's integer keys, ascending, as (signed high word, unsigned low word), with their source rows. */
+interface SortedKeys { his: Int32Array; los: Uint32Array; rows: (number | number[])[] }
+const sortedKeyLists = new WeakMap<Map<unknown, unknown>, SortedKeys>()
 
-/** The index's integer keys as (signed high word, unsigned low word), ascending; built once per index. */
-function sortedKeys(index: Map<unknown, number | number[]>): WordKey[] {
-  let keys = sortedKeyLists.get(index)
-  if (keys) return keys
-  keys = []
-  const out = keys
-  index.forEach((rows, k) => {
-    if (typeof k === 'number') {
-      if (!Number.isInteger(k)) return // an int64 column holds no fraction
-      const hi = Math.floor(k / TWO32)
-      out.push({ hi, lo: k - hi * TWO32, rows })
-    } else if (typeof k === 'bigint') {
-      out.push({ hi: Number(BigInt.asIntN(32, k >> 32n)), lo: Number(BigInt.asUintN(32, k)), rows })
-    }
+/**
+ * Built once per index: number keys sorted natively as a Float64Array (they are safe integers, so
+ * exact), each then split in words; with a bigint key among them, pairs sorted by a comparator.
+ */
+function sortedKeys(index: Map<unknown, number | number[]>): SortedKeys {
+  const hit = sortedKeyLists.get(index)
+  if (hit) return hit
+  const nums = new Float64Array(index.size)
+  let n = 0
+  let big = false
+  index.forEach((_, k) => {
+    if (typeof k === 'number') { if (Number.isInteger(k)) nums[n++] = k } // an int64 column holds no fraction
+    else if (typeof k === 'bigint') big = true
   })
-  keys.sort((a, b) => a.hi - b.hi || a.lo - b.lo)
-  sortedKeyLists.set(index, keys)
-  return keys
+  let out: SortedKeys
+  if (!big) {
+    const sorted = nums.subarray(0, n).sort()
+    out = { his: new Int32Array(n), los: new Uint32Array(n), rows: new Array(n) }
+    for (let i = 0; i < n; i++) {
+      const k = sorted[i]
+      const hi = Math.floor(k / TWO32)
+      out.his[i] = hi
+      out.los[i] = k - hi * TWO32
+      out.rows[i] = index.get(k)!
+    }
+  } else {
+    const keys: { hi: number; lo: number; rows: number | number[] }[] = []
+    index.forEach((rows, k) => {
+      if (typeof k === 'number') {
+        if (!Number.isInteger(k)) return
+        const hi = Math.floor(k / TWO32)
+        keys.push({ hi, lo: k - hi * TWO32, rows })
+      } else if (typeof k === 'bigint') {
+        keys.push({ hi: Number(BigInt.asIntN(32, k >> 32n)), lo: Number(BigInt.asUintN(32, k)), rows })
+      }
+    })
+    keys.sort((a, b) => a.hi - b.hi || a.lo - b.lo)
+    out = { his: Int32Array.from(keys, (x) => x.hi), los: Uint32Array.from(keys, (x) => x.lo), rows: keys.map((x) => x.rows) }
+  }
+  sortedKeyLists.set(index, out)
+  return out
 }
 
 function emitHit(i: number, hit: number | number[] | undefined, tIdx: number[], sIdx: number[]): void {
