@@ -70,7 +70,7 @@ class Buffer {
     }
     // A lazy group's rows in source order (the order of new rows in a data file is free): the
     // gather then walks the source columns forward instead of jumping around them.
-    const chunks = groups.map((g) => ({ cols: g.cols, rows: g.rows && inOrder(g.rows) }))
+    const chunks = groups.map((g) => ({ cols: g.cols, rows: g.rows && inOrder(g.rows, rowBound(g.cols, g.rows)) }))
     const columns = new Map<string, ColumnValues>(this.fields.map((f, c) => {
       const parts = chunks.map((ch) => (ch.rows ? gatherTyped(ch.cols[c], ch.rows, f.type) : ch.cols[c]))
       if (parts.length === 1) return [f.name, parts[0]]
@@ -89,24 +89,43 @@ class Buffer {
 }
 
 /** The row lists joined and sorted ascending (a counting sort over the rows' range; rows may repeat). */
-function inOrder(lists: ArrayLike<number>[]): Int32Array {
-  let total = 0
+/** Above every row index of a lazy group, as a rule: its columns' length (the rows index them). */
+function rowBound(cols: ArrayLike<DeltaValue>[], lists: ArrayLike<number>[]): number {
+  return cols.length > 0 ? cols[0].length : maxRow(lists) + 1
+}
+
+function maxRow(lists: ArrayLike<number>[]): number {
   let max = -1
-  for (const l of lists) {
-    total += l.length
-    for (let i = 0; i < l.length; i++) if (l[i] > max) max = l[i]
-  }
+  for (const l of lists) for (let i = 0; i < l.length; i++) if (l[i] > max) max = l[i]
+  return max
+}
+
+function inOrder(lists: ArrayLike<number>[], bound: number): Int32Array {
+  let total = 0
+  for (const l of lists) total += l.length
   const out = new Int32Array(total)
-  if (max >= 4 * total + 1024) {
+  if (bound >= 4 * total + 1024) {
     // sparse: a native sort
     let o = 0
     for (const l of lists) for (let i = 0; i < l.length; i++) out[o++] = l[i]
     return out.sort()
   }
-  const counts = new Int32Array(max + 1)
-  for (const l of lists) for (let i = 0; i < l.length; i++) counts[l[i]]++
+  // rows index the group's columns: all below `bound` (else counted again over their own range)
+  const counts = new Int32Array(bound)
+  for (const l of lists) {
+    for (let i = 0; i < l.length; i++) {
+      const r = l[i]
+      if (!(r < bound)) return inOrder(lists, maxRow(lists) + 1)
+      counts[r]++
+    }
+  }
   let o = 0
-  for (let r = 0; r <= max; r++) for (let c = counts[r]; c > 0; c--) out[o++] = r
+  for (let r = 0; r < bound; r++) {
+    const c = counts[r]
+    if (c === 0) continue
+    out[o++] = r
+    for (let k = 1; k < c; k++) out[o++] = r
+  }
   return out
 }
 
