@@ -46,7 +46,12 @@ class Buffer {
   /** Append n rows (gathered through `rows` when given); a `tail` value fills the last field (the change type). */
   push(values: ArrayLike<DeltaValue>[], rows: ArrayLike<number> | undefined, n: number, tail?: DeltaValue, lazy = false): void {
     if (lazy && rows && tail === undefined) {
-      const kept = rows instanceof Int32Array ? rows.slice(0, n) : Int32Array.from({ length: n }, (_, i) => rows[i])
+      let kept: Int32Array
+      if (rows instanceof Int32Array) kept = rows.slice(0, n)
+      else {
+        kept = new Int32Array(n)
+        for (let i = 0; i < n; i++) kept[i] = rows[i]
+      }
       this.chunks.push({ cols: values.slice(0, this.fields.length), rows: kept })
       this.length += n
       return
