@@ -8,18 +8,24 @@ import { bindExpr } from '../../src/expr/bind.js'
 const scope = { sides: [{ name: 'source', schema: { type: 'struct' as const, fields: [{ name: 'id', type: 'long' as const, nullable: true, metadata: {} }] } }] }
 const key = bindExpr({ kind: 'column', path: ['source', 'id'] }, scope)
 
+/** probeRaw over a BigInt64Array target, and the pairs a naive join finds (`i:j`, deleted rows skipped). */
+function probeBoth(target: bigint[], source: bigint[], del: number[]) {
+  const index = new SourceIndex(keyValues([{ target: key, source: key, nullSafe: false }], 'source', sideBatch(source.length, { source: { columns: new Map([['id', source]]) } })))
+  const deleted = Float64Array.from(new Set(del.filter((d) => d < target.length))).sort()
+  const t: number[] = []
+  const s: number[] = []
+  probeRaw(BigInt64Array.from(target), deleted, index, t, s)
+  const want: string[] = []
+  target.forEach((v, i) => { if (!deleted.includes(i)) source.forEach((w, j) => { if (v === w) want.push(`${i}:${j}`) }) })
+  return { index, deleted, t, s, want }
+}
+
 describe('integer-key probe', () => {
   it('finds exactly the pairs a naive join finds (negative, huge and boundary longs, deleted rows skipped)', () => {
     const edge = fc.constantFrom(0n, -1n, 2n ** 53n - 1n, -(2n ** 53n) + 1n, 2n ** 53n, -(2n ** 53n), 2n ** 63n - 1n, -(2n ** 63n), 2n ** 32n, -(2n ** 32n), 4294967295n)
     const long = fc.oneof(edge, fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.bigInt({ min: -50n, max: 50n }))
     fc.assert(fc.property(fc.array(long, { maxLength: 60 }), fc.array(long, { maxLength: 20 }), fc.array(fc.nat(59), { maxLength: 10 }), (target, source, del) => {
-      const index = new SourceIndex(keyValues([{ target: key, source: key, nullSafe: false }], 'source', sideBatch(source.length, { source: { columns: new Map([['id', source]]) } })))
-      const deleted = Float64Array.from(new Set(del.filter((d) => d < target.length))).sort()
-      const t: number[] = []
-      const s: number[] = []
-      probeRaw(BigInt64Array.from(target), deleted, index, t, s)
-      const want: string[] = []
-      target.forEach((v, i) => { if (!deleted.includes(i)) source.forEach((w, j) => { if (v === w) want.push(`${i}:${j}`) }) })
+      const { index, deleted, t, s, want } = probeBoth(target, source, del)
       expect(t.map((x, k) => `${x}:${s[k]}`).sort()).toEqual(want.sort())
       // the generic path (plain arrays with nulls) agrees
       const t2: number[] = []
@@ -36,13 +42,7 @@ describe('integer-key probe paths', () => {
   it('dense, sparse and huge keys with deleted rows give the naive join\'s pairs', () => {
     for (const dom of domains) {
       fc.assert(fc.property(fc.array(dom, { maxLength: 80 }), fc.uniqueArray(dom, { maxLength: 25 }), fc.array(fc.nat(79), { maxLength: 40 }), (target, source, del) => {
-        const index = new SourceIndex(keyValues([{ target: key, source: key, nullSafe: false }], 'source', sideBatch(source.length, { source: { columns: new Map([['id', source]]) } })))
-        const deleted = Float64Array.from(new Set(del.filter((d) => d < target.length))).sort()
-        const t: number[] = []
-        const s: number[] = []
-        probeRaw(BigInt64Array.from(target), deleted, index, t, s)
-        const want: string[] = []
-        target.forEach((v, i) => { if (!deleted.includes(i)) source.forEach((w, j) => { if (v === w) want.push(`${i}:${j}`) }) })
+        const { index, deleted, t, s, want } = probeBoth(target, source, del)
         expect(t.map((x, k) => `${x}:${s[k]}`)).toEqual(want)
       }), { numRuns: 200 })
     }

@@ -29,6 +29,19 @@ async function readBack(fields: StructField[], bytes: Uint8Array): Promise<Delta
   return out
 }
 
+type Duck = { runAndReadAll(sql: string): Promise<{ getRowObjectsJson(): Record<string, unknown>[] }> }
+
+/** An in-memory DuckDB connection, or undefined (with a soft failure) when the package is missing. */
+async function duckdb(): Promise<Duck | undefined> {
+  try {
+    const { DuckDBInstance } = await import('@duckdb/node-api')
+    return (await (await DuckDBInstance.create(':memory:')).connect()) as unknown as Duck
+  } catch {
+    expect.soft(undefined, '@duckdb/node-api is not installed').toBeDefined()
+    return undefined
+  }
+}
+
 /** Values with nulls in long runs and scattered, so both RLE runs and bit-packed groups are written. */
 function withNulls<T>(arb: fc.Arbitrary<T>): fc.Arbitrary<Array<T | null>> {
   const run = fc.tuple(fc.oneof(fc.constant(null), arb), fc.integer({ min: 1, max: 40 })).map(([v, n]) => new Array<T | null>(n).fill(v))
@@ -108,14 +121,8 @@ describe('flat column pages', () => {
   })
 
   it('DuckDB reads flat files with dictionaries, nulls and several pages', async () => {
-    let duck: { runAndReadAll(sql: string): Promise<{ getRowObjectsJson(): Record<string, unknown>[] }> }
-    try {
-      const { DuckDBInstance } = await import('@duckdb/node-api')
-      duck = (await (await DuckDBInstance.create(':memory:')).connect()) as never
-    } catch {
-      expect.soft(undefined, '@duckdb/node-api is not installed').toBeDefined()
-      return
-    }
+    const duck = await duckdb()
+    if (!duck) return
     const n = 150_000
     const fields = [field('id', 'long'), field('cat', 'string'), field('note', 'string'), field('ok', 'boolean'), field('amount', 'decimal(20,2)')]
     const values: DeltaValue[][] = [
@@ -166,14 +173,8 @@ describe('flat column pages', () => {
   })
 
   it('footer statistics let DuckDB skip row groups without losing rows (every numeric kind, decimals unscaled)', async () => {
-    let duck: { runAndReadAll(sql: string): Promise<{ getRowObjectsJson(): Record<string, unknown>[] }> }
-    try {
-      const { DuckDBInstance } = await import('@duckdb/node-api')
-      duck = (await (await DuckDBInstance.create(':memory:')).connect()) as never
-    } catch {
-      expect.soft(undefined, '@duckdb/node-api is not installed').toBeDefined()
-      return
-    }
+    const duck = await duckdb()
+    if (!duck) return
     const n = 40
     const perm = (i: number) => (i * 17) % n // every value once, scattered over the row groups
     const cols: Array<{ f: StructField; v: (k: number) => DeltaValue; sql: (x: DeltaValue) => string }> = [
