@@ -124,21 +124,20 @@ function collectLeaf(values: ColumnValues, type: DataType, bounds: boolean): Lea
     return { nulls }
   }
   if (type === 'string') {
-    // JS `<` orders UTF-16 code units, which is code point (UTF-8 byte) order unless a string holds
-    // a surrogate or a character at U+E000 and above: native comparison, with an exact second pass
-    // for columns that have such characters.
+    // JS `<` orders UTF-16 code units, which is code point (UTF-8 byte) order unless two strings first
+    // differ at a surrogate against a unit at U+E000 and above. Then the bound `<` picked holds such a
+    // unit where it differs from the true one; so when neither bound has a unit ≥ U+D800 both are
+    // exact, and otherwise an exact second pass decides.
     let min: string | undefined
     let max: string | undefined
-    let high = false
     for (let i = 0; i < n; i++) {
       const v = values[i] as string | null
       if (v === null || v === undefined) { nulls++; continue }
-      if (!high && HIGH_UNITS.test(v)) high = true
       if (min === undefined) { min = max = v; continue }
       if (v < min) min = v
       else if (v > max!) max = v
     }
-    if (high) {
+    if (min !== undefined && (HIGH_UNITS.test(min) || HIGH_UNITS.test(max!))) {
       min = max = undefined
       for (let i = 0; i < n; i++) {
         const v = values[i] as string | null
