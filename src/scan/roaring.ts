@@ -104,8 +104,16 @@ function decodeRoaring32(r: Reader, high: number, out: Float64Array, n: number, 
 
 /** Serialize ascending, distinct row indexes as a RoaringBitmapArray (magic included). */
 export function encodeRoaringBitmapArray(rows: ArrayLike<number>): Uint8Array {
-  // group by 32-bit key, then by 16-bit container key
-  const buckets: { key: number; containers: { key: number; values: number[] }[] }[] = []
+  // Group by 32-bit key, then by 16-bit container key. Rows ascend, so a container is a contiguous
+  // range: its low 16 bits go into one shared array and the container is a view of it.
+  const lows = new Uint16Array(rows.length)
+  const buckets: { key: number; containers: { key: number; values: Uint16Array }[] }[] = []
+  let bucket: (typeof buckets)[number] | undefined
+  let containerKey = -1
+  let containerStart = 0
+  const close = (end: number) => {
+    if (bucket && containerKey >= 0) bucket.containers.push({ key: containerKey, values: lows.subarray(containerStart, end) })
+  }
   let prev = -1
   for (let i = 0; i < rows.length; i++) {
     const v = rows[i]
@@ -113,13 +121,20 @@ export function encodeRoaringBitmapArray(rows: ArrayLike<number>): Uint8Array {
     prev = v
     const hi = Math.floor(v / 2 ** 32)
     const lo = v - hi * 2 ** 32
-    let bucket = buckets[buckets.length - 1]
-    if (!bucket || bucket.key !== hi) buckets.push((bucket = { key: hi, containers: [] }))
     const ck = lo >>> 16
-    let c = bucket.containers[bucket.containers.length - 1]
-    if (!c || c.key !== ck) bucket.containers.push((c = { key: ck, values: [] }))
-    c.values.push(lo & 0xffff)
+    if (!bucket || bucket.key !== hi) {
+      close(i)
+      buckets.push((bucket = { key: hi, containers: [] }))
+      containerKey = ck
+      containerStart = i
+    } else if (ck !== containerKey) {
+      close(i)
+      containerKey = ck
+      containerStart = i
+    }
+    lows[i] = lo & 0xffff
   }
+  close(rows.length)
   const w = new Writer()
   w.u32(DV_MAGIC)
   w.u64(buckets.length)
@@ -130,7 +145,7 @@ export function encodeRoaringBitmapArray(rows: ArrayLike<number>): Uint8Array {
   return w.finish()
 }
 
-function encodeRoaring32(w: Writer, containers: { key: number; values: number[] }[]): void {
+function encodeRoaring32(w: Writer, containers: { key: number; values: Uint16Array }[]): void {
   const kinds = containers.map((c) => {
     const runs = countRuns(c.values)
     const runSize = 2 + 4 * runs
@@ -164,7 +179,7 @@ function encodeRoaring32(w: Writer, containers: { key: number; values: number[] 
   for (const body of bodies) w.raw(body)
 }
 
-function containerBody(values: number[], kind: string): Uint8Array {
+function containerBody(values: Uint16Array, kind: string): Uint8Array {
   if (kind === 'bitmap') {
     const words = new Uint8Array(8192)
     for (const v of values) words[v >>> 3] |= 1 << (v & 7)
@@ -192,7 +207,7 @@ function containerBody(values: number[], kind: string): Uint8Array {
   return out
 }
 
-function countRuns(values: number[]): number {
+function countRuns(values: Uint16Array): number {
   let runs = 0
   for (let i = 0; i < values.length; i++) if (i === 0 || values[i] !== values[i - 1] + 1) runs++
   return runs
