@@ -327,13 +327,14 @@ function fromPrimitive(input: unknown, type: DataType & string, ctx: ValueContex
         if (Number.isNaN(input.getTime())) throw mismatch(input, type, ctx)
         return microsFromDate(input)
       }
-      if (typeof input === 'bigint') return input
-      if (typeof input === 'number' && Number.isFinite(input)) return BigInt(Math.trunc(input)) * 1000n + BigInt(Math.round((input - Math.trunc(input)) * 1000))
-      if (typeof input === 'string') {
-        const ts = parseTimestamp(input)
-        if (ts) return ts.micros
-      }
-      throw mismatch(input, type, ctx, typeof input === 'string' ? 'expected an ISO-8601 timestamp' : '')
+      let micros: bigint | undefined
+      if (typeof input === 'bigint') micros = input
+      else if (typeof input === 'number' && Number.isFinite(input)) micros = BigInt(Math.trunc(input)) * 1000n + BigInt(Math.round((input - Math.trunc(input)) * 1000))
+      else if (typeof input === 'string') micros = parseTimestamp(input)?.micros
+      if (micros === undefined) throw mismatch(input, type, ctx, typeof input === 'string' ? 'expected an ISO-8601 timestamp' : '')
+      // microseconds are stored as a 64-bit long: beyond it the value would wrap
+      if (micros < LONG_MIN || micros > LONG_MAX) throw mismatch(input, type, ctx, 'out of range')
+      return micros
     }
     case 'variant': {
       if (typeof input === 'object' && input !== null) {

@@ -67,6 +67,9 @@ describe('fromRowValue', () => {
     expect(fromRowValue(new Date(1500), 'timestamp', ctx)).toBe(1_500_000n)
     expect(fromRowValue(1500, 'timestamp', ctx)).toBe(1_500_000n)
     expect(fromRowValue(7n, 'timestamp', ctx)).toBe(7n)
+    // microseconds live in a 64-bit long: beyond it a value is refused, not wrapped
+    expect(() => fromRowValue(2n ** 63n, 'timestamp', ctx)).toThrow(SchemaMismatchError)
+    expect(() => fromRowValue(1e16, 'timestamp_ntz', ctx)).toThrow(/out of range/)
     expect(fromRowValue(new Uint8Array([1]), 'binary', ctx)).toEqual(new Uint8Array([1]))
     expect(fromRowValue(undefined, 'string', ctx)).toBe(null)
     expect(fromRowValue({ a: 1 }, { type: 'map', keyType: 'string', valueType: 'long', valueContainsNull: true }, ctx)).toEqual(new Map([['a', 1n]]))
