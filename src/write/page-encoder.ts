@@ -317,6 +317,7 @@ function stringDictionary(column: ArrayLike<DeltaValue>, start: number, end: num
     }
     indexes[k++] = id
   }
+  if (entries.length === 0) return undefined // all null: no dictionary page to write
   return { entries, indexes: indexes.subarray(0, k), bitWidth: Math.max(1, 32 - Math.clz32(entries.length - 1)) }
 }
 

@@ -124,20 +124,21 @@ describe('flat column pages', () => {
     const duck = await duckdb()
     if (!duck) return
     const n = 150_000
-    const fields = [field('id', 'long'), field('cat', 'string'), field('note', 'string'), field('ok', 'boolean'), field('amount', 'decimal(20,2)')]
+    const fields = [field('id', 'long'), field('cat', 'string'), field('note', 'string'), field('ok', 'boolean'), field('amount', 'decimal(20,2)'), field('none', 'string')]
     const values: DeltaValue[][] = [
       Array.from({ length: n }, (_, i) => (i % 5 === 0 ? null : BigInt(i))),
       Array.from({ length: n }, (_, i) => (i % 13 === 0 ? null : ['a', 'bb', 'ççç'][i % 3])),
       Array.from({ length: n }, (_, i) => `note number ${i} ${'x'.repeat(i % 30)}`),
       Array.from({ length: n }, (_, i) => (i % 17 === 0 ? null : i % 2 === 0)),
       Array.from({ length: n }, (_, i) => (i % 3 === 0 ? null : BigInt(i) * 100_000_000_001n)),
+      new Array<DeltaValue>(n).fill(null),
     ]
     const dir = mkdtempSync(join(tmpdir(), 'lagomago-pages-'))
     dirs.push(dir)
     const file = join(dir, 'f.parquet')
     writeFileSync(file, writeParquet(fields.map((f, j) => ({ field: f, values: values[j] })), n))
     const res = await duck.runAndReadAll(`SELECT count(*) AS n, count(id) AS ids, sum(id) AS sid, count(cat) AS cats, sum(length(cat)) AS catlen,
-      sum(length(note)) AS notelen, count(ok) AS oks, sum(CASE WHEN ok THEN 1 ELSE 0 END) AS trues, sum(amount)::VARCHAR AS amount FROM read_parquet('${file}')`)
+      sum(length(note)) AS notelen, count(ok) AS oks, sum(CASE WHEN ok THEN 1 ELSE 0 END) AS trues, sum(amount)::VARCHAR AS amount, count(none) AS nones FROM read_parquet('${file}')`)
     const row = res.getRowObjectsJson()[0]
     const nonNull = (j: number) => values[j].filter((v) => v !== null)
     expect(Number(row.n)).toBe(n)
@@ -148,6 +149,7 @@ describe('flat column pages', () => {
     expect(Number(row.notelen)).toBe((values[2] as string[]).reduce((a, s) => a + s.length, 0))
     expect(Number(row.oks)).toBe(nonNull(3).length)
     expect(Number(row.trues)).toBe(nonNull(3).filter((v) => v === true).length)
+    expect(Number(row.nones)).toBe(0)
     const cents = (nonNull(4) as bigint[]).reduce((a, b) => a + b, 0n)
     expect(row.amount).toBe(`${cents / 100n}.${String(cents % 100n).padStart(2, '0')}`)
   })
