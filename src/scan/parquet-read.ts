@@ -231,6 +231,13 @@ function convertColumn(data: ArrayLike<unknown>, type: DataType, node: SchemaTre
   // A typed array already in the value model (a REQUIRED column, no nulls) is kept as it is: boxing a
   // million int64s into bigints only to pack them back into Arrow was most of a scan's garbage.
   if (ArrayBuffer.isView(data) && typedIsDeltaValues(data, type, node)) return data as unknown as DeltaValue[]
+  // hyparquet's plain array already holds Delta values (an OPTIONAL column, as Spark writes them):
+  // keep it, with only a missing value turned into null.
+  if (Array.isArray(data) && plainIsDeltaValues(type, node)) {
+    const a = data as DeltaValue[]
+    for (let i = 0; i < a.length; i++) if (a[i] === undefined) a[i] = null
+    return a
+  }
   const out = new Array<DeltaValue>(data.length)
   const conv = converter(type, node, mode, ctx)
   for (let i = 0; i < data.length; i++) {
@@ -247,6 +254,20 @@ function typedIsDeltaValues(data: ArrayBufferView, type: DataType, node: SchemaT
     case 'byte': case 'short': case 'integer': case 'date': return data instanceof Int32Array
     case 'double': return data instanceof Float64Array
     case 'float': return data instanceof Float32Array
+    default: return false
+  }
+}
+
+/** Whether hyparquet's values for `node` (read with our parsers) are already the Delta values of `type`. */
+function plainIsDeltaValues(type: DataType, node: SchemaTree): boolean {
+  const e = node.element
+  if (node.children.length) return false
+  switch (type) {
+    case 'long': return e.type === 'INT64' && e.converted_type === undefined && e.logical_type === undefined
+    case 'byte': case 'short': case 'integer': return e.type === 'INT32' && e.logical_type?.type !== 'DATE' && e.converted_type !== 'DATE' && !/^UINT/.test(e.converted_type ?? '')
+    case 'double': return e.type === 'DOUBLE'
+    case 'float': return e.type === 'FLOAT'
+    case 'boolean': return e.type === 'BOOLEAN'
     default: return false
   }
 }
