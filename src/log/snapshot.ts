@@ -147,10 +147,12 @@ export async function advanceSnapshot(base: Snapshot, opts: { version?: number }
   // of `_delta_log/`, and on a local folder reads the whole directory).
   const files: LogPath[] = []
   if (opts.version !== undefined && opts.version - base.version <= 4) {
-    for (let v = base.version + 1; v <= opts.version; v++) {
-      const meta = await base.store.head(commitKey(v))
+    const versions = Array.from({ length: opts.version - base.version }, (_, i) => base.version + 1 + i)
+    const metas = await Promise.all(versions.map((v) => base.store.head(commitKey(v))))
+    for (let i = 0; i < versions.length; i++) {
+      const meta = metas[i]
       if (!meta) return full() // cleaned up or never written: let the full load decide
-      files.push({ kind: 'commit', version: v, key: meta.key, size: meta.size, mtime: meta.mtime })
+      files.push({ kind: 'commit', version: versions[i], key: meta.key, size: meta.size, mtime: meta.mtime })
     }
   } else {
     const listing = await listLog(base.store, base.version + 1)
