@@ -141,10 +141,29 @@ export function decimalBytes(precision: number): number {
 
 const encoder = new TextEncoder()
 
-/** UTF-8 bytes of a string column for hyparquet-writer, encoded into one shared buffer (one allocation, not one a value). */
-function encodeStrings(values: ColumnValues): Array<Uint8Array | null> {
+/**
+ * UTF-8 bytes of a string column. Unique strings are encoded into one shared buffer (one allocation
+ * instead of one per value: the biggest single win measured on 1M rows); repetitive columns reuse
+ * one byte array per distinct value, so the dictionary encoder sees identical objects.
+ */
+function encodeStrings(values: ColumnValues): { data: Array<Uint8Array | null>; repetitive: boolean } {
   const n = values.length
+  const sample = Math.min(n, 1000)
+  const seen = new Set<unknown>()
+  for (let i = 0; i < sample; i++) seen.add(values[Math.floor((i * n) / sample)])
+  const repetitive = seen.size * 2 < sample
   const out = new Array<Uint8Array | null>(n)
+  if (repetitive) {
+    const cache = new Map<string, Uint8Array>()
+    for (let i = 0; i < n; i++) {
+      const s = values[i] as string | null
+      if (s === null || s === undefined) { out[i] = null; continue }
+      let b = cache.get(s)
+      if (!b) cache.set(s, (b = encoder.encode(s)))
+      out[i] = b
+    }
+    return { data: out, repetitive }
+  }
   let total = 0
   for (let i = 0; i < n; i++) {
     const s = values[i] as string | null
@@ -155,11 +174,18 @@ function encodeStrings(values: ColumnValues): Array<Uint8Array | null> {
   for (let i = 0; i < n; i++) {
     const s = values[i] as string | null
     if (s === null || s === undefined) { out[i] = null; continue }
+    // ASCII is copied char by char (no destination view per value); anything else via encodeInto.
     const start = off
-    off += encoder.encodeInto(s, buf.subarray(start)).written
+    let j = 0
+    for (; j < s.length; j++) {
+      const ch = s.charCodeAt(j)
+      if (ch >= 0x80) break
+      buf[start + j] = ch
+    }
+    off = j === s.length ? start + j : start + encoder.encodeInto(s, buf.subarray(start)).written
     out[i] = buf.subarray(start, off)
   }
-  return out
+  return { data: out, repetitive }
 }
 
 /** Top-level primitive columns: written by our page encoder. */
@@ -246,7 +272,10 @@ export function writeParquet(columns: DataColumn[], numRows: number, options: Pa
       const t = c.field.type
       const stats = statistics !== 'none' && typeof t === 'string' && t !== 'string' && t !== 'binary' && t !== 'variant'
       const values = sliceValues(c.values, start, end)
-      if (t === 'string') return { name, data: encodeStrings(values), statistics: stats, encoding: 'PLAIN' as const }
+      if (t === 'string') {
+        const { data, repetitive } = encodeStrings(values)
+        return { name, data, statistics: stats, encoding: repetitive ? undefined : ('PLAIN' as const) }
+      }
       if (t === 'variant') return { name, data: Array.from(values), statistics: stats }
       if (needsShaping(t, mode)) return { name, data: Array.from(values, (v) => shapeNested(v, t, mode)), statistics: stats }
       return { name, data: values, statistics: stats }
