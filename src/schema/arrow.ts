@@ -9,6 +9,7 @@ import {
 import { SchemaMismatchError, UnsupportedFeatureError } from '../errors.js'
 import { decimalParams, isArray, isMap, isStruct, type DataType, type StructField, type StructType } from './types.js'
 import type { DeltaStruct, DeltaValue, VariantValue } from './values.js'
+import { writeUtf8 } from './utf8.js'
 
 const EXTENSION_NAME = 'ARROW:extension:name'
 const VARIANT_EXTENSION = 'arrow.parquet.variant'
@@ -113,7 +114,6 @@ function fromArrowType(t: ArrowType, meta: Map<string, string>, column: string):
 
 // ---- building vectors ----
 
-const encoder = new TextEncoder()
 
 /** Arrow data for one column of Delta values of `type` (null entries are nulls). */
 export function deltaColumnToArrow(values: readonly DeltaValue[], type: DataType, arrowType: ArrowType = toArrowType(type)): Data {
@@ -219,16 +219,8 @@ function varBinary(values: readonly DeltaValue[], base: { type: ArrowType; lengt
   for (let i = 0; i < values.length; i++) {
     const v = values[i]
     if (typeof v === 'string') {
-      const n = v.length
-      if (pos + n * 3 > buf.length) buf = grow(buf, pos + n * 3)
-      // ASCII char by char (no view and no encoder call per value); anything else via encodeInto.
-      let j = 0
-      for (; j < n; j++) {
-        const c = v.charCodeAt(j)
-        if (c >= 0x80) break
-        buf[pos + j] = c
-      }
-      pos += j === n ? n : encoder.encodeInto(v, buf.subarray(pos)).written
+      if (pos + v.length * 3 > buf.length) buf = grow(buf, pos + v.length * 3)
+      pos += writeUtf8(v, buf, pos)
     } else if (v instanceof Uint8Array) {
       if (pos + v.length > buf.length) buf = grow(buf, pos + v.length)
       buf.set(v, pos)

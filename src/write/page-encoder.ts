@@ -8,6 +8,7 @@ import { writePageHeader } from 'hyparquet-writer/src/datapage.js'
 import { compressPage, type ParquetCodec } from './codec.js'
 import type { DeltaValue } from '../schema/values.js'
 import { SchemaMismatchError } from '../errors.js'
+import { writeUtf8 } from '../schema/utf8.js'
 
 type RowGroup = ParquetWriter['row_groups'][number]
 export type ColumnChunk = RowGroup['columns'][number]
@@ -54,7 +55,6 @@ class Scratch {
 const values = new Scratch()
 const levels = new Scratch()
 const body = new Scratch()
-const utf8 = new TextEncoder()
 
 const isNull = (v: unknown): boolean => v === null || v === undefined
 
@@ -273,16 +273,8 @@ function writeByteArrays(column: ArrayLike<DeltaValue>, row: number, end: number
 
 function writeString(s: string): void {
   values.ensure(4 + s.length * 3)
-  const out = values.bytes
   const at = values.pos + 4
-  // ASCII is copied char by char (no encoder call per value); anything else via encodeInto.
-  let j = 0
-  for (; j < s.length; j++) {
-    const c = s.charCodeAt(j)
-    if (c >= 0x80) break
-    out[at + j] = c
-  }
-  const len = j === s.length ? j : utf8.encodeInto(s, out.subarray(at)).written
+  const len = writeUtf8(s, values.bytes, at)
   values.view.setUint32(values.pos, len, true)
   values.pos = at + len
 }

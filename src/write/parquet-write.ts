@@ -5,6 +5,7 @@ import { ByteWriter, ParquetWriter } from 'hyparquet-writer'
 import { compressPage, type ParquetCodec } from './codec.js'
 import { writeFlatChunk } from './page-encoder.js'
 import { estimateRowBytes } from './partition.js'
+import { writeUtf8 } from '../schema/utf8.js'
 import { LAGOMAGO_VERSION } from '../txn/engine.js'
 import { InvalidArgumentError, SchemaMismatchError, UnsupportedFeatureError } from '../errors.js'
 import type { DeltaValue } from '../schema/values.js'
@@ -174,15 +175,8 @@ function encodeStrings(values: ColumnValues): { data: Array<Uint8Array | null>; 
   for (let i = 0; i < n; i++) {
     const s = values[i] as string | null
     if (s === null || s === undefined) { out[i] = null; continue }
-    // ASCII is copied char by char (no destination view per value); anything else via encodeInto.
     const start = off
-    let j = 0
-    for (; j < s.length; j++) {
-      const ch = s.charCodeAt(j)
-      if (ch >= 0x80) break
-      buf[start + j] = ch
-    }
-    off = j === s.length ? start + j : start + encoder.encodeInto(s, buf.subarray(start)).written
+    off += writeUtf8(s, buf, start)
     out[i] = buf.subarray(start, off)
   }
   return { data: out, repetitive }
