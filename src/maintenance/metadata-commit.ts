@@ -56,7 +56,8 @@ export async function commitChange(snapshot: Snapshot, change: Change, opts: Alt
     }
   }
   const protocol: Protocol = upgraded ?? snapshot.protocol
-  checkWriteSupport(protocol, change.schema, change.configuration, table, snapshot.version)
+  // Identity columns constrain only inserts; a metadata change writes no rows.
+  checkWriteSupport(protocol, change.schema, change.configuration, table, snapshot.version, ['identityColumns'])
   const metadata: Metadata = {
     ...snapshot.metadata,
     schemaString: serializeSchema(change.schema),

@@ -224,7 +224,8 @@ function removeOf(a: AddFile, now: number): RemoveFile {
 /** Compact (or Z-order) the table of `snapshot`; returns the versions committed and Spark's metrics. */
 export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): Promise<OptimizeResult> {
   const table = snapshot.tableUrl
-  checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, table, snapshot.version)
+  // Identity columns constrain only inserts; OPTIMIZE copies rows with their values.
+  checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, table, snapshot.version, ['identityColumns'])
   const target = targetSizeOf(snapshot, opts)
   const ratio = opts.maxDeletedRowsRatio ?? 0.05
   const info: SnapshotInfo = { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns, configuration: snapshot.properties }

@@ -81,7 +81,8 @@ export async function restore(snapshot: Snapshot, opts: RestoreOptions): Promise
   if (maxId > 0) metadata.configuration['delta.columnMapping.maxColumnId'] = String(maxId)
   const upgraded = protocolWith(snapshot.protocol, featuresInUse(target.schema, metadata.configuration))
   const protocol = upgraded ?? snapshot.protocol
-  checkWriteSupport(protocol, target.schema, metadata.configuration, table, snapshot.version)
+  // Identity columns constrain only inserts; RESTORE re-adds rows with the values they had.
+  checkWriteSupport(protocol, target.schema, metadata.configuration, table, snapshot.version, ['identityColumns'])
   if (toRemove.length > 0 && snapshot.properties['delta.appendOnly'] === 'true') {
     throw new ConstraintViolationError(`table ${table} is append-only (delta.appendOnly = true): restoring version ${target.version} would remove data`, { table, version: snapshot.version })
   }

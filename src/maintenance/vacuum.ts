@@ -119,7 +119,8 @@ export async function vacuum(store: ObjectStore, opts: VacuumOptions = {}): Prom
   const table = snapshot.tableUrl
   // PROTOCOL.md "VACUUM Protocol Check": an unconditional write-protocol check, so a table using a
   // writer feature we do not know (which may keep its own files under the root) is never vacuumed.
-  checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, table, snapshot.version)
+  // Identity columns constrain only inserts; VACUUM writes no rows.
+  checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, table, snapshot.version, ['identityColumns'])
   const retentionMs = vacuumRetentionMs(snapshot, opts)
   const now = nowOf(opts.now)
   const cutoff = now - retentionMs

@@ -83,4 +83,18 @@ describe('identity columns', () => {
     expect(await ids(t)).toEqual([1n, 2n, 4n, 5n, 6n])
     expect(idField(t).metadata['delta.identity.highWaterMark']).toBe(6)
   })
+
+  it('OPTIMIZE, VACUUM, ALTER and RESTORE work on identity tables and keep the values', async () => {
+    const t = await DeltaTable.create(tmp(), { schema: schema({ 'delta.identity.start': 1, 'delta.identity.step': 1, 'delta.identity.allowExplicitInsert': false }) })
+    for (const v of ['a', 'b', 'c']) await t.append([{ v }])
+    await t.optimize()
+    expect(await t.files()).toHaveLength(1)
+    expect(await ids(t)).toEqual([1n, 2n, 3n])
+    await t.setProperties({ owner: 'ops' })
+    await t.restore({ version: 2 })
+    expect(await ids(t)).toEqual([1n, 2n])
+    await t.vacuum({ now: Date.now() + 8 * 86_400_000 })
+    await t.append([{ v: 'd' }])
+    expect((await ids(t)).at(-1)).toBeGreaterThan(2n)
+  })
 })
