@@ -119,8 +119,8 @@ export async function vacuum(store: ObjectStore, opts: VacuumOptions = {}): Prom
   const table = snapshot.tableUrl
   // PROTOCOL.md "VACUUM Protocol Check": an unconditional write-protocol check, so a table using a
   // writer feature we do not know (which may keep its own files under the root) is never vacuumed.
-  // Identity columns constrain only inserts; VACUUM writes no rows.
-  checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, table, snapshot.version, ['identityColumns'])
+  // Identity columns and row tracking constrain only the rows and files a commit adds; VACUUM adds none.
+  checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, table, snapshot.version, ['identityColumns', 'rowTracking'])
   const retentionMs = vacuumRetentionMs(snapshot, opts)
   const now = nowOf(opts.now)
   const cutoff = now - retentionMs

@@ -9,6 +9,18 @@ const DAY = 86_400_000
 const bytes = (s: string) => new TextEncoder().encode(s)
 
 describe('vacuum', () => {
+  it('runs on tables with row tracking (it adds no files) and keeps their rows', async () => {
+    const t = await DeltaTable.create(`memory://vacuum-rowtracking-${Math.random()}`, {
+      schema: { type: 'struct', fields: [{ name: 'id', type: 'long', nullable: true, metadata: {} }] },
+      properties: { 'delta.enableRowTracking': 'true' },
+    })
+    await t.append([{ id: 1n }])
+    await t.overwrite([{ id: 2n }])
+    const r = await t.vacuum({ now: Date.now() + 8 * DAY })
+    expect(r.filesDeleted).toHaveLength(1)
+    expect(await t.toRows()).toEqual([{ id: 2n }])
+  })
+
   it('deletes expired tombstones and old orphans only; the latest version reads, older ones fail clearly', async () => {
     const { store, t } = await newTable({ partitioned: true })
     await t.append([...rowsOf(0, 3, 'a'), ...rowsOf(3, 3, 'b')])      // v1
