@@ -6,7 +6,7 @@ import { ConstraintViolationError } from '../errors.js'
 import type { AddCDCFile, AddFile } from '../log/actions.js'
 import type { ListOptions, ObjectMeta, ObjectStore } from '../storage/object-store.js'
 import type { StructField, StructType } from '../schema/types.js'
-import type { DeltaValue } from '../schema/values.js'
+import { LONG_MAX, LONG_MIN, type DeltaValue } from '../schema/values.js'
 import { applyGeneratedColumns, checkRowRules, valuesBatch } from '../write/constraints.js'
 import { writeDataFiles, type DataFilesTarget, type WriteFilesOptions } from '../write/data-files.js'
 import type { ColumnValues } from '../write/parquet-write.js'
@@ -163,8 +163,6 @@ function gatherTyped(values: ArrayLike<DeltaValue>, rows: ArrayLike<number>, typ
   return gatherRows(values, rows, n)
 }
 
-const LONG_MIN = -(2n ** 63n)
-const LONG_MAX = 2n ** 63n - 1n
 
 type Typed = BigInt64Array | Float64Array | Int32Array
 

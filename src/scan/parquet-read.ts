@@ -11,6 +11,7 @@ import { guardPages } from './page-guard.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { decimalParams, fieldId, isArray, isMap, isStruct, physicalName, type ColumnMappingMode, type DataType, type StructField } from '../schema/types.js'
 import type { DeltaStruct, DeltaValue } from '../schema/values.js'
+import { floorDiv } from '../schema/temporal.js'
 
 export interface FileReadContext { table?: string; version?: number; file?: string }
 
@@ -57,10 +58,6 @@ const PARSERS = {
   uuidFromBytes: (bytes: Uint8Array) => bytes,
 }
 
-function floorDiv(a: bigint, b: bigint): bigint {
-  const q = a / b
-  return a % b !== 0n && (a < 0n) !== (b < 0n) ? q - 1n : q
-}
 
 /** Footer of a data file, with statistics decoded by the same parsers as the data. */
 export async function readFooter(store: ObjectStore, key: string, size: number | undefined, ctx: FileReadContext = {}): Promise<FileMetaData> {

@@ -39,8 +39,9 @@ const INT_RANGE: Record<string, [number, number]> = {
   short: [-32768, 32767],
   integer: [-2147483648, 2147483647],
 }
-const LONG_MIN = -(2n ** 63n)
-const LONG_MAX = 2n ** 63n - 1n
+/** The range of a Delta long (and of microsecond timestamps). */
+export const LONG_MIN = -(2n ** 63n)
+export const LONG_MAX = 2n ** 63n - 1n
 
 // ───────────────────────────── ordering ─────────────────────────────
 

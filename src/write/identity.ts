@@ -3,15 +3,13 @@
 // `delta.identity.allowExplicitInsert` is true, and the new high water mark in the commit's schema.
 import { ConstraintViolationError, SchemaMismatchError } from '../errors.js'
 import type { StructField, StructType } from '../schema/types.js'
-import type { DeltaValue } from '../schema/values.js'
+import { LONG_MAX, LONG_MIN, type DeltaValue } from '../schema/values.js'
 import type { ColumnValues } from './parquet-write.js'
 
 const START = 'delta.identity.start'
 const STEP = 'delta.identity.step'
 const HIGH_WATER_MARK = 'delta.identity.highWaterMark'
 const ALLOW_EXPLICIT = 'delta.identity.allowExplicitInsert'
-const MIN_LONG = -(2n ** 63n)
-const MAX_LONG = 2n ** 63n - 1n
 
 export interface IdentitySpec {
   field: StructField
@@ -93,7 +91,7 @@ export class IdentityFiller {
           values[i] = v
           continue
         }
-        if (value < MIN_LONG || value > MAX_LONG) {
+        if (value < LONG_MIN || value > LONG_MAX) {
           throw new ConstraintViolationError(`identity column ${name} of table ${this.table} overflows a long at row ${this.rowsSeen + i}`, { column: name, table: this.table })
         }
         values[i] = value

@@ -6,8 +6,9 @@ import * as arrow from 'apache-arrow'
 import { ConstraintViolationError, InvalidArgumentError, SchemaMismatchError } from '../errors.js'
 import { fromArrowField } from '../schema/arrow.js'
 import { isArray, isMap, isStruct, typeToString, type DataType, type StructField, type StructType } from '../schema/types.js'
-import { fromRowValue, type DeltaValue } from '../schema/values.js'
+import { fromRowValue, LONG_MAX, LONG_MIN, type DeltaValue } from '../schema/values.js'
 import type { ColumnValues } from './parquet-write.js'
+import { floorDiv } from '../schema/temporal.js'
 
 /** The data a write accepts. */
 /** Plain objects may be typed by an interface (no index signature needed). */
@@ -465,8 +466,6 @@ export function vectorToDelta(vec: arrow.Vector, type: DataType, column: string,
   return out
 }
 
-const LONG_MIN = -(2n ** 63n)
-const LONG_MAX = 2n ** 63n - 1n
 
 /** Values already in the Delta value model for `type` (skips the full coercion on hot paths). */
 function isExact(v: unknown, type: DataType): boolean {
@@ -499,7 +498,3 @@ function plain(v: unknown): unknown {
   return o
 }
 
-function floorDiv(a: bigint, b: bigint): bigint {
-  const q = a / b
-  return a % b !== 0n && (a < 0n) !== (b < 0n) ? q - 1n : q
-}

@@ -9,6 +9,7 @@ import {
   type ColumnMappingMode, type DataType, type StructField, type StructType,
 } from '../schema/types.js'
 import type { ColumnValues } from './parquet-write.js'
+import { floorDiv } from '../schema/temporal.js'
 
 /** Spark's `delta.dataSkippingStringPrefixLength` default: string bounds keep 32 UTF-16 units. */
 export const STRING_PREFIX_LENGTH = 32
@@ -79,10 +80,6 @@ export function truncateMaxString(s: string, prefix = STRING_PREFIX_LENGTH): str
   return undefined
 }
 
-function floorDiv(a: bigint, b: bigint): bigint {
-  const q = a / b
-  return a % b !== 0n && (a < 0n) !== (b < 0n) ? q - 1n : q
-}
 
 /**
  * Timestamps in stats have millisecond precision (Spark's JSON form). The min is truncated down; the
