@@ -2,6 +2,7 @@
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { tableFromArrays } from 'apache-arrow'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ConstraintViolationError, DeltaTable } from '../../src/index.js'
@@ -35,6 +36,12 @@ describe('identity columns', () => {
     // time travel sees the mark of its version
     const v1 = await DeltaTable.open(t.snapshot.tableUrl, { version: 1 })
     expect(idField(v1).metadata['delta.identity.highWaterMark']).toBe(20)
+  })
+
+  it('fills identity values for Arrow input that lacks the column', async () => {
+    const t = await DeltaTable.create(tmp(), { schema: schema({ 'delta.identity.start': 100, 'delta.identity.step': 10 }) })
+    await t.append(tableFromArrays({ v: ['x', 'y'] }))
+    expect(await ids(t)).toEqual([100n, 110n])
   })
 
   it('refuses explicit values when allowExplicitInsert is false, leaving the table as it was', async () => {
