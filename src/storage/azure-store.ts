@@ -4,7 +4,7 @@
 import { InvalidArgumentError, MissingFileError } from '../errors.js'
 import {
   bodyBytes, env, fetchWithRetry, httpError, joinKey, newCounts, xmlElements, xmlText,
-  type FetchLike, type RequestCounts, type RequestKind, type RetryOptions,
+  metaFromHead, type FetchLike, type RequestCounts, type RequestKind, type RetryOptions,
 } from './http-common.js'
 import type { ListOptions, ObjectMeta, ObjectStore } from './object-store.js'
 import { hmacSha256, uriEncode } from './sigv4.js'
@@ -157,7 +157,7 @@ export class AzureStore implements ObjectStore {
     const res = await this.send('head', 'HEAD', key)
     if (res.status === 404) return undefined
     if (res.status !== 200) throw await this.failure(res, `HEAD ${this.url}/${key}`, key)
-    return { key, size: Number(res.headers.get('content-length') ?? 0), mtime: Date.parse(res.headers.get('last-modified') ?? '') || 0 }
+    return metaFromHead(key, res)
   }
 
   async delete(key: string): Promise<void> {

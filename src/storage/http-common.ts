@@ -2,6 +2,7 @@
 // retries of transient failures, request counting, a tiny XML reader for listing replies, and the
 // error mapping. No Node-only imports: these stores also run in browsers.
 import { StorageError } from '../errors.js'
+import type { ObjectMeta } from './object-store.js'
 
 export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>
 
@@ -120,4 +121,14 @@ export function joinKey(root: string, key: string): string {
 /** Copy to a standalone ArrayBuffer-backed array (fetch bodies must not see a pooled Buffer change). */
 export function ownBytes(data: Uint8Array): Uint8Array<ArrayBuffer> {
   return Uint8Array.prototype.slice.call(data) as Uint8Array<ArrayBuffer>
+}
+
+/** `Last-Modified` of a response in ms since the epoch (0 when absent or unparsable). */
+export function lastModified(res: Response): number {
+  return Date.parse(res.headers.get('last-modified') ?? '') || 0
+}
+
+/** Size and mtime of `key` from a HEAD response's headers. */
+export function metaFromHead(key: string, res: Response): ObjectMeta {
+  return { key, size: Number(res.headers.get('content-length') ?? 0), mtime: lastModified(res) }
 }

@@ -4,7 +4,7 @@
 // the commit files upward until the first 404 (commits are numbered without gaps, PROTOCOL.md
 // "Delta Log Entries").
 import { MissingFileError, ReadOnlyStoreError, UnsupportedFeatureError } from '../errors.js'
-import { bodyBytes, fetchWithRetry, httpError, newCounts, type FetchLike, type RequestCounts, type RequestKind, type RetryOptions } from './http-common.js'
+import { bodyBytes, fetchWithRetry, httpError, newCounts, type FetchLike, type RequestCounts, type RequestKind, type RetryOptions, lastModified } from './http-common.js'
 import type { ListOptions, ObjectMeta, ObjectStore } from './object-store.js'
 import { uriEncode } from './sigv4.js'
 
@@ -41,7 +41,7 @@ export class HttpStore implements ObjectStore {
     const res = await this.send('get', 'GET', key)
     if (res.ok && res.status !== 206) {
       const bytes = await bodyBytes(res)
-      if (key === LAST_CHECKPOINT) this.recentHint = { at: Date.now(), bytes, mtime: Date.parse(res.headers.get('last-modified') ?? '') || 0 }
+      if (key === LAST_CHECKPOINT) this.recentHint = { at: Date.now(), bytes, mtime: lastModified(res) }
       return bytes
     }
     if (key === LAST_CHECKPOINT && res.status === 404) this.recentHint = { at: Date.now() }
@@ -64,7 +64,7 @@ export class HttpStore implements ObjectStore {
     const res = await this.send('head', 'HEAD', key)
     if (res.status === 404 || res.status === 410) return undefined
     if (!res.ok) throw await this.failure(res, `HEAD ${this.url}/${key}`, key)
-    const mtime = Date.parse(res.headers.get('last-modified') ?? '') || 0
+    const mtime = lastModified(res)
     const length = res.headers.get('content-length')
     // Compressed or chunked replies may omit the length: ask for one byte and read Content-Range.
     if (length !== null && res.headers.get('content-encoding') === null) return { key, size: Number(length), mtime }
@@ -122,7 +122,7 @@ export class HttpStore implements ObjectStore {
     this.recentHint = undefined
     if (!hint) {
       const res = await this.send('get', 'GET', LAST_CHECKPOINT)
-      if (res.ok) hint = { at: Date.now(), bytes: await bodyBytes(res), mtime: Date.parse(res.headers.get('last-modified') ?? '') || 0 }
+      if (res.ok) hint = { at: Date.now(), bytes: await bodyBytes(res), mtime: lastModified(res) }
       else await res.body?.cancel()
     }
     if (!hint?.bytes) return undefined
