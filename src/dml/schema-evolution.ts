@@ -3,8 +3,8 @@
 // committed in the same version as the data (a metaData action).
 import type { Metadata, Protocol } from '../log/actions.js'
 import type { Snapshot } from '../log/snapshot.js'
-import { findField, serializeSchema, type StructType } from '../schema/types.js'
-import { assignColumnMapping, checkWriteSupport, featuresInUse, maxColumnIdOf, mergeProtocols, protocolFor } from '../write/features.js'
+import { findField, type StructType } from '../schema/types.js'
+import { schemaChange } from '../write/features.js'
 
 /** Source columns the engine adds for itself (CDC mode); never stored. */
 export const HIDDEN_PREFIX = '__lagomago_'
@@ -19,19 +19,10 @@ export interface EvolvedSchema {
 export function evolveSchema(snapshot: Snapshot, source: StructType): EvolvedSchema | undefined {
   const extra = source.fields.filter((f) => !findField(snapshot.schema, f.name) && !f.name.startsWith(HIDDEN_PREFIX))
   if (extra.length === 0) return undefined
-  let schema: StructType = {
+  const schema: StructType = {
     type: 'struct',
     fields: [...snapshot.schema.fields, ...extra.map((f) => ({ name: f.name, type: f.type, nullable: true, metadata: {} }))],
   }
-  const configuration = { ...snapshot.properties }
-  if (snapshot.columnMappingMode !== 'none') {
-    const start = Number(configuration['delta.columnMapping.maxColumnId'] ?? maxColumnIdOf(snapshot.schema))
-    const mapped = assignColumnMapping(schema, start)
-    schema = mapped.schema
-    configuration['delta.columnMapping.maxColumnId'] = String(mapped.maxColumnId)
-  }
-  const metadata: Metadata = { ...snapshot.metadata, schemaString: serializeSchema(schema), configuration }
-  const next = mergeProtocols(snapshot.protocol, protocolFor(featuresInUse(schema, configuration)))
-  checkWriteSupport(next, schema, configuration, snapshot.tableUrl, snapshot.version)
-  return { schema, metadata, protocol: JSON.stringify(next) === JSON.stringify(snapshot.protocol) ? undefined : next }
+  // MERGE implements identity columns (merge-exec.ts), so they need not be refused here.
+  return schemaChange(snapshot, schema, { extraFeatures: ['identityColumns'] })
 }

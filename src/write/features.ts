@@ -2,9 +2,10 @@
 // the lowest protocol that covers what a new table uses, the writer features lagomago honours, the
 // refusal (before anything is written) of tables that need one it does not, and column mapping ids.
 import { UnsupportedFeatureError } from '../errors.js'
-import type { Protocol } from '../log/actions.js'
+import type { Metadata, Protocol } from '../log/actions.js'
+import type { Snapshot } from '../log/snapshot.js'
 import { checkReaderSupport } from '../log/table-features.js'
-import { isArray, isMap, isStruct, type DataType, type StructField, type StructType } from '../schema/types.js'
+import { isArray, isMap, isStruct, serializeSchema, type DataType, type StructField, type StructType } from '../schema/types.js'
 
 /** Reader+writer features (listed in both lists under reader version 3). */
 const READER_WRITER = new Set(['columnMapping', 'deletionVectors', 'timestampNtz', 'v2Checkpoint', 'vacuumProtocolCheck', 'typeWidening', 'typeWidening-preview', 'variantType', 'variantType-preview'])
@@ -214,4 +215,25 @@ export function rowIdHighWaterMark(domainMetadata: ReadonlyMap<string, { configu
   } catch {
     return -1
   }
+}
+
+/**
+ * The metadata (and the protocol, when it must grow) of an existing table whose schema becomes
+ * `schema`: column mapping ids for new fields, and only the features the new schema needs (no
+ * implied ones on an existing table). Refuses a result lagomago could not write.
+ */
+export function schemaChange(
+  snapshot: Snapshot, schema: StructType, opts: { partitionColumns?: string[]; extraFeatures?: readonly string[] } = {},
+): { schema: StructType; metadata: Metadata; protocol?: Protocol } {
+  const configuration = { ...snapshot.properties }
+  if (snapshot.columnMappingMode !== 'none') {
+    const start = Number(configuration['delta.columnMapping.maxColumnId'] ?? maxColumnIdOf(snapshot.schema))
+    const mapped = assignColumnMapping(schema, start)
+    schema = mapped.schema
+    configuration['delta.columnMapping.maxColumnId'] = String(mapped.maxColumnId)
+  }
+  const metadata: Metadata = { ...snapshot.metadata, schemaString: serializeSchema(schema), configuration, ...(opts.partitionColumns ? { partitionColumns: opts.partitionColumns } : {}) }
+  const next = mergeProtocols(snapshot.protocol, protocolFor(featuresInUse(schema, configuration), undefined, false))
+  checkWriteSupport(next, schema, configuration, snapshot.tableUrl, snapshot.version, opts.extraFeatures)
+  return { schema, metadata, ...(sameProtocol(next, snapshot.protocol) ? {} : { protocol: next }) }
 }

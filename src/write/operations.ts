@@ -23,7 +23,7 @@ import { applyGeneratedColumns, checkRowRules, generatedColumns, valuesBatch } f
 import { writeDataFiles, type WriteFilesOptions } from './data-files.js'
 import { assignIdentityValues, identityColumns } from './identity.js'
 import {
-  assignColumnMapping, checkWriteSupport, featuresInUse, maxColumnIdOf, mergeProtocols, protocolFor, sameProtocol,
+  assignColumnMapping, checkWriteSupport, featuresInUse, maxColumnIdOf, mergeProtocols, protocolFor, schemaChange,
   ROW_TRACKING_DOMAIN, rowIdHighWaterMark, rowTrackingActive, rowTrackingConfiguration,
 } from './features.js'
 import { inferFromValues, normalizeInput, type InputBatch, type WriteData } from './input.js'
@@ -255,19 +255,9 @@ function planWrite(snapshot: Snapshot, data: WriteData, opts: { mergeSchema?: bo
   let protocol: Protocol | undefined
   if (schemaChanged) {
     checkSchemaNames(schema, '', table)
-    const configuration = { ...snapshot.properties }
-    if (snapshot.columnMappingMode !== 'none') {
-      const start = Number(configuration['delta.columnMapping.maxColumnId'] ?? maxColumnIdOf(snapshot.schema))
-      const mapped = assignColumnMapping(schema, start)
-      schema = mapped.schema
-      configuration['delta.columnMapping.maxColumnId'] = String(mapped.maxColumnId)
-    }
     partitionColumns = partitionFields(schema, partitionColumns, table).map((f) => f.name)
-    metadata = { ...snapshot.metadata, schemaString: serializeSchema(schema), partitionColumns, configuration }
-    // Only what the new schema needs is added: no implied features on an existing table.
-    const next = mergeProtocols(snapshot.protocol, protocolFor(featuresInUse(schema, configuration), undefined, false))
-    if (!sameProtocol(next, snapshot.protocol)) protocol = next
-    checkWriteSupport(next, schema, configuration, table, snapshot.version, WRITE_EXTRA_FEATURES)
+    const change = schemaChange(snapshot, schema, { partitionColumns, extraFeatures: WRITE_EXTRA_FEATURES })
+    ;({ schema, metadata, protocol } = change)
   }
   applyGeneratedColumns(schema, batch.columns, batch.numRows, table)
   const identity = assignIdentityValues(schema, batch.columns, batch.numRows, table)

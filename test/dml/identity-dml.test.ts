@@ -61,6 +61,13 @@ describe('DML on identity tables', () => {
     expect(explicit.message).toMatch(/GENERATED ALWAYS AS IDENTITY/)
   })
 
+  it('MERGE with mergeSchema adds a column to an identity table and still numbers the inserts', async () => {
+    const t = await identityTable()
+    await t.merge([{ v: 'e', extra: 1n }], { on: 'target.v = source.v', mergeSchema: true }).whenNotMatchedInsertAll().execute()
+    expect(t.schema.fields.map((f) => f.name)).toEqual(['id', 'v', 'extra'])
+    expect((await rows(t)).at(-1)).toEqual([5n, 'e'])
+  })
+
   it('CDC merges into an identity table match a reference model (property)', async () => {
     type Op = { code: number; op: 'I' | 'U' | 'D'; v: string }
     const opArb = fc.record({ code: fc.integer({ min: 0, max: 12 }), op: fc.constantFrom<'I' | 'U' | 'D'>('I', 'U', 'D'), v: fc.string({ maxLength: 3 }) })
