@@ -1,5 +1,6 @@
 // Public entry point of lagomago: re-exports only.
 export * from './errors.js'
+export { UnknownOptionError } from './options.js'
 export * from './storage/index.js'
 
 // The table handle and its options.
