@@ -59,7 +59,7 @@ export class ExpressionError extends DeltaError { override readonly code = 'INVA
 /** A path in the log that escapes the table root, or a URI we cannot resolve. */
 export class UnsafePathError extends DeltaError { override readonly code = 'UNSAFE_PATH' }
 /** Caller passed options that make no sense together or out of range. */
-export class InvalidArgumentError extends DeltaError { override readonly code = 'INVALID_ARGUMENT' }
+export class InvalidArgumentError extends DeltaError { override readonly code: string = 'INVALID_ARGUMENT' }
 /** The object store failed (I/O error, permission, full disk) in a way the caller should see. */
 export class StorageError extends DeltaError { override readonly code = 'STORAGE_ERROR' }
 /** A write to a read-only store (an `https://` table published on a static server or CDN). */
