@@ -3,10 +3,9 @@
 // `commits/<batchId>` written after its sink committed. Every file is written whole (temp + rename),
 // so a crash leaves either the old or the new state, never half a file.
 import { randomUUID } from 'node:crypto'
-import { mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
-import { hostname } from 'node:os'
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ConcurrentTransactionError, CorruptDataError } from '../errors.js'
+import { CorruptDataError } from '../errors.js'
 
 export interface CheckpointMetadata {
   id: string
@@ -34,46 +33,6 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   const tmp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`
   await writeFile(tmp, data)
   await rename(tmp, path)
-}
-
-/** Locks this process holds (a lock file naming our pid but absent here is stale). */
-const held = new Set<string>()
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-/**
- * Take the checkpoint's `lock` file: two queries sharing a checkpoint would plan the same batch id
- * over different files, and the txn id would then skip one of them. A lock left by a process that
- * died (SIGKILL, crash) on this host is taken over. Returns the release function.
- */
-export async function lockCheckpoint(location: string): Promise<() => Promise<void>> {
-  const path = join(location, 'lock')
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fh = await open(path, 'wx')
-      await fh.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }))
-      await fh.close()
-      held.add(path)
-      return async () => { held.delete(path); await unlink(path).catch(() => {}) }
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-      let owner: { pid?: number; host?: string } = {}
-      try { owner = JSON.parse(await readFile(path, 'utf8')) } catch { /* half-written by a dead process: stale */ }
-      const ours = owner.pid === process.pid && held.has(path)
-      if (ours || (owner.host === hostname() && typeof owner.pid === 'number' && owner.pid !== process.pid && alive(owner.pid)) || (owner.host !== undefined && owner.host !== hostname())) {
-        throw new ConcurrentTransactionError(`checkpoint ${location} is in use by another streaming query (pid ${owner.pid} on ${owner.host}); remove ${path} if that query is gone`, { file: path })
-      }
-      await unlink(path).catch(() => {})
-    }
-  }
-  throw new ConcurrentTransactionError(`could not take the lock of checkpoint ${location}`, { file: path })
 }
 
 export class Checkpoint<O> {

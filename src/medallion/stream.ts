@@ -6,7 +6,8 @@
 // exactly once. Triggers: availableNow (what exists at start, then stop) and processingTime (poll).
 import { mkdir } from 'node:fs/promises'
 import { InvalidArgumentError } from '../errors.js'
-import { Checkpoint, lockCheckpoint } from './checkpoint.js'
+import { Checkpoint } from './checkpoint.js'
+import { lockCheckpoint } from './checkpoint-lock.js'
 
 export type Row = Record<string, unknown>
 
