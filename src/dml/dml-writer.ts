@@ -11,6 +11,7 @@ import type { DeletionVector } from '../scan/deletion-vectors.js'
 import { Transaction, type PlanReads } from '../txn/transaction.js'
 import type { WriteFilesOptions } from '../write/data-files.js'
 import { removeOf } from '../write/operations.js'
+import { materializesPartitionColumns } from '../write/features.js'
 import { DeletionVectorWriter } from './dv-writer.js'
 import { unionRows } from './file-read.js'
 import { RowSink, type ChangeType } from './row-sink.js'
@@ -66,6 +67,7 @@ export class DmlWriter {
         partitionColumns: (opts.metadata ?? snapshot.metadata).partitionColumns, configuration,
         mode: columnMappingMode(configuration),
         tightBounds: p.minWriterVersion >= 7 && (p.writerFeatures ?? []).includes('deletionVectors'),
+        materializePartitionColumns: materializesPartitionColumns(p, configuration),
       },
       configuration, cdf: this.cdf, write: opts.write, flushRows: opts.flushRows,
     })

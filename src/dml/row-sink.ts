@@ -278,7 +278,7 @@ export class RowSink {
     if (length === 0) return
     const t = this.opts.target
     const target: DataFilesTarget = {
-      ...t, store: new PrefixedStore(t.store, `${CDC_DIR}/`), tightBounds: false,
+      ...t, store: new PrefixedStore(t.store, `${CDC_DIR}/`), tightBounds: false, materializePartitionColumns: false,
       schema: { type: 'struct', fields: this.changes.fields },
     }
     const w = await writeDataFiles(target, columns, length, this.opts.write)

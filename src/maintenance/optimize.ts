@@ -16,7 +16,7 @@ import { findField, isPrimitive, type StructField } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
 import { Transaction } from '../txn/transaction.js'
 import { writeDataFiles, type DataFilesTarget } from '../write/data-files.js'
-import { checkWriteSupport } from '../write/features.js'
+import { checkWriteSupport, materializesPartitionColumns } from '../write/features.js'
 import { DEFAULT_TARGET_FILE_SIZE } from '../write/partition.js'
 import { statsColumnSelection } from '../write/stats.js'
 import { afterMaintenanceCommit, nowOf, type Clock } from './common.js'
@@ -280,6 +280,7 @@ export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): 
     store: snapshot.store, table, schema: snapshot.schema, partitionColumns: snapshot.partitionColumns,
     configuration: snapshot.properties, mode: snapshot.columnMappingMode,
     tightBounds: (snapshot.protocol.writerFeatures ?? []).includes('deletionVectors'),
+    materializePartitionColumns: materializesPartitionColumns(snapshot.protocol, snapshot.properties),
   }
   const params = { predicate: predicateSql, zOrderBy: zFields.map((f) => f.name), auto: false }
   const totals = { numFilesAdded: 0, numFilesRemoved: 0, numAddedBytes: 0, numRemovedBytes: 0, numDeletionVectorsRemoved: 0, numDeletionVectorRowsRemoved: 0 }

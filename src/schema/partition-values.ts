@@ -24,7 +24,9 @@ const INT_BOUNDS: Record<string, [bigint, bigint]> = {
   long: [-(2n ** 63n), 2n ** 63n - 1n],
 }
 const encoder = new TextEncoder()
-const decoder = new TextDecoder()
+// Binary partition values are the bytes' UTF-8 text, as Spark writes them (the corpus's
+// `dat__multi_partitioned` holds `hello` and an emoji); bytes that are not UTF-8 cannot round-trip.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /**
  * Parse one partition value. Null, undefined and the empty string are null for every type (the
@@ -98,13 +100,25 @@ export function serializePartitionValue(value: DeltaValue, type: PrimitiveType):
     // PROTOCOL.md recommends UTC ISO-8601 for timestamps; ntz has no zone, so Spark's wall-clock form.
     case 'timestamp': return formatTimestamp(value as bigint, 'iso')
     case 'timestamp_ntz': return formatTimestamp(value as bigint, 'spark')
-    case 'binary': return decoder.decode(value as Uint8Array)
+    case 'binary': {
+      try {
+        return decoder.decode(value as Uint8Array)
+      } catch {
+        throw new InvalidArgumentError(`binary partition value ${hexOf(value as Uint8Array)} is not UTF-8 text; PROTOCOL.md "Partition Value Serialization" stores binary partition values as text, which could not give these bytes back`)
+      }
+    }
     default: {
       const dec = decimalParams(type)
       if (dec) return formatDecimal(value as bigint, dec.scale)
       throw new InvalidArgumentError(`type ${type} cannot be a partition column`)
     }
   }
+}
+
+function hexOf(b: Uint8Array): string {
+  let s = '0x'
+  for (const x of b.subarray(0, 32)) s += x.toString(16).padStart(2, '0')
+  return b.length > 32 ? `${s}…` : s
 }
 
 /**
@@ -140,9 +154,10 @@ export function javaFloatingString(n: number, type: 'float' | 'double'): string 
   return `${sign}${digits[0]}.${digits.slice(1) || '0'}E${e}`
 }
 
-// Spark's ExternalCatalogUtils.charToEscape: control characters, DEL and "#%'*/:=?\{[]^.
+// Spark's ExternalCatalogUtils.charToEscape: control characters, DEL and "#%'*/:=?\{[]^; and NUL,
+// which no file system takes in a name.
 const MUST_ESCAPE = new Set<number>([
-  ...Array.from({ length: 0x1f }, (_, i) => i + 1),
+  ...Array.from({ length: 0x20 }, (_, i) => i),
   0x22, 0x23, 0x25, 0x27, 0x2a, 0x2f, 0x3a, 0x3d, 0x3f, 0x5c, 0x7f, 0x7b, 0x5b, 0x5d, 0x5e,
 ])
 

@@ -19,6 +19,8 @@ export interface DataFilesTarget {
   mode: ColumnMappingMode
   /** Write `tightBounds` in stats (tables that support deletion vectors). */
   tightBounds: boolean
+  /** Also write the partition columns into each file (`materializePartitionColumns`; see features.ts). */
+  materializePartitionColumns?: boolean
 }
 
 export interface WriteFilesOptions {
@@ -64,6 +66,7 @@ export async function writeDataFiles(
   const configured = Number.parseInt(target.configuration['delta.targetFileSize'] ?? '', 10)
   const targetSize = options.targetFileSize ?? (Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_TARGET_FILE_SIZE)
   const dataColumns = new Map([...columns].filter(([k]) => !pNames.has(k)))
+  const fileFields = target.materializePartitionColumns ? target.schema.fields : dataFields
   const rowsPerFile = Math.max(1, Math.floor(targetSize / Math.max(1, estimateRowBytes(dataColumns, numRows))))
   const now = options.now ?? Date.now()
 
@@ -75,13 +78,14 @@ export async function writeDataFiles(
       const n = end - start
       const fileColumns: DataColumn[] = []
       const statsColumns = new Map<string, ColumnValues>()
-      for (const f of dataFields) {
-        const values = dataColumns.get(f.name)
+      for (const f of fileFields) {
+        const values = columns.get(f.name)
         // A nullable column the input lacks is written as nulls (readers would fill them anyway,
         // but Spark writes every schema column and other readers expect them).
         const v = values ? gather(values, group.rows, start, end) : nullColumn(n)
         fileColumns.push({ field: f, values: v })
-        statsColumns.set(f.name, v)
+        // No stats for partition columns: add.partitionValues already says it (the RFC).
+        if (!pNames.has(f.name)) statsColumns.set(f.name, v)
       }
       const bytes = writeParquet(fileColumns, n, { mode: target.mode, codec, rowGroupSize: options.rowGroupSize })
       const name = dataFileName(fileIndex++, suffix)

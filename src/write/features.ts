@@ -17,11 +17,13 @@ const READER_WRITER = new Set(['columnMapping', 'deletionVectors', 'timestampNtz
  * - deletionVectors: removes carry the file's DV; new files have none.
  * - v2Checkpoint: writers may always write classic V1 checkpoints (PROTOCOL.md "Checkpoints").
  * - typeWidening, variantType: files are written with the current schema types.
+ * - materializePartitionColumns: every data file also holds the partition columns (materializesPartitionColumns).
  */
 export const SUPPORTED_WRITER_FEATURES: readonly string[] = [
   'appendOnly', 'invariants', 'checkConstraints', 'generatedColumns', 'changeDataFeed', 'columnMapping',
   'timestampNtz', 'deletionVectors', 'domainMetadata', 'inCommitTimestamp', 'vacuumProtocolCheck',
   'v2Checkpoint', 'typeWidening', 'typeWidening-preview', 'variantType', 'variantType-preview',
+  'materializePartitionColumns',
 ]
 
 /** Features implied by legacy writer versions (PROTOCOL.md "Writer Version Requirements"). */
@@ -147,6 +149,16 @@ export function sameProtocol(a: Protocol, b: Protocol): boolean {
   const set = (l?: string[]) => JSON.stringify([...new Set(l ?? [])].sort())
   return a.minReaderVersion === b.minReaderVersion && a.minWriterVersion === b.minWriterVersion &&
     set(a.readerFeatures) === set(b.readerFeatures) && set(a.writerFeatures) === set(b.writerFeatures)
+}
+
+/**
+ * Whether new data files hold the partition columns too (protocol RFC "Materialize Partition
+ * Columns"): required by the writer feature, asked for by `delta.writePartitionColumnsToParquet`.
+ * Readers still take partition values from add.partitionValues.
+ */
+export function materializesPartitionColumns(protocol: Protocol, configuration: Record<string, string>): boolean {
+  return (protocol.minWriterVersion >= 7 && (protocol.writerFeatures ?? []).includes('materializePartitionColumns')) ||
+    configuration['delta.writePartitionColumnsToParquet'] === 'true'
 }
 
 // ───────────────────────────── column mapping ─────────────────────────────

@@ -23,7 +23,7 @@ import { applyGeneratedColumns, checkRowRules, generatedColumns, valuesBatch } f
 import { writeDataFiles, type WriteFilesOptions } from './data-files.js'
 import { assignIdentityValues, identityColumns } from './identity.js'
 import {
-  assignColumnMapping, checkWriteSupport, featuresInUse, maxColumnIdOf, mergeProtocols, protocolFor, schemaChange,
+  assignColumnMapping, checkWriteSupport, featuresInUse, materializesPartitionColumns, maxColumnIdOf, mergeProtocols, protocolFor, schemaChange,
   ROW_TRACKING_DOMAIN, rowIdHighWaterMark, rowTrackingActive, rowTrackingConfiguration,
 } from './features.js'
 import { inferFromValues, normalizeInput, type InputBatch, type WriteData } from './input.js'
@@ -295,6 +295,7 @@ async function writeFiles(snapshot: Snapshot, plan: PlannedWrite, columns: Map<s
     store: snapshot.store, table: snapshot.tableUrl, schema: plan.schema, partitionColumns: plan.partitionColumns,
     configuration, mode: columnMappingMode(configuration),
     tightBounds: supportsDeletionVectors(plan.protocol ?? snapshot.protocol),
+    materializePartitionColumns: materializesPartitionColumns(plan.protocol ?? snapshot.protocol, configuration),
   }, columns, numRows, opts)
 }
 

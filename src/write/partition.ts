@@ -25,7 +25,7 @@ export function partitionFields(schema: StructType, partitionColumns: string[], 
   return partitionColumns.map((c) => {
     const f = findField(schema, c)
     if (!f) throw new SchemaMismatchError(`partition column ${c} is not in the schema`, { column: c, table })
-    if (typeof f.type !== 'string' || f.type === 'binary' || f.type === 'variant' || f.type === 'void') {
+    if (typeof f.type !== 'string' || f.type === 'variant' || f.type === 'void') {
       throw new SchemaMismatchError(`column ${c} of type ${typeof f.type === 'string' ? f.type : f.type.type} cannot be a partition column`, { column: c, table })
     }
     return f
@@ -44,7 +44,14 @@ export function groupByPartition(
     for (let i = 0; i < numRows; i++) {
       const v = values ? (values[i] ?? null) : null
       let s = cache.get(v)
-      if (s === undefined) cache.set(v, (s = serializePartitionValue(v, f.type as PrimitiveType)))
+      if (s === undefined) {
+        try {
+          s = serializePartitionValue(v, f.type as PrimitiveType)
+        } catch (e) {
+          throw new SchemaMismatchError(`row ${i}, partition column ${f.name}: ${(e as Error).message}`, { column: f.name, cause: e })
+        }
+        cache.set(v, s)
+      }
       out[i] = s
     }
     return out
