@@ -10,6 +10,7 @@ import { commonType } from '../expr/cast.js'
 import { evalExpression, evalPredicateRows, type ColumnBatch } from '../expr/eval.js'
 import { findField, typeToString, type StructField, type StructType } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
+import { keyPath } from '../schema/column-path.js'
 
 /** A value in `set`/`values`: SQL text, an expression, or a plain JS value taken as a literal. */
 export type AssignmentValue = ExprLike | DeltaValue | Date | number | boolean | null
@@ -49,10 +50,17 @@ export function bindCondition(cond: ExprLike | undefined, scope: BindScope, what
 
 /** A target column name of an assignment key (`col`, `t.col`, `target.col`). */
 function assignedField(schema: StructType, key: string, aliases: string[], table?: string): StructField {
-  let name = key
-  const dot = key.indexOf('.')
-  if (dot > 0 && aliases.includes(key.slice(0, dot).toLowerCase())) name = key.slice(dot + 1)
-  const f = findField(schema, name)
+  // a name as written (`id.num`), else a path (`t.col`, `` t.`id.num` ``, `` `id.num` ``)
+  let f = findField(schema, key)
+  if (!f) {
+    let path: string[] = []
+    try { path = keyPath(key) } catch { /* not a path: unknown below */ }
+    if (path.length >= 2 && aliases.includes(path[0]!.toLowerCase())) {
+      f = findField(schema, key.slice(key.indexOf('.') + 1)) // `t.id.num`
+      path = path.slice(1)
+    }
+    if (!f && path.length === 1) f = findField(schema, path[0]!)
+  }
   if (!f) throw new SchemaMismatchError(`cannot assign unknown column ${key}; the target has ${schema.fields.map((x) => x.name).join(', ')} (table ${table ?? '?'})`, { column: key, table })
   return f
 }

@@ -4,6 +4,7 @@
 import { isBound, referencedColumns, type BoundExpr } from '../expr/bind.js'
 import { evalExpression, type ColumnBatch } from '../expr/eval.js'
 import type { DeltaValue } from '../schema/values.js'
+import { keyHead, keyPath, pathKey } from '../schema/column-path.js'
 import type { ColumnValues } from '../write/parquet-write.js'
 
 export const TARGET = 'target'
@@ -27,7 +28,7 @@ export interface JoinPlan {
 }
 
 function sidesOf(e: BoundExpr): Set<string> {
-  return new Set(referencedColumns(e).map((k) => k.slice(0, k.indexOf('.'))))
+  return new Set(referencedColumns(e).map(keyHead))
 }
 
 function only(e: BoundExpr, side: string): boolean {
@@ -59,7 +60,7 @@ export function planJoin(on: BoundExpr): JoinPlan {
 export function unqualify(e: BoundExpr): BoundExpr {
   if (e.kind === 'column') {
     const { side: _side, ...rest } = e
-    return { ...rest, key: e.path.join('.') }
+    return { ...rest, key: pathKey(e.path) }
   }
   if (e.kind === 'literal') return e
   const out: Record<string, unknown> = { ...e }
@@ -230,7 +231,7 @@ export interface SideRows {
 }
 
 /**
- * A ColumnBatch over `length` rows whose keys are `<side>.<column>[.<field>…]` (bound MERGE keys);
+ * A ColumnBatch over `length` rows whose keys are pathKey([side, column, field…]) (bound MERGE keys);
  * a side's column is gathered through its row indexes on first use.
  */
 export function sideBatch(length: number, sides: Record<string, SideRows>): ColumnBatch {
@@ -240,10 +241,10 @@ export function sideBatch(length: number, sides: Record<string, SideRows>): Colu
     column(key: string): ArrayLike<DeltaValue> {
       const hit = cache.get(key)
       if (hit) return hit
-      const parts = key.split('.')
-      const side = sides[parts[0]]
+      const parts = keyPath(key)
+      const side = sides[parts[0]!]
       let values: ArrayLike<DeltaValue>
-      const raw = side && (typeof side.columns === 'function' ? side.columns(parts[1]) : side.columns.get(parts[1]))
+      const raw = side && (typeof side.columns === 'function' ? side.columns(parts[1]!) : side.columns.get(parts[1]!))
       if (!raw) values = new Array<DeltaValue>(length).fill(null)
       else if (!side.rows) values = raw
       else values = gatherRows(raw, side.rows, length)

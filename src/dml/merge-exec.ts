@@ -13,6 +13,7 @@ import type { Snapshot } from '../log/snapshot.js'
 import { selectFiles, type SnapshotInfo } from '../scan/file-skipping.js'
 import { findField, serializeSchema, typeToString, type StructField } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
+import { keyPath } from '../schema/column-path.js'
 import { checkWriteSupport } from '../write/features.js'
 import { IdentityFiller } from '../write/identity.js'
 import type { WriteData } from '../write/input.js'
@@ -59,9 +60,9 @@ function targetFields(exprs: (BoundExpr | undefined)[], snapshot: Snapshot): Str
   for (const e of exprs) {
     if (!e) continue
     for (const key of referencedColumns(e)) {
-      const parts = key.split('.')
+      const parts = keyPath(key)
       if (parts[0] !== TARGET) continue
-      const f = findField(snapshot.schema, parts[1])
+      const f = findField(snapshot.schema, parts[1]!)
       if (f && !out.includes(f)) out.push(f)
     }
   }
@@ -344,8 +345,7 @@ function sourceColumnsOf(values: BoundExpr[], src: SourceBatch, writer: DmlWrite
   const out: ArrayLike<DeltaValue>[] = []
   for (const e of values) {
     if (e.kind !== 'column') return undefined
-    const parts = e.key.split('.')
-    const c = parts.length === 2 && parts[0] === SOURCE ? src.columns.get(parts[1]) : undefined
+    const c = e.side === SOURCE && e.path.length === 1 ? src.columns.get(e.path[0]!) : undefined
     if (!c) return undefined
     out.push(c)
   }

@@ -6,6 +6,7 @@ import { comparatorFor, evalExpression, type ColumnBatch } from '../expr/eval.js
 import type { AddFile } from '../log/actions.js'
 import type { Snapshot } from '../log/snapshot.js'
 import { parseStats } from '../schema/stats.js'
+import { pathKey } from '../schema/column-path.js'
 import { typeToString, type DataType } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
 import { unqualify, type JoinKey } from './join.js'
@@ -120,10 +121,11 @@ export function filesHoldingKeys(files: AddFile[], snapshot: Snapshot, key: Join
     all[n++] = typeof v === 'number' ? v : Number(v) // ordering only: a long beyond 2^53 rounds, so comparisons below stay conservative
   }
   if (n <= IN_LIST_MAX) return files
+  const statsKey = pathKey([name])
   const ranges = files.map((f) => {
     const s = parseStats(f.stats, snapshot.schema, snapshot.columnMappingMode)
-    const lo = s?.minValues[name]
-    const hi = s?.maxValues[name]
+    const lo = s?.minValues[statsKey]
+    const hi = s?.maxValues[statsKey]
     return lo === undefined || hi === undefined || lo === null || hi === null ? undefined : { min: Number(lo), max: Number(hi) }
   })
   // Few files: a scan of the keys per file, stopping at the first inside (random keys stop early);

@@ -21,6 +21,7 @@ import { fileDeletionVector, readFileColumns } from './file-read.js'
 import { sideBatch, TARGET, unqualify } from './join.js'
 import type { MergeResult } from './merge-types.js'
 import { referencedColumns } from '../expr/bind.js'
+import { keyPath } from '../schema/column-path.js'
 
 export interface DmlOptions {
   isolationLevel?: string
@@ -55,7 +56,7 @@ function fieldsOf(snapshot: Snapshot, exprs: (BoundExpr | undefined)[]): StructF
   for (const e of exprs) {
     if (!e) continue
     for (const key of referencedColumns(e)) {
-      const f = findField(snapshot.schema, key.split('.')[1])
+      const f = findField(snapshot.schema, keyPath(key)[1]!)
       if (f && !out.includes(f)) out.push(f)
     }
   }

@@ -8,6 +8,7 @@ import { isExpr, type ArithOp, type CompareOp, type Expr, type LiteralExpr } fro
 import { parseExpression } from './parser.js'
 import { castsExactly, castValue, commonType, isDecimal, isIntegral, isNumeric, isTemporal } from './cast.js'
 import { digitCount } from '../schema/decimal.js'
+import { pathKey } from '../schema/column-path.js'
 import { arithmeticType } from './arith.js'
 import { bindCall } from './functions.js'
 import { evalRow } from './eval.js'
@@ -19,7 +20,7 @@ export interface BindScope { sides: BindSide[] }
 interface B { bound: true; type: DataType }
 export interface BoundColumn extends B {
   kind: 'column'
-  /** The name `batch.column()` is asked for: the logical dotted path, prefixed by `side.` in multi-side scopes. */
+  /** The name `batch.column()` is asked for: pathKey of the logical names, prefixed by the side in multi-side scopes. */
   key: string
   /** Logical field names from the top of the side's schema. */
   path: string[]
@@ -252,8 +253,7 @@ class Binder {
   }
 
   private mkColumn(side: BindSide, field: StructField, names: string[]): BoundColumn {
-    const logical = names.join('.')
-    const key = this.sides.length > 1 || side.name ? `${side.name}.${logical}` : logical
+    const key = this.sides.length > 1 || side.name ? pathKey([side.name, ...names]) : pathKey(names)
     const c: BoundColumn = { bound: true, kind: 'column', type: field.type, key, path: names, nullable: field.nullable }
     if (side.name) c.side = side.name
     return c

@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../errors.js'
 import type { DataType } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
 import { microsFromDate } from '../schema/temporal.js'
+import { keyPath } from '../schema/column-path.js'
 import { isExpr, type ArithOp, type CompareOp, type Expr, type LiteralExpr } from './ast.js'
 
 /** An expression or a plain JS value taken as a literal (number, bigint, string, boolean, Date, Uint8Array, null). */
@@ -91,9 +92,9 @@ export function operand(o: Operand): Expr {
   return isExpr(o) ? o : lit(o)
 }
 
-/** A column reference; `col('a.b')` is the nested field b of struct a; pass an array for names containing dots. */
+/** A column reference; `col('a.b')` is the nested field b of struct a; a name holding dots is backticked (`col('\`id.num\`')`) or passed in an array. */
 export function col(name: string | string[]): BuiltExpr {
-  const path = Array.isArray(name) ? [...name] : name.split('.')
+  const path = Array.isArray(name) ? [...name] : keyPath(name)
   if (path.length === 0 || path.some((p) => p === '')) throw new InvalidArgumentError(`invalid column name ${JSON.stringify(name)}`)
   return wrap({ kind: 'column', path })
 }

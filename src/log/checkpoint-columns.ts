@@ -13,6 +13,7 @@ import { decompressPage, readDataPage, readDataPageV2 } from 'hyparquet/src/data
 import { readPlain } from 'hyparquet/src/plain.js'
 import type { AsyncBufferLike } from '../storage/async-buffer.js'
 import { decimalText, ParsedDecimal } from './stats-parsed.js'
+import { pathKey } from '../schema/column-path.js'
 
 /** Thrown when a file's shape needs the generic reader. */
 export class UnsupportedShapeError extends Error {}
@@ -61,7 +62,7 @@ function buildNode(t: SchemaTree, parentDef: number, parentRep: number, leaves: 
   if (rep > 1) throw new UnsupportedShapeError(`nested repetition at ${t.path.join('.')}`)
   const name = t.element.name
   if (t.children.length === 0) {
-    const node: Node = { name, def, rep, kind: rt === 'REPEATED' ? 'repeatedLeaf' : 'leaf', children: [], leaves: [], path: t.path.join('.') }
+    const node: Node = { name, def, rep, kind: rt === 'REPEATED' ? 'repeatedLeaf' : 'leaf', children: [], leaves: [], path: pathKey(t.path) }
     leaves.set(node.path as string, node)
     return node
   }
@@ -71,7 +72,7 @@ function buildNode(t: SchemaTree, parentDef: number, parentRep: number, leaves: 
     const rDef = def + 1
     if (r.children.length === 0) {
       // A list whose repeated node is the element itself.
-      const el: Node = { name: r.element.name, def: rDef, rep: 1, kind: 'leaf', children: [], leaves: [], path: r.path.join('.') }
+      const el: Node = { name: r.element.name, def: rDef, rep: 1, kind: 'leaf', children: [], leaves: [], path: pathKey(r.path) }
       leaves.set(el.path as string, el)
       return { name, def, rep, kind: 'list', children: [el], leaves: [] }
     }
@@ -81,7 +82,7 @@ function buildNode(t: SchemaTree, parentDef: number, parentRep: number, leaves: 
     const element = kids.length === 1 ? kids[0] : { name: r.element.name, def: rDef, rep: 1, kind: 'struct' as const, children: kids, leaves: [] }
     return { name, def, rep, kind: 'list', children: [element], leaves: [] }
   }
-  const kept = prune ? t.children.filter((c) => !prune.has(c.path.join('.'))) : t.children
+  const kept = prune ? t.children.filter((c) => !prune.has(pathKey(c.path))) : t.children
   if (kept.length === 0) throw new UnsupportedShapeError(`every child of ${t.path.join('.')} pruned`)
   return { name, def, rep, kind: 'struct', children: kept.map((c) => buildNode(c, def, rep, leaves, prune)), leaves: [] }
 }
@@ -248,13 +249,13 @@ export async function readCheckpointRows(
     const n = Number(group.num_rows)
     const leafNodes = new Map<string, Node>()
     const trees = tops.map((t) => buildNode(t, 0, 0, leafNodes, options.prune))
-    const chunks = group.columns.filter((c) => c.meta_data && leafNodes.has(c.meta_data.path_in_schema.join('.')))
+    const chunks = group.columns.filter((c) => c.meta_data && leafNodes.has(pathKey(c.meta_data.path_in_schema)))
     await Promise.all(chunks.map(async (chunk) => {
       const meta = chunk.meta_data as ColumnMetaData
       const start = Number(meta.dictionary_page_offset || meta.data_page_offset)
       const end = start + Number(meta.total_compressed_size)
       const bytes = new Uint8Array(await file.slice(start, end))
-      const node = leafNodes.get(meta.path_in_schema.join('.')) as Node
+      const node = leafNodes.get(pathKey(meta.path_in_schema)) as Node
       const schemaPath = pathTo(schema, meta.path_in_schema)
       const element = schemaPath[schemaPath.length - 1].element
       const decoder = {

@@ -7,6 +7,7 @@ import { evalPredicateRows } from '../expr/eval.js'
 import type { Snapshot } from '../log/snapshot.js'
 import { scanValues } from '../scan/scan.js'
 import type { DeltaValue } from '../schema/values.js'
+import { keyHead } from '../schema/column-path.js'
 import { valuesBatch } from '../write/constraints.js'
 import { commitChange, CONSTRAINT_PREFIX, type AlterOptions, type AlterResult } from './metadata-commit.js'
 
@@ -22,7 +23,7 @@ function constraintKey(name: string, table: string): string {
 async function findViolations(snapshot: Snapshot, sql: string, name: string): Promise<{ count: number; first?: Record<string, unknown> }> {
   const table = snapshot.tableUrl
   const bound = bindPredicate(sql, snapshot.schema, { what: `CHECK constraint ${name}`, table })
-  const top = [...new Set(referencedColumns(bound).map((k) => k.split('.')[0]))]
+  const top = [...new Set(referencedColumns(bound).map(keyHead))]
   const columns = top.length ? top : [snapshot.schema.fields.find((f) => f.type !== 'void')?.name ?? snapshot.schema.fields[0].name]
   let count = 0
   let first: Record<string, unknown> | undefined

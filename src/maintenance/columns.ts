@@ -6,6 +6,7 @@ import { bindExpr, bindPredicate, referencedColumns } from '../expr/bind.js'
 import type { Snapshot } from '../log/snapshot.js'
 import { isStruct, typeToString, type DataType, type StructField, type StructType } from '../schema/types.js'
 import { assignColumnMapping, maxColumnIdOf } from '../write/features.js'
+import { keyPath, pathKey, splitPathList } from '../schema/column-path.js'
 import { commitChange, CONSTRAINT_PREFIX, MAPPING_MODE, MAX_COLUMN_ID, type AlterOptions, type AlterResult } from './metadata-commit.js'
 
 export interface NewColumn {
@@ -44,16 +45,16 @@ export async function addColumns(snapshot: Snapshot, columns: NewColumn[], opts:
     if (c.parent === undefined || c.parent === '') {
       checkNewName(schema.fields, c.name, table)
       schema = { type: 'struct', fields: [...schema.fields, field] }
-      paths.push(c.name)
+      paths.push(pathKey([c.name]))
       continue
     }
     const { chain, names } = locate(schema, c.parent, table)
     const last = chain[chain.length - 1]
     const parentField = last.fields[last.index]
-    if (!isStruct(parentField.type)) throw new SchemaMismatchError(`column ${names.join('.')} of table ${table} is not a struct: cannot add ${c.name} to it`, { table, column: c.parent })
+    if (!isStruct(parentField.type)) throw new SchemaMismatchError(`column ${pathKey(names)} of table ${table} is not a struct: cannot add ${c.name} to it`, { table, column: c.parent })
     checkNewName(parentField.type.fields, c.name, table)
     schema = rebuild(chain, { ...parentField, type: { type: 'struct', fields: [...parentField.type.fields, field] } })
-    paths.push(`${names.join('.')}.${c.name}`)
+    paths.push(pathKey([...names, c.name]))
   }
   const configuration = { ...snapshot.properties }
   if (snapshot.columnMappingMode !== 'none') {
@@ -68,21 +69,38 @@ export async function addColumns(snapshot: Snapshot, columns: NewColumn[], opts:
   }, opts)
 }
 
-/** Resolve a dotted path to the parent struct's fields and the field index (case-insensitive). */
-function locate(schema: StructType, path: string, table: string): { chain: { fields: StructField[]; index: number }[]; names: string[] } {
-  const parts = path.split('.')
-  const chain: { fields: StructField[]; index: number }[] = []
+type Located = { chain: { fields: StructField[]; index: number }[]; names: string[] }
+
+/**
+ * Resolve a path to the parent struct's fields and the field index (case-insensitive): a dotted path
+ * whose names may be backticked (`` s.`a.b` ``), as SQL reads it; failing that, a top-level name as
+ * written (`id.num`).
+ */
+function locate(schema: StructType, path: string, table: string): Located {
+  let parsed: string[] | undefined
+  try { parsed = keyPath(path) } catch { parsed = undefined }
+  const asPath = parsed && walkPath(schema, parsed)
+  if (asPath && !('notStruct' in asPath)) return asPath
+  const asName = walkPath(schema, [path])
+  if (asName && !('notStruct' in asName)) return asName
+  const found = asPath ?? asName
+  if (found) throw new SchemaMismatchError(`column ${pathKey(found.notStruct)} of table ${table} is not a struct, so ${path} does not exist`, { table, column: path })
+  throw new SchemaMismatchError(`column ${path} does not exist in table ${table}`, { table, column: path })
+}
+
+function walkPath(schema: StructType, parts: string[]): Located | { notStruct: string[] } | undefined {
+  const chain: Located['chain'] = []
   const names: string[] = []
   let fields = schema.fields
   for (let i = 0; i < parts.length; i++) {
     let index = fields.findIndex((f) => f.name === parts[i])
-    if (index < 0) index = fields.findIndex((f) => f.name.toLowerCase() === parts[i].toLowerCase())
-    if (index < 0) throw new SchemaMismatchError(`column ${path} does not exist in table ${table}`, { table, column: path })
+    if (index < 0) index = fields.findIndex((f) => f.name.toLowerCase() === parts[i]!.toLowerCase())
+    if (index < 0) return undefined
     chain.push({ fields, index })
-    names.push(fields[index].name)
-    const t = fields[index].type
+    names.push(fields[index]!.name)
+    const t = fields[index]!.type
     if (i < parts.length - 1) {
-      if (!isStruct(t)) throw new SchemaMismatchError(`column ${names.join('.')} of table ${table} is not a struct, so ${path} does not exist`, { table, column: path })
+      if (!isStruct(t)) return { notStruct: names }
       fields = t.fields
     }
   }
@@ -105,7 +123,7 @@ function rebuild(chain: { fields: StructField[]; index: number }[], replacement:
   return { type: 'struct', fields }
 }
 
-/** Columns (logical dotted keys) that CHECK constraints and generated columns read, by rule. */
+/** Columns (path keys, column-path.ts) that CHECK constraints and generated columns read, by rule. */
 function dependents(snapshot: Snapshot): { rule: string; columns: string[] }[] {
   const out: { rule: string; columns: string[] }[] = []
   for (const [k, sql] of Object.entries(snapshot.properties)) {
@@ -147,12 +165,12 @@ function statsColumnsAfter(configuration: Record<string, string>, path: string, 
   if (raw === undefined || raw.trim() === '') return configuration
   const lower = path.toLowerCase()
   const out: string[] = []
-  for (const entry of raw.split(',')) {
-    const name = entry.trim().replace(/`/g, '')
+  for (const entry of splitPathList(raw)) {
+    const name = pathKey(entry)
     const l = name.toLowerCase()
     if (l === lower || l.startsWith(`${lower}.`)) {
       if (to !== undefined) out.push(to + name.slice(path.length))
-    } else if (name !== '') out.push(name)
+    } else out.push(name)
   }
   const next = { ...configuration }
   if (out.length) next[key] = out.join(',')
@@ -178,13 +196,13 @@ export async function renameColumn(snapshot: Snapshot, from: string, to: string,
   const field = last.fields[last.index]
   if (to !== field.name && to.toLowerCase() !== field.name.toLowerCase()) checkNewName(last.fields, to, table)
   if (typeof to !== 'string' || to === '' || to.includes('.')) throw new InvalidArgumentError(`new column name must be a non-empty name without dots, got ${JSON.stringify(to)} (table ${table})`, { table })
-  checkNoDependents(snapshot, names.join('.'), 'rename')
+  checkNoDependents(snapshot, pathKey(names), 'rename')
   const schema = rebuild(chain, { ...field, name: to })
   const partitionColumns = chain.length === 1 ? snapshot.partitionColumns.map((c) => (c.toLowerCase() === field.name.toLowerCase() ? to : c)) : snapshot.partitionColumns
-  const newPath = [...names.slice(0, -1), to].join('.')
+  const newPath = pathKey([...names.slice(0, -1), to])
   return commitChange(snapshot, {
-    operation: 'RENAME COLUMN', params: { oldColumnPath: names.join('.'), newColumnPath: newPath },
-    schema, configuration: statsColumnsAfter(snapshot.properties, names.join('.'), newPath), partitionColumns,
+    operation: 'RENAME COLUMN', params: { oldColumnPath: pathKey(names), newColumnPath: newPath },
+    schema, configuration: statsColumnsAfter(snapshot.properties, pathKey(names), newPath), partitionColumns,
   }, opts)
 }
 
@@ -199,7 +217,7 @@ export async function dropColumns(snapshot: Snapshot, columns: string | string[]
   const dropped: string[] = []
   for (const c of list) {
     const { chain, names } = locate(schema, c, table)
-    const path = names.join('.')
+    const path = pathKey(names)
     if (chain.length === 1 && snapshot.partitionColumns.some((p) => p.toLowerCase() === names[0].toLowerCase())) {
       throw new SchemaMismatchError(`cannot drop partition column ${path} of table ${table}`, { table, column: path })
     }

@@ -12,7 +12,8 @@ import type { AddFile, RemoveFile } from '../log/actions.js'
 import type { Snapshot } from '../log/snapshot.js'
 import { isPartitionOnly, selectFiles, type SnapshotInfo } from '../scan/file-skipping.js'
 import { readFileValues } from '../scan/scan.js'
-import { findField, isPrimitive, type StructField } from '../schema/types.js'
+import { findField, isPrimitive, type StructField, type StructType } from '../schema/types.js'
+import { keyPath, pathKey } from '../schema/column-path.js'
 import type { DeltaValue } from '../schema/values.js'
 import { Transaction } from '../txn/transaction.js'
 import { writeDataFiles, type DataFilesTarget } from '../write/data-files.js'
@@ -243,7 +244,7 @@ export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): 
   }
 
   const zFields = (opts.zOrderBy ?? []).map((c) => {
-    const f = findField(snapshot.schema, c)
+    const f = findField(snapshot.schema, c) ?? topField(snapshot.schema, c)
     if (!f) throw new SchemaMismatchError(`zOrderBy column ${c} is not in the schema of table ${table}`, { table, column: c })
     if (partitionSet.has(f.name.toLowerCase())) throw new InvalidArgumentError(`zOrderBy column ${c} is a partition column of table ${table}: partitions are already clustered`, { table, column: c })
     if (!isPrimitive(f.type) || f.type === 'variant' || f.type === 'void') throw new InvalidArgumentError(`zOrderBy column ${c} must have a primitive type (table ${table})`, { table, column: c })
@@ -253,7 +254,7 @@ export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): 
     // Z-ordering helps only through min/max stats: refuse columns the table collects none for (as Delta does).
     const dataSchema = { type: 'struct' as const, fields: snapshot.schema.fields.filter((f) => !partitionSet.has(f.name.toLowerCase())) }
     const selected = statsColumnSelection(dataSchema, snapshot.properties)
-    const missing = zFields.filter((f) => !selected.has(f.name))
+    const missing = zFields.filter((f) => !selected.has(pathKey([f.name])))
     if (missing.length) {
       throw new InvalidArgumentError(
         `Z-ordering table ${table} on ${missing.map((f) => f.name).join(', ')} would be ineffective: no statistics are collected for ${missing.length === 1 ? 'it' : 'them'} ` +
@@ -358,4 +359,11 @@ export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): 
     minFileSize: addedSizes[0] ?? 0, maxFileSize: addedSizes[addedSizes.length - 1] ?? 0, numBatches: versions.length,
   }
   return { version: versions.length ? versions[versions.length - 1] : snapshot.version, versions, metrics }
+}
+
+/** A top-level field named by a one-name path (`` `id.num` ``), or undefined. */
+function topField(schema: StructType, path: string): StructField | undefined {
+  let names: string[]
+  try { names = keyPath(path) } catch { return undefined }
+  return names.length === 1 ? findField(schema, names[0]!) : undefined
 }

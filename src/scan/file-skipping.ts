@@ -7,6 +7,7 @@ import { columnMappingMode, findField, type DataType, type StructType } from '..
 import type { DeltaValue } from '../schema/values.js'
 import { parsePartitionValues } from '../schema/partition-values.js'
 import { parseStats, type FileStats } from '../schema/stats.js'
+import { keyPath, pathKey } from '../schema/column-path.js'
 import { bindPredicate, referencedColumns, walkBound, type BoundExpr, type ExprLike } from '../expr/bind.js'
 import { compileBoundsCheck, type ColumnBounds, type RowSetSummary } from '../expr/bounds.js'
 import type { Expr } from '../expr/ast.js'
@@ -55,13 +56,16 @@ export function fileSummary(file: AddFile, info: SnapshotInfo, statsNeeded = tru
   const types = new Map<string, DataType>()
   return {
     get rowCount() { return getStats()?.numRecords },
-    exact: (key) => (Object.prototype.hasOwnProperty.call(parts, key) ? { value: parts[key] } : undefined),
+    exact: (key) => {
+      const path = keyPath(key)
+      return path.length === 1 && Object.prototype.hasOwnProperty.call(parts, path[0]) ? { value: parts[path[0]!] } : undefined
+    },
     bounds: (key) => {
       const st = getStats()
       if (!st) return undefined
       let t = types.get(key)
       if (t === undefined) {
-        t = typeAtPath(info.schema, key.split('.'))
+        t = typeAtPath(info.schema, keyPath(key))
         if (t === undefined) return undefined
         types.set(key, t)
       }
@@ -101,7 +105,7 @@ function bindFilter(filter: ExprLike | Expr | BoundExpr, info: SnapshotInfo): Bo
 
 /** Whether a bound predicate reads only partition columns (replaceWhere's whole-file case). */
 export function isPartitionOnly(predicate: BoundExpr, partitionColumns: string[]): boolean {
-  const parts = new Set(partitionColumns.map((c) => c.toLowerCase()))
+  const parts = new Set(partitionColumns.map((c) => pathKey([c]).toLowerCase()))
   return referencedColumns(predicate).every((k) => parts.has(k.toLowerCase()))
 }
 

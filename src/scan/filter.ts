@@ -7,6 +7,7 @@ import type { AddFile } from '../log/actions.js'
 import type { Snapshot } from '../log/snapshot.js'
 import { findField, type StructField } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
+import { keyHead, keyPath } from '../schema/column-path.js'
 
 export type FilterInput = ExprLike | BoundExpr
 
@@ -25,7 +26,7 @@ export function compileFilter(filter: FilterInput, snapshot: Snapshot): Compiled
   const bound = bindPredicate(filter, snapshot.schema, { what: 'filter', table: snapshot.tableUrl })
   const fields: StructField[] = []
   for (const key of referencedColumns(bound)) {
-    const top = findField(snapshot.schema, key) ?? findField(snapshot.schema, key.split('.')[0])
+    const top = findField(snapshot.schema, keyHead(key))
     if (top && !fields.includes(top)) fields.push(top)
   }
   return {
@@ -34,27 +35,23 @@ export function compileFilter(filter: FilterInput, snapshot: Snapshot): Compiled
     selectFiles: (files) => selectFiles(files, { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns, configuration: snapshot.properties }, bound),
     keepRowGroup: (partitionValues) => (group) => {
       try {
+        // row-group stats and partition values are by top-level column only
+        const top = (key: string): string | undefined => { const p = keyPath(key); return p.length === 1 ? p[0] : undefined }
         return rowGroupMayMatch(bound, group.rowCount,
-          (key) => (key.includes('.') ? undefined : group.stats(key)),
-          (key) => (partitionValues.has(key) ? { value: partitionValues.get(key)! } : undefined))
+          (key) => { const name = top(key); return name === undefined ? undefined : group.stats(name) },
+          (key) => { const name = top(key); return name !== undefined && partitionValues.has(name) ? { value: partitionValues.get(name)! } : undefined })
       } catch {
         return true // conservative: when unsure, read the group
       }
     },
-    evalRows: (batch) => evalPredicateRows(bound, {
-      length: batch.length,
-      column: (key) => (findField(snapshot.schema, key) ? batch.column(findField(snapshot.schema, key)!.name) : nestedColumn(batch, key)),
-    }),
+    evalRows: (batch) => evalPredicateRows(bound, { length: batch.length, column: (key) => nestedColumn(batch, keyPath(key)) }),
   }
 }
 
-/** `a.b.c` of a batch: the top-level column `a` (or a column literally named `a.b.c`), then struct access. */
-function nestedColumn(batch: { length: number; column(name: string): DeltaValue[] }, key: string): DeltaValue[] {
-  const parts = key.split('.')
-  if (parts.length === 1) return batch.column(key)
-  let values = batch.column(parts[0])
-  // struct values are keyed by logical field names
-  for (const p of parts.slice(1)) {
+/** The values at a path of a batch: the top-level column, then struct access by logical field names. */
+function nestedColumn(batch: { length: number; column(name: string): DeltaValue[] }, path: string[]): DeltaValue[] {
+  let values = batch.column(path[0]!)
+  for (const p of path.slice(1)) {
     values = values.map((v) => (v === null || typeof v !== 'object' ? null : ((v as Record<string, DeltaValue>)[p] ?? null)))
   }
   return values

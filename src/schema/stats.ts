@@ -3,13 +3,14 @@
 // column mapping. Stats are hints: a value that does not fit its column is dropped, never fatal.
 import { decimalParams, isStruct, physicalName, type ColumnMappingMode, type DataType, type StructType } from './types.js'
 import type { DeltaValue } from './values.js'
+import { quoteName } from './column-path.js'
 import { fitsPrecision, parseDecimalParts, pow10 } from './decimal.js'
 import { parseDate, parseTimestamp } from './temporal.js'
 
 export interface FileStats {
   /** Physical rows in the data file (deletion vectors not subtracted). */
   numRecords?: number
-  /** Lower bounds by logical dotted path (`a.b`). Strings may be truncated prefixes; timestamps are ms-truncated. */
+  /** Lower bounds by logical path key (`a.b`, see column-path.ts). Strings may be truncated prefixes; timestamps are ms-truncated. */
   minValues: Record<string, DeltaValue>
   /** Upper bounds by logical dotted path. Strings may be truncated; timestamps are ms-truncated (see file-skipping). */
   maxValues: Record<string, DeltaValue>
@@ -70,7 +71,7 @@ function walk(node: Json | undefined, schema: StructType, mode: ColumnMappingMod
     const phys = physicalName(f, mode)
     const v = Object.prototype.hasOwnProperty.call(node, phys) ? node[phys] : undefined
     if (v === undefined || v === null) continue
-    const path = prefix ? `${prefix}.${f.name}` : f.name
+    const path = prefix ? `${prefix}.${quoteName(f.name)}` : quoteName(f.name)
     if (isStruct(f.type)) walk(v, f.type, mode, path, visit, countsForNested)
     else if (typeof f.type === 'string' || countsForNested) visit(path, f.type, v)
   }

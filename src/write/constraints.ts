@@ -7,8 +7,9 @@ import { evalExpression, evalPredicateRows, type ColumnBatch } from '../expr/eva
 import { isStruct, type StructField, type StructType } from '../schema/types.js'
 import { valuesEqual, type DeltaValue } from '../schema/values.js'
 import type { ColumnValues } from './parquet-write.js'
+import { keyPath } from '../schema/column-path.js'
 
-/** A batch the evaluator reads: `column('a.b')` walks structs by logical name. */
+/** A batch the evaluator reads: a bound key (column-path.ts) walks structs by logical name. */
 export function valuesBatch(columns: Map<string, ColumnValues>, numRows: number): ColumnBatch {
   const cache = new Map<string, ArrayLike<DeltaValue>>()
   return {
@@ -16,8 +17,8 @@ export function valuesBatch(columns: Map<string, ColumnValues>, numRows: number)
     column(key: string): ArrayLike<DeltaValue> {
       const hit = cache.get(key)
       if (hit) return hit
-      const path = key.split('.')
-      let values: ArrayLike<DeltaValue> = columns.get(path[0]) ?? new Array<DeltaValue>(numRows).fill(null)
+      const path = keyPath(key)
+      let values: ArrayLike<DeltaValue> = columns.get(path[0]!) ?? new Array<DeltaValue>(numRows).fill(null)
       for (const name of path.slice(1)) {
         const parent = values
         const out = new Array<DeltaValue>(numRows)

@@ -4,6 +4,7 @@
 import { compareNumbers, compareStrings, type DeltaValue } from '../schema/values.js'
 import { formatDate } from '../schema/temporal.js'
 import { formatDecimal } from '../schema/decimal.js'
+import { pathKey, quoteName, splitPathList } from '../schema/column-path.js'
 import {
   decimalParams, isStruct, physicalName,
   type ColumnMappingMode, type DataType, type StructField, type StructType,
@@ -32,7 +33,7 @@ export function statsColumnSelection(dataSchema: StructType, configuration: Reco
   const leaves: string[] = []
   const walk = (fields: StructField[], prefix: string) => {
     for (const f of fields) {
-      const path = prefix ? `${prefix}.${f.name}` : f.name
+      const path = prefix ? `${prefix}.${quoteName(f.name)}` : quoteName(f.name)
       if (isStruct(f.type)) walk(f.type.fields, path)
       else leaves.push(path)
     }
@@ -40,7 +41,8 @@ export function statsColumnSelection(dataSchema: StructType, configuration: Reco
   walk(dataSchema.fields, '')
   const explicit = configuration['delta.dataSkippingStatsColumns']
   if (explicit !== undefined && explicit.trim() !== '') {
-    const wanted = explicit.split(',').map((s) => s.trim().replace(/`/g, '').toLowerCase()).filter(Boolean)
+    // a listed struct selects all its leaves; names match case-insensitively
+    const wanted = splitPathList(explicit).map((p) => pathKey(p).toLowerCase())
     return new Set(leaves.filter((l) => wanted.some((w) => l.toLowerCase() === w || l.toLowerCase().startsWith(`${w}.`))))
   }
   const raw = configuration['delta.dataSkippingNumIndexedCols']
@@ -233,7 +235,7 @@ function collectFields(fields: StructField[], columns: (name: string) => ColumnV
   const node: StatsNode = { min: [], max: [], nulls: [] }
   const mode = opts.mode ?? 'none'
   for (const f of fields) {
-    const path = prefix ? `${prefix}.${f.name}` : f.name
+    const path = prefix ? `${prefix}.${quoteName(f.name)}` : quoteName(f.name)
     const key = JSON.stringify(physicalName(f, mode))
     const values = columns(f.name)
     if (isStruct(f.type)) {
