@@ -41,7 +41,8 @@ export type {
 // Schemas and values.
 export type { StructType, StructField, DataType, PrimitiveType, ArrayType, MapType, DecimalType } from './schema/types.js'
 export { parseSchema, serializeSchema } from './schema/types.js'
-export { toArrowSchema, fromArrowSchema } from './schema/arrow.js'
+export { toArrowSchema, loadArrow } from './schema/arrow-lazy.js'
+export { fromArrowSchema } from './schema/arrow-input.js'
 export type { DeltaValue, RowValue } from './schema/values.js'
 
 // Expressions: filters, conditions, SET expressions.

@@ -2,9 +2,8 @@
 // values. A source column named like a target column takes the target's type (coerced by the write
 // path's input rules, errors naming column and row); other columns keep their own type (Arrow's, or
 // inferred from the values), so conditions may use them without them ever being stored.
-import * as arrow from 'apache-arrow'
 import { InvalidArgumentError } from '../errors.js'
-import { fromArrowField } from '../schema/arrow.js'
+import { fromArrowField, isArrowData } from '../schema/arrow-input.js'
 import { findField, type DataType, type StructField, type StructType } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
 import { fromObjectColumns, inferFromValues, normalizeInput, objectColumns, type ObjectColumns, type WriteData } from '../write/input.js'
@@ -16,10 +15,6 @@ export interface SourceBatch {
   schema: StructType
   /** Values by source field name (the target's spelling for shared columns). */
   columns: Map<string, ColumnValues>
-}
-
-function isArrowData(d: unknown): d is arrow.Table | arrow.RecordBatch {
-  return typeof d === 'object' && d !== null && !Array.isArray(d) && 'schema' in d && typeof (d as arrow.Table).getChild === 'function'
 }
 
 /** The schema the source is read with: target types for shared names, own types for the rest. */

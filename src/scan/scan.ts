@@ -1,11 +1,11 @@
 // Reading a snapshot's rows: select files (partition pruning, stats skipping), read each file row
 // group by row group, drop rows deleted by its deletion vector, filter rows exactly, project, and hand
 // out Arrow RecordBatches (bounded memory: one file's row group at a time) or plain rows.
-import { makeData, RecordBatch, Schema, Struct, Table } from 'apache-arrow'
+import type { RecordBatch, Table } from 'apache-arrow'
 import { SchemaMismatchError } from '../errors.js'
 import type { AddFile } from '../log/actions.js'
 import type { Snapshot } from '../log/snapshot.js'
-import { deltaColumnToArrow, toArrowSchema } from '../schema/arrow.js'
+import { loadArrow } from '../schema/arrow-lazy.js'
 import { parsePartitionValue } from '../schema/partition-values.js'
 import { findField, physicalName, type PrimitiveType, type StructField, type StructType } from '../schema/types.js'
 import { toRowValue, type DeltaValue, type RowValue } from '../schema/values.js'
@@ -144,27 +144,22 @@ function compact(cols: DeltaValue[][], keep: Uint8Array): { columns: DeltaValue[
   return { columns, length: count }
 }
 
-/** Arrow RecordBatch of a value batch, with `schema` built by toArrowSchema(fields). */
-export function valueBatchToArrow(batch: ValueBatch, schema: Schema = toArrowSchema(batch.fields)): RecordBatch {
-  const children = batch.fields.map((f, i) => deltaColumnToArrow(batch.columns[i], f.type, schema.fields[i].type))
-  const data = makeData({ type: new Struct(schema.fields), length: batch.length, nullCount: 0, children })
-  return new RecordBatch(schema, data)
-}
-
 /** `scan()`: Arrow RecordBatches, one row group of one file at a time. */
 export async function* scanBatches(snapshot: Snapshot, options: ScanOptions = {}): AsyncGenerator<RecordBatch> {
-  const schema = toArrowSchema(outputFields(snapshot.schema, options.columns, snapshot.tableUrl))
+  const A = await loadArrow()
+  const schema = A.toArrowSchema(outputFields(snapshot.schema, options.columns, snapshot.tableUrl))
   for await (const b of scanValues(snapshot, options)) {
-    if (b.length > 0) yield valueBatchToArrow(b, schema)
+    if (b.length > 0) yield A.valueBatchToArrow(b, schema)
   }
 }
 
 /** `toArrow()`: one Arrow Table (empty with the right schema when nothing matches). */
 export async function toArrow(snapshot: Snapshot, options: ScanOptions = {}): Promise<Table> {
-  const schema = toArrowSchema(outputFields(snapshot.schema, options.columns, snapshot.tableUrl))
+  const A = await loadArrow()
+  const schema = A.toArrowSchema(outputFields(snapshot.schema, options.columns, snapshot.tableUrl))
   const batches: RecordBatch[] = []
   for await (const b of scanBatches(snapshot, options)) batches.push(b)
-  return new Table(schema, batches)
+  return A.arrowTable(schema, batches)
 }
 
 /** `toRows()`: plain objects (bigint for long, Date for date/timestamp, string for decimal…). */

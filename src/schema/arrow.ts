@@ -1,15 +1,19 @@
-// Delta schema ↔ Arrow schema, and Arrow vectors built from columns of Delta values. Types map exactly
-// (issue 3): long → Int64 as bigint, decimal → Decimal128, timestamp → Timestamp(µs, 'UTC'),
+// Delta schema → Arrow schema, and Arrow vectors and batches built from columns of Delta values. Types
+// map exactly (issue 3): long → Int64 as bigint, decimal → Decimal128, timestamp → Timestamp(µs, 'UTC'),
 // timestamp_ntz → Timestamp(µs) without zone, variant → struct<metadata, value> tagged as the
-// canonical `arrow.parquet.variant` extension.
+// canonical `arrow.parquet.variant` extension. The one module that imports apache-arrow: loaded on
+// first Arrow output (arrow-lazy.ts), never at `import 'lagomago'`. Arrow → Delta is arrow-input.ts.
 import {
   Binary, Bool, type Data, DataType as ArrowType, DateDay, Decimal, Field, Float32, Float64, Int16, Int32, Int64, Int8,
-  List, makeData, Map_, Schema, Struct, TimestampMicrosecond, Type, Utf8,
+  List, makeData, Map_, RecordBatch, Schema, Struct, Table, TimestampMicrosecond, Utf8,
 } from 'apache-arrow'
 import { SchemaMismatchError, UnsupportedFeatureError } from '../errors.js'
 import { decimalParams, isArray, isMap, isStruct, type DataType, type StructField, type StructType } from './types.js'
 import type { DeltaStruct, DeltaValue, VariantValue } from './values.js'
 import { writeUtf8 } from './utf8.js'
+import type { ValueBatch } from '../scan/scan.js'
+
+export { fromArrowField, fromArrowSchema } from './arrow-input.js'
 
 const EXTENSION_NAME = 'ARROW:extension:name'
 const VARIANT_EXTENSION = 'arrow.parquet.variant'
@@ -54,65 +58,19 @@ export function toArrowType(type: DataType): ArrowType {
   ]), false), false)
 }
 
-/** The Delta schema of an Arrow schema (write path: `create` and appends of Arrow data). */
-export function fromArrowSchema(schema: Schema): StructType {
-  return { type: 'struct', fields: schema.fields.map((f) => fromArrowField(f)) }
+// ---- building vectors and batches ----
+
+/** Arrow RecordBatch of a value batch, with `schema` built by toArrowSchema(fields). */
+export function valueBatchToArrow(batch: ValueBatch, schema: Schema = toArrowSchema(batch.fields)): RecordBatch {
+  const children = batch.fields.map((f, i) => deltaColumnToArrow(batch.columns[i], f.type, schema.fields[i].type))
+  const data = makeData({ type: new Struct(schema.fields), length: batch.length, nullCount: 0, children })
+  return new RecordBatch(schema, data)
 }
 
-export function fromArrowField(f: Field): StructField {
-  return { name: f.name, type: fromArrowType(f.type, f.metadata, f.name), nullable: f.nullable, metadata: {} }
+/** One Arrow Table of batches (empty with the right schema when there are none). */
+export function arrowTable(schema: Schema, batches: RecordBatch[]): Table {
+  return new Table(schema, batches)
 }
-
-function fromArrowType(t: ArrowType, meta: Map<string, string>, column: string): DataType {
-  if (meta.get(EXTENSION_NAME) === VARIANT_EXTENSION) return 'variant'
-  switch (t.typeId) {
-    case Type.Int: case Type.Int8: case Type.Int16: case Type.Int32: case Type.Int64:
-    case Type.Uint8: case Type.Uint16: case Type.Uint32: case Type.Uint64: {
-      const { bitWidth, isSigned } = t as unknown as { bitWidth: number; isSigned: boolean }
-      const width = isSigned ? bitWidth : bitWidth * 2 // an unsigned value needs the next signed width
-      if (width <= 8) return 'byte'
-      if (width <= 16) return 'short'
-      if (width <= 32) return 'integer'
-      if (width <= 64 && isSigned) return 'long'
-      break
-    }
-    case Type.Float: case Type.Float16: case Type.Float32: case Type.Float64: {
-      const { precision } = t as unknown as { precision: number }
-      return precision === 2 ? 'double' : 'float' // Precision.DOUBLE is 2
-    }
-    case Type.Decimal: {
-      const d = t as Decimal
-      if (d.precision <= 38) return `decimal(${d.precision},${d.scale})`
-      break
-    }
-    case Type.Utf8: case Type.LargeUtf8: return 'string'
-    case Type.Binary: case Type.LargeBinary: case Type.FixedSizeBinary: return 'binary'
-    case Type.Bool: return 'boolean'
-    case Type.Date: case Type.DateDay: case Type.DateMillisecond: return 'date'
-    case Type.Timestamp: case Type.TimestampSecond: case Type.TimestampMillisecond:
-    case Type.TimestampMicrosecond: case Type.TimestampNanosecond:
-      return (t as unknown as { timezone?: string | null }).timezone ? 'timestamp' : 'timestamp_ntz'
-    case Type.Struct:
-      return { type: 'struct', fields: (t as Struct).children.map((c) => fromArrowField(c)) }
-    case Type.List: case Type.LargeList: case Type.FixedSizeList: {
-      const child = (t as List).children[0]
-      return { type: 'array', elementType: fromArrowType(child.type, child.metadata, `${column}.element`), containsNull: child.nullable }
-    }
-    case Type.Map: {
-      const entries = (t as Map_).children[0].type as Struct
-      const [k, v] = entries.children
-      return {
-        type: 'map',
-        keyType: fromArrowType(k.type, k.metadata, `${column}.key`),
-        valueType: fromArrowType(v.type, v.metadata, `${column}.value`),
-        valueContainsNull: v.nullable,
-      }
-    }
-  }
-  throw new SchemaMismatchError(`Arrow type ${String(t)} of column ${column} has no Delta equivalent`, { column })
-}
-
-// ---- building vectors ----
 
 
 /** Arrow data for one column of Delta values of `type` (null entries are nulls). */

@@ -1,8 +1,9 @@
 // Arrow Table/RecordBatch → columns of Delta values: typed buffers taken as they are where the
-// types agree exactly, otherwise converted value by value (timestamps and decimals exactly).
-import * as arrow from 'apache-arrow'
+// types agree exactly, otherwise converted value by value (timestamps and decimals exactly). Types are
+// told by `typeId`, so apache-arrow itself is never loaded for this (arrow-input.ts).
+import type * as arrow from 'apache-arrow'
 import { ConstraintViolationError, SchemaMismatchError } from '../errors.js'
-import { fromArrowField } from '../schema/arrow.js'
+import { ArrowTypeId as T, fromArrowField, isArrowVector } from '../schema/arrow-input.js'
 import { floorDiv } from '../schema/temporal.js'
 import { isArray, isMap, isStruct, type DataType, type StructField, type StructType } from '../schema/types.js'
 import { fromRowValue, type DeltaValue } from '../schema/values.js'
@@ -49,14 +50,14 @@ export function vectorToDelta(vec: arrow.Vector, type: DataType, column: string,
   if (vec.data.length === 1 && vec.nullCount === 0) {
     const d = vec.data[0]
     const exact =
-      (type === 'integer' && d.values instanceof Int32Array && arrow.DataType.isInt(at) && at.bitWidth === 32 && at.isSigned) ||
-      (type === 'long' && d.values instanceof BigInt64Array && arrow.DataType.isInt(at) && at.isSigned) ||
+      (type === 'integer' && d.values instanceof Int32Array && at.typeId === T.Int && at.bitWidth === 32 && at.isSigned) ||
+      (type === 'long' && d.values instanceof BigInt64Array && at.typeId === T.Int && at.isSigned) ||
       (type === 'double' && d.values instanceof Float64Array)
     // Arrow slices its value buffers with the Data (`d.offset` only indexes the validity bitmap).
     if (exact) return (d.values as Int32Array | BigInt64Array | Float64Array).subarray(0, d.length) as unknown as ColumnValues
   }
   // Microsecond timestamps without nulls are already the Delta values: copied as 64-bit words.
-  if (arrow.DataType.isTimestamp(at) && (at.unit as number) === 2 && (type === 'timestamp' || type === 'timestamp_ntz') && vec.nullCount === 0
+  if (at.typeId === T.Timestamp && (at.unit as number) === 2 && (type === 'timestamp' || type === 'timestamp_ntz') && vec.nullCount === 0
     && vec.data.every((d) => d.values instanceof BigInt64Array)) {
     if (vec.data.length === 1) { const d = vec.data[0]; return (d.values as BigInt64Array).subarray(0, d.length) as unknown as ColumnValues }
     const typed = new BigInt64Array(n)
@@ -65,7 +66,7 @@ export function vectorToDelta(vec: arrow.Vector, type: DataType, column: string,
     return typed as unknown as ColumnValues
   }
   // Strings: decoded straight from the UTF-8 buffer (the generic getter costs a visitor call per value).
-  if (type === 'string' && arrow.DataType.isUtf8(at) && vec.data.every((d) => d.valueOffsets instanceof Int32Array)) {
+  if (type === 'string' && at.typeId === T.Utf8 && vec.data.every((d) => d.valueOffsets instanceof Int32Array)) {
     const out = new Array<DeltaValue>(n)
     let i = 0
     for (const d of vec.data) {
@@ -79,7 +80,7 @@ export function vectorToDelta(vec: arrow.Vector, type: DataType, column: string,
     return out
   }
   const out = new Array<DeltaValue>(n)
-  if (arrow.DataType.isTimestamp(at)) {
+  if (at.typeId === T.Timestamp) {
     let i = 0
     for (const d of vec.data) {
       const values = d.values as BigInt64Array
@@ -94,12 +95,13 @@ export function vectorToDelta(vec: arrow.Vector, type: DataType, column: string,
     }
     return out
   }
-  if (isStruct(type) && arrow.DataType.isStruct(at)) {
+  if (isStruct(type) && at.typeId === T.Struct) {
+    const fields = at.children as arrow.Field[]
     const children = type.fields.map((f) => {
-      const child = (vec as arrow.Vector<arrow.Struct>).getChild(f.name) ?? at.children.map((c, j) => [c, j] as const).filter(([c]) => c.name.toLowerCase() === f.name.toLowerCase()).map(([, j]) => (vec as arrow.Vector<arrow.Struct>).getChildAt(j))[0]
+      const child = (vec as arrow.Vector<arrow.Struct>).getChild(f.name) ?? fields.map((c, j) => [c, j] as const).filter(([c]) => c.name.toLowerCase() === f.name.toLowerCase()).map(([, j]) => (vec as arrow.Vector<arrow.Struct>).getChildAt(j))[0]
       return child ? vectorToDelta(child as arrow.Vector, f.type, `${column}.${f.name}`, table) : undefined
     })
-    for (const c of at.children) {
+    for (const c of fields) {
       if (!type.fields.some((f) => f.name.toLowerCase() === c.name.toLowerCase())) {
         throw new SchemaMismatchError(`unknown field ${column}.${c.name}`, { column: `${column}.${c.name}`, table })
       }
@@ -116,7 +118,7 @@ export function vectorToDelta(vec: arrow.Vector, type: DataType, column: string,
     }
     return out
   }
-  if (isArray(type) && (arrow.DataType.isList(at) || arrow.DataType.isFixedSizeList(at))) {
+  if (isArray(type) && (at.typeId === T.List || at.typeId === T.FixedSizeList)) {
     for (let i = 0; i < n; i++) {
       const sub = vec.get(i) as arrow.Vector | null
       if (sub === null) { out[i] = null; continue }
@@ -129,7 +131,7 @@ export function vectorToDelta(vec: arrow.Vector, type: DataType, column: string,
     }
     return out
   }
-  if (isMap(type) && arrow.DataType.isMap(at)) {
+  if (isMap(type) && at.typeId === T.Map) {
     for (let i = 0; i < n; i++) {
       const row = vec.get(i) as { [Symbol.iterator](): Iterator<[unknown, unknown]> } | null
       if (row === null) { out[i] = null; continue }
@@ -142,14 +144,14 @@ export function vectorToDelta(vec: arrow.Vector, type: DataType, column: string,
     const raw = vec.get(i)
     if (raw === null || raw === undefined) { out[i] = null; continue }
     ctx.row = i
-    if (arrow.DataType.isDecimal(at)) {
+    if (at.typeId === T.Decimal) {
       // Arrow decimals are unscaled 128-bit integers; rescale to the column's scale exactly.
       const unscaled = BigInt(String(raw))
       const digits = String(unscaled < 0n ? -unscaled : unscaled)
       out[i] = fromRowValue(decimalText(unscaled < 0n ? '-' : '', digits, at.scale), type, ctx)
       continue
     }
-    if (arrow.DataType.isDate(at)) {
+    if (at.typeId === T.Date) {
       out[i] = fromRowValue(new Date(raw as number), type, ctx)
       continue
     }
@@ -170,7 +172,7 @@ function decimalText(sign: string, digits: string, scale: number): string {
 function plain(v: unknown): unknown {
   if (v === null || v === undefined || typeof v !== 'object') return v
   if (v instanceof Uint8Array || v instanceof Date) return v
-  if (v instanceof arrow.Vector) return Array.from(v, plain)
+  if (isArrowVector(v)) return Array.from(v, plain)
   if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return plain((v as { toJSON(): unknown }).toJSON())
   if (Array.isArray(v)) return v.map(plain)
   const o: Record<string, unknown> = {}

@@ -1,7 +1,7 @@
 // The write operations over a Snapshot: createTable, append, overwrite (full or replaceWhere). Each
 // validates everything it can, writes data files, then commits one version; returns
 // { version, metrics }. A checkpoint follows every `delta.checkpointInterval` commits.
-import * as arrow from 'apache-arrow'
+import type * as arrow from 'apache-arrow'
 import { CommitConflictError, ConstraintViolationError, InvalidArgumentError, SchemaMismatchError, TableExistsError, UnsupportedFeatureError } from '../errors.js'
 import type { AddFile, Metadata, Protocol, RemoveFile } from '../log/actions.js'
 import { checkpointIfDue } from '../log/checkpoint-write.js'
@@ -14,7 +14,7 @@ import { exprToSql } from '../expr/print.js'
 import type { Expr } from '../expr/ast.js'
 import { predicateCoversFile, selectFiles, type SnapshotInfo } from '../scan/file-skipping.js'
 import { readFileValues } from '../scan/scan.js'
-import { fromArrowSchema } from '../schema/arrow.js'
+import { fromArrowSchema, isArrowSchema } from '../schema/arrow-input.js'
 import { columnMappingMode, isArray, isMap, isStruct, serializeSchema, type DataType, type StructField, type StructType } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
 import type { ObjectStore } from '../storage/object-store.js'
@@ -114,7 +114,7 @@ function prepareMetadata(schema: StructType, properties: Record<string, string>,
 export async function createTable(store: ObjectStore, opts: CreateTableOptions): Promise<WriteResult> {
   const table = store.url
   const now = opts.now ?? Date.now
-  const input = opts.schema instanceof arrow.Schema ? fromArrowSchema(opts.schema) : opts.schema
+  const input = isArrowSchema(opts.schema) ? fromArrowSchema(opts.schema) : opts.schema
   if (!input || input.type !== 'struct' || !Array.isArray(input.fields) || input.fields.length === 0) {
     throw new InvalidArgumentError(`createTable needs a schema with at least one column (table ${table})`, { table })
   }

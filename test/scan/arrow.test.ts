@@ -2,6 +2,7 @@ import { makeVector, RecordBatch, Table, tableFromIPC, tableToIPC, Type } from '
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { deltaColumnToArrow, fromArrowSchema, toArrowSchema } from '../../src/schema/arrow.js'
+import { ArrowTypeId } from '../../src/schema/arrow-input.js'
 import { parseSchema, type StructType } from '../../src/schema/types.js'
 import type { DeltaValue } from '../../src/schema/values.js'
 
@@ -28,6 +29,10 @@ const schema: StructType = parseSchema(JSON.stringify({
 }))
 
 describe('Delta ↔ Arrow schema', () => {
+  it('reads Arrow types by the typeIds of apache-arrow\'s own Type enum (arrow itself is not imported on input)', () => {
+    for (const [name, id] of Object.entries(ArrowTypeId)) expect(Type[name as keyof typeof Type], name).toBe(id)
+  })
+
   it('maps every type exactly', () => {
     const a = toArrowSchema(schema)
     const t = Object.fromEntries(a.fields.map((f) => [f.name, f.type]))
