@@ -1,6 +1,6 @@
 // The package's shape: what a consumer installs and imports, and the rule that the core stays free of
 // native addons and Node-only imports (it must run in a browser over MemoryStore or HTTP).
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -54,7 +54,11 @@ describe('browser safety', () => {
 
 describe('build', () => {
   it('emits dist/ that a consumer imports by package name', () => {
-    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'pipe' })
+    execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'pipe' })
+    expect(pkg.scripts.build).toBe('node scripts/build.mjs')
+    for (const entry of Object.values<{ types?: string }>(pkg.exports)) {
+      if (entry.types) expect(statSync(join(root, entry.types)).isFile(), entry.types).toBe(true)
+    }
     // Self-reference through the exports map: the same resolution a consumer's `import 'lagomago'` gets.
     const out = execFileSync(process.execPath, ['--input-type=module', '-e',
       "const m = await import('lagomago'); console.log(JSON.stringify(Object.keys(m).sort()))"], { cwd: root, encoding: 'utf8' })
@@ -70,4 +74,37 @@ describe('build', () => {
       "const m = await import('lagomago/cloud'); console.log(JSON.stringify(Object.keys(m).sort()))"], { cwd: root, encoding: 'utf8' })
     expect(JSON.parse(cloud)).toEqual(expect.arrayContaining(['S3Store', 'AzureStore', 'HttpStore']))
   }, 120_000)
+})
+
+describe('apache-arrow loads on first Arrow use only', () => {
+  // A resolve hook in the child reports every import of apache-arrow on stderr; the package is the
+  // built one (the 'build' test above runs first in this file).
+  const hook = 'export async function resolve(s, c, next) { if (s === "apache-arrow") process.stderr.write("LOADED apache-arrow\\n"); return next(s, c) }'
+  const register = `import { register } from 'node:module'; register(${JSON.stringify('data:text/javascript,' + encodeURIComponent(hook))})`
+  /** stdout and stderr of a child that runs `code` (an ES module) under the hook. */
+  function run(code: string): string {
+    const r = spawnSync(process.execPath, ['--import', 'data:text/javascript,' + encodeURIComponent(register), '--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(r.stderr)
+    return r.stdout + r.stderr
+  }
+  const plain = `const { DeltaTable, MemoryStore } = await import('lagomago')
+    const t = await DeltaTable.create(new MemoryStore(), { schema: { type: 'struct', fields: [{ name: 'id', type: 'long', nullable: false, metadata: {} }] } })
+    await t.append([{ id: 1n }, { id: 2n }])
+    await t.merge([{ id: 2n, op: 'D' }, { id: 3n, op: 'I' }], { keys: ['id'] })
+    const rows = (await t.toRows()).map((r) => String(r.id)).sort()
+  `
+
+  it('is not loaded by import, plain-object writes, merges and reads', () => {
+    const out = run(plain + 'console.log("ROWS " + rows.join(","))')
+    expect(out).toContain('ROWS 1,3')
+    expect(out).not.toContain('LOADED apache-arrow')
+  }, 60_000)
+
+  it('is loaded by toArrow, after which toArrowSchema works synchronously', () => {
+    const out = run(plain + `const { toArrowSchema, loadArrow } = await import('lagomago')
+      let before = 'no error'; try { toArrowSchema(t.schema) } catch (e) { before = e.code }
+      console.log('OUT', before, (await t.toArrow()).numRows, toArrowSchema(t.schema).fields.length, typeof loadArrow)`)
+    expect(out).toContain('LOADED apache-arrow')
+    expect(out).toContain('OUT INVALID_ARGUMENT 2 1 function')
+  }, 60_000)
 })

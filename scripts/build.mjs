@@ -1,0 +1,32 @@
+// `npm run build`: tsc checks the sources and writes the declarations (dist/**/*.d.ts, the exports
+// map's `types`); esbuild writes the JavaScript as one bundle per entry with shared chunks. Loading
+// ~130 small modules dominated `import 'lagomago'` (issue 15); a few files load several times faster.
+// Dependencies stay external (users dedupe them; apache-arrow must stay the caller's own copy).
+import { execFileSync } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const require = createRequire(import.meta.url)
+rmSync(join(root, 'dist'), { recursive: true, force: true })
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--emitDeclarationOnly'], { cwd: root, stdio: 'inherit' })
+await build({
+  absWorkingDir: root,
+  // every subpath of the exports map, and the CLI (package.json "bin")
+  entryPoints: ['src/index.ts', 'src/cloud.ts', 'src/medallion/index.ts', 'src/cli/main.ts'],
+  outbase: 'src',
+  outdir: 'dist',
+  bundle: true,
+  // one copy of shared modules (the store registry `lagomago/cloud` fills, error classes) for all entries
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  format: 'esm',
+  platform: 'node',
+  target: 'es2022',
+  packages: 'external',
+  sourcemap: true,
+  logLevel: 'warning',
+})
