@@ -60,8 +60,17 @@ export class ExpressionError extends DeltaError { override readonly code = 'INVA
 export class UnsafePathError extends DeltaError { override readonly code = 'UNSAFE_PATH' }
 /** Caller passed options that make no sense together or out of range. */
 export class InvalidArgumentError extends DeltaError { override readonly code: string = 'INVALID_ARGUMENT' }
-/** The object store failed (I/O error, permission, full disk) in a way the caller should see. */
-export class StorageError extends DeltaError { override readonly code = 'STORAGE_ERROR' }
+/** The object store failed (I/O error, permission, full disk, a network path that kept failing) in a way the caller should see. */
+export class StorageError extends DeltaError {
+  override readonly code = 'STORAGE_ERROR'
+  /** HTTP status of the reply that failed, for the HTTP stores. */
+  status?: number
+  /**
+   * HTTP stores: the server may have applied the request although it failed for us (a reply lost
+   * after the server got the request, a timeout, a 5xx). A write's outcome must then be read back.
+   */
+  uncertain?: boolean
+}
 /** A write to a read-only store (an `https://` table published on a static server or CDN). */
 export class ReadOnlyStoreError extends DeltaError { override readonly code = 'READ_ONLY_STORE' }
 
@@ -75,6 +84,24 @@ export class ProtocolChangedError extends CommitConflictError { override readonl
 export class ConcurrentTransactionError extends CommitConflictError { override readonly code = 'CONCURRENT_TRANSACTION' }
 /** The commit kept losing the race after the bounded number of retries. */
 export class CommitRetriesExhaustedError extends CommitConflictError { override readonly code = 'COMMIT_RETRIES_EXHAUSTED' }
+
+/**
+ * The commit file's write failed in a way that leaves its outcome unknown (the reply was lost and
+ * the commit could not be read back, or every attempt failed on the network): version `version`
+ * may or may not hold this commit, and a request still in flight may yet write it. Not a conflict —
+ * re-planning and committing again could apply the change twice. Act on it by reopening the table
+ * later and looking for `txnId` in the commitInfo at `version` (or after), or write idempotently
+ * (`txn: { appId, version }`) and repeat the same write: Delta then skips it if it landed.
+ */
+export class CommitOutcomeUnknownError extends DeltaError {
+  override readonly code = 'COMMIT_OUTCOME_UNKNOWN'
+  /** The txnId written into this commit's commitInfo. */
+  readonly txnId: string
+  constructor(message: string, ctx: ErrorContext & { txnId: string }) {
+    super(message, ctx)
+    this.txnId = ctx.txnId
+  }
+}
 
 /** A target row matched more than one source row in MERGE (Delta's cardinality rule). */
 export class MergeCardinalityError extends DeltaError { override readonly code = 'MERGE_CARDINALITY' }

@@ -3,8 +3,8 @@
 // browsers. Put-if-absent is Put Blob with `If-None-Match: *`: the loser gets 409 BlobAlreadyExists.
 import { InvalidArgumentError, MissingFileError } from '../errors.js'
 import {
-  bodyBytes, env, fetchWithRetry, httpError, joinKey, newCounts, xmlElements, xmlText,
-  metaFromHead, type FetchLike, type RequestCounts, type RequestKind, type RetryOptions,
+  bodyBytes, env, fetchWithRetry, settleAll, httpError, joinKey, newCounts, xmlElements, xmlText,
+  metaFromHead, type FetchedResponse, type FetchLike, type RequestCounts, type RequestKind, type RetryOptions,
 } from './http-common.js'
 import type { ListOptions, ObjectMeta, ObjectStore } from './object-store.js'
 import { hmacSha256, uriEncode } from './sigv4.js'
@@ -113,6 +113,9 @@ export class AzureStore implements ObjectStore {
   }
 
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    // Repeating a Put Blob with `If-None-Match: *` (send() does after a reset, a timeout or a 5xx)
+    // can only create the blob, never replace one; its 409 may be our own earlier attempt whose reply
+    // was lost, so the transaction reads the blob back to see whose it is (txnId).
     const res = await this.send('put', 'PUT', key, { body: data, headers: { 'x-ms-blob-type': 'BlockBlob', 'if-none-match': '*' } })
     if (res.status === 201) { await res.body?.cancel(); return true }
     // 409 BlobAlreadyExists is the lost race (412 from some emulators and proxies means the same).
@@ -189,7 +192,7 @@ export class AzureStore implements ObjectStore {
         await res.body?.cancel()
       }
     }
-    await Promise.all(Array.from({ length: Math.min(count, this.opts.blockConcurrency ?? 4) }, worker))
+    await settleAll(Array.from({ length: Math.min(count, this.opts.blockConcurrency ?? 4) }, worker))
     const body = `<?xml version="1.0" encoding="utf-8"?><BlockList>${ids.map((id) => `<Latest>${id}</Latest>`).join('')}</BlockList>`
     const res = await this.send('put', 'PUT', key, { body: new TextEncoder().encode(body), query: { comp: 'blocklist' } })
     if (res.status !== 201) throw await this.failure(res, `put block list of ${this.url}/${key}`, key)
@@ -199,7 +202,7 @@ export class AzureStore implements ObjectStore {
   // ---- requests ----
 
   private async send(kind: RequestKind, method: string, key: string | undefined,
-    init: { headers?: Record<string, string>; body?: Uint8Array; query?: Record<string, string> } = {}): Promise<Response> {
+    init: { headers?: Record<string, string>; body?: Uint8Array; query?: Record<string, string> } = {}): Promise<FetchedResponse> {
     const u = new URL(this.endpoint.href)
     const base = u.pathname.replace(/\/+$/, '')
     u.pathname = key === undefined ? `${base}/${uriEncode(this.container)}` : `${base}/${uriEncode(this.container)}/${uriEncode(joinKey(this.prefix, key), true)}`
@@ -212,7 +215,7 @@ export class AzureStore implements ObjectStore {
       const headers: Record<string, string> = { ...init.headers, 'x-ms-version': API_VERSION, 'x-ms-date': new Date().toUTCString() }
       if (this.key) headers.authorization = await this.sharedKey(method, u, headers, init.body?.length ?? 0)
       return [u, { method, headers, body: init.body as BodyInit | undefined }]
-    }, what, this.opts.retry)
+    }, what, this.opts.retry, key)
   }
 
   /** "Authorize with Shared Key": the Blob service string-to-sign (version 2015-02-21 and later). */

@@ -158,7 +158,7 @@ export class FaultStore implements ObjectStore {
     }
     const ok = await doWrite(data)
     if (ok) this.bytesWritten += data.length
-    if (rule?.kind === 'lostAck') throw this.fail(op, key, 'lostAck')
+    if (rule?.kind === 'lostAck') throw Object.assign(this.fail(op, key, 'lostAck'), { uncertain: true })
     return ok
   }
 

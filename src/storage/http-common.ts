@@ -27,45 +27,123 @@ export function totalRequests(c: RequestCounts): number {
 }
 
 export interface RetryOptions {
-  /** Attempts for a request that failed transiently (network error, 429, 5xx). Default 4. */
+  /** Attempts for a request that failed transiently (network error, timeout, cut body, 408/429/5xx). Default 4. */
   attempts?: number
-  /** First backoff in ms, doubled each time (with jitter). Default 100. */
+  /** First backoff in ms, doubled each time, with jitter (uniform in [½, 1½] of it). Default 100. */
   baseDelayMs?: number
+  /** Ceiling of one backoff in ms. Default 5000. */
+  maxDelayMs?: number
+  /**
+   * Longest wait in ms for the server: for the reply once the request is sent, and between chunks
+   * of the reply body (a slow but moving download is not cut). Default 30000.
+   */
+  timeoutMs?: number
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+/** Statuses worth another attempt: the server did not (or may not have) handled the request. */
+const RETRIED = new Set([408, 429, 500, 502, 503, 504])
+/** Statuses after which a write may have been applied although it reports failure. */
+const MAY_HAVE_APPLIED = new Set([500, 502, 504])
+
 /**
- * Send a request built fresh for each attempt (signatures carry a timestamp), retrying network errors
- * and 429/500/502/503/504 with exponential backoff. Other statuses are returned to the caller.
+ * A reply read whole within the timeout: the body is buffered and checked against Content-Length and
+ * Content-Range, so a connection cut mid-body is a failed attempt (retried), never a short result.
+ * `uncertain` is set when some attempt may have been applied by the server without our knowing (a
+ * lost reply, a timeout, a 5xx): a conditional write's caller must then read back to learn the outcome.
+ */
+export type FetchedResponse = Response & { uncertain: boolean }
+
+/** One attempt: the reply and its whole body, or a thrown error. */
+async function attemptOnce(doFetch: FetchLike, url: string | URL, init: RequestInit, timeoutMs: number): Promise<Response> {
+  const ctl = new AbortController()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const arm = () => {
+    clearTimeout(timer)
+    timer = setTimeout(() => ctl.abort(new Error(`no reply from the server within ${timeoutMs} ms`)), timeoutMs)
+  }
+  arm()
+  try {
+    const res = await doFetch(url, { ...init, signal: ctl.signal })
+    const chunks: Uint8Array[] = []
+    let size = 0
+    if (res.body) {
+      const reader = res.body.getReader()
+      for (;;) {
+        arm()
+        const { done, value } = await reader.read()
+        if (done) break
+        chunks.push(value)
+        size += value.length
+      }
+    }
+    // fetch decodes a Content-Encoding, after which the header no longer counts the bytes we see.
+    const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity'
+    const length = res.headers.get('content-length')
+    if (init.method !== 'HEAD' && !encoded && length !== null && Number(length) !== size) {
+      throw new Error(`reply body cut short: ${size} of ${length} bytes`)
+    }
+    const range = res.status === 206 ? /bytes (\d+)-(\d+)\//.exec(res.headers.get('content-range') ?? '') : null
+    if (range && !encoded && Number(range[2]) - Number(range[1]) + 1 !== size) {
+      throw new Error(`ranged reply body cut short: ${size} bytes for ${res.headers.get('content-range')}`)
+    }
+    let body: Uint8Array<ArrayBuffer> | null = null
+    if (size > 0) {
+      body = new Uint8Array(size)
+      let at = 0
+      for (const c of chunks) { body.set(c, at); at += c.length }
+    }
+    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers })
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * Send a request built fresh for each attempt (signatures carry a timestamp) and read its reply
+ * whole, retrying network errors, timeouts, cut bodies and 408/429/5xx with capped, jittered
+ * exponential backoff. Other statuses are returned to the caller. Every request the stores send is
+ * safe to repeat: GET/HEAD/LIST/DELETE and unconditional PUTs are idempotent, data keys are unique,
+ * and conditional PUTs are settled by their callers (see `uncertain`). Fails with a StorageError
+ * naming `what` and `file` once the attempts are spent.
  */
 export async function fetchWithRetry(
   doFetch: FetchLike,
   build: () => Promise<[string | URL, RequestInit]>,
   what: string,
   retry: RetryOptions = {},
-): Promise<Response> {
+  file?: string,
+): Promise<FetchedResponse> {
   const attempts = Math.max(1, retry.attempts ?? 4)
   const base = retry.baseDelayMs ?? 100
+  const cap = retry.maxDelayMs ?? 5000
+  const timeoutMs = retry.timeoutMs ?? 30_000
   let lastError: unknown
+  let uncertain = false
   for (let i = 0; i < attempts; i++) {
-    if (i > 0) await sleep(base * 2 ** (i - 1) * (0.5 + Math.random()))
+    if (i > 0) await sleep(Math.min(cap, base * 2 ** (i - 1)) * (0.5 + Math.random()))
     let res: Response
     try {
       const [url, init] = await build()
-      res = await doFetch(url, init)
+      res = await attemptOnce(doFetch, url, init, timeoutMs)
     } catch (e) {
       lastError = e
+      uncertain = true // the request may have reached the server and been applied
       continue
     }
-    if ([429, 500, 502, 503, 504].includes(res.status) && i < attempts - 1) {
-      await res.body?.cancel().catch(() => {})
+    if (MAY_HAVE_APPLIED.has(res.status)) uncertain = true
+    if (RETRIED.has(res.status) && i < attempts - 1) {
       lastError = new Error(`HTTP ${res.status}`)
       continue
     }
-    return res
+    return Object.assign(res, { uncertain })
   }
-  throw new StorageError(`${what} failed after ${attempts} attempts: ${(lastError as Error)?.message ?? lastError}`, { cause: lastError })
+  const cause = lastError as Error | undefined
+  const detail = cause?.message === 'terminated' && cause.cause instanceof Error ? `connection closed (${cause.cause.message})` : cause?.message ?? String(lastError)
+  const err = new StorageError(`${what} failed after ${attempts} attempts: ${detail}`, { file, cause: lastError })
+  err.uncertain = true
+  throw err
 }
 
 /** A StorageError naming the request, the status and the service's error code/message. */
@@ -73,7 +151,20 @@ export async function httpError(res: Response, what: string, file?: string): Pro
   const body = await res.text().catch(() => '')
   const code = xmlText(body, 'Code') ?? res.headers.get('x-ms-error-code') ?? ''
   const message = xmlText(body, 'Message') ?? body.slice(0, 200)
-  return new StorageError(`${what}: HTTP ${res.status}${code ? ` ${code}` : ''}${message ? ` (${message})` : ''}`, { file })
+  const err = new StorageError(`${what}: HTTP ${res.status}${code ? ` ${code}` : ''}${message ? ` (${message})` : ''}`, { file })
+  err.status = res.status
+  err.uncertain = (res as Partial<FetchedResponse>).uncertain ?? false
+  return err
+}
+
+/**
+ * Promise.all that waits for every task before failing: parallel part uploads must all have stopped
+ * before the caller aborts the upload (and no later failure goes unobserved).
+ */
+export async function settleAll(tasks: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(tasks)
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed) throw failed.reason
 }
 
 export async function bodyBytes(res: Response): Promise<Uint8Array> {

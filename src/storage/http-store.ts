@@ -142,7 +142,7 @@ export class HttpStore implements ObjectStore {
       const headers: Record<string, string> = { ...this.opts.headers }
       if (extra.range) headers.range = extra.range
       return [target, { method, headers }]
-    }, `${method} ${target}`, this.opts.retry)
+    }, `${method} ${target}`, this.opts.retry, key)
   }
 
   private async failure(res: Response, what: string, key: string): Promise<Error> {

@@ -3,8 +3,8 @@
 // put-if-absent is PutObject with `If-None-Match: *` (S3 answers 412 to the loser).
 import { InvalidArgumentError, MissingFileError, StorageError } from '../errors.js'
 import {
-  bodyBytes, env, fetchWithRetry, httpError, joinKey, newCounts, xmlElements, xmlText,
-  metaFromHead, type FetchLike, type RequestCounts, type RequestKind, type RetryOptions,
+  bodyBytes, env, fetchWithRetry, settleAll, httpError, joinKey, newCounts, xmlElements, xmlText,
+  metaFromHead, type FetchedResponse, type FetchLike, type RequestCounts, type RequestKind, type RetryOptions,
 } from './http-common.js'
 import type { ListOptions, ObjectMeta, ObjectStore } from './object-store.js'
 import { sha256Hex, signRequest, uriEncode, type AwsCredentials } from './sigv4.js'
@@ -94,9 +94,12 @@ export class S3Store implements ObjectStore {
   }
 
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    // Repeating a PUT with `If-None-Match: *` (send() does after a reset, a timeout or a 5xx) is
+    // safe: it can only create the object, never replace one, so no attempt overwrites another
+    // writer's commit. But its 412 may be our own earlier attempt, whose reply was lost: `false`
+    // here means "taken", and the transaction reads the object back to see whose it is (txnId).
     // 409 ConditionalRequestConflict: another conditional write to the key is in flight; retry
-    // until S3 settles it as 200 (ours) or 412 (theirs). A retry after a lost reply may see our own
-    // object as 412: the transaction layer reads the winner and recognises its own commit.
+    // until S3 settles it as 200 (ours) or 412 (theirs).
     for (let attempt = 0; ; attempt++) {
       const res = await this.send('put', 'PUT', key, { body: data, headers: { 'if-none-match': '*' } })
       if (res.status === 200 || res.status === 201) { await res.body?.cancel(); return true }
@@ -181,11 +184,14 @@ export class S3Store implements ObjectStore {
           etags[i] = res.headers.get('etag') ?? ''
         }
       }
-      await Promise.all(Array.from({ length: Math.min(count, this.opts.partConcurrency ?? 4) }, worker))
+      await settleAll(Array.from({ length: Math.min(count, this.opts.partConcurrency ?? 4) }, worker))
       const body = `<CompleteMultipartUpload>${etags.map((t, i) =>
         `<Part><PartNumber>${i + 1}</PartNumber><ETag>${t.replace(/&/g, '&amp;').replace(/"/g, '&quot;')}</ETag></Part>`).join('')}</CompleteMultipartUpload>`
       const done = await this.send('put', 'POST', key, { body: new TextEncoder().encode(body), query: { uploadId } })
       const reply = await done.text()
+      // A retried complete whose first attempt landed (reply lost) finds the upload gone: the object
+      // is there, of our size (data keys are unique to one writer), so the upload did complete.
+      if (done.status === 404 && done.uncertain && xmlText(reply, 'Code') === 'NoSuchUpload' && (await this.head(key))?.size === data.length) return
       // S3 may answer 200 and still report an error in the body.
       if (done.status !== 200 || reply.includes('<Error>')) {
         throw new StorageError(`complete multipart upload ${this.url}/${key}: HTTP ${done.status} ${xmlText(reply, 'Code') ?? ''}`, { file: key })
@@ -211,17 +217,29 @@ export class S3Store implements ObjectStore {
   }
 
   private async send(kind: RequestKind, method: string, key: string | undefined,
-    init: { headers?: Record<string, string>; body?: Uint8Array; query?: Record<string, string> } = {}): Promise<Response> {
+    init: { headers?: Record<string, string>; body?: Uint8Array; query?: Record<string, string> } = {}): Promise<FetchedResponse> {
     const url = this.objectUrl(key, init.query)
     const payloadHash = init.body ? await sha256Hex(init.body) : await sha256Hex()
     const what = `${method} ${this.url}/${key ?? ''}`
-    return fetchWithRetry(this.doFetch, async () => {
+    let used: AwsCredentials | undefined
+    const once = () => fetchWithRetry(this.doFetch, async () => {
       this.requests[kind]++
       let headers = init.headers ?? {}
-      const creds = typeof this.credentials === 'function' ? await this.credentials() : this.credentials
-      if (creds) headers = await signRequest({ method, url, headers, payloadHash, region: this.region }, creds)
+      used = typeof this.credentials === 'function' ? await this.credentials() : this.credentials
+      if (used) headers = await signRequest({ method, url, headers, payloadHash, region: this.region }, used)
       return [url, { method, headers, body: init.body as BodyInit | undefined }]
-    }, what, this.opts.retry)
+    }, what, this.opts.retry, key)
+    const res = await once()
+    // Keys rotated while the request was in flight (the provider now returns others): sign again once.
+    if (res.status === 403 && typeof this.credentials === 'function') {
+      const now = await this.credentials()
+      if (now.accessKeyId !== used?.accessKeyId || now.secretAccessKey !== used.secretAccessKey || now.sessionToken !== used.sessionToken) {
+        const again = await once()
+        again.uncertain ||= res.uncertain
+        return again
+      }
+    }
+    return res
   }
 
   private async failure(res: Response, what: string, key?: string): Promise<Error> {

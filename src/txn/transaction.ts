@@ -3,7 +3,7 @@
 // the commit leaves orphan files at most, never a log entry naming a missing file. A lost race is
 // handed to a conflict check: Delta's rules (conflict-checker.ts) once the plan's reads are recorded
 // (`read` option or `recordRead`), a custom one, or none (then a lost race is an error).
-import { CommitConflictError, InvalidArgumentError } from '../errors.js'
+import { CommitConflictError, CommitOutcomeUnknownError, InvalidArgumentError, StorageError } from '../errors.js'
 import {
   parseActionLines,
   type Action, type AddCDCFile, type AddFile, type CommitInfo, type DomainMetadata, type Metadata, type Protocol, type RemoveFile, type Txn,
@@ -187,22 +187,14 @@ export class Transaction {
       })
       const actions: Action[] = [{ commitInfo }, ...body]
       validateCommit(actions, this.tableUrl)
-      let written: boolean
+      const bytes = serializeActions(actions)
+      let winner: WinningCommit | 'ours'
       try {
-        written = await putCommit(this.store, version, serializeActions(actions))
+        winner = (await putCommit(this.store, version, bytes)) ? 'ours' : await this.readTaken(version)
       } catch (e) {
-        // The reply may have been lost after the write landed (a timeout, a dropped connection):
-        // if the commit file is there and is ours, the commit succeeded.
-        if (await this.isOurs(version)) return { done: true, value: { version, actions, commitInfo } }
-        throw e
+        winner = await this.settle(version, bytes, e)
       }
-      if (written) return { done: true, value: { version, actions, commitInfo } }
-      // Lost the race for `version`, unless the winner is this very commit: a store that retried a put
-      // which had in fact landed reports it as taken, and rebasing would commit the data twice.
-      let winner = await this.readWinner(version)
-      if (winner.actions.some((a) => 'commitInfo' in a && a.commitInfo.txnId === this.txnId)) {
-        return { done: true, value: { version, actions, commitInfo } }
-      }
+      if (winner === 'ours') return { done: true, value: { version, actions, commitInfo } }
       if (!check || this.readVersion < 0) {
         throw new CommitConflictError(
           this.readVersion < 0
@@ -246,14 +238,60 @@ export class Transaction {
     })
   }
 
-  /** Whether `version` exists and carries this transaction's txnId (false when unreadable too). */
-  private async isOurs(version: number): Promise<boolean> {
+  private isOurs(w: WinningCommit): boolean {
+    return w.actions.some((a) => 'commitInfo' in a && a.commitInfo.txnId === this.txnId)
+  }
+
+  private unknown(version: number, cause: unknown): CommitOutcomeUnknownError {
+    return new CommitOutcomeUnknownError(
+      `commit ${this.txnId} to table ${this.tableUrl} at version ${version}: outcome unknown (${(cause as Error)?.message ?? cause})`,
+      { table: this.tableUrl, version, txnId: this.txnId, cause })
+  }
+
+  /**
+   * `version` was taken: the winner, or 'ours' when it is this very commit — a store that retried a
+   * put which had in fact landed reports it as taken, and rebasing would commit the data twice. A
+   * winner we cannot read may be ours, so its outcome is unknown.
+   */
+  private async readTaken(version: number): Promise<WinningCommit | 'ours'> {
+    let w: WinningCommit
     try {
-      if (!(await this.store.head(commitKey(version)))) return false
-      const w = await this.readWinner(version)
-      return w.actions.some((a) => 'commitInfo' in a && a.commitInfo.txnId === this.txnId)
-    } catch {
-      return false
+      w = await this.readWinner(version)
+    } catch (e) {
+      throw this.unknown(version, e)
+    }
+    return this.isOurs(w) ? 'ours' : w
+  }
+
+  /**
+   * The commit write failed; it may still have landed. Read the commit back: ours → committed;
+   * another writer's → an ordinary lost race. Absent, after an error that says the server may have
+   * applied the write (a lost reply, a timeout, a 5xx: `StorageError.uncertain`) → put it again:
+   * repeating a put-if-absent is safe, as it can never overwrite, and it settles the outcome — success
+   * means ours landed now (a request still in flight will find the key taken), "taken" sends us back
+   * to read which commit won (perhaps ours, from the attempt whose reply was lost). Bounded: then
+   * CommitOutcomeUnknownError. Absent after a definite failure → that failure.
+   */
+  private async settle(version: number, bytes: Uint8Array, error: unknown): Promise<WinningCommit | 'ours'> {
+    const uncertain = (e: unknown) => e instanceof StorageError && e.uncertain === true
+    const key = commitKey(version)
+    for (let round = 0; ; round++) {
+      let present: boolean
+      try {
+        present = (await this.store.head(key)) !== undefined
+      } catch (e) {
+        if (!uncertain(error)) throw error
+        throw this.unknown(version, e)
+      }
+      if (present) return this.readTaken(version)
+      if (!uncertain(error)) throw error
+      if (round >= 2) throw this.unknown(version, error)
+      try {
+        if (await putCommit(this.store, version, bytes)) return 'ours'
+      } catch (e) {
+        if (!uncertain(e)) throw this.unknown(version, e)
+        error = e
+      }
     }
   }
 
