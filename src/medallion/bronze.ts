@@ -7,6 +7,7 @@ import type { DeltaTable } from '../table/delta-table.js'
 import type { WriteResult } from '../write/operations.js'
 import { castRows, type CastRowsOptions } from './cast.js'
 import { applyCdc, type CdcOptions } from './cdc.js'
+import type { Row } from './rows.js'
 import { FileSource } from './file-source.js'
 import { readRawFile, type RawFile } from './raw-files.js'
 import { runStream, type BatchProgress, type StreamSummary, type Trigger } from './stream.js'
@@ -63,6 +64,8 @@ export interface IngestOptions extends Pick<CastRowsOptions, 'mode' | 'rescuedDa
   trigger?: Trigger
   signal?: AbortSignal
   onProgress?: (p: BatchProgress & { files: RawFile[] }) => void
+  /** Applied to each batch's rows (cast, with ingestion metadata) before they are written. */
+  transform?: (rows: Row[]) => Row[]
   /** CDC mode: apply the events by key (merge); without it the rows are appended. */
   cdc?: Omit<CdcOptions, 'txn'>
   ingestedAt?: () => Date
@@ -85,7 +88,8 @@ export async function ingestFiles(table: DeltaTable, options: IngestOptions): Pr
       filesOf.set(batch.batchId, batch.offset.files)
       await table.refresh()
       const at = options.ingestedAt?.() ?? new Date()
-      const rows = batch.rows.map((r) => ({ ...r, [INGESTED_AT]: at }))
+      let rows: Row[] = batch.rows.map((r) => ({ ...r, [INGESTED_AT]: at }))
+      if (options.transform) rows = options.transform(rows)
       if (!rows.length) return undefined // empty files: nothing to commit, nothing to replay
       if (options.cdc) return applyCdc(table, rows, { ...options.cdc, txn: batch.txn })
       return table.append(rows, { txn: batch.txn })

@@ -1,9 +1,8 @@
 // Gold helpers: aggregations and joins over plain rows (exact decimal sums on the decimal text that
 // `toRows` returns), and the two ways a gold table is kept: rebuilt with one overwrite (skipped when
 // none of its inputs moved), or merged incrementally by key.
-import type { DeltaTable } from '../table/delta-table.js'
-import type { WriteResult } from '../write/operations.js'
-import { applyCdc, keyOf, type Row } from './cdc.js'
+import type { DeltaTable, WriteResult } from '../index.js'
+import { keyOf, type Row } from './rows.js'
 
 export type Agg =
   | { fn: 'count' }
@@ -128,6 +127,8 @@ export async function rebuild(table: DeltaTable, inputs: Record<string, number>,
 
 /** Merge computed rows into a gold table by key (upsert), for aggregates maintained incrementally. */
 export async function mergeByKey(table: DeltaTable, rows: readonly Row[], keys: string[], txn?: { appId: string; version: number }): Promise<WriteResult & { skipped: boolean }> {
-  const r = await applyCdc(table, rows.map((x) => ({ ...x, _op: 'U' })), { keys, op: '_op', txn })
-  return r
+  if (txn && (table.txns.get(txn.appId) ?? -1) >= txn.version) return { version: table.version, metrics: {}, skipped: true }
+  // the MERGE builder, not CDC mode: a gold column named like an op column is just data here
+  const r = await table.merge(rows as Record<string, unknown>[], { on: keys, ...(txn ? { txn } : {}) }).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+  return { ...r, skipped: false }
 }

@@ -1,9 +1,10 @@
 // Silver helpers: thin, composable functions over plain rows (what `toRows`, `changes` and the
 // sources hand out): rename to conformed names, clean text, cast to a declared schema, drop bad
-// rows, dedupe by key, and turn a bronze change feed into keyed upserts/deletes for `applyCdc`.
-import type { StructType } from '../schema/types.js'
+// rows, dedupe by key, and turn a bronze change feed into upserts/deletes for `applyCdc`.
+import { InvalidArgumentError, type StructType } from '../index.js'
+import { checkOptions } from '../options.js'
 import { castRows } from './cast.js'
-import { keyOf, latestPerKey, type Row } from './cdc.js'
+import { keyOf, type Row } from './rows.js'
 
 export type RowFn = (rows: Row[]) => Row[]
 
@@ -63,15 +64,33 @@ export function requireColumns(columns: string[]): RowFn {
   return where((r) => columns.every((c) => r[c] !== null && r[c] !== undefined))
 }
 
-/** One row per key: the highest `orderBy` (ties and no order: the later row). */
-export function dedupe(keys: string[], orderBy?: string): RowFn {
-  return (rows) => latestPerKey(rows, keys, orderBy)
+function compareValues(a: unknown, b: unknown): number {
+  if (a === b) return 0
+  if (a === null || a === undefined) return -1
+  if (b === null || b === undefined) return 1
+  if (a instanceof Date && b instanceof Date) return a.getTime() - b.getTime()
+  if ((typeof a === 'bigint' || typeof a === 'number') && (typeof b === 'bigint' || typeof b === 'number')) {
+    return typeof a === 'number' && typeof b === 'number' ? a - b : BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0
+  }
+  return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0
 }
 
-const CHANGE_RANK: Record<string, number> = { update_preimage: 0, delete: 0, insert: 1, update_postimage: 1 }
+/** One row per key: the highest `orderBy` (nulls lowest; ties and no order: the later row), in order of first appearance. */
+export function dedupe(keys: string[], orderBy?: string): RowFn {
+  return (rows) => {
+    const best = new Map<string, Row>()
+    for (const r of rows) {
+      const k = keyOf(r, keys)
+      const cur = best.get(k)
+      if (!cur || orderBy === undefined || compareValues(r[orderBy], cur[orderBy]) >= 0) best.set(k, r)
+    }
+    return [...best.values()]
+  }
+}
+
+const CHANGE_RANK: Record<string, number> = { delete: 0, insert: 1, update_postimage: 1 }
 
 export interface ChangeEventsOptions {
-  keys: string[]
   /** Name of the op column produced (default `_op`: 'U' upsert or 'D' delete). */
   opColumn?: string
   /** A soft-delete flag in the source: a row with it true is a delete downstream. */
@@ -79,24 +98,27 @@ export interface ChangeEventsOptions {
 }
 
 /**
- * Change-feed rows (`_change_type`, `_commit_version`) → one event per key: the key's last change
- * (by commit, deletes/pre-images before inserts/post-images within a commit). Inserts and post-images
- * become upserts ('U'), deletes (and soft-delete tombstones) deletes ('D'). CDF columns are dropped.
+ * Change-feed rows (`_change_type`, `_commit_version`) → CDC events for `applyCdc`, in commit order
+ * (within a commit deletes before inserts): pre-images dropped, inserts and post-images upserts
+ * ('U'), deletes and soft-delete tombstones deletes ('D'). `_commit_version` stays, as the events'
+ * sequence (`applyCdc(t, events, { opColumn: '_op', sequence: '_commit_version' })`: the core keeps
+ * the latest per key); `_change_type` and `_commit_timestamp` are dropped.
  */
-export function changesToEvents(changes: readonly Row[], options: ChangeEventsOptions): Row[] {
+export function changesToEvents(changes: readonly Row[], options: ChangeEventsOptions = {}): Row[] {
+  checkOptions('changesToEvents', options, ['opColumn', 'softDeleteColumn'])
   const op = options.opColumn ?? '_op'
-  const ordered = changes
-    .map((r, i) => ({ r, i, v: Number(r._commit_version), rank: CHANGE_RANK[String(r._change_type)] ?? 1 }))
-    .filter((x) => x.r._change_type !== 'update_preimage')
+  return changes
+    .map((r, i) => ({ r, i, v: Number(r._commit_version), rank: CHANGE_RANK[String(r._change_type)] }))
+    .filter((x) => {
+      if (x.r._change_type === 'update_preimage') return false
+      if (x.rank === undefined) throw new InvalidArgumentError(`changesToEvents: unknown _change_type ${JSON.stringify(x.r._change_type)} at row ${x.i} (expected insert, update_preimage, update_postimage or delete)`, { column: '_change_type' })
+      return true
+    })
     .sort((a, b) => a.v - b.v || a.rank - b.rank || a.i - b.i)
-  const last = new Map<string, Row>()
-  for (const { r } of ordered) last.set(keyOf(r, options.keys), r)
-  const out: Row[] = []
-  for (const r of last.values()) {
-    const { _change_type, _commit_version, _commit_timestamp, ...data } = r
-    void _commit_version; void _commit_timestamp
-    const deleted = _change_type === 'delete' || (options.softDeleteColumn !== undefined && data[options.softDeleteColumn] === true)
-    out.push({ ...data, [op]: deleted ? 'D' : 'U' })
-  }
-  return out
+    .map(({ r }) => {
+      const { _change_type, _commit_timestamp, ...data } = r
+      void _commit_timestamp
+      const deleted = _change_type === 'delete' || (options.softDeleteColumn !== undefined && data[options.softDeleteColumn] === true)
+      return { ...data, [op]: deleted ? 'D' : 'U' }
+    })
 }

@@ -79,7 +79,7 @@ describe('DeltaSource', () => {
       foreachBatch: async (b) => {
         ranges.push([b.offset.startVersion, b.offset.endVersion])
         await dst.refresh()
-        return applyCdc(dst, changesToEvents(b.rows, { keys: ['id'] }), { op: '_op', txn: b.txn })
+        return applyCdc(dst, changesToEvents(b.rows), { opColumn: '_op', sequence: '_commit_version', txn: b.txn })
       },
     })
     const running = q.start()

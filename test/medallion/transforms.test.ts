@@ -2,7 +2,7 @@
 // change-feed rows to keyed events, joins, and rebuilds that skip when no input moved.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { DeltaTable, MemoryStore } from '../../src/index.js'
+import { DeltaTable, MemoryStore, UnknownOptionError } from '../../src/index.js'
 import { CastFailure, castRows, castValue } from '../../src/medallion/cast.js'
 import { groupBy, join, mergeByKey, orderBy, rebuild, sumValues } from '../../src/medallion/gold.js'
 import { changesToEvents, cleanText, dedupe, pipe, rename, requireColumns, select } from '../../src/medallion/silver.js'
@@ -57,16 +57,21 @@ describe('silver helpers', () => {
     ])
   })
 
-  it('change-feed rows become one event per key: the last change by commit, inserts after deletes within a commit', () => {
+  it('change-feed rows become events in commit order (deletes before inserts within a commit), pre-images dropped, tombstones deletes', () => {
     const ch = (id: number, type: string, v: number, extra: Record<string, unknown> = {}) => ({ id, _change_type: type, _commit_version: BigInt(v), _commit_timestamp: new Date(0), ...extra })
     const ev = changesToEvents([
       ch(1, 'insert', 1), ch(1, 'update_preimage', 2), ch(1, 'update_postimage', 2, { x: 'b' }),
       ch(2, 'insert', 3), ch(2, 'delete', 3), // a rewrite: delete + insert of the same key in one commit
       ch(3, 'insert', 1), ch(3, 'delete', 4),
       ch(4, 'insert', 5, { _deleted: true }),
-    ], { keys: ['id'], softDeleteColumn: '_deleted' })
-    expect(ev.map((e) => [e.id, e._op, e.x ?? null]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual([[1, 'U', 'b'], [2, 'U', null], [3, 'D', null], [4, 'D', null]])
+    ], { softDeleteColumn: '_deleted' })
+    expect(ev.map((e) => [e.id, e._op, e.x ?? null, e._commit_version])).toEqual([
+      [1, 'U', null, 1n], [3, 'U', null, 1n], [1, 'U', 'b', 2n], [2, 'D', null, 3n], [2, 'U', null, 3n], [3, 'D', null, 4n], [4, 'D', null, 5n],
+    ])
     expect(ev[0]).not.toHaveProperty('_change_type')
+    expect(ev[0]).not.toHaveProperty('_commit_timestamp')
+    expect(() => changesToEvents([ch(1, 'upsert', 1)])).toThrow(/unknown _change_type "upsert" at row 0/)
+    expect(() => changesToEvents([], { keys: ['id'] } as never)).toThrow(UnknownOptionError)
   })
 })
 

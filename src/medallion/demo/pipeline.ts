@@ -7,7 +7,8 @@ import type { StructField, StructType } from '../../schema/types.js'
 import { bronzeSchema, fullLoad, ingestFiles } from '../bronze.js'
 import { runStream } from '../stream.js'
 import type { Lake } from '../catalog.js'
-import { applyCdc, type Row } from '../cdc.js'
+import { applyCdc } from '../cdc.js'
+import type { Row } from '../rows.js'
 import { DeltaSource } from '../delta-source.js'
 import { groupBy, join as joinRows, orderBy, rebuild, sumValues } from '../gold.js'
 import { Job, type JobOptions, type TaskContext } from '../job.js'
@@ -79,7 +80,11 @@ async function bronzeTransacao(ctx: TaskContext, opts: PipelineOptions): Promise
     checkpointLocation: join(ctx.lake.root, '_checkpoints', 'bronze_transacao'),
     maxFilesPerTrigger: opts.maxFilesPerTrigger ?? 2,
     trigger: { availableNow: true },
-    cdc: { keys: ['id_transacao'], op: 'op', sequence: 'seq', softDelete: '_deleted', ignoreOlderThanTarget: true },
+    // A delete can arrive before its key's insert (a late file). The CDC merge ignores a delete of a
+    // key the table lacks, so bronze keeps every delete as a tombstone (the delete's image, `_deleted`
+    // true, its sequence): the late insert is then older than the row and skipped.
+    transform: (rows) => rows.map((r) => (r.op === 'D' ? { ...r, op: 'U', _deleted: true } : { ...r, _deleted: false })),
+    cdc: { keys: 'id_transacao', opColumn: 'op', sequence: 'seq', ignoreOlderThanTarget: true },
     ingestedAt: opts.ingestedAt && (() => opts.ingestedAt!),
     onProgress: (p) => {
       if (p.version !== undefined) ctx.wrote('lake.bronze.transacao', p.version)
@@ -109,7 +114,7 @@ export const conformTransacoes = pipe(
   rename({ id_transacao: 'transacao_id', id_cliente: 'cliente_id', data_transacao: 'data_hora', seq: 'sequencia' }),
   cleanText({ upper: ['tipo', 'natureza', 'status', 'canal'] }),
   withColumns({ data: (r) => (r.data_hora instanceof Date ? r.data_hora.toISOString().slice(0, 10) : null) }),
-  select([...SILVER_TRANSACOES.fields.map((x) => x.name), '_op']),
+  select([...SILVER_TRANSACOES.fields.map((x) => x.name), '_op', '_commit_version']),
 )
 
 async function silverTransacoes(ctx: TaskContext): Promise<void> {
@@ -121,9 +126,9 @@ async function silverTransacoes(ctx: TaskContext): Promise<void> {
     trigger: { availableNow: true },
     foreachBatch: async (batch) => {
       await silver.refresh()
-      const events = conformTransacoes(changesToEvents(batch.rows, { keys: ['id_transacao'], softDeleteColumn: '_deleted' }))
-      const r = await applyCdc(silver, events, { keys: ['transacao_id'], op: '_op', txn: batch.txn })
-      if (!r.skipped && r.via !== 'none') ctx.wrote('lake.silver.transacoes', r.version)
+      const events = conformTransacoes(changesToEvents(batch.rows, { softDeleteColumn: '_deleted' }))
+      const r = await applyCdc(silver, events, { keys: 'transacao_id', opColumn: '_op', sequence: '_commit_version', txn: batch.txn })
+      if (!r.skipped) ctx.wrote('lake.silver.transacoes', r.version)
       ctx.log(`bronze v${batch.offset.startVersion}–v${batch.offset.endVersion}: ${batch.rows.length} changes → ${events.length} events${r.skipped ? ' (already applied)' : ` → v${r.version}`}`)
       return r
     },
