@@ -3,7 +3,7 @@
 // ~130 small modules dominated `import 'lagomago'` (issue 15); a few files load several times faster.
 // Dependencies stay external (users dedupe them; apache-arrow must stay the caller's own copy).
 import { execFileSync } from 'node:child_process'
-import { rmSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,8 +15,10 @@ rmSync(join(root, 'dist'), { recursive: true, force: true })
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--emitDeclarationOnly'], { cwd: root, stdio: 'inherit' })
 await build({
   absWorkingDir: root,
-  // every subpath of the exports map, and the CLI (package.json "bin")
-  entryPoints: ['src/index.ts', 'src/cloud.ts', 'src/medallion/index.ts', 'src/cli/main.ts'],
+  // every subpath of the exports map, the CLI (package.json "bin"), and LocalStore, which resolve.ts
+  // imports by a computed specifier (kept out of browser bundles) relative to its own chunk
+  entryPoints: ['src/index.ts', 'src/cloud.ts', 'src/medallion/index.ts', 'src/cli/main.ts',
+    { in: 'src/storage/local-store.ts', out: 'chunks/local-store' }],
   outbase: 'src',
   outdir: 'dist',
   bundle: true,
@@ -30,3 +32,8 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 })
+// The computed import must find its target beside the chunk that holds it.
+const chunks = readdirSync(join(root, 'dist', 'chunks')).filter((f) => f.endsWith('.js'))
+if (!chunks.includes('local-store.js') || !chunks.some((f) => readFileSync(join(root, 'dist', 'chunks', f), 'utf8').includes('"./local-store.js"'))) {
+  throw new Error('build: resolve.ts\'s import of ./local-store.js does not land beside dist/chunks/local-store.js')
+}

@@ -87,11 +87,13 @@ describe('apache-arrow loads on first Arrow use only', () => {
     if (r.status !== 0) throw new Error(r.stderr)
     return r.stdout + r.stderr
   }
-  const plain = `const { DeltaTable, MemoryStore } = await import('lagomago')
-    const t = await DeltaTable.create(new MemoryStore(), { schema: { type: 'struct', fields: [{ name: 'id', type: 'long', nullable: false, metadata: {} }] } })
+  // a local folder: opened through resolve.ts's computed import of LocalStore, which the bundle must keep working
+  const plain = `const { DeltaTable } = await import('lagomago')
+    const dir = (await import('node:fs')).mkdtempSync((await import('node:os')).tmpdir() + '/lagomago-pkg-')
+    const t = await DeltaTable.create(dir, { schema: { type: 'struct', fields: [{ name: 'id', type: 'long', nullable: false, metadata: {} }] } })
     await t.append([{ id: 1n }, { id: 2n }])
     await t.merge([{ id: 2n, op: 'D' }, { id: 3n, op: 'I' }], { keys: ['id'] })
-    const rows = (await t.toRows()).map((r) => String(r.id)).sort()
+    const rows = (await (await DeltaTable.open(dir)).toRows()).map((r) => String(r.id)).sort()
   `
 
   it('is not loaded by import, plain-object writes, merges and reads', () => {
