@@ -17,6 +17,13 @@ export interface Contender<Ctx> {
   beforeEach?(ctx: Ctx): Promise<void>
   /** A line for the report's notes column (e.g. throughput, retry counts), after the runs. */
   summary?(ctx: Ctx): string
+  /**
+   * The sample's time from the answer, when the figure is a part of what `run` does (the first merge
+   * inside a fresh process); by default the harness times the whole `run`.
+   */
+  timeOf?(answer: unknown): number
+  /** The sample's peak RSS in MiB when the work ran in another process (job mode); by default this process's. */
+  peakRssOf?(answer: unknown): number
 }
 
 export interface Job<Ctx = unknown> {
@@ -56,6 +63,7 @@ export async function runContender<Ctx>(job: Job<Ctx>, contender: Contender<Ctx>
   }
   const ctx = await job.setup({ quick: opts.quick, dataDir: opts.dataDir })
   const times: number[] = []
+  let peakRss = 0
   let detail: string | undefined
   try {
     await contender.prepare?.(ctx)
@@ -67,7 +75,9 @@ export async function runContender<Ctx>(job: Job<Ctx>, contender: Contender<Ctx>
       await contender.beforeEach?.(ctx)
       const t0 = performance.now()
       const answer = await contender.run(ctx)
-      times.push(performance.now() - t0)
+      const ms = performance.now() - t0
+      times.push(contender.timeOf ? contender.timeOf(answer) : ms)
+      if (contender.peakRssOf) peakRss = Math.max(peakRss, contender.peakRssOf(answer))
       await contender.check?.(answer, ctx)
     }
     detail = contender.summary?.(ctx)
@@ -81,11 +91,15 @@ export async function runContender<Ctx>(job: Job<Ctx>, contender: Contender<Ctx>
     medianMs: median(times),
     minMs: Math.min(...times),
     runs: times.length,
-    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    peakRssMiB: contender.peakRssOf ? peakRss : process.resourceUsage().maxRSS / 1024,
   }
 }
 
-/** Markdown table of one job's results, with each contender's ratio to lagomago. */
+/**
+ * Markdown table of one job's results. The one ratio convention of every report and summary: lagomago's
+ * median time ÷ the contender's (the first lagomago contender's), so "0.50×" means lagomago takes half
+ * the contender's time, and goals read the same way ("≤ 0.8× LanceDB").
+ */
 export function formatJob(job: Pick<Job, 'name' | 'description' | 'goal'>, results: ContenderResult[]): string {
   const ours = results.find((r) => r.contender.startsWith('lagomago'))
   const withNotes = results.some((r) => r.detail)
@@ -94,7 +108,7 @@ export function formatJob(job: Pick<Job, 'name' | 'description' | 'goal'>, resul
     '',
     job.description + (job.goal ? ` Goal: ${job.goal}.` : ''),
     '',
-    '| contender | median ms | min ms | runs | peak RSS MiB | ratio to lagomago |' + (withNotes ? ' notes |' : ''),
+    '| contender | median ms | min ms | runs | peak RSS MiB | lagomago ÷ contender |' + (withNotes ? ' notes |' : ''),
     '|---|---:|---:|---:|---:|---:|' + (withNotes ? '---|' : ''),
   ]
   for (const r of results) {
@@ -102,7 +116,7 @@ export function formatJob(job: Pick<Job, 'name' | 'description' | 'goal'>, resul
       lines.push(`| ${r.contender} | – | – | 0 | – | ${r.error ? `error: ${r.error}` : r.note ?? ''} |`)
       continue
     }
-    const ratio = ours?.medianMs ? (r.medianMs / ours.medianMs).toFixed(2) + '×' : '–'
+    const ratio = ours?.medianMs && r.medianMs > 0 ? (ours.medianMs / r.medianMs).toFixed(2) + '×' : '–'
     lines.push(`| ${r.contender} | ${r.medianMs.toFixed(1)} | ${r.minMs!.toFixed(1)} | ${r.runs} | ${r.peakRssMiB.toFixed(0)} | ${ratio} |` + (withNotes ? ` ${r.detail ?? ''} |` : ''))
   }
   return lines.join('\n')

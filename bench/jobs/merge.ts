@@ -13,7 +13,7 @@ import type { Job } from '../harness.js'
 import { standardTable } from './scan.js'
 
 /** Generates CDC batches in order, so deletes and updates always hit live ids. */
-class CdcStream {
+export class CdcStream {
   private readonly deleted = new Set<number>()
   private nextId: number
   private b = 0
