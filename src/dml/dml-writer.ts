@@ -10,8 +10,9 @@ import type { DeltaValue } from '../schema/values.js'
 import type { DeletionVector } from '../scan/deletion-vectors.js'
 import { Transaction, type PlanReads } from '../txn/transaction.js'
 import type { WriteFilesOptions } from '../write/data-files.js'
-import { removeOf } from '../write/operations.js'
-import { materializesPartitionColumns } from '../write/features.js'
+import { noRebaseWithRowIds, removeOf, stampRowTracking } from '../write/operations.js'
+import { materializesPartitionColumns, rowTrackingActive } from '../write/features.js'
+import { materializedFields, readStableRowTracking, rowTrackingEnabled, type StableRowTracking } from '../scan/row-tracking.js'
 import { DeletionVectorWriter } from './dv-writer.js'
 import { unionRows } from './file-read.js'
 import { RowSink, type ChangeType } from './row-sink.js'
@@ -53,6 +54,14 @@ export class DmlWriter {
   dvsRemoved = 0
   /** Files removed whole (a partition-covering DELETE) whose rows still need `delete` change rows. */
   private readonly wholeRemoved: AddFile[] = []
+  /** New files get fresh row ids and commit versions (row tracking supported, not suspended). */
+  readonly rowIds: boolean
+  /**
+   * Copied and updated rows keep their stable row id (and copied rows their commit version) in the
+   * materialized columns (row tracking enabled; PROTOCOL.md "Writer Requirements for Row Tracking").
+   */
+  readonly preserveRowIds: boolean
+  private stableCache?: { path: string; value: Promise<StableRowTracking> }
 
   constructor(readonly snapshot: Snapshot, readonly opts: DmlWriterOptions = {}) {
     const configuration = (opts.metadata ?? snapshot.metadata).configuration
@@ -61,6 +70,9 @@ export class DmlWriter {
     this.cdf = changeDataFeedEnabled(configuration)
     this.dvs = new DeletionVectorWriter(snapshot.store, snapshot.tableUrl, this.now)
     const p = opts.protocol ?? snapshot.protocol
+    this.rowIds = rowTrackingActive(p, configuration)
+    this.preserveRowIds = this.rowIds && rowTrackingEnabled({ properties: configuration })
+    const hiddenFields = this.preserveRowIds ? materializedFields(configuration) : undefined
     this.sink = new RowSink({
       target: {
         store: snapshot.store, table: snapshot.tableUrl, schema: this.schema,
@@ -68,6 +80,7 @@ export class DmlWriter {
         mode: columnMappingMode(configuration),
         tightBounds: p.minWriterVersion >= 7 && (p.writerFeatures ?? []).includes('deletionVectors'),
         materializePartitionColumns: materializesPartitionColumns(p, configuration),
+        ...(hiddenFields ? { hiddenFields } : {}),
       },
       configuration, cdf: this.cdf, write: opts.write, flushRows: opts.flushRows,
     })
@@ -76,6 +89,24 @@ export class DmlWriter {
   /** The output fields' columns of `cols` (absent columns, e.g. added by mergeSchema, as nulls). */
   outputColumns(cols: Map<string, ArrayLike<DeltaValue>>, numRows: number): ArrayLike<DeltaValue>[] {
     return this.schema.fields.map((f) => cols.get(f.name) ?? new Array<DeltaValue>(numRows).fill(null))
+  }
+
+  /** Stable row ids and commit versions of a target file's physical rows (the last file asked is cached). */
+  stableRowTracking(add: AddFile): Promise<StableRowTracking> {
+    if (this.stableCache?.path !== add.path) this.stableCache = { path: add.path, value: readStableRowTracking(this.snapshot, add) }
+    return this.stableCache.value
+  }
+
+  /**
+   * Updated rows of `add` (its physical `rows`, post-images in `values`): with row ids preserved,
+   * each keeps its stable row id; its commit version is the new one (null: the file's default).
+   */
+  async updatedRows(add: AddFile, values: ArrayLike<DeltaValue>[], rows: ArrayLike<number>): Promise<ArrayLike<DeltaValue>[]> {
+    if (!this.preserveRowIds) return values
+    const { ids } = await this.stableRowTracking(add)
+    const out = new Array<DeltaValue>(rows.length)
+    for (let i = 0; i < rows.length; i++) out[i] = ids[rows[i]]
+    return [...values, out, new Array<DeltaValue>(rows.length).fill(null)]
   }
 
   /** Change rows of existing target rows (pre-images, deletes) gathered from the file's columns. */
@@ -117,7 +148,13 @@ export class DmlWriter {
       keep.push(i)
     }
     this.rowsCopied += keep.length
-    await this.sink.addRows(this.outputColumns(full, numRows), keep.length, keep)
+    const columns = this.outputColumns(full, numRows)
+    if (this.preserveRowIds) {
+      // copied rows keep both their stable row id and their commit version
+      const s = await this.stableRowTracking(add)
+      columns.push(s.ids, s.versions)
+    }
+    await this.sink.addRows(columns, keep.length, keep)
   }
 
   /** Remove a file whose every row goes (a partition-covering DELETE): no DV, no rewrite. */
@@ -154,7 +191,12 @@ export class DmlWriter {
     if (sinkResult.status === 'rejected') throw sinkResult.reason
     if (dvResult.status === 'rejected') throw dvResult.reason
     const readded = dvResult.value
-    const txn = Transaction.on(this.snapshot, { operation: args.operation, operationParameters: args.parameters, read: args.read, isolationLevel: args.isolationLevel })
+    const txn = Transaction.on(this.snapshot, {
+      operation: args.operation, operationParameters: args.parameters, read: args.read, isolationLevel: args.isolationLevel,
+      ...(this.rowIds ? { conflictCheck: noRebaseWithRowIds(this.snapshot.tableUrl) } : {}),
+    })
+    const configuration = (this.opts.metadata ?? this.snapshot.metadata).configuration
+    stampRowTracking(this.snapshot, this.opts.protocol ?? this.snapshot.protocol, configuration, this.sink.adds, txn)
     if (this.opts.protocol) txn.setProtocol(this.opts.protocol)
     if (this.opts.metadata) txn.setMetadata(this.opts.metadata)
     if (args.txn) txn.setTxn(args.txn.appId, args.txn.version)
@@ -162,7 +204,6 @@ export class DmlWriter {
     txn.metrics = args.metrics()
     const r = await txn.commit()
     if (!r.alreadyCommitted) {
-      const configuration = (this.opts.metadata ?? this.snapshot.metadata).configuration
       if (shouldCheckpoint(r.version, configuration)) {
         try { await writeCheckpoint(await loadSnapshot(this.snapshot.store, { version: r.version })) } catch { /* readers only replay longer */ }
       }

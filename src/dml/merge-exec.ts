@@ -81,7 +81,7 @@ function soleUnconditionalDelete(cs: BoundClause[]): boolean {
 export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses: MergeClauses, options: MergeOptions): Promise<MergeResult> {
   const started = Date.now()
   const table = snapshot.tableUrl
-  checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, table, snapshot.version, ['identityColumns'])
+  checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, table, snapshot.version, ['identityColumns', 'rowTracking'])
   const modifies = clauses.matched.length + clauses.notMatchedBySource.length > 0
   if (modifies && snapshot.properties['delta.appendOnly'] === 'true') {
     throw new ConstraintViolationError(`table ${table} is append-only (delta.appendOnly = true): MERGE may only insert`, { table, version: snapshot.version })
@@ -224,7 +224,7 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
         if (q - p > 1) for (let r = p + 1; r < q; r++) which[r] = -1 // delete-only: the row goes once
         p = q
       }
-      await applyClauses(writer, matched, which, cols, n, pairsT, pairsS, src, deleted, m, 'matched')
+      await applyClauses(writer, add, matched, which, cols, n, pairsT, pairsS, src, deleted, m, 'matched')
     }
     if (bySource.length) {
       const touched = new Set(pairsT)
@@ -237,7 +237,7 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
       }
       if (rows.length) {
         const which = firstMatchingClause(bySource, sideBatch(rows.length, { [TARGET]: { columns: cols, rows } }))
-        await applyClauses(writer, bySource, which, cols, n, rows, undefined, src, deleted, m, 'bySource')
+        await applyClauses(writer, add, bySource, which, cols, n, rows, undefined, src, deleted, m, 'bySource')
       }
     }
     if (deleted.length) {
@@ -299,7 +299,7 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
  * updates mark it and write the new row; change rows follow when CDF is on.
  */
 async function applyClauses(
-  writer: DmlWriter, clauses: BoundClause[], which: Int32Array, cols: Map<string, ArrayLike<DeltaValue>>, n: number,
+  writer: DmlWriter, add: AddFile, clauses: BoundClause[], which: Int32Array, cols: Map<string, ArrayLike<DeltaValue>>, n: number,
   tRows: number[], sRows: number[] | undefined, src: SourceBatch, deleted: number[], m: MergeCounters, kind: 'matched' | 'bySource',
 ): Promise<void> {
   // each clause's pairs, counted first, then copied into arrays of that size
@@ -325,11 +325,12 @@ async function applyClauses(
     }
     if (kind === 'matched') m.numTargetRowsMatchedUpdated += t.length
     else m.numTargetRowsNotMatchedBySourceUpdated += t.length
-    const direct = sRows ? sourceColumnsOf(clause.values!, src, writer) : undefined
+    // (updated rows keep their row ids: the direct path indexes source rows only)
+    const direct = sRows && !writer.preserveRowIds ? sourceColumnsOf(clause.values!, src, writer) : undefined
     if (direct) { await writer.sink.addRows(direct, t.length, s!, true); continue }
     const batch = sideBatch(t.length, { [TARGET]: { columns: cols, rows: t }, ...(sRows ? { [SOURCE]: { columns: src.columns, rows: s } } : {}) })
     const values = writer.sink.complete(evalValues(clause.values!, batch), t.length)
-    await writer.sink.addRows(values, t.length)
+    await writer.sink.addRows(await writer.updatedRows(add, values, t), t.length)
     await writer.targetChanges('update_preimage', cols, n, t)
     await writer.sink.addChanges('update_postimage', values, t.length)
   }

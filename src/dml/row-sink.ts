@@ -200,10 +200,13 @@ export class RowSink {
   onFileWritten?: (add: AddFile, columns: Map<string, ColumnValues>) => void
   private readonly flushRows: number
   private readonly schema: StructType
+  /** Hidden columns after the schema's (row tracking); rows given without them get nulls there. */
+  private readonly hidden: number
 
   constructor(private readonly opts: RowSinkOptions) {
     this.schema = opts.target.schema
-    this.data = new Buffer(this.schema.fields)
+    this.hidden = opts.target.hiddenFields?.length ?? 0
+    this.data = new Buffer([...this.schema.fields, ...(opts.target.hiddenFields ?? [])])
     if (opts.cdf) this.changes = new Buffer([...this.schema.fields, { name: CHANGE_TYPE_COLUMN, type: 'string', nullable: true, metadata: {} }])
     this.flushRows = opts.flushRows ?? FLUSH_ROWS
   }
@@ -234,6 +237,11 @@ export class RowSink {
    */
   async addRows(columns: ArrayLike<DeltaValue>[], n: number, rows?: ArrayLike<number>, retained = false): Promise<void> {
     if (n === 0) return
+    if (this.hidden && columns.length === this.schema.fields.length) {
+      // new rows (inserts): no materialized row id or commit version, the file's defaults apply
+      const nulls = new Array<DeltaValue>(rows ? columns[0].length : n).fill(null)
+      columns = [...columns, ...Array.from({ length: this.hidden }, () => nulls)]
+    }
     this.data.push(columns, rows, n, undefined, retained)
     if (this.data.length >= this.flushRows) await this.flushData()
   }

@@ -35,7 +35,7 @@ export interface DmlOptions {
  * identity columns only forbid assigning them (as Delta does).
  */
 function guard(snapshot: Snapshot, op: string, assigned: string[] = []): void {
-  checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, snapshot.tableUrl, snapshot.version, ['identityColumns'])
+  checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, snapshot.tableUrl, snapshot.version, ['identityColumns', 'rowTracking'])
   for (const c of identityColumns(snapshot.schema, snapshot.tableUrl)) {
     const name = c.field.name.toLowerCase()
     if (assigned.some((a) => a.toLowerCase().replace(/^(t|target)\./, '') === name)) {
@@ -122,7 +122,7 @@ export async function updateRows(snapshot: Snapshot, predicate: ExprLike | undef
     const rows = matchingRows(numRows, dv.rows, pred, columns)
     if (!rows.length) continue
     const values = writer.sink.complete(evalValues(clause.values!, sideBatch(rows.length, { [TARGET]: { columns, rows } })), rows.length)
-    await writer.sink.addRows(values, rows.length)
+    await writer.sink.addRows(await writer.updatedRows(add, values, rows), rows.length)
     await writer.targetChanges('update_preimage', columns, numRows, rows)
     await writer.sink.addChanges('update_postimage', values, rows.length)
     await writer.applyFile(add, dv, rows, numRows, needAll ? columns : undefined)

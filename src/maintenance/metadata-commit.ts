@@ -6,7 +6,7 @@ import type { Metadata, Protocol } from '../log/actions.js'
 import type { Snapshot } from '../log/snapshot.js'
 import { serializeSchema, type StructType } from '../schema/types.js'
 import { Transaction } from '../txn/transaction.js'
-import { checkWriteSupport, featuresInUse } from '../write/features.js'
+import { checkWriteSupport, featuresInUse, rowTrackingConfiguration } from '../write/features.js'
 import { afterMaintenanceCommit, nowOf, protocolWith, type Clock } from './common.js'
 
 export interface AlterResult {
@@ -57,7 +57,15 @@ export async function commitChange(snapshot: Snapshot, change: Change, opts: Alt
   }
   const protocol: Protocol = upgraded ?? snapshot.protocol
   // Identity columns constrain only inserts; a metadata change writes no rows.
-  checkWriteSupport(protocol, change.schema, change.configuration, table, snapshot.version, ['identityColumns'])
+  checkWriteSupport(protocol, change.schema, change.configuration, table, snapshot.version, ['identityColumns', 'rowTracking'])
+  const supports = (p: Protocol) => p.minWriterVersion >= 7 && (p.writerFeatures ?? []).includes('rowTracking')
+  const enabling = change.configuration['delta.enableRowTracking'] === 'true' && snapshot.properties['delta.enableRowTracking'] !== 'true'
+  if ((enabling || (supports(protocol) && !supports(snapshot.protocol))) && snapshot.activeFiles().length > 0) {
+    // PROTOCOL.md "Writer Requirements for Row Tracking": every file then needs baseRowId and
+    // defaultRowCommitVersion, committed first (a backfill of the table); lagomago has none.
+    throw new UnsupportedFeatureError(`row tracking on table ${table}, which has files, needs a row id backfill of every file first, which lagomago does not do; create the table with delta.enableRowTracking = true`, { table, version: snapshot.version })
+  }
+  if (enabling) change.configuration = rowTrackingConfiguration(change.configuration)
   const metadata: Metadata = {
     ...snapshot.metadata,
     schemaString: serializeSchema(change.schema),

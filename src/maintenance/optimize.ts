@@ -17,7 +17,10 @@ import { keyPath, pathKey } from '../schema/column-path.js'
 import type { DeltaValue } from '../schema/values.js'
 import { Transaction } from '../txn/transaction.js'
 import { writeDataFiles, type DataFilesTarget } from '../write/data-files.js'
-import { checkWriteSupport, materializesPartitionColumns } from '../write/features.js'
+import { checkWriteSupport, materializesPartitionColumns, rowTrackingActive } from '../write/features.js'
+import { noRebaseWithRowIds, stampRowTracking } from '../write/operations.js'
+import { materializedFields, rowTrackingEnabled } from '../scan/row-tracking.js'
+import { loadSnapshot } from '../log/snapshot.js'
 import { DEFAULT_TARGET_FILE_SIZE } from '../write/partition.js'
 import { statsColumnSelection } from '../write/stats.js'
 import { afterMaintenanceCommit, nowOf, type Clock } from './common.js'
@@ -124,7 +127,14 @@ export function planCompaction(files: AddFile[], target: number, ratio: number, 
  * columns are allocated once from the files' stats (numRecords minus DV cardinality): growing them
  * value by value cost more in garbage collection than decoding the Parquet pages.
  */
-async function readBin(snapshot: Snapshot, files: AddFile[], fields: StructField[]): Promise<{ columns: Map<string, DeltaValue[]>; numRows: number; offsets: number[] }> {
+/** The fields a bin's rows are read with, and readFileValues' options (row tracking's stable values). */
+interface ReadSpec {
+  fields: StructField[]
+  options: Parameters<typeof readFileValues>[5]
+}
+
+async function readBin(snapshot: Snapshot, files: AddFile[], spec: ReadSpec): Promise<{ columns: Map<string, DeltaValue[]>; numRows: number; offsets: number[] }> {
+  const fields = spec.fields
   let expected = 0
   for (const a of files) {
     const n = numRecords(a)
@@ -136,7 +146,7 @@ async function readBin(snapshot: Snapshot, files: AddFile[], fields: StructField
   const offsets: number[] = []
   for (const a of files) {
     offsets.push(numRows)
-    for await (const b of readFileValues(snapshot, a, fields, undefined, 1 << 30)) {
+    for await (const b of readFileValues(snapshot, a, fields, undefined, 1 << 30, spec.options)) {
       for (let j = 0; j < arrays.length; j++) {
         const out = arrays[j]
         const src = b.columns[j]
@@ -158,8 +168,9 @@ type ChunkWriter = (columns: Map<string, DeltaValue[]>, numRows: number) => Prom
  * rows by key; the second builds each output file from the input rows whose sorted position falls
  * in it (re-reading only the input files that hold such rows).
  */
-async function zOrderBin(snapshot: Snapshot, files: AddFile[], fields: StructField[], zFields: StructField[], target: number, maxRows: number, write: ChunkWriter): Promise<void> {
-  const z = await readBin(snapshot, files, zFields)
+async function zOrderBin(snapshot: Snapshot, files: AddFile[], spec: ReadSpec, zFields: StructField[], target: number, maxRows: number, write: ChunkWriter): Promise<void> {
+  const fields = spec.fields
+  const z = await readBin(snapshot, files, { fields: zFields, options: {} })
   const n = z.numRows
   if (n === 0) return
   const perm = zOrderPermutation(zFields.map((f) => z.columns.get(f.name)!), zFields.map((f) => f.type), n)
@@ -167,7 +178,7 @@ async function zOrderBin(snapshot: Snapshot, files: AddFile[], fields: StructFie
   const live = files.reduce((s, a) => s + a.size * (1 - Math.min(1, deletedRatio(a))), 0)
   const chunks = Math.max(1, Math.min(n, Math.ceil(live / target)), Math.ceil(n / maxRows))
   if (chunks === 1) {
-    const all = await readBin(snapshot, files, fields)
+    const all = await readBin(snapshot, files, spec)
     return write(permute(all.columns, perm), n)
   }
   const per = Math.ceil(n / chunks)
@@ -186,7 +197,7 @@ async function zOrderBin(snapshot: Snapshot, files: AddFile[], fields: StructFie
     for (let i = 0; i < files.length; i++) {
       if (!touches[i].has(c)) continue
       let g = z.offsets[i]
-      for await (const b of readFileValues(snapshot, files[i], fields, undefined, 1 << 30)) {
+      for await (const b of readFileValues(snapshot, files[i], fields, undefined, 1 << 30, spec.options)) {
         for (let r = 0; r < b.length; r++, g++) {
           const p = pos[g]
           if (p < lo || p >= hi) continue
@@ -219,6 +230,9 @@ function removeOf(a: AddFile, now: number): RemoveFile {
   if (a.stats) r.stats = a.stats
   if (a.tags) r.tags = a.tags
   if (a.deletionVector) r.deletionVector = a.deletionVector
+  // PROTOCOL.md "Writer Requirements for Row Tracking": removes carry the add's row tracking fields
+  if (a.baseRowId !== undefined && a.baseRowId !== null) r.baseRowId = a.baseRowId
+  if (a.defaultRowCommitVersion !== undefined && a.defaultRowCommitVersion !== null) r.defaultRowCommitVersion = a.defaultRowCommitVersion
   return r
 }
 
@@ -226,7 +240,7 @@ function removeOf(a: AddFile, now: number): RemoveFile {
 export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): Promise<OptimizeResult> {
   const table = snapshot.tableUrl
   // Identity columns constrain only inserts; OPTIMIZE copies rows with their values.
-  checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, table, snapshot.version, ['identityColumns'])
+  checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, table, snapshot.version, ['identityColumns', 'rowTracking'])
   const target = targetSizeOf(snapshot, opts)
   const ratio = opts.maxDeletedRowsRatio ?? 0.05
   const info: SnapshotInfo = { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns, configuration: snapshot.properties }
@@ -276,12 +290,21 @@ export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): 
     for (const b of planned) bins.push({ partition: b[0].partitionValues ?? {}, files: b, bytes: b.reduce((n, a) => n + a.size, 0) })
   }
 
-  const fields = snapshot.schema.fields.filter((f) => f.type !== 'void')
+  // Row tracking: new files get fresh row ids; with it enabled, each row keeps its stable row id
+  // and commit version in the materialized columns (PROTOCOL.md "Row Tracking": a copy preserves both).
+  const rowIds = rowTrackingActive(snapshot.protocol, snapshot.properties)
+  const hidden = rowIds && rowTrackingEnabled(snapshot) ? materializedFields(snapshot.properties) : undefined
+  const read: ReadSpec = {
+    fields: [...snapshot.schema.fields.filter((f) => f.type !== 'void'), ...(hidden ?? [])],
+    options: hidden ? { rowTracking: { id: hidden[0].name, version: hidden[1].name } } : {},
+  }
+  let base = snapshot
   const dataTarget: DataFilesTarget = {
     store: snapshot.store, table, schema: snapshot.schema, partitionColumns: snapshot.partitionColumns,
     configuration: snapshot.properties, mode: snapshot.columnMappingMode,
     tightBounds: (snapshot.protocol.writerFeatures ?? []).includes('deletionVectors'),
     materializePartitionColumns: materializesPartitionColumns(snapshot.protocol, snapshot.properties),
+    ...(hidden ? { hiddenFields: hidden } : {}),
   }
   const params = { predicate: predicateSql, zOrderBy: zFields.map((f) => f.name), auto: false }
   const totals = { numFilesAdded: 0, numFilesRemoved: 0, numAddedBytes: 0, numRemovedBytes: 0, numDeletionVectorsRemoved: 0, numDeletionVectorRowsRemoved: 0 }
@@ -300,10 +323,14 @@ export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): 
     pendingBytes = 0
     // Every batch plans against the snapshot's version: the commit loop checks all winners since,
     // our own earlier batches included, so a file another writer removed meanwhile is never lost.
-    const txn = Transaction.on(snapshot, {
+    // With row ids assigned, a batch is not rebased (its ids depend on the version): each batch
+    // commits on the version the previous one made, and any other writer in between fails it.
+    const txn = Transaction.on(base, {
       operation: 'OPTIMIZE', operationParameters: params,
       read: { files: removes.map((r) => r.path) }, now: () => nowOf(opts.now),
+      ...(rowIds ? { conflictCheck: noRebaseWithRowIds(table) } : {}),
     })
+    stampRowTracking(base, base.protocol, base.properties, adds, txn)
     txn.removeFiles(removes).addFiles(adds)
     const sizes = adds.map((a) => a.size).sort((x, y) => x - y)
     const removedSizes = removes.map((r) => r.size ?? 0).sort((x, y) => x - y)
@@ -317,6 +344,7 @@ export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): 
     try {
       const r = await txn.commit()
       versions.push(r.version)
+      if (rowIds) base = await loadSnapshot(snapshot.store, { version: r.version })
       await afterMaintenanceCommit(snapshot.store, r.version, snapshot.properties, opts.now)
     } catch (e) {
       // The winner's data stands; our rewritten copies would only be orphans.
@@ -334,10 +362,10 @@ export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): 
       const w = await writeDataFiles(dataTarget, columns, numRows, { targetFileSize: Number.MAX_SAFE_INTEGER, rowGroupSize: opts.rowGroupSize, now })
       adds.push(...w.adds)
     }
-    if (zFields.length) await zOrderBin(snapshot, bin.files, fields, zFields, target, maxRows, write)
+    if (zFields.length) await zOrderBin(snapshot, bin.files, read, zFields, target, maxRows, write)
     else {
-      const read = await readBin(snapshot, bin.files, fields)
-      await write(read.columns, read.numRows)
+      const got = await readBin(snapshot, bin.files, read)
+      await write(got.columns, got.numRows)
     }
     for (const a of adds) { a.dataChange = false; addedSizes.push(a.size) }
     pendingAdds.push(...adds)

@@ -9,7 +9,8 @@ import { loadSnapshot, type Snapshot } from '../log/snapshot.js'
 import { dvStoreKey } from '../scan/deletion-vectors.js'
 import { Transaction } from '../txn/transaction.js'
 import { parseTimestampArg } from '../log/time-travel.js'
-import { checkWriteSupport, featuresInUse } from '../write/features.js'
+import { checkWriteSupport, featuresInUse, rowTrackingActive } from '../write/features.js'
+import { noRebaseWithRowIds, stampRowTracking } from '../write/operations.js'
 import { afterMaintenanceCommit, nowOf, protocolWith, type Clock } from './common.js'
 
 export interface RestoreOptions {
@@ -82,7 +83,10 @@ export async function restore(snapshot: Snapshot, opts: RestoreOptions): Promise
   const upgraded = protocolWith(snapshot.protocol, featuresInUse(target.schema, metadata.configuration))
   const protocol = upgraded ?? snapshot.protocol
   // Identity columns constrain only inserts; RESTORE re-adds rows with the values they had.
-  checkWriteSupport(protocol, target.schema, metadata.configuration, table, snapshot.version, ['identityColumns'])
+  // Row tracking: restored files keep their baseRowId and defaultRowCommitVersion, so restored rows
+  // get their stable ids and commit versions back (PROTOCOL.md "Row IDs"); their set is the old
+  // version's, unique then and now.
+  checkWriteSupport(protocol, target.schema, metadata.configuration, table, snapshot.version, ['identityColumns', 'rowTracking'])
   if (toRemove.length > 0 && snapshot.properties['delta.appendOnly'] === 'true') {
     throw new ConstraintViolationError(`table ${table} is append-only (delta.appendOnly = true): restoring version ${target.version} would remove data`, { table, version: snapshot.version })
   }
@@ -90,11 +94,14 @@ export async function restore(snapshot: Snapshot, opts: RestoreOptions): Promise
 
   const now = nowOf(opts.now)
   const adds: AddFile[] = toAdd.map((a) => ({ ...a, dataChange: true }))
+  const fresh = rowTrackingActive(protocol, metadata.configuration) ? adds.filter((a) => a.baseRowId === undefined || a.baseRowId === null) : []
   const removes: RemoveFile[] = toRemove.map((a) => {
     const r: RemoveFile = { path: a.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true, partitionValues: a.partitionValues, size: a.size }
     if (a.stats) r.stats = a.stats
     if (a.tags) r.tags = a.tags
     if (a.deletionVector) r.deletionVector = a.deletionVector
+    if (a.baseRowId !== undefined && a.baseRowId !== null) r.baseRowId = a.baseRowId
+    if (a.defaultRowCommitVersion !== undefined && a.defaultRowCommitVersion !== null) r.defaultRowCommitVersion = a.defaultRowCommitVersion
     return r
   })
   const sum = (xs: { size?: number | null }[]) => xs.reduce((n, x) => n + (x.size ?? 0), 0)
@@ -108,7 +115,10 @@ export async function restore(snapshot: Snapshot, opts: RestoreOptions): Promise
     // The restored state replaces the whole table: any concurrent change to it is a conflict.
     read: { wholeTable: true },
     now: () => nowOf(opts.now),
+    ...(fresh.length ? { conflictCheck: noRebaseWithRowIds(table) } : {}),
   })
+  // Files from before row tracking was supported get fresh ids now (every add must have them).
+  stampRowTracking(snapshot, protocol, metadata.configuration, fresh, txn)
   if (upgraded) txn.setProtocol(upgraded)
   if (metadataChanged) txn.setMetadata(metadata)
   txn.removeFiles(removes).addFiles(adds)

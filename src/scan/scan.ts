@@ -2,7 +2,7 @@
 // group by row group, drop rows deleted by its deletion vector, filter rows exactly, project, and hand
 // out Arrow RecordBatches (bounded memory: one file's row group at a time) or plain rows.
 import type { RecordBatch, Table } from 'apache-arrow'
-import { SchemaMismatchError } from '../errors.js'
+import { InvalidArgumentError, SchemaMismatchError } from '../errors.js'
 import type { AddFile } from '../log/actions.js'
 import type { Snapshot } from '../log/snapshot.js'
 import { loadArrow } from '../schema/arrow-lazy.js'
@@ -11,6 +11,7 @@ import { findField, physicalName, type PrimitiveType, type StructField, type Str
 import { toRowValue, type DeltaValue, type RowValue } from '../schema/values.js'
 import { readDeletionVector, type DeletionVector } from './deletion-vectors.js'
 import { readDataFile } from './parquet-read.js'
+import { materializedFields, rowTrackingEnabled, stableValues } from './row-tracking.js'
 import { compileFilter, type FilterInput, type CompiledFilter } from './filter.js'
 
 export interface ScanOptions {
@@ -20,7 +21,19 @@ export interface ScanOptions {
   filter?: FilterInput
   /** Upper bound on rows per RecordBatch (default 65,536). */
   batchRows?: number
+  /**
+   * Add each row's stable row id and row commit version (Spark's `_metadata.row_id` and
+   * `_metadata.row_commit_version`) as the last two columns, `_row_id` and `_row_commit_version`
+   * (longs). Tables with row tracking enabled only (`delta.enableRowTracking`).
+   */
+  rowTracking?: boolean
 }
+
+/** The columns `rowTracking: true` adds to a scan. */
+export const ROW_ID_COLUMN = '_row_id'
+export const ROW_COMMIT_VERSION_COLUMN = '_row_commit_version'
+const trackingField = (name: string): StructField => ({ name, type: 'long', nullable: false, metadata: {} })
+const PUBLIC_TRACKING = { id: ROW_ID_COLUMN, version: ROW_COMMIT_VERSION_COLUMN }
 
 /** A run of rows as Delta values, column-major, for `fields`. */
 export interface ValueBatch {
@@ -44,11 +57,20 @@ export function outputFields(schema: StructType, columns: string[] | undefined, 
 /** Scan as Delta-valued batches: the layer under `scanBatches`, `toRows` and CDF. */
 export async function* scanValues(snapshot: Snapshot, options: ScanOptions = {}): AsyncGenerator<ValueBatch> {
   const table = snapshot.tableUrl
-  const fields = outputFields(snapshot.schema, options.columns, table)
+  let fields = outputFields(snapshot.schema, options.columns, table)
+  if (options.rowTracking) {
+    if (!rowTrackingEnabled(snapshot)) {
+      throw new InvalidArgumentError(`rowTracking: table ${table} does not track rows (delta.enableRowTracking is not true, or its materialized column names are missing)`, { table, version: snapshot.version })
+    }
+    for (const name of [ROW_ID_COLUMN, ROW_COMMIT_VERSION_COLUMN]) {
+      if (findField(snapshot.schema, name)) throw new SchemaMismatchError(`rowTracking: table ${table} has a column ${name}, the name of a row tracking column`, { table, column: name })
+    }
+    fields = [...fields, trackingField(ROW_ID_COLUMN), trackingField(ROW_COMMIT_VERSION_COLUMN)]
+  }
   const filter = options.filter === undefined || options.filter === null ? undefined : compileFilter(options.filter, snapshot)
   const files = filter ? filter.selectFiles(snapshot.activeFiles()) : snapshot.activeFiles()
   for (const add of files) {
-    yield* readFileValues(snapshot, add, fields, filter, options.batchRows ?? DEFAULT_BATCH_ROWS)
+    yield* readFileValues(snapshot, add, fields, filter, options.batchRows ?? DEFAULT_BATCH_ROWS, options.rowTracking ? { rowTracking: PUBLIC_TRACKING } : {})
   }
 }
 
@@ -59,11 +81,12 @@ export async function* scanValues(snapshot: Snapshot, options: ScanOptions = {})
  */
 export async function* readFileValues(
   snapshot: Snapshot,
-  add: Pick<AddFile, 'path' | 'partitionValues' | 'size' | 'deletionVector'>,
+  add: Pick<AddFile, 'path' | 'partitionValues' | 'size' | 'deletionVector' | 'baseRowId' | 'defaultRowCommitVersion'>,
   fields: StructField[],
   filter: CompiledFilter | undefined,
   batchRows: number,
-  options: { invertDv?: boolean; dv?: DeletionVector } = {},
+  /** rowTracking: `fields` ends with these two columns, the stable row id and commit version, computed here. */
+  options: { invertDv?: boolean; dv?: DeletionVector; rowTracking?: { id: string; version: string } } = {},
 ): AsyncGenerator<ValueBatch> {
   const table = snapshot.tableUrl
   const ctx = { table, version: snapshot.version, file: add.path }
@@ -72,7 +95,11 @@ export async function* readFileValues(
   // read the output fields plus whatever the filter needs
   const needed = [...fields]
   for (const f of filter?.fields ?? []) if (!needed.some((n) => n.name === f.name)) needed.push(f)
+  const tracking = options.rowTracking
+  if (tracking) needed.splice(needed.findIndex((f) => f.name === tracking.id), 2)
+  const hidden = options.rowTracking ? materializedFields(snapshot.properties) : undefined
   const dataFields = needed.filter((f) => !partitionSet.has(f.name.toLowerCase()))
+  if (hidden) dataFields.push(...hidden)
   const dv = options.dv ?? (add.deletionVector ? await readDeletionVector(add.deletionVector, snapshot, ctx) : undefined)
   const partitionValues = new Map<string, DeltaValue>()
   for (const f of needed) {
@@ -85,6 +112,12 @@ export async function* readFileValues(
     const n = chunk.numRows
     const byName = new Map<string, DeltaValue[]>()
     dataFields.forEach((f, i) => byName.set(f.name, chunk.columns[i]))
+    if (tracking) {
+      // stable values by physical row index, before the DV and the filter drop rows
+      const s = stableValues(add, chunk.rowStart, n, hidden && byName.get(hidden[0].name), hidden && byName.get(hidden[1].name), table)
+      byName.set(tracking.id, s.ids)
+      byName.set(tracking.version, s.versions)
+    }
     const column = (name: string): DeltaValue[] => {
       let c = byName.get(name)
       if (!c) {

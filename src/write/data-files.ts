@@ -21,6 +21,11 @@ export interface DataFilesTarget {
   tightBounds: boolean
   /** Also write the partition columns into each file (`materializePartitionColumns`; see features.ts). */
   materializePartitionColumns?: boolean
+  /**
+   * Columns written after the schema's that are not part of it (row tracking's materialized row id
+   * and commit version, PROTOCOL.md "Row Tracking"): taken from the batch by name, no stats.
+   */
+  hiddenFields?: StructField[]
 }
 
 export interface WriteFilesOptions {
@@ -66,7 +71,8 @@ export async function writeDataFiles(
   const configured = Number.parseInt(target.configuration['delta.targetFileSize'] ?? '', 10)
   const targetSize = options.targetFileSize ?? (Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_TARGET_FILE_SIZE)
   const dataColumns = new Map([...columns].filter(([k]) => !pNames.has(k)))
-  const fileFields = target.materializePartitionColumns ? target.schema.fields : dataFields
+  const fileFields = [...(target.materializePartitionColumns ? target.schema.fields : dataFields), ...(target.hiddenFields ?? [])]
+  const noStats = new Set([...pNames, ...(target.hiddenFields ?? []).map((f) => f.name)])
   const rowsPerFile = Math.max(1, Math.floor(targetSize / Math.max(1, estimateRowBytes(dataColumns, numRows))))
   const now = options.now ?? Date.now()
 
@@ -85,7 +91,7 @@ export async function writeDataFiles(
         const v = values ? gather(values, group.rows, start, end) : nullColumn(n)
         fileColumns.push({ field: f, values: v })
         // No stats for partition columns: add.partitionValues already says it (the RFC).
-        if (!pNames.has(f.name)) statsColumns.set(f.name, v)
+        if (!noStats.has(f.name)) statsColumns.set(f.name, v)
       }
       const bytes = writeParquet(fileColumns, n, { mode: target.mode, codec, rowGroupSize: options.rowGroupSize })
       const name = dataFileName(fileIndex++, suffix)

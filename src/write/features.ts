@@ -18,12 +18,14 @@ const READER_WRITER = new Set(['columnMapping', 'deletionVectors', 'timestampNtz
  * - v2Checkpoint: writers may always write classic V1 checkpoints (PROTOCOL.md "Checkpoints").
  * - typeWidening, variantType: files are written with the current schema types.
  * - materializePartitionColumns: every data file also holds the partition columns (materializesPartitionColumns).
+ * - rowTracking: new files get fresh row ids above the high water mark; with it enabled, every
+ *   operation that copies or updates rows keeps their stable ids in the materialized columns.
  */
 export const SUPPORTED_WRITER_FEATURES: readonly string[] = [
   'appendOnly', 'invariants', 'checkConstraints', 'generatedColumns', 'changeDataFeed', 'columnMapping',
   'timestampNtz', 'deletionVectors', 'domainMetadata', 'inCommitTimestamp', 'vacuumProtocolCheck',
   'v2Checkpoint', 'typeWidening', 'typeWidening-preview', 'variantType', 'variantType-preview',
-  'materializePartitionColumns',
+  'materializePartitionColumns', 'rowTracking',
 ]
 
 /** Features implied by legacy writer versions (PROTOCOL.md "Writer Version Requirements"). */
@@ -48,7 +50,6 @@ export function checkWriteSupport(protocol: Protocol, schema: StructType, config
     if (SUPPORTED_WRITER_FEATURES.includes(f) || extra.includes(f)) continue
     // Supported but inactive features impose nothing (PROTOCOL.md "Active Features").
     if (f === 'identityColumns' && !hasIdentityColumn(schema)) continue
-    if (f === 'rowTracking' && configuration['delta.rowTrackingSuspended'] === 'true') continue
     throw new UnsupportedFeatureError(`table ${table} requires writer feature ${JSON.stringify(f)}, which lagomago cannot write yet`, ctx)
   }
 }

@@ -14,6 +14,7 @@ import { exprToSql } from '../expr/print.js'
 import type { Expr } from '../expr/ast.js'
 import { predicateCoversFile, selectFiles, type SnapshotInfo } from '../scan/file-skipping.js'
 import { readFileValues } from '../scan/scan.js'
+import { materializedFields, rowTrackingEnabled } from '../scan/row-tracking.js'
 import { fromArrowSchema, isArrowSchema } from '../schema/arrow-input.js'
 import { columnMappingMode, isArray, isMap, isStruct, serializeSchema, type DataType, type StructField, type StructType } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
@@ -183,7 +184,7 @@ const WRITE_EXTRA_FEATURES = ['rowTracking', 'identityColumns']
  * domain. The ids depend on the version committed, so such a commit is not rebased after a lost
  * race: it fails and the caller retries the write.
  */
-function stampRowTracking(snapshot: Snapshot, protocol: Protocol, configuration: Record<string, string>, adds: AddFile[], txn: Transaction): void {
+export function stampRowTracking(snapshot: Snapshot, protocol: Protocol, configuration: Record<string, string>, adds: AddFile[], txn: Transaction): void {
   if (!rowTrackingActive(protocol, configuration)) return
   let next = rowIdHighWaterMark(snapshot.domainMetadata) + 1
   const version = snapshot.version + 1
@@ -195,7 +196,7 @@ function stampRowTracking(snapshot: Snapshot, protocol: Protocol, configuration:
   if (adds.length) txn.setDomainMetadata({ domain: ROW_TRACKING_DOMAIN, configuration: JSON.stringify({ rowIdHighWaterMark: next - 1 }), removed: false })
 }
 
-function noRebaseWithRowIds(table: string) {
+export function noRebaseWithRowIds(table: string) {
   return () => {
     throw new CommitConflictError(`another writer committed first; a commit assigning row ids (rowTracking) is not rebased, retry the write (table ${table})`, { table })
   }
@@ -289,13 +290,14 @@ function schemaOfData(data: WriteData, table: string): StructType {
   return { type: 'struct', fields }
 }
 
-async function writeFiles(snapshot: Snapshot, plan: PlannedWrite, columns: Map<string, ColumnValues>, numRows: number, opts: WriteFilesOptions) {
+async function writeFiles(snapshot: Snapshot, plan: PlannedWrite, columns: Map<string, ColumnValues>, numRows: number, opts: WriteFilesOptions, hiddenFields?: StructField[]) {
   const configuration = (plan.metadata ?? snapshot.metadata).configuration
   return writeDataFiles({
     store: snapshot.store, table: snapshot.tableUrl, schema: plan.schema, partitionColumns: plan.partitionColumns,
     configuration, mode: columnMappingMode(configuration),
     tightBounds: supportsDeletionVectors(plan.protocol ?? snapshot.protocol),
     materializePartitionColumns: materializesPartitionColumns(plan.protocol ?? snapshot.protocol, configuration),
+    ...(hiddenFields ? { hiddenFields } : {}),
   }, columns, numRows, opts)
 }
 
@@ -365,6 +367,7 @@ export async function overwrite(snapshot: Snapshot, data: WriteData, opts: Overw
   let copiedRows = 0
   let predicateSql: string | undefined
   let read: PlanReads
+  let hidden: StructField[] | undefined
 
   if (opts.replaceWhere === undefined) {
     for (const a of snapshot.activeFiles()) removes.push(removeOf(a, now))
@@ -376,14 +379,17 @@ export async function overwrite(snapshot: Snapshot, data: WriteData, opts: Overw
     const bad = ok.indexOf(0)
     if (bad >= 0) throw new ConstraintViolationError(`row ${bad} of the data does not satisfy replaceWhere ${predicateSql}`, { table })
     const info: SnapshotInfo = { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns, configuration: snapshot.properties }
-    const fields = snapshot.schema.fields.filter((f) => f.type !== 'void')
+    // Copied rows keep their stable row ids and commit versions (PROTOCOL.md "Row Tracking").
+    hidden = rowTrackingActive(snapshot.protocol, snapshot.properties) && rowTrackingEnabled(snapshot) ? materializedFields(snapshot.properties) : undefined
+    const fields = [...snapshot.schema.fields.filter((f) => f.type !== 'void'), ...(hidden ?? [])]
+    const readOpts = hidden ? { rowTracking: { id: hidden[0].name, version: hidden[1].name } } : {}
     for (const a of selectFiles(snapshot.activeFiles(), info, bound)) {
       if (predicateCoversFile(bound, a, info, true)) { removes.push(removeOf(a, now)); continue }
       // Partly covered: keep the rows the predicate does not select (FALSE or NULL) in a new file.
       const kept = new Map<string, DeltaValue[]>(fields.map((f) => [f.name, []]))
       let total = 0
       let keptRows = 0
-      for await (const b of readFileValues(snapshot, a, fields, undefined, 65_536)) {
+      for await (const b of readFileValues(snapshot, a, fields, undefined, 65_536, readOpts)) {
         const cols = new Map(b.fields.map((f, j) => [f.name, b.columns[j]]))
         const hit = evalPredicateRows(bound, valuesBatch(cols, b.length))
         total += b.length
@@ -394,10 +400,6 @@ export async function overwrite(snapshot: Snapshot, data: WriteData, opts: Overw
         }
       }
       if (keptRows === total) continue // nothing in this file matches
-      if (keptRows > 0 && snapshot.properties['delta.enableRowTracking'] === 'true') {
-        // Copied rows must keep their stable row ids in the materialized columns; not written yet.
-        throw new UnsupportedFeatureError(`replaceWhere ${predicateSql} would rewrite part of file ${a.path}; preserving row ids (rowTracking) of copied rows is not supported yet`, { table, file: a.path })
-      }
       if (keptRows > 0 && snapshot.properties['delta.enableChangeDataFeed'] === 'true') {
         throw new UnsupportedFeatureError(`replaceWhere ${predicateSql} would rewrite part of file ${a.path}; writing its change data (changeDataFeed) is not supported yet`, { table, file: a.path })
       }
@@ -411,7 +413,7 @@ export async function overwrite(snapshot: Snapshot, data: WriteData, opts: Overw
   const adds = [...written.adds]
   let bytes = written.numOutputBytes
   for (const r of rewrites) {
-    const w = await writeFiles(snapshot, plan, r.columns, r.numRows, opts)
+    const w = await writeFiles(snapshot, plan, r.columns, r.numRows, opts, hidden)
     adds.push(...w.adds)
     bytes += w.numOutputBytes
   }

@@ -100,8 +100,8 @@ describe('row tracking', () => {
     let snap = await loadSnapshot(store)
     expect(snap.protocol.writerFeatures).toEqual(expect.arrayContaining(['rowTracking', 'domainMetadata']))
     expect(snap.properties['delta.rowTracking.materializedRowIdColumnName']).toMatch(/^_row-id-col-/)
-    // operations that do not assign row ids (the default check) still refuse the table
-    expect(() => checkWriteSupport(snap.protocol, snap.schema, snap.properties)).toThrow(/rowTracking/)
+    // every operation writes to it now (the common check passes)
+    expect(() => checkWriteSupport(snap.protocol, snap.schema, snap.properties)).not.toThrow()
     await append(snap, [{ v: 1n }, { v: 2n }, { v: 3n }])
     snap = await loadSnapshot(store)
     await append(snap, [{ v: 4n }])
