@@ -61,6 +61,8 @@ export interface FaultProxyOptions {
 export class FaultProxy {
   readonly faults: Record<FaultKind, number> = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>
   readonly byClass: Partial<Record<RequestClass, number>> = {}
+  /** Each fault with its time and the request's `x-fault-tag` header (which client met it). */
+  readonly events: { at: number; kind: FaultKind; tag?: string }[] = []
   requests = 0
   private readonly random: () => number
   private readonly upstream: URL
@@ -142,13 +144,13 @@ export class FaultProxy {
       if (this.opts.s3Keys) {
         const key = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1]
         if (key !== this.opts.s3Keys.accepted()) {
-          this.faults.expiredKey++
+          this.count('expiredKey', req)
           return this.answer(res, 403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.')
         }
         headers = await this.resign(req, headers)
       }
       const fault = this.draw(info)
-      if (fault) this.faults[fault]++
+      if (fault) this.count(fault, req)
       switch (fault) {
         case 'reset': return void req.socket.destroy()
         case 'slowDown': return this.flavorAnswer(res, 503)
@@ -184,6 +186,12 @@ export class FaultProxy {
     } catch {
       req.socket.destroy()
     }
+  }
+
+  private count(kind: FaultKind, req: IncomingMessage): void {
+    this.faults[kind]++
+    const tag = req.headers['x-fault-tag']
+    this.events.push({ at: Date.now(), kind, tag: typeof tag === 'string' ? tag : undefined })
   }
 
   private forward(req: IncomingMessage, headers: Record<string, string | string[] | undefined>, body: Buffer):
