@@ -13,6 +13,7 @@ import type { WriteFilesOptions } from '../write/data-files.js'
 import { noRebaseWithRowIds, removeOf, stampRowTracking } from '../write/operations.js'
 import { materializesPartitionColumns, rowTrackingActive } from '../write/features.js'
 import { materializedFields, readStableRowTracking, rowTrackingEnabled, type StableRowTracking } from '../scan/row-tracking.js'
+import { clusteringFields } from '../write/clustering.js'
 import { DeletionVectorWriter } from './dv-writer.js'
 import { unionRows } from './file-read.js'
 import { RowSink, type ChangeType } from './row-sink.js'
@@ -81,6 +82,7 @@ export class DmlWriter {
         tightBounds: p.minWriterVersion >= 7 && (p.writerFeatures ?? []).includes('deletionVectors'),
         materializePartitionColumns: materializesPartitionColumns(p, configuration),
         ...(hiddenFields ? { hiddenFields } : {}),
+        statsAlways: clusteringFields(snapshot).map((f) => f.name),
       },
       configuration, cdf: this.cdf, write: opts.write, flushRows: opts.flushRows,
     })

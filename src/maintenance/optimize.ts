@@ -21,6 +21,7 @@ import { checkWriteSupport, materializesPartitionColumns, rowTrackingActive } fr
 import { noRebaseWithRowIds, stampRowTracking } from '../write/operations.js'
 import { materializedFields, rowTrackingEnabled } from '../scan/row-tracking.js'
 import { loadSnapshot } from '../log/snapshot.js'
+import { CLUSTERING_PROVIDER, clusteringFields, isClustered } from '../write/clustering.js'
 import { DEFAULT_TARGET_FILE_SIZE } from '../write/partition.js'
 import { statsColumnSelection } from '../write/stats.js'
 import { afterMaintenanceCommit, nowOf, type Clock } from './common.js'
@@ -257,14 +258,26 @@ export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): 
     predicateSql = [typeof opts.where === 'string' ? opts.where : exprToSql(opts.where as Expr)]
   }
 
-  const zFields = (opts.zOrderBy ?? []).map((c) => {
+  // A clustered table is Z-ordered by its clustering columns, over the files no other clustering
+  // implementation owns (PROTOCOL.md "Writer Requirements for Clustered Table").
+  const clustered = isClustered(snapshot.protocol)
+  const clusterBy = clustered ? clusteringFields(snapshot) : []
+  if (clustered && opts.zOrderBy?.length) {
+    throw new InvalidArgumentError(`table ${table} is clustered${clusterBy.length ? ` by ${clusterBy.map((f) => f.name).join(', ')}` : ''}: OPTIMIZE clusters it by those columns, zOrderBy does not apply`, { table })
+  }
+  if (clustered) {
+    files = files.filter((a) => a.clusteringProvider === undefined || a.clusteringProvider === null || a.clusteringProvider === CLUSTERING_PROVIDER)
+    // nothing new to cluster: every eligible file is already ours
+    if (clusterBy.length && files.every((a) => a.clusteringProvider === CLUSTERING_PROVIDER)) files = []
+  }
+  const zFields = (clusterBy.length ? clusterBy.map((f) => f.name) : (opts.zOrderBy ?? [])).map((c) => {
     const f = findField(snapshot.schema, c) ?? topField(snapshot.schema, c)
     if (!f) throw new SchemaMismatchError(`zOrderBy column ${c} is not in the schema of table ${table}`, { table, column: c })
     if (partitionSet.has(f.name.toLowerCase())) throw new InvalidArgumentError(`zOrderBy column ${c} is a partition column of table ${table}: partitions are already clustered`, { table, column: c })
     if (!isPrimitive(f.type) || f.type === 'variant' || f.type === 'void') throw new InvalidArgumentError(`zOrderBy column ${c} must have a primitive type (table ${table})`, { table, column: c })
     return f
   })
-  if (zFields.length) {
+  if (zFields.length && !clusterBy.length) {
     // Z-ordering helps only through min/max stats: refuse columns the table collects none for (as Delta does).
     const dataSchema = { type: 'struct' as const, fields: snapshot.schema.fields.filter((f) => !partitionSet.has(f.name.toLowerCase())) }
     const selected = statsColumnSelection(dataSchema, snapshot.properties)
@@ -305,6 +318,7 @@ export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): 
     tightBounds: (snapshot.protocol.writerFeatures ?? []).includes('deletionVectors'),
     materializePartitionColumns: materializesPartitionColumns(snapshot.protocol, snapshot.properties),
     ...(hidden ? { hiddenFields: hidden } : {}),
+    statsAlways: clusterBy.map((f) => f.name),
   }
   const params = { predicate: predicateSql, zOrderBy: zFields.map((f) => f.name), auto: false }
   const totals = { numFilesAdded: 0, numFilesRemoved: 0, numAddedBytes: 0, numRemovedBytes: 0, numDeletionVectorsRemoved: 0, numDeletionVectorRowsRemoved: 0 }
@@ -367,7 +381,11 @@ export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): 
       const got = await readBin(snapshot, bin.files, read)
       await write(got.columns, got.numRows)
     }
-    for (const a of adds) { a.dataChange = false; addedSizes.push(a.size) }
+    for (const a of adds) {
+      a.dataChange = false
+      if (clusterBy.length) a.clusteringProvider = CLUSTERING_PROVIDER
+      addedSizes.push(a.size)
+    }
     pendingAdds.push(...adds)
     pendingRemoves.push(...bin.files.map((a) => removeOf(a, now)))
     totals.numFilesAdded += adds.length

@@ -26,6 +26,8 @@ export interface DataFilesTarget {
    * and commit version, PROTOCOL.md "Row Tracking"): taken from the batch by name, no stats.
    */
   hiddenFields?: StructField[]
+  /** Columns that get stats whatever the table's stats settings (a clustered table's clustering columns). */
+  statsAlways?: string[]
 }
 
 export interface WriteFilesOptions {
@@ -66,6 +68,7 @@ export async function writeDataFiles(
   const pNames = new Set(pFields.map((f) => f.name))
   const dataFields: StructField[] = target.schema.fields.filter((f) => !pNames.has(f.name))
   const selected = statsColumnSelection({ type: 'struct', fields: dataFields }, target.configuration)
+  for (const c of target.statsAlways ?? []) selected.add(c)
   const codec = codecForTable(target.configuration)
   const suffix = codecSuffix(codec)
   const configured = Number.parseInt(target.configuration['delta.targetFileSize'] ?? '', 10)

@@ -18,6 +18,8 @@ const READER_WRITER = new Set(['columnMapping', 'deletionVectors', 'timestampNtz
  * - v2Checkpoint: writers may always write classic V1 checkpoints (PROTOCOL.md "Checkpoints").
  * - typeWidening, variantType: files are written with the current schema types.
  * - materializePartitionColumns: every data file also holds the partition columns (materializesPartitionColumns).
+ * - clustering (and its older name liquid): appends and DML write unclustered files (no
+ *   clusteringProvider) with stats for the clustering columns; OPTIMIZE clusters (clustering.ts).
  * - rowTracking: new files get fresh row ids above the high water mark; with it enabled, every
  *   operation that copies or updates rows keeps their stable ids in the materialized columns.
  */
@@ -25,7 +27,7 @@ export const SUPPORTED_WRITER_FEATURES: readonly string[] = [
   'appendOnly', 'invariants', 'checkConstraints', 'generatedColumns', 'changeDataFeed', 'columnMapping',
   'timestampNtz', 'deletionVectors', 'domainMetadata', 'inCommitTimestamp', 'vacuumProtocolCheck',
   'v2Checkpoint', 'typeWidening', 'typeWidening-preview', 'variantType', 'variantType-preview',
-  'materializePartitionColumns', 'rowTracking',
+  'materializePartitionColumns', 'rowTracking', 'clustering', 'liquid',
 ]
 
 /** Features implied by legacy writer versions (PROTOCOL.md "Writer Version Requirements"). */
@@ -125,7 +127,7 @@ export function protocolFor(features: Set<string>, base?: Protocol, implied = ba
     writerFeatures.add(f)
     if (READER_WRITER.has(f)) readerFeatures.add(f)
   }
-  if (writerFeatures.has('rowTracking')) writerFeatures.add('domainMetadata')
+  if (writerFeatures.has('rowTracking') || writerFeatures.has('clustering')) writerFeatures.add('domainMetadata')
   const sorted = (s: Set<string>) => [...s].sort()
   if (readerFeatures.size === 0) return { minReaderVersion: Math.max(1, base?.minReaderVersion ?? 1), minWriterVersion: 7, writerFeatures: sorted(writerFeatures) }
   return { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: sorted(readerFeatures), writerFeatures: sorted(writerFeatures) }

@@ -29,6 +29,7 @@ import {
 } from './features.js'
 import { inferFromValues, normalizeInput, type InputBatch, type WriteData } from './input.js'
 import { partitionFields } from './partition.js'
+import { clusteringDomain, clusteringFields } from './clustering.js'
 import type { ColumnValues } from './parquet-write.js'
 
 /** Table property holding the primary key columns (a JSON array of names) for the CDC merge. */
@@ -44,6 +45,8 @@ export interface CreateTableOptions {
   partitionBy?: string[]
   properties?: Record<string, string>
   primaryKey?: string | string[]
+  /** Make a clustered table (PROTOCOL.md "Clustered Table"): OPTIMIZE clusters its rows by these columns. */
+  clusterBy?: string[]
   ifExists?: 'error' | 'ignore' | 'overwrite'
   name?: string
   description?: string
@@ -135,7 +138,10 @@ export async function createTable(store: ObjectStore, opts: CreateTableOptions):
   }
   const { schema, configuration } = prepareMetadata(input, opts.properties ?? {}, primaryKey, table)
   const canonicalPartitions = partitionFields(schema, partitionBy, table).map((f) => f.name)
-  let protocol = protocolFor(featuresInUse(schema, configuration))
+  const clustering = opts.clusterBy === undefined ? undefined : clusteringDomain(schema, opts.clusterBy, partitionBy, columnMappingMode(configuration), table)
+  const features = featuresInUse(schema, configuration)
+  if (clustering) features.add('clustering')
+  let protocol = protocolFor(features)
   if (previous) protocol = mergeProtocols(previous.protocol, protocol) // a protocol never goes down
   checkWriteSupport(protocol, schema, configuration, table, undefined, WRITE_EXTRA_FEATURES)
   const metadata: Metadata = {
@@ -155,6 +161,7 @@ export async function createTable(store: ObjectStore, opts: CreateTableOptions):
     ? Transaction.on(previous, { operation: 'CREATE OR REPLACE TABLE', operationParameters, now })
     : Transaction.create(store, table, { operation: 'CREATE TABLE', operationParameters, now })
   txn.setProtocol(protocol).setMetadata(metadata)
+  if (clustering) txn.setDomainMetadata(clustering)
   if (previous) {
     txn.removeFiles(previous.activeFiles().map((a) => removeOf(a, now())))
     txn.recordRead({ wholeTable: true })
@@ -298,6 +305,7 @@ async function writeFiles(snapshot: Snapshot, plan: PlannedWrite, columns: Map<s
     tightBounds: supportsDeletionVectors(plan.protocol ?? snapshot.protocol),
     materializePartitionColumns: materializesPartitionColumns(plan.protocol ?? snapshot.protocol, configuration),
     ...(hiddenFields ? { hiddenFields } : {}),
+    statsAlways: clusteringFields(snapshot).map((f) => f.name),
   }, columns, numRows, opts)
 }
 
