@@ -10,7 +10,7 @@ import { dvStoreKey } from '../scan/deletion-vectors.js'
 import { Transaction } from '../txn/transaction.js'
 import { parseTimestampArg } from '../log/time-travel.js'
 import { checkWriteSupport, featuresInUse, rowTrackingActive } from '../write/features.js'
-import { noRebaseWithRowIds, stampRowTracking } from '../write/operations.js'
+import { noRebaseWithRowIds, removeOf, stampRowTracking } from '../write/operations.js'
 import { afterMaintenanceCommit, nowOf, protocolWith, type Clock } from './common.js'
 
 export interface RestoreOptions {
@@ -95,15 +95,7 @@ export async function restore(snapshot: Snapshot, opts: RestoreOptions): Promise
   const now = nowOf(opts.now)
   const adds: AddFile[] = toAdd.map((a) => ({ ...a, dataChange: true }))
   const fresh = rowTrackingActive(protocol, metadata.configuration) ? adds.filter((a) => a.baseRowId === undefined || a.baseRowId === null) : []
-  const removes: RemoveFile[] = toRemove.map((a) => {
-    const r: RemoveFile = { path: a.path, deletionTimestamp: now, dataChange: true, extendedFileMetadata: true, partitionValues: a.partitionValues, size: a.size }
-    if (a.stats) r.stats = a.stats
-    if (a.tags) r.tags = a.tags
-    if (a.deletionVector) r.deletionVector = a.deletionVector
-    if (a.baseRowId !== undefined && a.baseRowId !== null) r.baseRowId = a.baseRowId
-    if (a.defaultRowCommitVersion !== undefined && a.defaultRowCommitVersion !== null) r.defaultRowCommitVersion = a.defaultRowCommitVersion
-    return r
-  })
+  const removes: RemoveFile[] = toRemove.map((a) => removeOf(a, now))
   const sum = (xs: { size?: number | null }[]) => xs.reduce((n, x) => n + (x.size ?? 0), 0)
   const metrics = {
     tableSizeAfterRestore: sum(target.activeFiles()), numOfFilesAfterRestore: target.activeFiles().length,

@@ -3,34 +3,14 @@
 // MERGE them back (whenNotMatchedInsertAll), OPTIMIZE. Each works with the rows a model in this test
 // expects and a log the checks below accept, or is refused as the protocol demands (append-only,
 // identity explicit values) with a typed error and the table unchanged. No other refusal.
-import { readdirSync, readFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ConstraintViolationError, DeltaTable, MemoryStore } from '../../src/index.js'
+import { ConstraintViolationError, DeltaTable, type MemoryStore } from '../../src/index.js'
 import { parseActionLines, type Action } from '../../src/log/actions.js'
 import { loadSnapshot } from '../../src/log/snapshot.js'
+import { canonRows, copyToMemory } from './corpus-copy.js'
 import { corpusAvailable, loadManifest, tableDir } from './manifest.js'
 
-function copyToMemory(dir: string): MemoryStore {
-  const store = new MemoryStore()
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name)
-      if (e.isDirectory()) walk(p)
-      else void store.put(relative(dir, p).split('\\').join('/'), readFileSync(p))
-    }
-  }
-  walk(dir)
-  return store
-}
-
-const canon = (rows: Record<string, unknown>[]): string[] => rows.map((r) => JSON.stringify(r, (_k, v) => {
-  if (typeof v === 'bigint') return `${v}n`
-  if (v instanceof Uint8Array) return Array.from(v)
-  if (v instanceof Map) return [...v.entries()]
-  if (typeof v === 'number' && Number.isNaN(v)) return 'NaN'
-  return v
-})).sort()
+const canon = canonRows
 
 /** What the protocol asks of the commits lagomago added after `from` (PROTOCOL.md "Actions", "Row Tracking", "Clustered Table"). */
 async function checkLog(store: MemoryStore, from: number, name: string): Promise<void> {

@@ -1,36 +1,11 @@
 // Maintenance over the conformance corpus: every row-level table, copied into memory, keeps its
 // latest rows through VACUUM (retention 0), OPTIMIZE and VACUUM again. Tables lagomago cannot read
 // or cannot write (writer features it does not implement) are counted, not failed.
-import { readdirSync, readFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { UnsupportedFeatureError } from '../../src/errors.js'
-import { MemoryStore } from '../../src/storage/memory-store.js'
 import { DeltaTable } from '../../src/table/delta-table.js'
+import { canonRows, copyToMemory } from '../conformance/corpus-copy.js'
 import { corpusAvailable, loadManifest, tableDir } from '../conformance/manifest.js'
-
-function copyToMemory(dir: string): MemoryStore {
-  const store = new MemoryStore()
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name)
-      if (e.isDirectory()) walk(p)
-      else void store.put(relative(dir, p).split('\\').join('/'), readFileSync(p))
-    }
-  }
-  walk(dir)
-  return store
-}
-
-function canonRows(rows: Record<string, unknown>[]): string[] {
-  return rows.map((r) => JSON.stringify(r, (_k, v) => {
-    if (typeof v === 'bigint') return `${v}n`
-    if (v instanceof Uint8Array) return Array.from(v)
-    if (v instanceof Map) return [...v.entries()]
-    if (typeof v === 'number' && Number.isNaN(v)) return 'NaN'
-    return v
-  })).sort()
-}
 
 describe.runIf(corpusAvailable())('maintenance over the conformance corpus', () => {
   it('latest rows survive VACUUM (retention 0), OPTIMIZE and VACUUM on every row-level table', async () => {
