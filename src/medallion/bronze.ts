@@ -1,19 +1,20 @@
 // Bronze helpers, the seed's two ingestion shapes: a full extract written as the table's current
 // snapshot (overwrite) with ingestion metadata columns, and a landing folder of change files streamed
-// into a table (appended as they are, or applied as CDC by key), each file exactly once.
+// into a table (appended as they are, or applied as CDC by key), each file exactly once. Values the
+// declared schema cannot hold are rescued into `_rescued_data` (or refused, `onError: 'fail'`).
 import { basename } from 'node:path'
-import type { StructField, StructType } from '../schema/types.js'
-import type { DeltaTable } from '../table/delta-table.js'
-import type { WriteResult } from '../write/operations.js'
-import { castRows, type CastRowsOptions } from './cast.js'
-import { applyCdc, type CdcOptions } from './cdc.js'
-import type { Row } from './rows.js'
+import { SchemaMismatchError, type DeltaTable, type StructField, type StructType, type WriteResult } from '../index.js'
+import { checkOptions } from '../options.js'
+import { CAST_OPTIONS, castRows, rescueColumn, type CastOptions } from './cast.js'
+import { applyCdc, CDC_OPTIONS, type CdcOptions } from './cdc.js'
 import { FileSource } from './file-source.js'
 import { readRawFile, type RawFile } from './raw-files.js'
+import type { Row } from './rows.js'
 import { runStream, type BatchProgress, type StreamSummary, type Trigger } from './stream.js'
 
 export const INGESTED_AT = '_ingested_at'
 export const SOURCE_FILE = '_source_file'
+export const RESCUED_DATA = '_rescued_data'
 
 /** The two ingestion metadata columns, to append to a bronze schema. */
 export const INGESTION_FIELDS: StructField[] = [
@@ -21,10 +22,16 @@ export const INGESTION_FIELDS: StructField[] = [
   { name: SOURCE_FILE, type: 'string', nullable: true, metadata: {} },
 ]
 
-/** `schema` plus the ingestion metadata columns (and any `extra` fields). */
-export function bronzeSchema(schema: StructType, extra: StructField[] = []): StructType {
+/**
+ * `schema` plus the ingestion metadata columns, the rescued-data column (`_rescued_data`, or the
+ * name given; `false` for none, for loads with `onError: 'fail'`) and any `extra` fields.
+ */
+export function bronzeSchema(schema: StructType, extra: StructField[] = [], options: { rescuedDataColumn?: string | false } = {}): StructType {
+  checkOptions('bronzeSchema', options, ['rescuedDataColumn'])
   const names = new Set(schema.fields.map((f) => f.name))
-  return { type: 'struct', fields: [...schema.fields, ...[...extra, ...INGESTION_FIELDS].filter((f) => !names.has(f.name))] }
+  const rescue = options.rescuedDataColumn ?? RESCUED_DATA
+  const rescued: StructField[] = rescue === false ? [] : [{ name: rescue, type: 'string', nullable: true, metadata: {} }]
+  return { type: 'struct', fields: [...schema.fields, ...[...extra, ...rescued, ...INGESTION_FIELDS].filter((f) => !names.has(f.name))] }
 }
 
 /** Rows with `_ingested_at` and `_source_file` set. */
@@ -33,7 +40,13 @@ export function withIngestionMetadata<R extends Record<string, unknown>>(rows: r
   return rows.map((r) => ({ ...r, [INGESTED_AT]: at, [SOURCE_FILE]: meta.sourceFile }) as R & { _ingested_at: Date; _source_file: string })
 }
 
-export interface FullLoadOptions extends Pick<CastRowsOptions, 'mode' | 'rescuedDataColumn'> {
+/** With rescue on, the table must have the rescued-data column: refused before anything is read. */
+function requireRescueColumn(call: string, table: DeltaTable, column: string | undefined): void {
+  if (column === undefined || table.schema.fields.some((f) => f.name.toLowerCase() === column.toLowerCase())) return
+  throw new SchemaMismatchError(`${call}: table ${table.url} has no rescued-data column ${column} to keep the values its schema cannot hold; create it with bronzeSchema(…) (or add the column), or pass onError: 'fail'`, { table: table.url, column })
+}
+
+export interface FullLoadOptions extends CastOptions {
   /** The table's declared schema (without the metadata columns) to cast the extract to. */
   schema: StructType
   /** Exactly-once across reruns: the extract's sequence number (e.g. yyyymmdd of the extract). */
@@ -41,19 +54,24 @@ export interface FullLoadOptions extends Pick<CastRowsOptions, 'mode' | 'rescued
   ingestedAt?: Date
 }
 
+const FULL_LOAD_OPTIONS = ['schema', 'txn', 'ingestedAt', ...CAST_OPTIONS]
+
 /**
  * Full load: replace the table's rows with the extract in `file` (Parquet or JSON lines), cast to the
  * declared schema, with ingestion metadata. With `txn`, an extract already loaded is skipped.
  */
-export async function fullLoad(table: DeltaTable, file: string, options: FullLoadOptions): Promise<WriteResult & { skipped: boolean; rows: number }> {
-  if (options.txn && (table.txns.get(options.txn.appId) ?? -1) >= options.txn.version) return { version: table.version, metrics: {}, skipped: true, rows: 0 }
+export async function fullLoad(table: DeltaTable, file: string, options: FullLoadOptions): Promise<WriteResult & { skipped: boolean; rows: number; rescued: number }> {
+  const rescue = rescueColumn('fullLoad', options, FULL_LOAD_OPTIONS)
+  requireRescueColumn('fullLoad', table, rescue)
+  const { schema, txn, ingestedAt, ...cast } = options
+  if (txn && (table.txns.get(txn.appId) ?? -1) >= txn.version) return { version: table.version, metrics: {}, skipped: true, rows: 0, rescued: 0 }
   const raw = await readRawFile(file)
-  const rows = castRows(raw, options.schema, { mode: options.mode, rescuedDataColumn: options.rescuedDataColumn, source: basename(file) })
-  const r = await table.overwrite(withIngestionMetadata(rows, { sourceFile: basename(file), ingestedAt: options.ingestedAt }), options.txn ? { txn: options.txn } : {})
-  return { ...r, skipped: false, rows: rows.length }
+  const rows = castRows(raw, schema, { ...cast, source: basename(file) })
+  const r = await table.overwrite(withIngestionMetadata(rows, { sourceFile: basename(file), ingestedAt }), txn ? { txn } : {})
+  return { ...r, skipped: false, rows: rows.length, rescued: rescue === undefined ? 0 : rows.filter((x) => x[rescue] !== null).length }
 }
 
-export interface IngestOptions extends Pick<CastRowsOptions, 'mode' | 'rescuedDataColumn'> {
+export interface IngestOptions extends CastOptions {
   /** The landing folder (e.g. `<lake>/raw/cdc/transacao`). */
   landing: string
   /** Declared schema of the files (no inference). */
@@ -66,17 +84,22 @@ export interface IngestOptions extends Pick<CastRowsOptions, 'mode' | 'rescuedDa
   onProgress?: (p: BatchProgress & { files: RawFile[] }) => void
   /** Applied to each batch's rows (cast, with ingestion metadata) before they are written. */
   transform?: (rows: Row[]) => Row[]
-  /** CDC mode: apply the events by key (merge); without it the rows are appended. */
+  /** CDC mode: apply the events by key (the table's CDC merge); without it the rows are appended. */
   cdc?: Omit<CdcOptions, 'txn'>
   ingestedAt?: () => Date
 }
+
+const INGEST_OPTIONS = ['landing', 'schema', 'checkpointLocation', 'maxFilesPerTrigger', 'maxBytesPerTrigger', 'trigger', 'signal', 'onProgress', 'transform', 'cdc', 'ingestedAt', ...CAST_OPTIONS]
 
 /**
  * Stream a landing folder into `table`: each batch of new files is appended (or applied as CDC) in
  * one commit carrying the stream's txn id, so restarts and crashes never ingest a file twice.
  */
 export async function ingestFiles(table: DeltaTable, options: IngestOptions): Promise<StreamSummary> {
-  const source = new FileSource({ path: options.landing, schema: options.schema, maxFilesPerTrigger: options.maxFilesPerTrigger, maxBytesPerTrigger: options.maxBytesPerTrigger, mode: options.mode, rescuedDataColumn: options.rescuedDataColumn })
+  requireRescueColumn('ingestFiles', table, rescueColumn('ingestFiles', options, INGEST_OPTIONS))
+  checkOptions('ingestFiles (cdc)', options.cdc, CDC_OPTIONS.filter((k) => k !== 'txn'), { table: table.url })
+  const { onError, rescuedDataColumn, locale, dateFormat } = options
+  const source = new FileSource({ path: options.landing, schema: options.schema, maxFilesPerTrigger: options.maxFilesPerTrigger, maxBytesPerTrigger: options.maxBytesPerTrigger, onError, rescuedDataColumn, locale, dateFormat })
   const filesOf = new Map<number, RawFile[]>()
   return runStream({
     source,

@@ -1,15 +1,15 @@
 // A streaming source over a raw landing folder (`raw/cdc/<table>/`), as Auto Loader's directory
 // listing mode: each batch takes up to `maxFilesPerTrigger` files not taken before (oldest name
-// first), reads them with the declared schema, and adds `_source_file`. The files a batch takes are
+// first), reads them with the declared schema (values it cannot hold rescued, or refused), and adds
+// `_source_file`. The files a batch takes are
 // its offset, so a replay after a crash reads exactly the same files.
 import { join } from 'node:path'
-import { InvalidArgumentError } from '../errors.js'
-import type { StructType } from '../schema/types.js'
-import { castRows, type CastRowsOptions } from './cast.js'
+import { InvalidArgumentError, type StructType } from '../index.js'
+import { CAST_OPTIONS, castRows, rescueColumn, type CastOptions } from './cast.js'
 import { listRawFiles, readRawFile, type RawFile, type RawFormat } from './raw-files.js'
 import type { Row, StreamSource } from './stream.js'
 
-export interface FileSourceOptions extends Pick<CastRowsOptions, 'mode' | 'rescuedDataColumn'> {
+export interface FileSourceOptions extends CastOptions {
   /** The landing folder. */
   path: string
   /** The declared schema every file is cast to (no inference). */
@@ -32,6 +32,7 @@ export class FileSource implements StreamSource<FileOffset, Set<string>> {
   private readonly maxFiles: number
 
   constructor(readonly options: FileSourceOptions) {
+    rescueColumn('FileSource', options, ['path', 'schema', 'format', 'maxFilesPerTrigger', 'maxBytesPerTrigger', 'sourceFileColumn', ...CAST_OPTIONS])
     this.maxFiles = options.maxFilesPerTrigger ?? 1000
     if (!Number.isInteger(this.maxFiles) || this.maxFiles < 1) throw new InvalidArgumentError(`maxFilesPerTrigger must be a positive integer, got ${options.maxFilesPerTrigger}`)
     const b = options.maxBytesPerTrigger
@@ -65,12 +66,12 @@ export class FileSource implements StreamSource<FileOffset, Set<string>> {
   }
 
   async read(offset: FileOffset): Promise<Row[]> {
-    const { schema, mode, rescuedDataColumn } = this.options
+    const { schema, onError, rescuedDataColumn, locale, dateFormat } = this.options
     const col = this.options.sourceFileColumn === undefined ? '_source_file' : this.options.sourceFileColumn
     const out: Row[] = []
     for (const f of offset.files) {
       const raw = await readRawFile(join(this.options.path, f.name), this.options.format)
-      const rows = castRows(raw, schema, { mode, rescuedDataColumn, source: f.name })
+      const rows = castRows(raw, schema, { onError, rescuedDataColumn, locale, dateFormat, source: f.name })
       for (const r of rows) {
         if (col) r[col] = f.name
         out.push(r)

@@ -3,7 +3,7 @@
 // rows, dedupe by key, and turn a bronze change feed into upserts/deletes for `applyCdc`.
 import { InvalidArgumentError, type StructType } from '../index.js'
 import { checkOptions } from '../options.js'
-import { castRows } from './cast.js'
+import { castRows, rescueColumn, type CastOptions } from './cast.js'
 import { keyOf, type Row } from './rows.js'
 
 export type RowFn = (rows: Row[]) => Row[]
@@ -49,9 +49,14 @@ export function cleanText(options: { columns?: string[]; upper?: string[]; digit
   })
 }
 
-/** Cast to a declared schema (unknown columns dropped, uncastable values null). */
-export function cast(schema: StructType): RowFn {
-  return (rows) => castRows(rows, schema, { mode: 'permissive' })
+/**
+ * Cast to a declared schema. By default a value that cannot be cast becomes null and its original,
+ * with any column the schema lacks, goes to `_rescued_data` (JSON; null when nothing was rescued);
+ * `onError: 'fail'` throws a CastError instead. Text is read as ISO unless `locale`/`dateFormat` say otherwise.
+ */
+export function cast(schema: StructType, options: CastOptions = {}): RowFn {
+  rescueColumn('cast', options)
+  return (rows) => castRows(rows, schema, options)
 }
 
 /** Keep rows for which `pred` holds (e.g. required columns present). */

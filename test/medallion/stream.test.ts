@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parquetWriteBuffer } from 'hyparquet-writer'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { DeltaTable, SchemaMismatchError } from '../../src/index.js'
+import { DeltaTable } from '../../src/index.js'
+import { CastError } from '../../src/medallion/cast.js'
 import { ingestFiles } from '../../src/medallion/bronze.js'
 import { FileSource } from '../../src/medallion/file-source.js'
 import { runStream, StreamingQuery, type MicroBatch } from '../../src/medallion/stream.js'
@@ -23,7 +24,7 @@ const SCHEMA: StructType = {
 }
 const TABLE_SCHEMA: StructType = {
   type: 'struct',
-  fields: [...SCHEMA.fields, { name: '_source_file', type: 'string', nullable: true, metadata: {} }, { name: '_ingested_at', type: 'timestamp', nullable: true, metadata: {} }],
+  fields: [...SCHEMA.fields, { name: '_source_file', type: 'string', nullable: true, metadata: {} }, { name: '_ingested_at', type: 'timestamp', nullable: true, metadata: {} }, { name: '_rescued_data', type: 'string', nullable: true, metadata: {} }],
 }
 
 let dir: string
@@ -34,7 +35,7 @@ afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
 async function land(name: string, first: number, n: number): Promise<void> {
   const landing = join(dir, 'landing')
   await mkdir(landing, { recursive: true })
-  const lines = Array.from({ length: n }, (_, i) => JSON.stringify({ id: String(first + i), amount: `${first + i}.5`, day: '01/03/2024' }))
+  const lines = Array.from({ length: n }, (_, i) => JSON.stringify({ id: String(first + i), amount: `${first + i}.5`, day: '2024-03-01' }))
   await writeFile(join(landing, `.${name}.tmp`), lines.join('\n'))
   await rename(join(landing, `.${name}.tmp`), join(landing, name))
 }
@@ -66,9 +67,9 @@ describe('landing-folder stream', () => {
     expect(s2.batches).toEqual([])
     await t.refresh()
     expect(t.version).toBe(v)
-    // values were cast by the declared schema: text → long, decimal, dd/mm/yyyy date
+    // values were cast by the declared schema: text → long, decimal, date; nothing rescued
     const row = (await t.toRows({ filter: 'id = 3' }))[0]
-    expect(row).toMatchObject({ id: 3n, amount: '3.50', _source_file: 'f0.jsonl' })
+    expect(row).toMatchObject({ id: 3n, amount: '3.50', _source_file: 'f0.jsonl', _rescued_data: null })
     expect((row.day as Date).toISOString()).toBe('2024-03-01T00:00:00.000Z')
   })
 
@@ -150,26 +151,28 @@ describe('landing-folder stream', () => {
     expect(await ids(t)).toEqual(range(0, 30))
   })
 
-  it('reads Parquet files, refuses values the declared schema cannot hold (naming file and column), or rescues them', async () => {
+  it('reads Parquet files; values the declared schema cannot hold are rescued with their file, or refused naming file, column, value and row', async () => {
     const landing = join(dir, 'landing')
     await mkdir(landing, { recursive: true })
     await writeFile(join(landing, 'p.parquet'), new Uint8Array(parquetWriteBuffer({ columnData: [
-      { name: 'id', data: [1n, 2n], type: 'INT64' }, { name: 'amount', data: [1.25, 2], type: 'DOUBLE' }, { name: 'day', data: ['2024-03-02', null], type: 'STRING' },
+      { name: 'id', data: [1n, 2n], type: 'INT64' }, { name: 'amount', data: [1.25, 2], type: 'DOUBLE' }, { name: 'day', data: ['2024-03-02', '03/04/2024'], type: 'STRING' },
     ] })))
-    await writeFile(join(landing, 'q.jsonl'), JSON.stringify({ id: 3, amount: 'abc', extra: true }))
+    await writeFile(join(landing, 'q.jsonl'), `${JSON.stringify({ id: 3, amount: '4.5' })}\n${JSON.stringify({ id: 4, amount: 'abc', extra: true })}`)
     const t = await table()
-    await expect(ingestFiles(t, { landing, schema: SCHEMA, checkpointLocation: join(dir, 'cp'), maxFilesPerTrigger: 1 }))
-      .rejects.toThrow(SchemaMismatchError)
-    await expect(ingestFiles(t, { landing, schema: SCHEMA, checkpointLocation: join(dir, 'cp2') })).rejects.toThrow(/column amount, row 0 of q\.jsonl/)
+    const failed = await ingestFiles(t, { landing, schema: SCHEMA, checkpointLocation: join(dir, 'cp'), onError: 'fail' }).catch((e: unknown) => e)
+    expect(failed).toBeInstanceOf(CastError)
+    expect((failed as Error).message).toMatch(/cannot cast "03\/04\/2024" to date in column day at row 1 of p\.parquet/)
+    expect(t.version).toBe(0)
+    const bare = await DeltaTable.create(join(dir, 'bare'), { schema: { type: 'struct', fields: TABLE_SCHEMA.fields.filter((f) => f.name !== '_rescued_data') } })
+    await expect(ingestFiles(bare, { landing, schema: SCHEMA, checkpointLocation: join(dir, 'cp2') })).rejects.toThrow(/has no rescued-data column _rescued_data/)
+    expect(bare.version).toBe(0)
 
-    const rescued = await DeltaTable.create(join(dir, 'rescued'), {
-      schema: { type: 'struct', fields: [...TABLE_SCHEMA.fields, { name: '_rescued_data', type: 'string', nullable: true, metadata: {} }] },
-    })
-    await ingestFiles(rescued, { landing, schema: SCHEMA, checkpointLocation: join(dir, 'cp3'), mode: 'permissive', rescuedDataColumn: '_rescued_data' })
-    const rows = await rescued.toRows({ columns: ['id', 'amount', 'day', '_rescued_data'] })
+    await ingestFiles(t, { landing, schema: SCHEMA, checkpointLocation: join(dir, 'cp3') })
+    const rows = await t.toRows({ columns: ['id', 'amount', 'day', '_rescued_data'] })
     rows.sort((a, b) => Number(a.id) - Number(b.id))
     expect(rows.map((r) => [r.id, r.amount, r.day instanceof Date ? r.day.toISOString().slice(0, 10) : r.day, r._rescued_data])).toEqual([
-      [1n, '1.25', '2024-03-02', null], [2n, '2.00', null, null], [3n, null, null, '{"amount":"abc","extra":true}'],
+      [1n, '1.25', '2024-03-02', null], [2n, '2.00', null, '{"day":"03/04/2024","_file_path":"p.parquet"}'],
+      [3n, '4.50', null, null], [4n, null, null, '{"amount":"abc","extra":true,"_file_path":"q.jsonl"}'],
     ])
   })
 })

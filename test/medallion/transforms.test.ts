@@ -1,47 +1,11 @@
-// Silver and gold row helpers, and the explicit-schema casts: exact decimal sums, dedupe by key,
+// Silver and gold row helpers: exact decimal sums, dedupe by key,
 // change-feed rows to keyed events, joins, and rebuilds that skip when no input moved.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { DeltaTable, MemoryStore, UnknownOptionError } from '../../src/index.js'
-import { CastFailure, castRows, castValue } from '../../src/medallion/cast.js'
 import { groupBy, join, mergeByKey, orderBy, rebuild, sumValues } from '../../src/medallion/gold.js'
 import { changesToEvents, cleanText, dedupe, pipe, rename, requireColumns, select } from '../../src/medallion/silver.js'
 import type { StructType } from '../../src/schema/types.js'
-
-describe('casts to a declared schema', () => {
-  it('casts text and numbers by type, and fails rather than guess', () => {
-    expect(castValue('42', 'long')).toBe(42n)
-    expect(castValue(7, 'long')).toBe(7n)
-    expect(castValue('1,5', 'double')).toBe(1.5)
-    expect(castValue('12.345', 'decimal(10,2)')).toBe('12.35')
-    expect(castValue(-0.005, 'decimal(10,2)')).toBe('-0.01')
-    expect(castValue('-12.344', 'decimal(10,2)')).toBe('-12.34')
-    expect(castValue('31/12/2023', 'date')).toBe('2023-12-31')
-    expect(castValue('sim', 'boolean')).toBe(true)
-    expect(castValue('', 'integer')).toBeNull()
-    expect(castValue(5, 'string')).toBe('5')
-    for (const [v, t] of [['x', 'long'], ['1.5', 'integer'], ['99999999999', 'integer'], ['abc', 'decimal(5,2)'], ['2023-13-45x', 'timestamp'], ['talvez', 'boolean']] as const) {
-      expect(castValue(v, t)).toBeInstanceOf(CastFailure)
-    }
-  })
-
-  it('decimal rounding is exact (half away from zero on the digits)', () => {
-    fc.assert(fc.property(fc.bigInt(-(10n ** 12n), 10n ** 12n), (milli) => {
-      const text = `${milli < 0n ? '-' : ''}${(milli < 0n ? -milli : milli) / 1000n}.${String((milli < 0n ? -milli : milli) % 1000n).padStart(3, '0')}`
-      const abs = milli < 0n ? -milli : milli
-      const cents = (abs + 5n) / 10n
-      const want = cents === 0n ? '0.00' : `${milli < 0n ? '-' : ''}${cents / 100n}.${String(cents % 100n).padStart(2, '0')}`
-      expect(castValue(text, 'decimal(18,2)')).toBe(want)
-    }))
-  })
-
-  it('castRows drops or rescues unknown columns and fills missing ones with null', () => {
-    const schema: StructType = { type: 'struct', fields: [{ name: 'Id', type: 'long', nullable: false, metadata: {} }, { name: 'v', type: 'integer', nullable: true, metadata: {} }, { name: '_r', type: 'string', nullable: true, metadata: {} }] }
-    expect(castRows([{ id: '1', extra: 'x' }], schema)).toEqual([{ Id: 1n, v: null, _r: null }])
-    expect(castRows([{ id: '1', v: 'bad', extra: 'x' }], schema, { mode: 'permissive', rescuedDataColumn: '_r' })).toEqual([{ Id: 1n, v: null, _r: '{"v":"bad","extra":"x"}' }])
-    expect(() => castRows([{ id: '1', v: 'bad' }], schema, { source: 'f.json' })).toThrow(/column v, row 0 of f\.json/)
-  })
-})
 
 describe('silver helpers', () => {
   it('compose: rename, clean, require, dedupe, select', () => {

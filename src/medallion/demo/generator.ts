@@ -63,6 +63,15 @@ export function generateData(options: GeneratorOptions = {}): { extracts: Client
 
   // clientes: a population evolving day by day (new clients, segment/income changes, closures)
   let nextClient = 1001
+  // incomes as the source system writes them: Brazilian text ('4.512,30'), and for one client in 37
+  // 'a combinar' (to be agreed), which the declared decimal type cannot hold: bronze rescues it
+  const centsOf = new Map<number, number>()
+  const renda = (id: number, cents: number): string => {
+    centsOf.set(id, cents)
+    if (id % 37 === 0) return 'a combinar'
+    const int = String(Math.floor(cents / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, '.')
+    return `${int},${String(cents % 100).padStart(2, '0')}`
+  }
   const makeClient = (day: number): ClienteRaw => {
     const id = nextClient++
     const d = 1 + Math.floor(r() * 28), m = 1 + Math.floor(r() * 12), y = 2015 + Math.floor(r() * 9)
@@ -75,7 +84,7 @@ export function generateData(options: GeneratorOptions = {}): { extracts: Client
       uf: pick(UF),
       segmento: pick(SEGMENTO),
       data_cadastro: `${String(d).padStart(2, '0')}/${String(m).padStart(2, '0')}/${y}`,
-      renda_mensal: (1500 + Math.floor(r() * 3000000) / 100).toFixed(2),
+      renda_mensal: renda(id, 150000 + Math.floor(r() * 3000000)),
     }
   }
   const live = new Map<number, ClienteRaw>()
@@ -87,7 +96,7 @@ export function generateData(options: GeneratorOptions = {}): { extracts: Client
       const ids = [...live.keys()]
       for (let i = 0; i < Math.max(1, Math.floor(nClients / 12)); i++) {
         const c = live.get(pick(ids))!
-        live.set(c.id_cliente, { ...c, segmento: pick(SEGMENTO), renda_mensal: (Number(c.renda_mensal) * 1.1).toFixed(2) })
+        live.set(c.id_cliente, { ...c, segmento: pick(SEGMENTO), renda_mensal: renda(c.id_cliente, Math.round(centsOf.get(c.id_cliente)! * 1.1)) })
       }
       live.delete(pick(ids)) // an account closed: absent from later extracts
     }

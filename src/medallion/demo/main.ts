@@ -52,6 +52,10 @@ export async function runDemo(lakeDir: string, options: DemoOptions = {}): Promi
   out('\n== gold.resumo_diario ==')
   out(formatTable(await (await lake.table('lake.gold.resumo_diario')).toRows()))
 
+  out('\n== bronze.clientes: values its declared schema cannot hold, kept in _rescued_data ==')
+  const rescued = await (await lake.table('lake.bronze.clientes')).toRows({ filter: '_rescued_data IS NOT NULL', columns: ['id_cliente', 'nome', 'renda_mensal', '_rescued_data'] })
+  out(formatTable(rescued, { maxWidth: 70 }))
+
   out('\n== job run record (lake._system.job_runs, this run) ==')
   const runs = await (await lake.table(JOB_RUNS_TABLE)).toRows({ filter: `run_id = '${result.runId}'` })
   runs.sort((a, b) => (a.start_time as Date).getTime() - (b.start_time as Date).getTime())

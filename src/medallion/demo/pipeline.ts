@@ -67,8 +67,9 @@ async function bronzeClientes(ctx: TaskContext, opts: PipelineOptions): Promise<
   const files = (await readdir(dir).catch(() => [] as string[])).filter((x) => /^clientes_\d{8}\.(jsonl|json|parquet)$/.test(x)).sort()
   for (const file of files) {
     // each extract is loaded once, in date order: its date is the txn version
-    const r = await fullLoad(table, join(dir, file), { schema: CLIENTES_RAW, txn: { appId: 'bronze.clientes.full_load', version: extractNumber(file) }, ingestedAt: opts.ingestedAt })
-    if (!r.skipped) { ctx.wrote('lake.bronze.clientes', r.version); ctx.log(`${file}: ${r.rows} rows → v${r.version}`) }
+    // Brazilian text: dd/MM/yyyy dates, '4.512,30' amounts; what the schema cannot hold goes to _rescued_data
+    const r = await fullLoad(table, join(dir, file), { schema: CLIENTES_RAW, locale: 'pt-BR', txn: { appId: 'bronze.clientes.full_load', version: extractNumber(file) }, ingestedAt: opts.ingestedAt })
+    if (!r.skipped) { ctx.wrote('lake.bronze.clientes', r.version); ctx.log(`${file}: ${r.rows} rows (${r.rescued} with rescued data) → v${r.version}`) }
   }
 }
 
@@ -77,6 +78,7 @@ async function bronzeTransacao(ctx: TaskContext, opts: PipelineOptions): Promise
   await ingestFiles(table, {
     landing: join(ctx.lake.root, 'raw', 'cdc', 'transacao'),
     schema: TRANSACAO_RAW,
+    locale: 'pt-BR',
     checkpointLocation: join(ctx.lake.root, '_checkpoints', 'bronze_transacao'),
     maxFilesPerTrigger: opts.maxFilesPerTrigger ?? 2,
     trigger: { availableNow: true },
