@@ -1,12 +1,13 @@
 // One metadata change as one commit: the new metaData (schema, partitioning, configuration) plus the
 // protocol upgrade the change needs, under Delta's conflict rules (a concurrent metadata change always
 // conflicts; a change validated against every row also conflicts with concurrent data changes).
-import { ConcurrentTransactionError, UnsupportedFeatureError } from '../errors.js'
+import { ConcurrentTransactionError, InvalidArgumentError, UnsupportedFeatureError } from '../errors.js'
 import type { Metadata, Protocol } from '../log/actions.js'
 import type { Snapshot } from '../log/snapshot.js'
 import { serializeSchema, type StructType } from '../schema/types.js'
 import { Transaction } from '../txn/transaction.js'
-import { checkWriteSupport, featuresInUse, rowTrackingConfiguration } from '../write/features.js'
+import { checkWriteSupport, featuresInUse, rowTrackingActive, rowTrackingConfiguration } from '../write/features.js'
+import { noRebaseWithRowIds, stampRowTracking } from '../write/operations.js'
 import { afterMaintenanceCommit, nowOf, protocolWith, type Clock } from './common.js'
 
 export interface AlterResult {
@@ -60,12 +61,15 @@ export async function commitChange(snapshot: Snapshot, change: Change, opts: Alt
   checkWriteSupport(protocol, change.schema, change.configuration, table, snapshot.version, ['identityColumns', 'rowTracking'])
   const supports = (p: Protocol) => p.minWriterVersion >= 7 && (p.writerFeatures ?? []).includes('rowTracking')
   const enabling = change.configuration['delta.enableRowTracking'] === 'true' && snapshot.properties['delta.enableRowTracking'] !== 'true'
-  if ((enabling || (supports(protocol) && !supports(snapshot.protocol))) && snapshot.activeFiles().length > 0) {
-    // PROTOCOL.md "Writer Requirements for Row Tracking": every file then needs baseRowId and
-    // defaultRowCommitVersion, committed first (a backfill of the table); lagomago has none.
-    throw new UnsupportedFeatureError(`row tracking on table ${table}, which has files, needs a row id backfill of every file first, which lagomago does not do; create the table with delta.enableRowTracking = true`, { table, version: snapshot.version })
+  if (enabling && change.configuration['delta.rowTrackingSuspended'] === 'true') {
+    throw new InvalidArgumentError(`delta.enableRowTracking and delta.rowTrackingSuspended cannot both be true (PROTOCOL.md "Row Tracking") (table ${table})`, { table })
   }
   if (enabling) change.configuration = rowTrackingConfiguration(change.configuration)
+  // Row tracking newly supported or enabled: every file without row ids gets them now, re-added
+  // with fresh ones in this commit (PROTOCOL.md "Writer Requirements for Row Tracking": a backfill).
+  const backfill = (enabling || (supports(protocol) && !supports(snapshot.protocol))) && rowTrackingActive(protocol, change.configuration)
+    ? snapshot.activeFiles().filter((a) => a.baseRowId === undefined || a.baseRowId === null).map((a) => ({ ...a, dataChange: false }))
+    : []
   const metadata: Metadata = {
     ...snapshot.metadata,
     schemaString: serializeSchema(change.schema),
@@ -76,13 +80,17 @@ export async function commitChange(snapshot: Snapshot, change: Change, opts: Alt
     operation: change.operation,
     operationParameters: change.params,
     read: change.readsAllRows ? { wholeTable: true } : {},
-    conflictCheck: change.exclusive
+    conflictCheck: backfill.length ? noRebaseWithRowIds(table) : change.exclusive
       ? (winner) => { throw new ConcurrentTransactionError(`concurrent commit (version ${winner.version}) landed while ${change.operation} was committing on table ${table}; rerun it`, { table, version: winner.version }) }
       : undefined,
     now: () => nowOf(opts.now),
   })
   if (upgraded) txn.setProtocol(upgraded)
   txn.setMetadata(metadata)
+  if (backfill.length) {
+    stampRowTracking(snapshot, protocol, change.configuration, backfill, txn)
+    txn.addFiles(backfill)
+  }
   const r = await txn.commit()
   await afterMaintenanceCommit(snapshot.store, r.version, change.configuration, opts.now)
   return { version: r.version, metrics: {} }

@@ -23,14 +23,25 @@ describe('table properties', () => {
     const v = t.version
     await t.unsetProperties(['owner'], { ifExists: true })
     expect(t.version).toBe(v + 1)
-    // row tracking on a table with files needs a row id backfill (PROTOCOL.md), not done
+    // enabling row tracking on a table with files backfills row ids on every file (PROTOCOL.md)
     await t.append(rowsOf(0, 2, 'x'))
-    await expect(t.setProperties({ 'delta.enableRowTracking': 'true' })).rejects.toThrow(UnsupportedFeatureError)
-    const empty = (await newTable()).t
-    await empty.setProperties({ 'delta.enableRowTracking': 'true' })
-    expect(empty.properties['delta.rowTracking.materializedRowIdColumnName']).toMatch(/^_row-id-col-/)
-    await empty.append(rowsOf(0, 2, 'x'))
-    expect((await empty.toRows({ rowTracking: true })).map((r) => r._row_id)).toEqual([0n, 1n])
+    await t.append(rowsOf(2, 3, 'y'))
+    const before = t.version
+    await t.setProperties({ 'delta.enableRowTracking': 'true' })
+    expect(t.version).toBe(before + 1)
+    expect(t.properties['delta.rowTracking.materializedRowIdColumnName']).toMatch(/^_row-id-col-/)
+    expect(t.protocol.writerFeatures).toEqual(expect.arrayContaining(['rowTracking', 'domainMetadata']))
+    for (const f of await t.files()) {
+      expect(typeof f.baseRowId).toBe('number')
+      expect(f.defaultRowCommitVersion).toBe(before + 1)
+    }
+    const ids = await t.toRows({ rowTracking: true })
+    expect(new Set(ids.map((r) => r._row_id)).size).toBe(5)
+    // ids survive an update of other rows
+    await t.update('id = 0', { v: '1.5' })
+    const after = await t.toRows({ rowTracking: true })
+    for (const r of after) expect(r._row_id).toBe(ids.find((x) => x.id === r.id)!._row_id)
+    await expect(t.setProperties({ 'delta.rowTrackingSuspended': 'true' })).resolves.toBeDefined()
   })
 
   it('enabling in-commit timestamps records the enablement version and timestamp', async () => {
@@ -142,7 +153,9 @@ describe('property keys', () => {
     expect(t.protocol.writerFeatures).toEqual(expect.arrayContaining(['deletionVectors', 'changeDataFeed', 'checkConstraints']))
     expect(Object.keys(t.properties).some((k) => k.startsWith('delta.feature'))).toBe(false)
     await t.append(rowsOf(0, 2, 'x'))
-    await expect(t.setProperties({ 'delta.feature.rowTracking': 'supported' })).rejects.toThrow(UnsupportedFeatureError)
+    // supporting row tracking on a table with files gives them row ids
+    await t.setProperties({ 'delta.feature.rowTracking': 'supported' })
+    expect((await t.files()).every((f) => typeof f.baseRowId === 'number')).toBe(true)
     expect((await t.toRows()).length).toBe(2)
   })
 })
