@@ -36,6 +36,7 @@ export function bronzeSchema(schema: StructType, extra: StructField[] = [], opti
 
 /** Rows with `_ingested_at` and `_source_file` set. */
 export function withIngestionMetadata<R extends Record<string, unknown>>(rows: readonly R[], meta: { sourceFile: string; ingestedAt?: Date }): (R & { _ingested_at: Date; _source_file: string })[] {
+  checkOptions('withIngestionMetadata', meta, ['sourceFile', 'ingestedAt'])
   const at = meta.ingestedAt ?? new Date()
   return rows.map((r) => ({ ...r, [INGESTED_AT]: at, [SOURCE_FILE]: meta.sourceFile }) as R & { _ingested_at: Date; _source_file: string })
 }

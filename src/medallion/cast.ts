@@ -138,6 +138,7 @@ function castWith(value: unknown, type: DataType, rules: TextRules): unknown {
 
 /** Cast one value to a primitive Delta type (text read by `options`' rules: ISO by default); CastFailure when impossible. */
 export function castValue(value: unknown, type: DataType, options: LocaleOptions = {}): unknown {
+  checkOptions('castValue', options, LOCALE_OPTIONS)
   return castWith(value, type, textRules(options))
 }
 

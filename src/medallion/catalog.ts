@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path'
 import { CommitConflictError, InvalidArgumentError, TableExistsError, TableNotFoundError } from '../errors.js'
 import { DeltaTable } from '../table/delta-table.js'
 import type { CreateTableOptions } from '../write/operations.js'
+import { checkOptions } from '../options.js'
 
 /** The parts of a table name: `catalog.schema.table` (the catalog may be left out). */
 export interface TableName {
@@ -29,6 +30,7 @@ export class Lake {
   readonly catalog: string
 
   constructor(root: string, options: LakeOptions = {}) {
+    checkOptions('Lake', options, ['catalog'])
     this.root = resolve(root)
     this.catalog = options.catalog ?? 'lake'
     if (!IDENT.test(this.catalog)) throw new InvalidArgumentError(`catalog name '${this.catalog}' must be an identifier`)

@@ -10,6 +10,7 @@ import { commitKey } from '../log/log-path.js'
 import { outputFields, readFileValues, valueBatchToRows } from '../scan/scan.js'
 import { DeltaTable } from '../table/delta-table.js'
 import type { Row, StreamSource } from './stream.js'
+import { checkOptions } from '../options.js'
 
 export interface DeltaSourceOptions {
   /** The table to read (a handle or a location); the source keeps its own handle. */
@@ -40,6 +41,7 @@ export class DeltaSource implements StreamSource<VersionOffset, number> {
   private readonly summaries = new Map<number, CommitSummary>()
 
   constructor(readonly options: DeltaSourceOptions) {
+    checkOptions('DeltaSource', options, ['table', 'startingVersion', 'readChangeFeed', 'maxFilesPerTrigger', 'maxBytesPerTrigger', 'columns', 'skipChangeCommits'])
     for (const k of ['maxFilesPerTrigger', 'maxBytesPerTrigger', 'startingVersion'] as const) {
       const v = options[k]
       if (v !== undefined && !(Number.isInteger(v) && v >= (k === 'startingVersion' ? 0 : 1))) throw new InvalidArgumentError(`${k} must be a ${k === 'startingVersion' ? 'non-negative' : 'positive'} integer, got ${v}`)

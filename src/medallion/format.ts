@@ -1,5 +1,6 @@
 // Printing rows for people (a boxed text table) and for scripts (JSON with bigint as numbers when
 // exact, Dates as ISO text, bytes as hex): shared by the demo and the CLI.
+import { checkOptions } from '../options.js'
 
 /** One value as display text. */
 export function displayValue(v: unknown): string {
@@ -40,6 +41,7 @@ const isNumeric = (v: unknown): boolean => typeof v === 'number' || typeof v ===
 
 /** A boxed text table; numbers right-aligned. */
 export function formatTable(rows: readonly Record<string, unknown>[], options: TableFormatOptions = {}): string {
+  checkOptions('formatTable', options, ['columns', 'limit', 'maxWidth'])
   const columns = options.columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))]
   if (!columns.length) return '(no columns)'
   const shown = options.limit === undefined ? rows : rows.slice(0, options.limit)

@@ -3,6 +3,7 @@
 // none of its inputs moved), or merged incrementally by key.
 import type { DeltaTable, WriteResult } from '../index.js'
 import { keyOf, type Row } from './rows.js'
+import { checkOptions } from '../options.js'
 
 export type Agg =
   | { fn: 'count' }
@@ -118,6 +119,7 @@ export function orderBy(rows: readonly Row[], columns: string[]): Row[] {
  * the replay of a crashed run) writes nothing.
  */
 export async function rebuild(table: DeltaTable, inputs: Record<string, number>, compute: () => Promise<Row[]> | Row[], options: { appId?: string } = {}): Promise<WriteResult & { skipped: boolean }> {
+  checkOptions('rebuild', options, ['appId'], { table: table.url })
   const appId = options.appId ?? `rebuild:${Object.keys(inputs).sort().join('+')}`
   const version = Object.values(inputs).reduce((a, b) => a + b, 0)
   if ((table.txns.get(appId) ?? -1) >= version) return { version: table.version, metrics: {}, skipped: true }

@@ -9,6 +9,7 @@ import {
 } from '../errors.js'
 import type { StructType } from '../schema/types.js'
 import type { Lake } from './catalog.js'
+import { checkOptions } from '../options.js'
 
 export interface TaskContext {
   lake: Lake
@@ -63,6 +64,8 @@ export interface JobOptions {
   record?: boolean
   onEvent?: (e: JobEvent) => void
 }
+
+const JOB_OPTIONS = ['maxParallel', 'maxRetries', 'retryDelayMs', 'record', 'onEvent']
 
 export interface JobResult {
   runId: string
@@ -124,11 +127,15 @@ export function topologicalOrder(tasks: readonly TaskSpec[]): string[] {
 
 export class Job {
   constructor(readonly name: string, readonly tasks: readonly TaskSpec[], readonly options: JobOptions = {}) {
+    checkOptions(`Job ${name}`, options, JOB_OPTIONS)
+    // a misspelled dependsOn would silently drop an edge of the DAG
+    for (const t of tasks) checkOptions(`Job ${name}: task ${t.name}`, t, ['name', 'dependsOn', 'writes', 'run', 'maxRetries'])
     topologicalOrder(tasks)
   }
 
   /** Run every task once (in dependency order), record the runs, and report. Never throws for a task failure. */
   async run(lake: Lake, options: JobOptions = {}): Promise<JobResult> {
+    checkOptions(`Job ${this.name}: run`, options, JOB_OPTIONS)
     const opts = { ...this.options, ...options }
     const maxParallel = opts.maxParallel ?? 4
     const runId = randomUUID()

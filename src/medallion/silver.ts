@@ -34,6 +34,7 @@ export function withColumns(defs: Record<string, (row: Row) => unknown>): RowFn 
 
 /** Trim text and collapse inner whitespace; empty text becomes null. `upper`: columns to upper-case. */
 export function cleanText(options: { columns?: string[]; upper?: string[]; digitsOnly?: string[] } = {}): RowFn {
+  checkOptions('cleanText', options, ['columns', 'upper', 'digitsOnly'])
   const upper = new Set(options.upper ?? [])
   const digits = new Set(options.digitsOnly ?? [])
   return (rows) => rows.map((r) => {

@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises'
 import { InvalidArgumentError } from '../errors.js'
 import { Checkpoint } from './checkpoint.js'
 import { lockCheckpoint } from './checkpoint-lock.js'
+import { checkOptions } from '../options.js'
 
 export type Row = Record<string, unknown>
 
@@ -69,7 +70,14 @@ export class StreamingQuery<O, B = unknown> {
   private checkpoint?: Checkpoint<O>
 
   constructor(readonly options: StreamOptions<O, B>) {
+    checkOptions('StreamingQuery', options, ['source', 'checkpointLocation', 'foreachBatch', 'trigger', 'signal', 'onProgress'])
     const t = options.trigger
+    if (t !== undefined) {
+      checkOptions('StreamingQuery: trigger', t, ['availableNow', 'processingTime'])
+      if (('availableNow' in t) === ('processingTime' in t) || ('availableNow' in t && t.availableNow !== true)) {
+        throw new InvalidArgumentError(`trigger must be { availableNow: true } or { processingTime: ms }, got ${JSON.stringify(t)}`)
+      }
+    }
     if (t && 'processingTime' in t && !(Number.isFinite(t.processingTime) && t.processingTime >= 0)) {
       throw new InvalidArgumentError(`processingTime must be a non-negative number of ms, got ${t.processingTime}`)
     }

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, writeFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parquetWriteBuffer } from 'hyparquet-writer'
+import { checkOptions } from '../../options.js'
 
 export interface GeneratorOptions {
   seed?: number
@@ -53,7 +54,10 @@ const TIPO: Array<[string, string]> = [['PIX', 'D'], ['PIX', 'C'], ['TED', 'D'],
 const CANAL = ['APP', 'APP', 'APP', 'INTERNET', 'AGENCIA']
 
 /** The whole dataset, in memory: extracts[day] and cdc[file] (events in file order). */
+export const GENERATOR_OPTIONS = ['seed', 'clients', 'extracts', 'cdcFiles', 'insertsPerFile']
+
 export function generateData(options: GeneratorOptions = {}): { extracts: ClienteRaw[][]; cdc: TransacaoEvent[][] } {
+  checkOptions('generateData', options, GENERATOR_OPTIONS)
   const r = rng(options.seed ?? 20240301)
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]
   const nClients = options.clients ?? 60
@@ -203,6 +207,7 @@ export function extractDate(i: number): number {
  * `cdc/transacao/transacao_<nnnn>.parquet`. Files that exist are left alone.
  */
 export async function generateRaw(lakeRoot: string, options: GeneratorOptions = {}): Promise<GeneratedFiles> {
+  checkOptions('generateRaw', options, GENERATOR_OPTIONS)
   const { extracts, cdc } = generateData(options)
   const clientesDir = join(lakeRoot, 'raw', 'full', 'clientes')
   const cdcDir = join(lakeRoot, 'raw', 'cdc', 'transacao')

@@ -7,7 +7,8 @@ import { DeltaTable } from '../../table/delta-table.js'
 import { Lake } from '../catalog.js'
 import { formatTable } from '../format.js'
 import { JOB_RUNS_TABLE, type JobEvent, type JobResult } from '../job.js'
-import { generateRaw, type GeneratorOptions } from './generator.js'
+import { checkOptions } from '../../options.js'
+import { GENERATOR_OPTIONS, generateRaw, type GeneratorOptions } from './generator.js'
 import { PIPELINE_TABLES, seedPipeline } from './pipeline.js'
 import { isMainModule } from '../is-main.js'
 
@@ -21,6 +22,7 @@ export interface DemoOptions extends GeneratorOptions {
 }
 
 export async function runDemo(lakeDir: string, options: DemoOptions = {}): Promise<JobResult> {
+  checkOptions('runDemo', options, [...GENERATOR_OPTIONS, 'quiet', 'out', 'ingestedAt', 'maxFilesPerTrigger'])
   const out = options.out ?? ((l: string) => process.stdout.write(`${l}\n`))
   const lake = new Lake(lakeDir)
   const t0 = Date.now()

@@ -3,7 +3,8 @@
 // change feed) and gold (balances per client, daily summary), wired as a DAG.
 import { readdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import type { StructField, StructType } from '../../schema/types.js'
+import type { StructField, StructType } from '../../index.js'
+import { checkOptions } from '../../options.js'
 import { bronzeSchema, fullLoad, ingestFiles } from '../bronze.js'
 import { runStream } from '../stream.js'
 import type { Lake } from '../catalog.js'
@@ -185,6 +186,7 @@ async function goldResumo(ctx: TaskContext): Promise<void> {
 
 /** The job: bronze → silver → gold. */
 export function seedPipeline(options: PipelineOptions = {}, jobOptions: JobOptions = {}): Job {
+  checkOptions('seedPipeline', options, ['maxFilesPerTrigger', 'ingestedAt'])
   return new Job('lakehouse_bancario', [
     { name: 'bronze_clientes', writes: ['lake.bronze.clientes'], run: (ctx) => bronzeClientes(ctx, options) },
     { name: 'bronze_transacao', writes: ['lake.bronze.transacao'], run: (ctx) => bronzeTransacao(ctx, options) },
