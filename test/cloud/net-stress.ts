@@ -55,6 +55,8 @@ export interface NetStressFigures {
   committedFirstTry: number
   committedAfterErrors: number
   skippedAfterUnknown: number
+  /** Merges that changed nothing, so committed nothing. */
+  noOps: number
   gaveUp: number
   gaveUpLanded: number
   /** Errors the writers met, by class. */
@@ -175,10 +177,20 @@ export async function runNetStress(o: NetStressOptions): Promise<NetStressFigure
     }
     const f: NetStressFigures = {
       flavor: o.flavor, writers: o.writers, commits: o.commits, rate: o.rate, seed: o.seed, requests: 0, faults: proxy.faults,
-      committed: 0, committedFirstTry: 0, committedAfterErrors: 0, skippedAfterUnknown: 0, gaveUp: 0, gaveUpLanded: 0, errors: {}, opsMeetingFault: 0,
+      committed: 0, committedFirstTry: 0, committedAfterErrors: 0, skippedAfterUnknown: 0, noOps: 0, gaveUp: 0, gaveUpLanded: 0, errors: {}, opsMeetingFault: 0,
       readsThroughProxy: reads.length, readErrors, orphansRemoved: 0, versions: final.version, seconds: 0,
     }
     const problems: string[] = [...rawReadErrors]
+    // The model: the ops in log order (models: the rows at each version).
+    const model = new Map<bigint, Row>()
+    const models = new Map<number, Map<bigint, Row>>([[0, new Map()]])
+    const modelAt = new Map<number, string>([[0, show([])]])
+    for (let v = 1; v <= final.version; v++) {
+      const at = opAt.get(v)
+      if (at) applyOp(model, netOp(o.seed, at.writer, at.i))
+      models.set(v, new Map([...model].map(([k, r]) => [k, { ...r }])))
+      modelAt.set(v, show(sortRows([...model.values()])))
+    }
     const ops = reports.filter((r) => r.i >= 0)
     if (ops.length !== o.writers * o.commits) problems.push(`${ops.length} op reports for ${o.writers * o.commits} ops`)
     for (const r of reports) {
@@ -196,7 +208,15 @@ export async function runNetStress(o: NetStressOptions): Promise<NetStressFigure
         f.committed++
         if (r.errors.length === 0) f.committedFirstTry++
         else f.committedAfterErrors++
-        if (where.length === 0) problems.push(`writer ${r.writer} op ${r.i} acknowledged at version ${r.version} but not in the log`)
+        if (where.length === 0) {
+          // A merge that changes nothing (deletes of absent keys) commits nothing: fine when the model agrees.
+          const before = models.get(r.version)
+          const after = before && new Map(before)
+          if (after) applyOp(after, netOp(o.seed, r.writer, r.i))
+          if (!after || show(sortRows([...after.values()])) !== show(sortRows([...before.values()]))) {
+            problems.push(`writer ${r.writer} op ${r.i} acknowledged at version ${r.version} but not in the log`)
+          } else f.noOps++
+        }
         else if (where[0] !== r.version) {
           // Skipped as already recorded: only right after an attempt whose outcome was reported unknown.
           if (unknownBefore) f.skippedAfterUnknown++
@@ -211,14 +231,7 @@ export async function runNetStress(o: NetStressOptions): Promise<NetStressFigure
       }
     }
 
-    // ---- rows: the model in log order, read directly and through the proxy; reads during the run ----
-    const model = new Map<bigint, Row>()
-    const modelAt = new Map<number, string>([[0, show([])]])
-    for (let v = 1; v <= final.version; v++) {
-      const at = opAt.get(v)
-      if (at) applyOp(model, netOp(o.seed, at.writer, at.i))
-      modelAt.set(v, show(sortRows([...model.values()])))
-    }
+    // ---- rows: read directly and through the proxy; reads during the run ----
     const want = modelAt.get(final.version)!
     const got = show(rowsOf(await final.toRows()))
     if (got !== want) problems.push(`rows read directly differ from the model at version ${final.version}`)
@@ -264,7 +277,7 @@ export function describeFigures(f: NetStressFigures): string {
   const ops = f.writers * f.commits
   return `${f.flavor}: ${f.writers} writers × ${f.commits} ops (rate ${f.rate}, seed ${f.seed}), ${f.requests} requests, ${total} faults (${faults}); ` +
     `${f.opsMeetingFault}/${ops} ops met a fault; ` +
-    `committed ${f.committed}/${ops} (${f.committedFirstTry} at the first call, ${f.committedAfterErrors} after a repeat, ${f.skippedAfterUnknown} found already recorded after an unknown outcome), ` +
+    `committed ${f.committed}/${ops} (${f.committedFirstTry} at the first call, ${f.committedAfterErrors} after a repeat, ${f.skippedAfterUnknown} found already recorded after an unknown outcome, ${f.noOps} merges with nothing to change), ` +
     `gave up ${f.gaveUp} (${f.gaveUpLanded} of them landed, each after CommitOutcomeUnknownError); errors met: ${errors}; ` +
     `${f.readsThroughProxy} reads through the proxy checked (${f.readErrors} failed with our errors); ${f.versions} versions; VACUUM removed ${f.orphansRemoved}; ${f.seconds} s`
 }
