@@ -27,7 +27,8 @@ export async function runDemo(lakeDir: string, options: DemoOptions = {}): Promi
   const lake = new Lake(lakeDir)
   const t0 = Date.now()
   out(`lagomago demo lake at ${lake.root}`)
-  const raw = await generateRaw(lake.root, options)
+  const { seed, clients, extracts, cdcFiles, insertsPerFile } = options
+  const raw = await generateRaw(lake.root, { seed, clients, extracts, cdcFiles, insertsPerFile })
   out(`raw landing zone: ${raw.clientes.length} clientes extracts, ${raw.transacao.length} transacao CDC files (${raw.written.length} new)`)
 
   const started = new Map<string, number>()
