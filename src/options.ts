@@ -53,3 +53,17 @@ function editDistance(a: string, b: string): number {
   }
   return prev[b.length]!
 }
+
+/** The keys of T that `keys` leaves out (never when every key is listed). */
+type Unlisted<T, K extends readonly PropertyKey[]> = Exclude<keyof T, K[number]>
+
+/**
+ * The allowed keys of options type T, written once beside T: `optionKeys<AppendOptions>()([...])`
+ * does not compile when the list misses a key of T or names one T lacks, so the run-time check
+ * cannot drift from the interface.
+ */
+export function optionKeys<T extends object>() {
+  return <const K extends readonly (keyof T & string)[]>(
+    keys: K & ([Unlisted<T, K>] extends [never] ? unknown : { missingOptionKeys: Unlisted<T, K> }),
+  ): K => keys
+}

@@ -22,13 +22,16 @@ import { sideBatch, TARGET, unqualify } from './join.js'
 import type { MergeResult } from './merge-types.js'
 import { referencedColumns } from '../expr/bind.js'
 import { keyPath } from '../schema/column-path.js'
+import { optionKeys } from '../options.js'
+import type { TxnOption } from '../write/operations.js'
 
 export interface DmlOptions {
   isolationLevel?: string
-  txn?: { appId: string; version: number }
+  txn?: TxnOption
   write?: WriteFilesOptions
   flushRows?: number
 }
+export const DML_OPTION_KEYS = optionKeys<DmlOptions>()(['isolationLevel', 'txn', 'write', 'flushRows'])
 
 /**
  * UPDATE and DELETE write no new identity values: rows keep theirs (copied or post-images), so

@@ -12,6 +12,7 @@ import { commitKey, type LogPath } from './log-path.js'
 import { replay, type CommitBatch } from './replay.js'
 import { checkReaderSupport } from './table-features.js'
 import { resolveTimestampVersion } from './time-travel.js'
+import { checkOptions, optionKeys } from '../options.js'
 
 export interface SnapshotOptions {
   version?: number
@@ -23,6 +24,7 @@ export interface SnapshotOptions {
   /** Ignore checkpoints and compacted files and replay every commit (consistency checks, tests). */
   jsonOnly?: boolean
 }
+export const SNAPSHOT_OPTION_KEYS = optionKeys<SnapshotOptions>()(['version', 'timestamp', 'table', 'allowExternalPaths', 'jsonOnly'])
 
 export class Snapshot {
   readonly schema: StructType
@@ -74,6 +76,7 @@ export class Snapshot {
 /** Load the snapshot at a version, a timestamp, or the latest. */
 export async function loadSnapshot(store: ObjectStore, opts: SnapshotOptions = {}): Promise<Snapshot> {
   const table = opts.table ?? store.url
+  checkOptions('loadSnapshot', opts, SNAPSHOT_OPTION_KEYS, { table })
   if (opts.version !== undefined && opts.timestamp !== undefined) {
     throw new InvalidArgumentError(`give either version or timestamp, not both (table ${table})`, { table })
   }

@@ -8,6 +8,7 @@ import { isStruct, typeToString, type DataType, type StructField, type StructTyp
 import { assignColumnMapping, maxColumnIdOf } from '../write/features.js'
 import { keyPath, pathKey, splitPathList } from '../schema/column-path.js'
 import { commitChange, CONSTRAINT_PREFIX, MAPPING_MODE, MAX_COLUMN_ID, type AlterOptions, type AlterResult } from './metadata-commit.js'
+import { optionKeys } from '../options.js'
 
 export interface NewColumn {
   name: string
@@ -17,6 +18,7 @@ export interface NewColumn {
   /** Dotted path of the struct column to add the field to (default: top level). */
   parent?: string
 }
+export const NEW_COLUMN_KEYS = optionKeys<NewColumn>()(['name', 'type', 'nullable', 'metadata', 'parent'])
 
 function checkNewName(siblings: StructField[], name: string, table: string): void {
   if (typeof name !== 'string' || name === '') throw new InvalidArgumentError(`column names must be non-empty strings (table ${table})`, { table })

@@ -9,6 +9,7 @@ import { loadSnapshot, type Snapshot } from '../log/snapshot.js'
 import { monotonicMtimes } from '../log/time-travel.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { DAY_MS, logRetentionMs, nowOf, type Clock } from './durations.js'
+import { checkOptions, optionKeys } from '../options.js'
 
 export interface LogCleanupOptions {
   now?: Clock
@@ -17,6 +18,7 @@ export interface LogCleanupOptions {
   /** List what would be deleted without deleting it. */
   dryRun?: boolean
 }
+export const LOG_CLEANUP_OPTION_KEYS = optionKeys<LogCleanupOptions>()(['now', 'retentionMs', 'dryRun'])
 
 export interface LogCleanupResult {
   /** The checkpoint version everything older than was removed (undefined: nothing to clean). */
@@ -34,6 +36,7 @@ function startOfUtcDay(ms: number): number {
 
 /** Clean up the log of the table in `store` per its latest metadata. */
 export async function cleanupExpiredLogs(store: ObjectStore, opts: LogCleanupOptions = {}): Promise<LogCleanupResult> {
+  checkOptions('cleanupExpiredLogs', opts, LOG_CLEANUP_OPTION_KEYS, { table: store.url })
   const latest = await loadSnapshot(store)
   const conf = latest.properties
   if (conf['delta.enableExpiredLogCleanup'] === 'false') return { filesDeleted: [] }

@@ -26,6 +26,7 @@ import { DEFAULT_TARGET_FILE_SIZE } from '../write/partition.js'
 import { statsColumnSelection } from '../write/stats.js'
 import { afterMaintenanceCommit, nowOf, type Clock } from './common.js'
 import { zOrderPermutation } from './zorder.js'
+import { optionKeys } from '../options.js'
 
 export interface OptimizeOptions {
   /** Only files of partitions matching this predicate (partition columns only, as Delta requires). */
@@ -47,6 +48,7 @@ export interface OptimizeOptions {
   rowGroupSize?: number
   now?: Clock
 }
+export const OPTIMIZE_OPTION_KEYS = optionKeys<OptimizeOptions>()(['where', 'targetFileSize', 'zOrderBy', 'minCommitSize', 'maxDeletedRowsRatio', 'maxRowsPerFile', 'rowGroupSize', 'now'])
 
 export interface OptimizeResult {
   /** The last version committed (the snapshot's version when there was nothing to do). */

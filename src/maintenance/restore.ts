@@ -12,6 +12,7 @@ import { parseTimestampArg } from '../log/time-travel.js'
 import { checkWriteSupport, featuresInUse, rowTrackingActive } from '../write/features.js'
 import { noRebaseWithRowIds, removeOf, stampRowTracking } from '../write/operations.js'
 import { afterMaintenanceCommit, nowOf, protocolWith, type Clock } from './common.js'
+import { optionKeys } from '../options.js'
 
 export interface RestoreOptions {
   version?: number
@@ -19,6 +20,7 @@ export interface RestoreOptions {
   timestamp?: string | Date | number
   now?: Clock
 }
+export const RESTORE_OPTION_KEYS = optionKeys<RestoreOptions>()(['version', 'timestamp', 'now'])
 
 export interface RestoreResult {
   version: number

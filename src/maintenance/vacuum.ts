@@ -13,6 +13,7 @@ import type { ObjectStore } from '../storage/object-store.js'
 import { Transaction } from '../txn/transaction.js'
 import { checkWriteSupport } from '../write/features.js'
 import { afterMaintenanceCommit, deletedFileRetentionMs, HOUR_MS, nowOf, type Clock } from './common.js'
+import { optionKeys } from '../options.js'
 
 export interface VacuumOptions {
   /** Keep files needed by versions of the last `retentionHours` (default: the table's `delta.deletedFileRetentionDuration`, 7 days). */
@@ -26,6 +27,7 @@ export interface VacuumOptions {
   /** Clock for retention decisions (epoch ms or a function); tests simulate time with it. */
   now?: Clock
 }
+export const VACUUM_OPTION_KEYS = optionKeys<VacuumOptions>()(['retentionHours', 'dryRun', 'enforceRetentionDuration', 'logToHistory', 'now'])
 
 export interface VacuumResult {
   /** Store keys (paths relative to the table root) deleted, or that a dry run would delete; sorted. */

@@ -11,6 +11,7 @@ import type { StructField } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
 import { DeletionVector, readDeletionVector } from './deletion-vectors.js'
 import { outputFields, readFileValues, type ValueBatch } from './scan.js'
+import { optionKeys } from '../options.js'
 
 export interface ChangesOptions {
   startVersion: number
@@ -20,6 +21,7 @@ export interface ChangesOptions {
   columns?: string[]
   batchRows?: number
 }
+export const CHANGES_OPTION_KEYS = optionKeys<ChangesOptions>()(['startVersion', 'endVersion', 'columns', 'batchRows'])
 
 export interface ChangesResult {
   fields: StructField[]

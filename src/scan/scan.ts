@@ -13,6 +13,7 @@ import { readDeletionVector, type DeletionVector } from './deletion-vectors.js'
 import { readDataFile } from './parquet-read.js'
 import { materializedFields, rowTrackingEnabled, stableValues } from './row-tracking.js'
 import { compileFilter, type FilterInput, type CompiledFilter } from './filter.js'
+import { optionKeys } from '../options.js'
 
 export interface ScanOptions {
   /** Top-level columns to return, in this order (default: every column of the schema). */
@@ -28,6 +29,7 @@ export interface ScanOptions {
    */
   rowTracking?: boolean
 }
+export const SCAN_OPTION_KEYS = optionKeys<ScanOptions>()(['columns', 'filter', 'batchRows', 'rowTracking'])
 
 /** The columns `rowTracking: true` adds to a scan. */
 export const ROW_ID_COLUMN = '_row_id'

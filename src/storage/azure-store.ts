@@ -3,11 +3,12 @@
 // browsers. Put-if-absent is Put Blob with `If-None-Match: *`: the loser gets 409 BlobAlreadyExists.
 import { InvalidArgumentError, MissingFileError } from '../errors.js'
 import {
-  bodyBytes, env, fetchWithRetry, settleAll, httpError, joinKey, newCounts, xmlElements, xmlText,
+  bodyBytes, checkStoreOptions, env, fetchWithRetry, settleAll, httpError, joinKey, newCounts, xmlElements, xmlText,
   metaFromHead, type FetchedResponse, type FetchLike, type RequestCounts, type RequestKind, type RetryOptions,
 } from './http-common.js'
 import type { ListOptions, ObjectMeta, ObjectStore } from './object-store.js'
 import { hmacSha256, uriEncode } from './sigv4.js'
+import { optionKeys } from '../options.js'
 
 /** Azurite's (and the old storage emulator's) well-known development account. */
 export const AZURITE_ACCOUNT = 'devstoreaccount1'
@@ -37,6 +38,9 @@ export interface AzureStoreOptions {
   retry?: RetryOptions
   fetch?: FetchLike
 }
+export const AZURE_STORE_OPTION_KEYS = optionKeys<AzureStoreOptions>()([
+  'container', 'prefix', 'account', 'accountKey', 'sasToken', 'endpoint', 'useEmulator', 'blockThreshold', 'blockSize', 'blockConcurrency', 'listPageSize', 'retry', 'fetch',
+])
 
 const MiB = 1024 * 1024
 const API_VERSION = '2021-12-02'
@@ -65,6 +69,7 @@ export class AzureStore implements ObjectStore {
   private readonly doFetch: FetchLike
 
   constructor(options: AzureStoreOptions) {
+    checkStoreOptions('AzureStore', options, AZURE_STORE_OPTION_KEYS)
     const e = env()
     const cs = parseConnectionString(e.AZURE_STORAGE_CONNECTION_STRING)
     const emulator = options.useEmulator ?? (e.AZURE_STORAGE_USE_EMULATOR === 'true' || cs.UseDevelopmentStorage === 'true')

@@ -3,6 +3,7 @@
 // the newest keys), fill the disk, or let a write land and still report failure (a lost reply).
 import { StorageError } from '../errors.js'
 import type { ListOptions, ObjectMeta, ObjectStore, PutOptions } from './object-store.js'
+import { checkOptions, optionKeys } from '../options.js'
 
 export type FaultOp = 'get' | 'getRange' | 'head' | 'list' | 'put' | 'putIfAbsent' | 'delete'
 /** An operation, or a group: `read` = get/getRange/head, `write` = put/putIfAbsent/delete. */
@@ -47,6 +48,7 @@ export interface FaultStoreOptions {
   /** Bytes the "disk" accepts in total; a write past it fails with ENOSPC and writes nothing. */
   capacityBytes?: number
 }
+const FAULT_STORE_OPTION_KEYS = optionKeys<FaultStoreOptions>()(['capacityBytes'])
 
 const GROUPS: Record<string, readonly FaultOp[]> = {
   read: ['get', 'getRange', 'head'],
@@ -70,6 +72,7 @@ export class FaultStore implements ObjectStore {
   private armed: Armed[] = []
 
   constructor(readonly inner: ObjectStore, rules: FaultRule[] = [], options: FaultStoreOptions = {}) {
+    checkOptions('FaultStore', options, FAULT_STORE_OPTION_KEYS)
     this.url = inner.url
     this.capacityBytes = options.capacityBytes
     this.arm(rules)

@@ -3,6 +3,7 @@
 // error mapping. No Node-only imports: these stores also run in browsers.
 import { StorageError } from '../errors.js'
 import type { ObjectMeta } from './object-store.js'
+import { checkOptions, optionKeys } from '../options.js'
 
 export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>
 
@@ -38,6 +39,13 @@ export interface RetryOptions {
    * of the reply body (a slow but moving download is not cut). Default 30000.
    */
   timeoutMs?: number
+}
+export const RETRY_OPTION_KEYS = optionKeys<RetryOptions>()(['attempts', 'baseDelayMs', 'maxDelayMs', 'timeoutMs'])
+
+/** UnknownOptionError for a key of a store's options (or of its `retry` object) that the store lacks. */
+export function checkStoreOptions(store: string, options: unknown, keys: readonly string[]): void {
+  checkOptions(store, options, keys)
+  checkOptions(`${store} retry`, (options as { retry?: unknown } | undefined)?.retry, RETRY_OPTION_KEYS)
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

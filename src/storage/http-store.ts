@@ -4,9 +4,10 @@
 // the commit files upward until the first 404 (commits are numbered without gaps, PROTOCOL.md
 // "Delta Log Entries").
 import { MissingFileError, ReadOnlyStoreError, UnsupportedFeatureError } from '../errors.js'
-import { bodyBytes, fetchWithRetry, httpError, newCounts, type FetchLike, type RequestCounts, type RequestKind, type RetryOptions, lastModified } from './http-common.js'
+import { bodyBytes, checkStoreOptions, fetchWithRetry, httpError, newCounts, type FetchLike, type RequestCounts, type RequestKind, type RetryOptions, lastModified } from './http-common.js'
 import type { ListOptions, ObjectMeta, ObjectStore } from './object-store.js'
 import { uriEncode } from './sigv4.js'
+import { optionKeys } from '../options.js'
 
 export interface HttpStoreOptions {
   /** Extra request headers (e.g. an Authorization header for a private server). */
@@ -14,6 +15,7 @@ export interface HttpStoreOptions {
   retry?: RetryOptions
   fetch?: FetchLike
 }
+export const HTTP_STORE_OPTION_KEYS = optionKeys<HttpStoreOptions>()(['headers', 'retry', 'fetch'])
 
 const LOG_DIR = '_delta_log/'
 const LAST_CHECKPOINT = '_delta_log/_last_checkpoint'
@@ -32,6 +34,7 @@ export class HttpStore implements ObjectStore {
 
   /** `baseUrl`: the table root, e.g. `https://cdn.example.com/tables/sales`. */
   constructor(baseUrl: string, options: HttpStoreOptions = {}) {
+    checkStoreOptions('HttpStore', options, HTTP_STORE_OPTION_KEYS)
     this.url = baseUrl.replace(/\/+$/, '')
     this.opts = options
     this.doFetch = options.fetch ?? ((input, init) => fetch(input, init))

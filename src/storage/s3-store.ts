@@ -3,11 +3,12 @@
 // put-if-absent is PutObject with `If-None-Match: *` (S3 answers 412 to the loser).
 import { InvalidArgumentError, MissingFileError, StorageError } from '../errors.js'
 import {
-  bodyBytes, env, fetchWithRetry, settleAll, httpError, joinKey, newCounts, xmlElements, xmlText,
+  bodyBytes, checkStoreOptions, env, fetchWithRetry, settleAll, httpError, joinKey, newCounts, xmlElements, xmlText,
   metaFromHead, type FetchedResponse, type FetchLike, type RequestCounts, type RequestKind, type RetryOptions,
 } from './http-common.js'
 import type { ListOptions, ObjectMeta, ObjectStore } from './object-store.js'
-import { sha256Hex, signRequest, uriEncode, type AwsCredentials } from './sigv4.js'
+import { AWS_CREDENTIALS_KEYS, sha256Hex, signRequest, uriEncode, type AwsCredentials } from './sigv4.js'
+import { checkOptions, optionKeys } from '../options.js'
 
 export interface S3StoreOptions {
   bucket: string
@@ -32,6 +33,9 @@ export interface S3StoreOptions {
   retry?: RetryOptions
   fetch?: FetchLike
 }
+export const S3_STORE_OPTION_KEYS = optionKeys<S3StoreOptions>()([
+  'bucket', 'prefix', 'region', 'endpoint', 'forcePathStyle', 'credentials', 'multipartThreshold', 'partSize', 'partConcurrency', 'listPageSize', 'retry', 'fetch',
+])
 
 const MiB = 1024 * 1024
 
@@ -49,6 +53,8 @@ export class S3Store implements ObjectStore {
   private readonly doFetch: FetchLike
 
   constructor(options: S3StoreOptions) {
+    checkStoreOptions('S3Store', options, S3_STORE_OPTION_KEYS)
+    if (typeof options.credentials === 'object') checkOptions('S3Store credentials', options.credentials, AWS_CREDENTIALS_KEYS)
     const e = env()
     if (!options.bucket) throw new InvalidArgumentError('S3Store needs a bucket')
     this.opts = options

@@ -1,12 +1,14 @@
 // AWS Signature Version 4 for S3 requests, on WebCrypto (`crypto.subtle`) so that the same code runs
 // in browsers and Node 20 without the AWS SDK. Follows the "Signature Version 4 signing process"
 // (canonical request → string to sign → HMAC chain over date/region/service).
+import { optionKeys } from '../options.js'
 
 export interface AwsCredentials {
   accessKeyId: string
   secretAccessKey: string
   sessionToken?: string
 }
+export const AWS_CREDENTIALS_KEYS = optionKeys<AwsCredentials>()(['accessKeyId', 'secretAccessKey', 'sessionToken'])
 
 export interface SignInput {
   method: string

@@ -12,8 +12,16 @@ import type { StructType } from '../schema/types.js'
 import type { RowValue } from '../schema/values.js'
 import type { ExprLike } from '../expr/bind.js'
 import { selectFiles } from '../scan/file-skipping.js'
+import { checkOptions, optionKeys } from '../options.js'
+import { WRITE_FILES_OPTION_KEYS } from '../write/data-files.js'
+import { SCAN_OPTION_KEYS } from '../scan/scan.js'
+import { CHANGES_OPTION_KEYS } from '../scan/cdf.js'
+import { DML_OPTION_KEYS } from '../dml/update-delete.js'
+import { OPTIMIZE_OPTION_KEYS } from '../maintenance/optimize.js'
+import { VACUUM_OPTION_KEYS } from '../maintenance/vacuum.js'
+import { RESTORE_OPTION_KEYS } from '../maintenance/restore.js'
 import { openStore } from '../storage/resolve.js'
-import { append as appendData, createTable, overwrite as overwriteData, type AppendOptions, type CreateTableOptions, type OverwriteOptions, type WriteResult } from '../write/operations.js'
+import { append as appendData, createTable, overwrite as overwriteData, APPEND_OPTION_KEYS, CREATE_OPTION_KEYS, OVERWRITE_OPTION_KEYS, TXN_OPTION_KEYS, type AppendOptions, type CreateTableOptions, type OverwriteOptions, type WriteResult } from '../write/operations.js'
 import type { WriteData } from '../write/input.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { optimize, type OptimizeOptions, type OptimizeResult } from '../maintenance/optimize.js'
@@ -34,9 +42,25 @@ export interface OpenOptions {
   allowExternalPaths?: boolean
 }
 
+export const OPEN_OPTION_KEYS = optionKeys<OpenOptions>()(['version', 'timestamp', 'allowExternalPaths'])
+
 export interface FilesOptions {
   /** SQL-subset string or expression: files are pruned by partition values and skipped by stats. */
   filter?: ExprLike | null
+}
+const FILES_OPTION_KEYS = optionKeys<FilesOptions>()(['filter'])
+const HISTORY_OPTION_KEYS = optionKeys<{ limit?: number }>()(['limit'])
+const PROPERTIES_OPTION_KEYS = optionKeys<{ allowArbitraryProperties?: boolean }>()(['allowArbitraryProperties'])
+const IF_EXISTS_OPTION_KEYS = optionKeys<{ ifExists?: boolean }>()(['ifExists'])
+
+/** UnknownOptionError for a key outside `keys` in `options` (and in its `txn` / `write` objects). */
+function checked<T>(call: string, options: T, keys: readonly string[], table?: string): T {
+  const ctx = { table }
+  checkOptions(call, options, keys, ctx)
+  const o = options as { txn?: unknown; write?: unknown } | undefined
+  if (o && keys.includes('txn')) checkOptions(`${call} txn`, o.txn, TXN_OPTION_KEYS, ctx)
+  if (o && keys.includes('write')) checkOptions(`${call} write`, o.write, WRITE_FILES_OPTION_KEYS, ctx)
+  return options
 }
 
 export class DeltaTable {
@@ -48,6 +72,7 @@ export class DeltaTable {
 
   /** Open the table at `uri` (a local path, file://, memory://… or an ObjectStore). */
   static async open(uri: string | ObjectStore, options: OpenOptions = {}): Promise<DeltaTable> {
+    checked('DeltaTable.open', options, OPEN_OPTION_KEYS, typeof uri === 'string' ? uri : uri.url)
     const store = await openStore(uri)
     const snapshot = await loadSnapshot(store, { version: options.version, timestamp: options.timestamp, allowExternalPaths: options.allowExternalPaths })
     return new DeltaTable(store, snapshot, { allowExternalPaths: options.allowExternalPaths })
@@ -55,6 +80,7 @@ export class DeltaTable {
 
   /** Create a Delta table at `uri` (version 0; see CreateTableOptions.ifExists) and open it. */
   static async create(uri: string | ObjectStore, options: CreateTableOptions): Promise<DeltaTable> {
+    checked('DeltaTable.create', options, CREATE_OPTION_KEYS, typeof uri === 'string' ? uri : uri.url)
     const store = await openStore(uri)
     const r = await createTable(store, options)
     const t = await DeltaTable.open(store)
@@ -84,6 +110,7 @@ export class DeltaTable {
    * (partition pruning, then min/max/nullCount stats skipping; conservative when unsure).
    */
   async files(options: FilesOptions = {}): Promise<AddFile[]> {
+    checked('files', options, FILES_OPTION_KEYS, this.url)
     const files = this._snapshot.activeFiles()
     if (options.filter === undefined || options.filter === null) return files.slice()
     const s = this._snapshot
@@ -97,7 +124,7 @@ export class DeltaTable {
 
   /** commitInfo per version, newest first, from this handle's version down. */
   async history(options: { limit?: number } = {}): Promise<HistoryEntry[]> {
-    const { limit } = options
+    const { limit } = checked('history', options, HISTORY_OPTION_KEYS, this.url)
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
       throw new InvalidArgumentError(`history limit must be a non-negative integer, got ${limit} (table ${this.url})`, { table: this.url })
     }
@@ -106,22 +133,22 @@ export class DeltaTable {
 
   /** The rows of this version as one Arrow Table (filter: SQL-subset string or expression). */
   async toArrow(options: ScanOptions = {}): Promise<Table> {
-    return toArrow(this._snapshot, options)
+    return toArrow(this._snapshot, checked('toArrow', options, SCAN_OPTION_KEYS, this.url))
   }
 
   /** The rows as plain objects: bigint for long, Date for date/timestamp, string for decimal. */
   async toRows(options: ScanOptions = {}): Promise<Record<string, RowValue>[]> {
-    return toRows(this._snapshot, options)
+    return toRows(this._snapshot, checked('toRows', options, SCAN_OPTION_KEYS, this.url))
   }
 
   /** Arrow RecordBatches, one row group of one file at a time (bounded memory). */
   scan(options: ScanOptions = {}): AsyncGenerator<RecordBatch> {
-    return scanBatches(this._snapshot, options)
+    return scanBatches(this._snapshot, checked('scan', options, SCAN_OPTION_KEYS, this.url))
   }
 
   /** Change Data Feed rows of versions [startVersion, endVersion] with `_change_type`, `_commit_version`, `_commit_timestamp`. */
   async changes(options: ChangesOptions): Promise<Record<string, RowValue>[]> {
-    const { batches } = await readChanges(this._snapshot, options)
+    const { batches } = await readChanges(this._snapshot, checked('changes', options, CHANGES_OPTION_KEYS, this.url))
     const rows: Record<string, RowValue>[] = []
     for await (const b of batches) rows.push(...valueBatchToRows(b))
     return rows
@@ -129,14 +156,14 @@ export class DeltaTable {
 
   /** Append rows (Arrow Table/RecordBatch or plain objects) in one commit; the handle moves to it. */
   async append(data: WriteData, options: AppendOptions = {}): Promise<WriteResult> {
-    const r = await appendData(this._snapshot, data, options)
+    const r = await appendData(this._snapshot, data, checked('append', options, APPEND_OPTION_KEYS, this.url))
     await this.moveTo(r.version)
     return r
   }
 
   /** Replace all rows, or those matching `replaceWhere`, in one commit; the handle moves to it. */
   async overwrite(data: WriteData, options: OverwriteOptions = {}): Promise<WriteResult> {
-    const r = await overwriteData(this._snapshot, data, options)
+    const r = await overwriteData(this._snapshot, data, checked('overwrite', options, OVERWRITE_OPTION_KEYS, this.url))
     await this.moveTo(r.version)
     return r
   }
@@ -164,50 +191,51 @@ export class DeltaTable {
 
   /** UPDATE: `set` maps columns to SQL expressions (or plain values) for rows matching `predicate` (all rows when null). */
   async update(predicate: ExprLike | null | undefined, set: Assignments, options: DmlOptions = {}): Promise<WriteResult> {
-    const r = await updateRows(this._snapshot, predicate ?? undefined, set, options)
+    const r = await updateRows(this._snapshot, predicate ?? undefined, set, checked('update', options, DML_OPTION_KEYS, this.url))
     await this.moveTo(r.version)
     return r
   }
 
   /** DELETE the rows matching `predicate` (every row when omitted); deletion vectors when enabled. */
   async delete(predicate?: ExprLike | null, options: DmlOptions = {}): Promise<WriteResult> {
-    const r = await deleteRows(this._snapshot, predicate ?? undefined, options)
+    const r = await deleteRows(this._snapshot, predicate ?? undefined, checked('delete', options, DML_OPTION_KEYS, this.url))
     await this.moveTo(r.version)
     return r
   }
 
   /** OPTIMIZE: compact small files (and purge heavy deletion vectors) or Z-order; rows unchanged. */
   async optimize(options: OptimizeOptions = {}): Promise<OptimizeResult> {
-    const r = await optimize(this._snapshot, options)
+    const r = await optimize(this._snapshot, checked('optimize', options, OPTIMIZE_OPTION_KEYS, this.url))
     await this.moveTo(r.version)
     return r
   }
 
   /** VACUUM: delete files no version inside the retention needs (planned on the latest version). */
   async vacuum(options: VacuumOptions = {}): Promise<VacuumResult> {
-    const r = await vacuum(this.store, options)
+    const r = await vacuum(this.store, checked('vacuum', options, VACUUM_OPTION_KEYS, this.url))
     if (r.version !== undefined) await this.moveTo(r.version)
     return r
   }
 
   /** RESTORE: one commit bringing the table back to an earlier version's state. */
   async restore(options: RestoreOptions): Promise<RestoreResult> {
-    const r = await restore(this._snapshot, options)
+    const r = await restore(this._snapshot, checked('restore', options, RESTORE_OPTION_KEYS, this.url))
     await this.moveTo(r.version)
     return r
   }
 
   /** Set table properties; `delta.feature.<name>: 'supported'` adds a table feature. */
   async setProperties(properties: Record<string, string>, options: { allowArbitraryProperties?: boolean } = {}): Promise<alter.AlterResult> {
-    return this.altered(await alter.setProperties(this._snapshot, properties, options))
+    return this.altered(await alter.setProperties(this._snapshot, properties, checked('setProperties', options, PROPERTIES_OPTION_KEYS, this.url)))
   }
 
   async unsetProperties(keys: string[], options: { ifExists?: boolean } = {}): Promise<alter.AlterResult> {
-    return this.altered(await alter.unsetProperties(this._snapshot, keys, options))
+    return this.altered(await alter.unsetProperties(this._snapshot, keys, checked('unsetProperties', options, IF_EXISTS_OPTION_KEYS, this.url)))
   }
 
   /** Add nullable columns at the end of the schema. */
   async addColumns(columns: alter.NewColumn[]): Promise<alter.AlterResult> {
+    if (Array.isArray(columns)) for (const c of columns) checked('addColumns column', c, alter.NEW_COLUMN_KEYS, this.url)
     return this.altered(await alter.addColumns(this._snapshot, columns))
   }
 
@@ -227,7 +255,7 @@ export class DeltaTable {
   }
 
   async dropConstraint(name: string, options: { ifExists?: boolean } = {}): Promise<alter.AlterResult> {
-    return this.altered(await alter.dropConstraint(this._snapshot, name, options))
+    return this.altered(await alter.dropConstraint(this._snapshot, name, checked('dropConstraint', options, IF_EXISTS_OPTION_KEYS, this.url)))
   }
 
   private async altered(r: alter.AlterResult): Promise<alter.AlterResult> {
@@ -254,6 +282,7 @@ export class DeltaTable {
 
   /** Move this handle to the latest version (or the given one). */
   async refresh(options: OpenOptions = {}): Promise<this> {
+    checked('refresh', options, OPEN_OPTION_KEYS, this.url)
     this._snapshot = options.timestamp === undefined
       ? await advanceSnapshot(this._snapshot, { version: options.version })
       : await loadSnapshot(this.store, { ...options, allowExternalPaths: this.options.allowExternalPaths })

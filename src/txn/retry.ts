@@ -2,6 +2,7 @@
 // again, and how long it waits between attempts (exponential backoff with jitter, so that writers
 // that collided once do not collide again in lockstep). Clock and randomness are injectable.
 import { CommitRetriesExhaustedError, InvalidArgumentError } from '../errors.js'
+import { optionKeys } from '../options.js'
 
 export interface RetryPolicy {
   /** Total commit attempts, the first included (>= 1). */
@@ -16,6 +17,7 @@ export interface RetryPolicy {
    */
   jitter: 'full' | 'equal' | 'none'
 }
+export const RETRY_POLICY_KEYS = optionKeys<RetryPolicy>()(['maxAttempts', 'baseDelayMs', 'maxDelayMs', 'jitter'])
 
 /**
  * Generous attempts, short waits. A lost put-if-absent is not a sign to back off for long: the loser

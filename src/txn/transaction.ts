@@ -13,7 +13,8 @@ import type { ObjectStore } from '../storage/object-store.js'
 import { buildCommitInfo, putCommit, serializeActions, validateCommit } from './commit.js'
 import { alreadyCommittedTxn, deltaConflictCheck, type FileMatcher, type ReadSet } from './conflict-checker.js'
 import { parseIsolationLevel } from './isolation.js'
-import { retryCommit, type RetryClock, type RetryPolicy } from './retry.js'
+import { retryCommit, RETRY_POLICY_KEYS, type RetryClock, type RetryPolicy } from './retry.js'
+import { checkOptions, optionKeys } from '../options.js'
 
 /** The part of a Snapshot a transaction needs (a `Snapshot` fits). */
 export interface TableState {
@@ -57,6 +58,7 @@ export interface TransactionOptions {
   /** Epoch ms; injectable for tests. */
   now?: () => number
 }
+export const TRANSACTION_OPTION_KEYS = optionKeys<TransactionOptions>()(['operation', 'operationParameters', 'isolationLevel', 'conflictCheck', 'read', 'matchFiles', 'retry', 'clock', 'now'])
 
 export interface CommitResult {
   version: number
@@ -91,7 +93,10 @@ export class Transaction {
     readonly readVersion: number,
     private readonly read: TableState | undefined,
     private readonly options: TransactionOptions,
-  ) {}
+  ) {
+    checkOptions('Transaction', options, TRANSACTION_OPTION_KEYS, { table: tableUrl })
+    checkOptions('Transaction retry', options.retry, RETRY_POLICY_KEYS, { table: tableUrl })
+  }
 
   /** A transaction planned against `state` (a Snapshot). */
   static on(state: TableState, options: TransactionOptions): Transaction {

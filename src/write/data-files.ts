@@ -9,6 +9,7 @@ import { chunkRanges, dataFileName, DEFAULT_TARGET_FILE_SIZE, estimateRowBytes, 
 import { codecForTable, codecSuffix } from './codec.js'
 import { writeParquet, type ColumnValues, type DataColumn } from './parquet-write.js'
 import { fileStatsJson, statsColumnSelection } from './stats.js'
+import { optionKeys } from '../options.js'
 
 export interface DataFilesTarget {
   store: ObjectStore
@@ -37,6 +38,7 @@ export interface WriteFilesOptions {
   rowGroupSize?: number
   now?: number
 }
+export const WRITE_FILES_OPTION_KEYS = optionKeys<WriteFilesOptions>()(['targetFileSize', 'rowGroupSize', 'now'])
 
 export interface WrittenFiles {
   adds: AddFile[]

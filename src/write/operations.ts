@@ -21,7 +21,7 @@ import type { DeltaValue } from '../schema/values.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { Transaction, type PlanReads } from '../txn/transaction.js'
 import { applyGeneratedColumns, checkRowRules, generatedColumns, valuesBatch } from './constraints.js'
-import { writeDataFiles, type WriteFilesOptions } from './data-files.js'
+import { writeDataFiles, WRITE_FILES_OPTION_KEYS, type WriteFilesOptions } from './data-files.js'
 import { assignIdentityValues, identityColumns } from './identity.js'
 import {
   assignColumnMapping, checkWriteSupport, featuresInUse, materializesPartitionColumns, maxColumnIdOf, mergeProtocols, protocolFor, schemaChange,
@@ -31,6 +31,7 @@ import { inferFromValues, normalizeInput, type InputBatch, type WriteData } from
 import { partitionFields } from './partition.js'
 import { clusteringDomain, clusteringFields } from './clustering.js'
 import type { ColumnValues } from './parquet-write.js'
+import { optionKeys } from '../options.js'
 
 /** Table property holding the primary key columns (a JSON array of names) for the CDC merge. */
 export const PRIMARY_KEY_PROPERTY = 'lagomago.primaryKey'
@@ -52,12 +53,18 @@ export interface CreateTableOptions {
   description?: string
   now?: () => number
 }
+export const CREATE_OPTION_KEYS = optionKeys<CreateTableOptions>()(['schema', 'partitionBy', 'properties', 'primaryKey', 'ifExists', 'name', 'description', 'now', 'clusterBy'])
+
+/** `txn` of a write: an idempotent writer's application id and version. */
+export interface TxnOption { appId: string; version: number }
+export const TXN_OPTION_KEYS = optionKeys<TxnOption>()(['appId', 'version'])
 
 export interface AppendOptions extends WriteFilesOptions {
   mergeSchema?: boolean
   /** Idempotent write: skipped when the table already recorded `version` (or later) for `appId`. */
-  txn?: { appId: string; version: number }
+  txn?: TxnOption
 }
+export const APPEND_OPTION_KEYS = optionKeys<AppendOptions>()([...WRITE_FILES_OPTION_KEYS, 'mergeSchema', 'txn'])
 
 export interface OverwriteOptions extends WriteFilesOptions {
   /** Replace only the rows matching this predicate; every new row must match it. */
@@ -66,8 +73,9 @@ export interface OverwriteOptions extends WriteFilesOptions {
   overwriteSchema?: boolean
   partitionBy?: string[]
   mergeSchema?: boolean
-  txn?: { appId: string; version: number }
+  txn?: TxnOption
 }
+export const OVERWRITE_OPTION_KEYS = optionKeys<OverwriteOptions>()([...WRITE_FILES_OPTION_KEYS, 'replaceWhere', 'overwriteSchema', 'partitionBy', 'mergeSchema', 'txn'])
 
 // ───────────────────────────── create ─────────────────────────────
 
