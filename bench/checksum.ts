@@ -1,6 +1,7 @@
 // Answers checked by value: an order-independent checksum of a table's rows over (id, qty, price,
 // category), the same function for every contender, against the expected value a model computes from
 // the generator (base table + the CDC batches applied in order). A count or `bytes > 0` proves little.
+import { DeltaTable } from '../src/table/delta-table.js'
 import { benchColumns } from './data.js'
 
 /** 32-bit mix of one row (murmur3-style finaliser steps; exact for the generator's 2-decimal prices). */
@@ -36,18 +37,25 @@ export function expectChecksum(who: string, got: Checksum, want: Checksum): void
   if (!sameChecksum(got, want)) throw new Error(`${who}: ${showChecksum(got)}, expected ${showChecksum(want)}`)
 }
 
-/** The model of the standard table: id → row hash, starting from the generator's `rows` rows in `parts` appends. */
+/** The model of a table: id → row hash; `standard` starts from the generator's rows in `parts` appends. */
 export class TableModel {
-  private readonly hashes = new Map<bigint, number>()
-  constructor(rows: number, parts = 4) {
+  private constructor(private readonly hashes: Map<bigint, number>) {}
+
+  static standard(rows: number, parts = 4): TableModel {
+    const hashes = new Map<bigint, number>()
     const per = rows / parts
     for (let p = 0; p < parts; p++) {
       const c = benchColumns(per, 42, p * per)
-      for (let i = 0; i < per; i++) this.hashes.set(c.id[i], rowHash(c.id[i], c.qty[i], c.price[i], c.category[i]))
+      for (let i = 0; i < per; i++) hashes.set(c.id[i], rowHash(c.id[i], c.qty[i], c.price[i], c.category[i]))
     }
+    return new TableModel(hashes)
   }
 
-  /** Apply a CDC batch (op I/U/D, key id) as MERGE does. */
+  clone(): TableModel {
+    return new TableModel(new Map(this.hashes))
+  }
+
+  /** Apply a CDC batch (op I/U/D, key id; no op: upsert) as MERGE does. */
   apply(batch: ReadonlyArray<Record<string, unknown>>): void {
     for (const r of batch) {
       const id = r.id as bigint
@@ -61,4 +69,37 @@ export class TableModel {
     for (const h of this.hashes.values()) sum += h
     return { rows: this.hashes.size, sum }
   }
+}
+
+/** Arrow-like batches (lagomago's apache-arrow or a peer's) → checksum of id, qty, price, category. */
+export function checksumArrow(batches: Iterable<{ numRows: number; getChild(name: string): { get(i: number): unknown } | null }>): Checksum {
+  const parts: Checksum[] = []
+  for (const b of batches) {
+    const n = b.numRows
+    const [id, qty, price, cat] = ['id', 'qty', 'price', 'category'].map((name) => {
+      const v = b.getChild(name)
+      if (!v) throw new Error(`no column ${name} in the answer`)
+      return Array.from({ length: n }, (_, i) => v.get(i) ?? null)
+    })
+    parts.push(checksumColumns(n, id as bigint[], qty as number[], price as number[], cat as string[]))
+  }
+  return addChecksums(parts)
+}
+
+/** Checksum of a lagomago table's latest version, read by a fresh handle. */
+export async function lagomagoChecksum(dir: string): Promise<Checksum> {
+  const t = await DeltaTable.open(dir)
+  return checksumArrow((await t.toArrow({ columns: ['id', 'qty', 'price', 'category'] })).batches)
+}
+
+/** Checksum of a DuckDB table (or `read_parquet(…)`) through a connection (@duckdb/node-api). */
+export async function duckdbChecksum(conn: { runAndReadAll(sql: string): Promise<{ getColumnsJS(): unknown[][] }> }, from = 't'): Promise<Checksum> {
+  const r = await conn.runAndReadAll(`SELECT id, qty, price, category FROM ${from}`)
+  const [id, qty, price, cat] = r.getColumnsJS() as [bigint[], number[], number[], string[]]
+  return checksumColumns(id.length, id, qty, price, cat)
+}
+
+/** Checksum of a LanceDB table (its own apache-arrow's batches). */
+export async function lanceChecksum(table: { query(): { select(c: string[]): { toArrow(): Promise<{ batches: Parameters<typeof checksumArrow>[0] }> } } }): Promise<Checksum> {
+  return checksumArrow((await table.query().select(['id', 'qty', 'price', 'category']).toArrow()).batches)
 }

@@ -2,8 +2,9 @@
 // streaming ingest leaves it) compacted by bin-packing, and its full scan before and after; (2) a
 // table after 50 CDC merge batches (deletion vectors and 50 small files): OPTIMIZE purging the DVs,
 // and the scan and a small merge before and after. Tables are built once and cached; each measured
-// write is undone afterwards (its commit and the files it wrote deleted, a handful of unlinks) so
-// every run starts from the same state.
+// write is checked and then undone (untimed: its commit and the files it wrote deleted) so every run
+// starts from the same state. Answers of the CDC table's job are checked by the checksum of the rows
+// against the generator's model (bench/checksum.ts).
 import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileKey } from '../../src/log/actions.js'
@@ -13,6 +14,7 @@ import { dvStoreKey } from '../../src/scan/deletion-vectors.js'
 import { LocalStore } from '../../src/storage/local-store.js'
 import { DeltaTable } from '../../src/table/delta-table.js'
 import { BENCH_SCHEMA, benchColumns, benchRows, prng } from '../data.js'
+import { checksumArrow, expectChecksum, lagomagoChecksum, TableModel, type Checksum } from '../checksum.js'
 import type { Job } from '../harness.js'
 
 /** Delete the latest commit of the table in `dir` and the data and DV files only it introduced. */
@@ -37,7 +39,7 @@ export async function undoLastCommit(dir: string): Promise<void> {
   await store.delete(commitKey(after.version))
 }
 
-interface Ctx { small: string; compacted: string; rows: number; files: number }
+interface Ctx { small: string; compacted: string; rows: number; files: number; expected: Checksum }
 
 const ROWS_PER_FILE = 1_000
 
@@ -68,34 +70,38 @@ export const optimizeSmallFiles: Job<Ctx> = {
     const compacted = join(dataDir, `optimize-compacted-${files}`)
     await buildSmallFiles(small, files)
     await buildCompacted(small, compacted)
-    return { small, compacted, rows: files * ROWS_PER_FILE, files }
+    return { small, compacted, rows: files * ROWS_PER_FILE, files, expected: TableModel.standard(files * ROWS_PER_FILE, files).checksum() }
   },
   contenders: [
     {
       name: 'lagomago optimize (bin-pack)',
-      run: async (ctx) => {
-        const r = await (await DeltaTable.open(ctx.small)).optimize()
+      run: async (ctx) => (await (await DeltaTable.open(ctx.small)).optimize()).metrics.numFilesRemoved,
+      async check(n, ctx) {
+        if (n !== ctx.files) throw new Error(`optimize removed ${n} files, expected ${ctx.files}`)
+        expectChecksum('optimize', await lagomagoChecksum(ctx.small), ctx.expected)
         await undoLastCommit(ctx.small)
-        return r.metrics.numFilesRemoved
       },
-      check: (n, ctx) => { if (n !== ctx.files) throw new Error(`optimize removed ${n} files, expected ${ctx.files}`) },
     },
     {
       name: 'lagomago toArrow before (small files)',
-      run: async (ctx) => (await (await DeltaTable.open(ctx.small)).toArrow()).numRows,
-      check: (n, ctx) => { if (n !== ctx.rows) throw new Error(`${n} rows, expected ${ctx.rows}`) },
+      run: async (ctx) => (await DeltaTable.open(ctx.small)).toArrow(),
+      check: (t, ctx) => expectChecksum('toArrow before', checksumArrow((t as { batches: Parameters<typeof checksumArrow>[0] }).batches), ctx.expected),
     },
     {
       name: 'lagomago toArrow after (compacted)',
-      run: async (ctx) => (await (await DeltaTable.open(ctx.compacted)).toArrow()).numRows,
-      check: (n, ctx) => { if (n !== ctx.rows) throw new Error(`${n} rows, expected ${ctx.rows}`) },
+      run: async (ctx) => (await DeltaTable.open(ctx.compacted)).toArrow(),
+      check: (t, ctx) => expectChecksum('toArrow after', checksumArrow((t as { batches: Parameters<typeof checksumArrow>[0] }).batches), ctx.expected),
     },
   ],
 }
 
 // ───────────────────────────── 50 CDC batches ─────────────────────────────
 
-interface CdcCtx { cdc: string; compacted: string; rows: number; batchRows: number }
+interface CdcCtx {
+  cdc: string; compacted: string; rows: number; batchRows: number
+  /** The table's checksum after the 50 batches, and after the measured 1,000-row merge on top. */
+  expected: Checksum; afterMerge: Checksum
+}
 
 const CDC_BATCHES = 50
 
@@ -113,6 +119,9 @@ function cdcBatch(seed: number, n: number, tableRows: number, firstNewId: number
   }
   return rows
 }
+
+/** The measured 1,000-row merge of the CDC table job. */
+const measuredBatch = (live: number) => cdcBatch(7, 1_000, live, 10 * live)
 
 async function mergeBatch(t: DeltaTable, rows: Array<Record<string, unknown>>): Promise<void> {
   await t.merge(rows, { on: ['id'] }).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
@@ -139,42 +148,47 @@ export const optimizeCdcTable: Job<CdcCtx> = {
     const compacted = join(dataDir, `optimize-cdc-compacted-${rows}`)
     await buildCdcTable(cdc, rows, batchRows)
     await buildCompacted(cdc, compacted)
-    return { cdc, compacted, rows: rows + CDC_BATCHES * (batchRows - Math.floor(batchRows * 0.9)), batchRows }
+    const live = rows + CDC_BATCHES * (batchRows - Math.floor(batchRows * 0.9))
+    const model = TableModel.standard(rows)
+    for (let b = 0; b < CDC_BATCHES; b++) model.apply(cdcBatch(1000 + b, batchRows, rows, rows + b * batchRows))
+    const merged = model.clone()
+    merged.apply(measuredBatch(live))
+    return { cdc, compacted, rows: live, batchRows, expected: model.checksum(), afterMerge: merged.checksum() }
   },
   contenders: [
     {
       name: 'lagomago optimize (DV purge + bin-pack)',
-      run: async (ctx) => {
-        const r = await (await DeltaTable.open(ctx.cdc)).optimize()
+      run: async (ctx) => (await (await DeltaTable.open(ctx.cdc)).optimize()).metrics.numDeletionVectorsRemoved,
+      async check(n, ctx) {
+        if (typeof n !== 'number' || n < 1) throw new Error(`optimize removed ${String(n)} deletion vectors, expected some`)
+        expectChecksum('optimize', await lagomagoChecksum(ctx.cdc), ctx.expected)
         await undoLastCommit(ctx.cdc)
-        return r.metrics.numDeletionVectorsRemoved
       },
-      check: (n) => { if (typeof n !== 'number' || n < 1) throw new Error(`optimize removed ${String(n)} deletion vectors, expected some`) },
     },
     {
       name: 'lagomago toArrow before (DVs, small files)',
-      run: async (ctx) => (await (await DeltaTable.open(ctx.cdc)).toArrow()).numRows,
-      check: (n, ctx) => { if (n !== ctx.rows) throw new Error(`${n} rows, expected ${ctx.rows}`) },
+      run: async (ctx) => (await DeltaTable.open(ctx.cdc)).toArrow(),
+      check: (t, ctx) => expectChecksum('toArrow before', checksumArrow((t as { batches: Parameters<typeof checksumArrow>[0] }).batches), ctx.expected),
     },
     {
       name: 'lagomago toArrow after (compacted)',
-      run: async (ctx) => (await (await DeltaTable.open(ctx.compacted)).toArrow()).numRows,
-      check: (n, ctx) => { if (n !== ctx.rows) throw new Error(`${n} rows, expected ${ctx.rows}`) },
+      run: async (ctx) => (await DeltaTable.open(ctx.compacted)).toArrow(),
+      check: (t, ctx) => expectChecksum('toArrow after', checksumArrow((t as { batches: Parameters<typeof checksumArrow>[0] }).batches), ctx.expected),
     },
     {
       name: 'lagomago 1,000-row merge before',
-      run: async (ctx) => {
-        await mergeBatch(await DeltaTable.open(ctx.cdc), cdcBatch(7, 1_000, ctx.rows, 10 * ctx.rows))
+      run: async (ctx) => mergeBatch(await DeltaTable.open(ctx.cdc), measuredBatch(ctx.rows)),
+      async check(_, ctx) {
+        expectChecksum('merge before', await lagomagoChecksum(ctx.cdc), ctx.afterMerge)
         await undoLastCommit(ctx.cdc)
-        return true
       },
     },
     {
       name: 'lagomago 1,000-row merge after',
-      run: async (ctx) => {
-        await mergeBatch(await DeltaTable.open(ctx.compacted), cdcBatch(7, 1_000, ctx.rows, 10 * ctx.rows))
+      run: async (ctx) => mergeBatch(await DeltaTable.open(ctx.compacted), measuredBatch(ctx.rows)),
+      async check(_, ctx) {
+        expectChecksum('merge after', await lagomagoChecksum(ctx.compacted), ctx.afterMerge)
         await undoLastCommit(ctx.compacted)
-        return true
       },
     },
   ],

@@ -12,9 +12,8 @@ import { cpSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } from
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { DeltaTable } from '../../src/table/delta-table.js'
 import { benchColumns } from '../data.js'
-import { addChecksums, checksumColumns, expectChecksum, TableModel, type Checksum } from '../checksum.js'
+import { duckdbChecksum, expectChecksum, lagomagoChecksum, lanceChecksum, TableModel, type Checksum } from '../checksum.js'
 import { median, type Contender, type Job } from '../harness.js'
 import { CdcStream } from './merge.js'
 import { standardTable } from './scan.js'
@@ -107,42 +106,10 @@ async function lanceDir(dataDir: string, rows: number): Promise<string> {
 
 // ---- reading each contender's result back, for the checksum (untimed) ----
 
-/** Any Arrow-like batches (lagomago's or LanceDB's apache-arrow) → checksum of id, qty, price, category. */
-function checksumArrow(batches: Iterable<{ numRows: number; getChild(name: string): { get(i: number): unknown } | null }>): Checksum {
-  const parts: Checksum[] = []
-  for (const b of batches) {
-    const col = (name: string) => {
-      const v = b.getChild(name)!
-      return { length: b.numRows, get: (i: number) => v.get(i) }
-    }
-    const [id, qty, price, cat] = ['id', 'qty', 'price', 'category'].map(col)
-    const n = b.numRows
-    const take = <T>(c: { get(i: number): unknown }) => Array.from({ length: n }, (_, i) => (c.get(i) ?? null) as T)
-    parts.push(checksumColumns(n, take<bigint>(id), take<number | null>(qty), take<number | null>(price), take<string | null>(cat)))
-  }
-  return addChecksums(parts)
-}
-
-export async function lagomagoChecksum(dir: string): Promise<Checksum> {
-  const t = await DeltaTable.open(dir)
-  return checksumArrow((await t.toArrow({ columns: ['id', 'qty', 'price', 'category'] })).batches)
-}
-
-export async function duckdbChecksum(conn: any): Promise<Checksum> {
-  const r = await conn.runAndReadAll('SELECT id, qty, price, category FROM t')
-  const [id, qty, price, cat] = r.getColumnsJS() as [bigint[], number[], number[], string[]]
-  return checksumColumns(id.length, id, qty, price, cat)
-}
-
 async function duckdbFileChecksum(file: string): Promise<Checksum> {
   const { DuckDBInstance } = await import('@duckdb/node-api')
   const conn = await (await DuckDBInstance.create(file)).connect()
   try { return await duckdbChecksum(conn) } finally { conn.closeSync() }
-}
-
-export async function lanceChecksum(table: any): Promise<Checksum> {
-  const t = await table.query().select(['id', 'qty', 'price', 'category']).toArrow()
-  return checksumArrow(t.batches)
 }
 
 async function lanceDirChecksum(dir: string): Promise<Checksum> {
@@ -190,7 +157,7 @@ async function jobSetup(quick: boolean, dataDir: string, size: number, batches: 
   const n = quick ? Math.max(10, size / 10) : size
   const std = await standardTable(dataDir, rows)
   const stream = new CdcStream(rows, n)
-  const model = new TableModel(rows)
+  const model = TableModel.standard(rows)
   const files: string[] = []
   for (let i = 0; i < batches; i++) {
     const b = stream.next().rows
@@ -264,3 +231,84 @@ function firstMerge(size: number): Job<JobCtx> {
 
 export const firstMerge1k = firstMerge(1_000)
 export const firstMerge100k = firstMerge(100_000)
+
+// ---- import and the CLI ----
+
+interface ImportCtx { results: WorkerResult[] }
+
+function importContender(name: string, specs: string[]): Contender<ImportCtx> {
+  return {
+    name,
+    prepare: async (ctx) => { ctx.results = [] },
+    run: () => runWorker('import.mjs', specs),
+    check(answer, ctx) {
+      const r = answer as WorkerResult & { exports: number[] }
+      if (r.exports.length !== specs.length || r.exports.some((n) => n < 1)) throw new Error(`imports gave ${JSON.stringify(r.exports)}`)
+      ctx.results.push(r)
+    },
+    peakRssOf: (a) => (a as WorkerResult).rssMiB,
+    summary: (ctx) => phaseNote(ctx.results, ['boot', ...specs]),
+  }
+}
+
+export const jobImport: Job<ImportCtx> = {
+  name: 'job-import',
+  description: 'Job mode: a fresh `node` process imports the package and exits (timed from outside; the notes give each import timed inside). lagomago from dist/ through the exports map, as a user gets it; the dependencies alone for comparison.',
+  goal: 'import lagomago ≤ 150 ms; lagomago/cloud and lagomago/medallion ≤ 50 ms more each',
+  setup: async () => { ensureBuilt(); return { results: [] } },
+  contenders: [
+    importContender("lagomago: import('lagomago')", ['lagomago']),
+    importContender("lagomago: import('lagomago') then 'lagomago/cloud'", ['lagomago', 'lagomago/cloud']),
+    importContender("lagomago: import('lagomago') then 'lagomago/medallion'", ['lagomago', 'lagomago/medallion']),
+    importContender("node only (import('node:fs'))", ['node:fs']),
+    importContender("import('hyparquet')", ['hyparquet']),
+    importContender("import('hyparquet-writer')", ['hyparquet-writer']),
+    importContender("import('apache-arrow')", ['apache-arrow']),
+  ],
+}
+
+/** Run a command in a fresh process; resolves with its stdout (rejects on a non-zero exit). */
+function runProcess(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    p.stdout.on('data', (d) => (out += d))
+    p.stderr.on('data', (d) => (err += d))
+    p.on('error', reject)
+    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited with ${code}: ${err.trim().slice(-200)}`))))
+  })
+}
+
+interface DescribeCtx { dir: string; rows: number }
+
+function describeContender(name: string, cmd: string, args: (ctx: DescribeCtx) => string[]): Contender<DescribeCtx> {
+  return {
+    name,
+    run: (ctx) => runProcess(cmd, args(ctx)),
+    check(out, ctx) {
+      if (args(ctx).includes('--version')) {
+        if (!/^\d+\.\d+/.test(out as string)) throw new Error(`npx --version printed ${out}`)
+        return
+      }
+      const d = JSON.parse(out as string) as { version: number; numRecords: number }
+      if (d.version !== 4 || d.numRecords !== ctx.rows) throw new Error(`describe said version ${d.version}, ${d.numRecords} records`)
+    },
+  }
+}
+
+export const jobDescribe: Job<DescribeCtx> = {
+  name: 'job-describe',
+  description: '`lagomago describe <table> --json` on the standard table (4 files, 5 commits), a fresh process per sample, timed from outside: the bin itself (`node dist/cli/main.js`, what `node_modules/.bin/lagomago` runs) and through `npx` (npm\'s own start-up included). Checked: the version and record count it prints.',
+  goal: '≤ 300 ms wall',
+  async setup({ quick, dataDir }) {
+    ensureBuilt()
+    const rows = quick ? 100_000 : 1_000_000
+    return { dir: (await standardTable(dataDir, rows)).dir, rows }
+  },
+  contenders: [
+    describeContender('lagomago describe (node dist/cli/main.js, the bin)', process.execPath, (ctx) => [join(root, 'dist', 'cli', 'main.js'), 'describe', ctx.dir, '--json']),
+    describeContender('lagomago describe through npx', 'npx', (ctx) => ['--no-install', 'lagomago', 'describe', ctx.dir, '--json']),
+    describeContender('npx --version (npx alone)', 'npx', () => ['--version']),
+  ],
+}

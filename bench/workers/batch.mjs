@@ -16,6 +16,6 @@ export function phaseClock() {
   let last = phases.boot
   return {
     mark(name) { const t = performance.now(); phases[name] = (phases[name] ?? 0) + t - last; last = t },
-    report(extra = {}) { process.stdout.write(`RESULT ${JSON.stringify({ phases, rssMiB: process.resourceUsage().maxRSS / 1024, ...extra })}\n`) },
+    report(extra = {}) { process.stdout.write(`RESULT ${JSON.stringify({ phases, rssMiB: process.resourceUsage().maxRSS / 1024, cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000, ...extra })}\n`) },
   }
 }

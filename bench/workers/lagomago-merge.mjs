@@ -15,8 +15,10 @@ const table = await DeltaTable.open(dir)
 clock.mark('open')
 for (let i = 0; i < batches.length; i++) {
   const t0 = performance.now()
+  const c0 = process.cpuUsage()
   const r = await table.merge(rows, { keys: ['id'] })
-  merges.push({ ms: performance.now() - t0, updated: r.metrics.numTargetRowsUpdated, inserted: r.metrics.numTargetRowsInserted, deleted: r.metrics.numTargetRowsDeleted })
+  const cpu = process.cpuUsage(c0)
+  merges.push({ ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, updated: r.metrics.numTargetRowsUpdated, inserted: r.metrics.numTargetRowsInserted, deleted: r.metrics.numTargetRowsDeleted })
   clock.mark('merge')
   if (i + 1 < batches.length) { rows = readBatch(batches[i + 1]); clock.mark('input') }
 }
