@@ -3,9 +3,7 @@
 // paths. `Lake.table` opens a table, creating it on first use when given a schema.
 import { mkdir, readdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { CommitConflictError, InvalidArgumentError, TableExistsError, TableNotFoundError } from '../errors.js'
-import { DeltaTable } from '../table/delta-table.js'
-import type { CreateTableOptions } from '../write/operations.js'
+import { CommitConflictError, DeltaTable, InvalidArgumentError, TableExistsError, TableNotFoundError, type CreateTableOptions } from '../index.js'
 import { checkOptions } from '../options.js'
 
 /** The parts of a table name: `catalog.schema.table` (the catalog may be left out). */

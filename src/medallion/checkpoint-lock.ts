@@ -9,7 +9,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { link, readFile, unlink, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { ConcurrentTransactionError } from '../errors.js'
+import { ConcurrentTransactionError } from '../index.js'
 
 interface LockOwner { pid?: number; host?: string; since?: string; nonce?: string }
 

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { CorruptDataError } from '../errors.js'
+import { CorruptDataError } from '../index.js'
 
 export interface CheckpointMetadata {
   id: string

@@ -4,11 +4,10 @@
 // changes (inserts, deletes, update pre/post images: silver consumes bronze without rescanning it);
 // without it, the rows of files appended by each commit (a commit that removes data is an error
 // unless skipChangeCommits). The offset is the version range, so replays read the same changes.
-import { InvalidArgumentError, UnsupportedFeatureError } from '../errors.js'
+import { DeltaTable, InvalidArgumentError, UnsupportedFeatureError } from '../index.js'
 import { parseActionLines, type Action } from '../log/actions.js'
 import { commitKey } from '../log/log-path.js'
 import { outputFields, readFileValues, valueBatchToRows } from '../scan/scan.js'
-import { DeltaTable } from '../table/delta-table.js'
 import type { Row, StreamSource } from './stream.js'
 import { checkOptions } from '../options.js'
 

@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto'
 import {
   CommitRetriesExhaustedError, ConcurrentAppendError, ConcurrentDeleteDeleteError, ConcurrentDeleteReadError,
   ConcurrentTransactionError, InvalidArgumentError,
-} from '../errors.js'
-import type { StructType } from '../schema/types.js'
+} from '../index.js'
+import type { StructType } from '../index.js'
 import type { Lake } from './catalog.js'
 import { checkOptions } from '../options.js'
 

@@ -4,7 +4,7 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { extname, join, relative } from 'node:path'
 import { parquetReadObjects } from 'hyparquet'
 import { compressors } from 'hyparquet-compressors'
-import { CorruptDataError, InvalidArgumentError } from '../errors.js'
+import { CorruptDataError, InvalidArgumentError } from '../index.js'
 
 export type RawFormat = 'parquet' | 'json'
 

@@ -5,7 +5,7 @@
 // landed, the table already records that txn version and the write is skipped, so every batch lands
 // exactly once. Triggers: availableNow (what exists at start, then stop) and processingTime (poll).
 import { mkdir } from 'node:fs/promises'
-import { InvalidArgumentError } from '../errors.js'
+import { InvalidArgumentError } from '../index.js'
 import { Checkpoint } from './checkpoint.js'
 import { lockCheckpoint } from './checkpoint-lock.js'
 import { checkOptions } from '../options.js'

@@ -3,7 +3,7 @@
 // tables, the job's run record, each table's history and a time-travel comparison. Rerunning finds
 // no new raw files and writes nothing; a run killed midway and restarted converges to the same lake.
 import { resolve } from 'node:path'
-import { DeltaTable } from '../../table/delta-table.js'
+import { DeltaTable } from '../../index.js'
 import { Lake } from '../catalog.js'
 import { formatTable } from '../format.js'
 import { JOB_RUNS_TABLE, type JobEvent, type JobResult } from '../job.js'
