@@ -10,7 +10,7 @@ import type { DeltaValue } from '../schema/values.js'
 import type { DeletionVector } from '../scan/deletion-vectors.js'
 import { Transaction, type PlanReads } from '../txn/transaction.js'
 import type { WriteFilesOptions } from '../write/data-files.js'
-import { noRebaseWithRowIds, removeOf, stampRowTracking } from '../write/operations.js'
+import { removeOf, stampRowTracking } from '../write/operations.js'
 import { materializesPartitionColumns, rowTrackingActive } from '../write/features.js'
 import { materializedFields, readStableRowTracking, rowTrackingEnabled, type StableRowTracking } from '../scan/row-tracking.js'
 import { clusteringFields } from '../write/clustering.js'
@@ -195,7 +195,6 @@ export class DmlWriter {
     const readded = dvResult.value
     const txn = Transaction.on(this.snapshot, {
       operation: args.operation, operationParameters: args.parameters, read: args.read, isolationLevel: args.isolationLevel,
-      ...(this.rowIds ? { conflictCheck: noRebaseWithRowIds(this.snapshot.tableUrl) } : {}),
     })
     const configuration = (this.opts.metadata ?? this.snapshot.metadata).configuration
     stampRowTracking(this.snapshot, this.opts.protocol ?? this.snapshot.protocol, configuration, this.sink.adds, txn)

@@ -18,7 +18,7 @@ import type { DeltaValue } from '../schema/values.js'
 import { Transaction } from '../txn/transaction.js'
 import { writeDataFiles, type DataFilesTarget } from '../write/data-files.js'
 import { checkWriteSupport, materializesPartitionColumns, rowTrackingActive } from '../write/features.js'
-import { noRebaseWithRowIds, stampRowTracking } from '../write/operations.js'
+import { stampRowTracking } from '../write/operations.js'
 import { materializedFields, rowTrackingEnabled } from '../scan/row-tracking.js'
 import { loadSnapshot } from '../log/snapshot.js'
 import { CLUSTERING_PROVIDER, clusteringFields, isClustered } from '../write/clustering.js'
@@ -339,12 +339,10 @@ export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): 
     pendingBytes = 0
     // Every batch plans against the snapshot's version: the commit loop checks all winners since,
     // our own earlier batches included, so a file another writer removed meanwhile is never lost.
-    // With row ids assigned, a batch is not rebased (its ids depend on the version): each batch
-    // commits on the version the previous one made, and any other writer in between fails it.
+    // With row ids assigned, each batch plans its ids on the version the previous one made.
     const txn = Transaction.on(base, {
       operation: 'OPTIMIZE', operationParameters: params,
       read: { files: removes.map((r) => r.path) }, now: () => nowOf(opts.now),
-      ...(rowIds ? { conflictCheck: noRebaseWithRowIds(table) } : {}),
     })
     stampRowTracking(base, base.protocol, base.properties, adds, txn)
     txn.removeFiles(removes).addFiles(adds)

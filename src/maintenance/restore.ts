@@ -10,7 +10,7 @@ import { dvStoreKey } from '../scan/deletion-vectors.js'
 import { Transaction } from '../txn/transaction.js'
 import { parseTimestampArg } from '../log/time-travel.js'
 import { checkWriteSupport, featuresInUse, rowTrackingActive } from '../write/features.js'
-import { noRebaseWithRowIds, removeOf, stampRowTracking } from '../write/operations.js'
+import { removeOf, stampRowTracking } from '../write/operations.js'
 import { afterMaintenanceCommit, nowOf, protocolWith, type Clock } from './common.js'
 import { optionKeys } from '../options.js'
 
@@ -109,7 +109,6 @@ export async function restore(snapshot: Snapshot, opts: RestoreOptions): Promise
     // The restored state replaces the whole table: any concurrent change to it is a conflict.
     read: { wholeTable: true },
     now: () => nowOf(opts.now),
-    ...(fresh.length ? { conflictCheck: noRebaseWithRowIds(table) } : {}),
   })
   // Files from before row tracking was supported get fresh ids now (every add must have them).
   stampRowTracking(snapshot, protocol, metadata.configuration, fresh, txn)

@@ -242,10 +242,13 @@ function checkProtocol(ctx: MessageContext, readProtocol: Protocol, winning: Pro
   }
 }
 
-/** Two commits writing the same metadata domain cannot both win (Delta resolves only row tracking's). */
+/**
+ * Two commits writing the same metadata domain cannot both win, except row tracking's high water
+ * mark, which the loser raises again above the winner's (Transaction.onRebase, stampRowTracking).
+ */
 function checkDomains(ctx: MessageContext, winning: Set<string>, ours: readonly Action[]): void {
   for (const a of ours) {
-    if ('domainMetadata' in a && winning.has(a.domainMetadata.domain)) {
+    if ('domainMetadata' in a && a.domainMetadata.domain !== 'delta.rowTracking' && winning.has(a.domainMetadata.domain)) {
       throw conflict(ConcurrentTransactionError, ctx, `also wrote metadata domain '${a.domainMetadata.domain}'`)
     }
   }

@@ -75,6 +75,7 @@ export class Transaction {
   private metadata?: Metadata
   private readonly adds: AddFile[] = []
   private readonly removes: RemoveFile[] = []
+  private readonly rebaseHooks: Array<(winner: WinningCommit) => void> = []
   private readonly cdcs: AddCDCFile[] = []
   private readonly txns: Txn[] = []
   private readonly domains: DomainMetadata[] = []
@@ -125,6 +126,11 @@ export class Transaction {
     return this
   }
   setDomainMetadata(d: DomainMetadata): this { this.domains.push(d); return this }
+  /**
+   * Called for each winner the conflict check let this commit move past, before retrying at the
+   * next version; may change the actions added (the same objects are committed).
+   */
+  onRebase(hook: (winner: WinningCommit) => void): this { this.rebaseHooks.push(hook); return this }
   /** Record what the plan read (filters, file paths, whole table, app ids); a lost race then runs Delta's rules. */
   recordRead(read: PlanReads): this {
     const r = (this.reads ??= { predicates: [], files: new Set(), appIds: new Set(), wholeTable: false })
@@ -212,6 +218,8 @@ export class Transaction {
       for (;;) {
         if (alreadyCommittedTxn(winner.actions, this.txns)) return { done: true, value: skipped(version) }
         await check(winner, body)
+        // our actions move past the winner: hooks adjust what depends on the version (row ids)
+        for (const h of this.rebaseHooks) h(winner)
         for (const a of winner.actions) {
           if ('commitInfo' in a && typeof a.commitInfo.inCommitTimestamp === 'number') previousTimestamp = a.commitInfo.inCommitTimestamp
         }

@@ -196,21 +196,38 @@ const WRITE_EXTRA_FEATURES = ['rowTracking', 'identityColumns']
 /**
  * Row tracking (PROTOCOL.md "Writer Requirements for Row Tracking"): fresh row ids for the new files
  * above the high water mark, their commit version, and the new mark in the `delta.rowTracking`
- * domain. The ids depend on the version committed, so such a commit is not rebased after a lost
- * race: it fails and the caller retries the write.
+ * domain. Both depend on the version committed: when the commit moves past a concurrent winner, the
+ * ids are assigned again above the winner's mark, with the next version.
  */
 export function stampRowTracking(snapshot: Snapshot, protocol: Protocol, configuration: Record<string, string>, adds: AddFile[], txn: Transaction): void {
-  if (!rowTrackingActive(protocol, configuration)) return
-  let next = rowIdHighWaterMark(snapshot.domainMetadata) + 1
-  const version = snapshot.version + 1
-  for (const a of adds) {
-    a.baseRowId = next
-    a.defaultRowCommitVersion = version
-    next += JSON.parse(a.stats ?? '{}').numRecords ?? 0
+  if (!rowTrackingActive(protocol, configuration) || adds.length === 0) return
+  const counts = adds.map((a) => Number(JSON.parse(a.stats ?? '{}').numRecords ?? 0))
+  const domain = { domain: ROW_TRACKING_DOMAIN, configuration: '', removed: false }
+  let mark = rowIdHighWaterMark(snapshot.domainMetadata)
+  const assign = (version: number) => {
+    let next = mark + 1
+    adds.forEach((a, i) => {
+      a.baseRowId = next
+      a.defaultRowCommitVersion = version
+      next += counts[i]
+    })
+    domain.configuration = JSON.stringify({ rowIdHighWaterMark: next - 1 })
   }
-  if (adds.length) txn.setDomainMetadata({ domain: ROW_TRACKING_DOMAIN, configuration: JSON.stringify({ rowIdHighWaterMark: next - 1 }), removed: false })
+  assign(snapshot.version + 1)
+  txn.setDomainMetadata(domain)
+  txn.onRebase((winner) => {
+    for (const a of winner.actions) {
+      if ('domainMetadata' in a && a.domainMetadata.domain === ROW_TRACKING_DOMAIN && !a.domainMetadata.removed) {
+        mark = Math.max(mark, rowIdHighWaterMark(new Map([[ROW_TRACKING_DOMAIN, a.domainMetadata]])))
+      }
+      // a winner's fresh ids count too, should it not have raised the mark
+      if ('add' in a && typeof a.add.baseRowId === 'number') mark = Math.max(mark, a.add.baseRowId + Number(JSON.parse(a.add.stats ?? '{}').numRecords ?? 1) - 1)
+    }
+    assign(winner.version + 1)
+  })
 }
 
+/** For commits that cannot be moved past a concurrent one (a row id backfill of every file). */
 export function noRebaseWithRowIds(table: string) {
   return () => {
     throw new CommitConflictError(`another writer committed first; a commit assigning row ids (rowTracking) is not rebased, retry the write (table ${table})`, { table })
@@ -342,11 +359,9 @@ export async function append(snapshot: Snapshot, data: WriteData, opts: AppendOp
   const written = await writeFiles(snapshot, plan, plan.batch.columns, plan.batch.numRows, opts)
   const protocol = plan.protocol ?? snapshot.protocol
   const configuration = (plan.metadata ?? snapshot.metadata).configuration
-  const rowIds = rowTrackingActive(protocol, configuration)
   const txn = Transaction.on(snapshot, {
     operation: 'WRITE',
     operationParameters: { mode: 'Append', partitionBy: plan.partitionColumns },
-    ...(rowIds ? { conflictCheck: noRebaseWithRowIds(snapshot.tableUrl) } : {}),
   })
   stampRowTracking(snapshot, protocol, configuration, written.adds, txn)
   if (plan.protocol) txn.setProtocol(plan.protocol)
@@ -437,8 +452,7 @@ export async function overwrite(snapshot: Snapshot, data: WriteData, opts: Overw
   if (predicateSql !== undefined) params.predicate = [predicateSql]
   const protocol = plan.protocol ?? snapshot.protocol
   const configuration = (plan.metadata ?? snapshot.metadata).configuration
-  const rowIds = rowTrackingActive(protocol, configuration)
-  const txn = Transaction.on(snapshot, { operation: 'WRITE', operationParameters: params, read, ...(rowIds ? { conflictCheck: noRebaseWithRowIds(table) } : {}) })
+  const txn = Transaction.on(snapshot, { operation: 'WRITE', operationParameters: params, read })
   stampRowTracking(snapshot, protocol, configuration, adds, txn)
   if (plan.protocol) txn.setProtocol(plan.protocol)
   if (plan.metadata) txn.setMetadata(plan.metadata)
