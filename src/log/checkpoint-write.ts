@@ -88,7 +88,7 @@ export function checkpointSchema(v2 = false): SchemaElement[] {
     group('txn', [[str('appId')], [i64('version')], [i64('lastUpdated')]]),
     group('add', [
       [str('path')], stringMap('partitionValues'), [i64('size')], [i64('modificationTime')], [bool('dataChange')],
-      stringMap('tags'), dv(), [i64('baseRowId')], [i64('defaultRowCommitVersion')], [str('stats')],
+      stringMap('tags'), dv(), [i64('baseRowId')], [i64('defaultRowCommitVersion')], [str('stats')], [str('clusteringProvider')],
     ]),
     // Tombstones keep no stats or tags (PROTOCOL.md "Checkpoints").
     group('remove', [
@@ -122,7 +122,7 @@ function addRow(a: AddFile): Record<string, unknown> {
   return {
     path: a.path, partitionValues: a.partitionValues, size: BigInt(a.size), modificationTime: BigInt(a.modificationTime),
     dataChange: a.dataChange, tags: a.tags ?? null, deletionVector: dvRow(a.deletionVector), baseRowId: big(a.baseRowId),
-    defaultRowCommitVersion: big(a.defaultRowCommitVersion), stats: a.stats ?? null,
+    defaultRowCommitVersion: big(a.defaultRowCommitVersion), stats: a.stats ?? null, clusteringProvider: a.clusteringProvider ?? null,
   }
 }
 

@@ -73,3 +73,16 @@ describe('clustered tables', () => {
     expect(new Set(after.map((r) => r._row_id)).size).toBe(after.length)
   })
 })
+
+describe('clusteringProvider in checkpoints', () => {
+  it('a checkpoint keeps the files OPTIMIZE marked', async () => {
+    const store = new MemoryStore()
+    const t = await DeltaTable.create(store, { schema, clusterBy: ['a'], properties: { 'delta.checkpointInterval': '3' } })
+    await t.append([{ a: 2n, b: 1n, s: 'x' }])
+    await t.append([{ a: 1n, b: 2n, s: 'y' }])
+    await t.optimize() // version 3: a checkpoint follows
+    expect(await store.head('_delta_log/00000000000000000003.checkpoint.parquet')).toBeDefined()
+    const files = (await DeltaTable.open(store)).files()
+    expect((await files).map((f) => f.clusteringProvider)).toEqual(['lagomago'])
+  })
+})
