@@ -8,7 +8,6 @@ import { DeltaError } from '../errors.js'
 import { DeltaTable } from '../table/delta-table.js'
 import { Lake } from '../medallion/catalog.js'
 import { formatTable, toJson } from '../medallion/format.js'
-import { runDemo } from '../medallion/demo/main.js'
 import { isMainModule } from '../medallion/is-main.js'
 
 export const USAGE = `usage: lagomago <command> [args] [--json] [--lake <dir>]
@@ -83,6 +82,7 @@ export async function runCli(argv: string[], io: CliIo = { out: (s) => process.s
     if (command === 'pipeline') {
       const dir = resolve(positional[0] ?? lakeDir)
       const lines: string[] = []
+      const { runDemo } = await import('../medallion/demo/main.js') // the generator loads hyparquet-writer: not for every command
       const r = await runDemo(dir, { quiet: flags.has('quiet') || json, out: json ? (l) => lines.push(l) : io.out })
       if (json) io.out(toJson(r))
       return r.status === 'SUCCESS' ? 0 : 1

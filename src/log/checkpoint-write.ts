@@ -1,7 +1,7 @@
 // Writing classic V1 Parquet checkpoints (PROTOCOL.md "Checkpoints", "Checkpoint Schema") with the
 // column layout Spark 3.5 / Delta 3 writes, then `_delta_log/_last_checkpoint`. Runs after a commit
 // landed; callers treat a failure here as a warning, never as a failed commit.
-import { ByteWriter, ParquetWriter } from 'hyparquet-writer'
+import type { ParquetWriter } from 'hyparquet-writer'
 import type { AddFile, DeletionVectorDescriptor, DomainMetadata, Metadata, Protocol, RemoveFile } from './actions.js'
 import { LAST_CHECKPOINT, LOG_DIR, padVersion } from './log-path.js'
 import type { ObjectStore } from '../storage/object-store.js'
@@ -187,8 +187,9 @@ export function checkpointRows(src: CheckpointSource, now = Date.now()): { colum
   return { columns, numRows: columns.add.length, numAdds: adds.length }
 }
 
-/** Parquet bytes of the checkpoint of `src`. */
-export function checkpointBytes(src: CheckpointSource, now = Date.now()): { bytes: Uint8Array; size: number; numAdds: number } {
+/** Parquet bytes of the checkpoint of `src`. hyparquet-writer loads on the first write, not at import (issue 15). */
+export async function checkpointBytes(src: CheckpointSource, now = Date.now()): Promise<{ bytes: Uint8Array; size: number; numAdds: number }> {
+  const { ByteWriter, ParquetWriter } = await import('hyparquet-writer')
   const { columns, numRows, numAdds } = checkpointRows(src, now)
   const writer = new ByteWriter(1 << 16)
   const pq = new ParquetWriter({ writer, schema: checkpointSchema(isV2(src.protocol)), createdBy: 'lagomago' })
@@ -202,7 +203,7 @@ export function checkpointBytes(src: CheckpointSource, now = Date.now()): { byte
  * rewritten by a racing writer with the same content (PROTOCOL.md "Classic checkpoint").
  */
 export async function writeCheckpoint(src: CheckpointSource, now = Date.now()): Promise<LastCheckpoint> {
-  const { bytes, size, numAdds } = checkpointBytes(src, now)
+  const { bytes, size, numAdds } = await checkpointBytes(src, now)
   await src.store.put(`${LOG_DIR}${padVersion(src.version)}.checkpoint.parquet`, bytes)
   const last: LastCheckpoint = { version: src.version, size, sizeInBytes: bytes.byteLength, numOfAddFiles: numAdds }
   // Never move the pointer backwards past a newer checkpoint another writer recorded.
