@@ -105,3 +105,18 @@ export class CommitOutcomeUnknownError extends DeltaError {
 
 /** A target row matched more than one source row in MERGE (Delta's cardinality rule). */
 export class MergeCardinalityError extends DeltaError { override readonly code = 'MERGE_CARDINALITY' }
+/**
+ * A change feed (CDC-mode merge) that cannot be applied exactly: its format is ambiguous, an op value
+ * is outside its format's set, flags contradict each other, or an event (truncate) has no row-level
+ * meaning. `row` and `value` name the offending row of the batch when there is one.
+ */
+export class ChangeFeedError extends InvalidArgumentError {
+  override readonly code = 'CHANGE_FEED'
+  readonly row?: number
+  readonly value?: unknown
+  constructor(message: string, ctx: ErrorContext = {}, at: { row?: number; value?: unknown } = {}) {
+    super(message, ctx)
+    this.row = at.row
+    this.value = at.value
+  }
+}

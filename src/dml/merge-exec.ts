@@ -23,7 +23,7 @@ import { fileDeletionVector, readFileColumns } from './file-read.js'
 import type { DeletionVector } from '../scan/deletion-vectors.js'
 import { probeRaw, rawKeyEligible, readRawKey, rememberWrittenKey } from './key-read.js'
 import { keyValues, planJoin, sideBatch, SourceIndex, SOURCE, TARGET, unqualify, type JoinPlan } from './join.js'
-import { MergeCounters, type MergeOptions, type MergeResult } from './merge-types.js'
+import { MergeCounters, type MergeExecOptions, type MergeOptions, type MergeResult } from './merge-types.js'
 import { filesHoldingKeys, keyRangePredicate } from './prune.js'
 import { evolveSchema } from './schema-evolution.js'
 import { normalizeSource, type SourceBatch } from './source.js'
@@ -69,6 +69,31 @@ function targetFields(exprs: (BoundExpr | undefined)[], snapshot: Snapshot): Str
   return out
 }
 
+/**
+ * Delta's `*All` rule without schema evolution: every target column must resolve in the source
+ * (DELTA_MERGE_UNRESOLVED_EXPRESSION), except the ones the engine fills itself (generated columns are
+ * computed, identity columns generated on insert and never updated, void columns hold only NULL) or
+ * an explicit assignment covers.
+ */
+function checkAllClauses(clauses: MergeClauses, snapshot: Snapshot, src: SourceBatch): void {
+  const table = snapshot.tableUrl
+  const all = [...clauses.matched.map((c) => [c, 'whenMatchedUpdateAll'] as const), ...clauses.notMatched.map((c) => [c, 'whenNotMatchedInsertAll'] as const)]
+  for (const [c, what] of all) {
+    if (c.assign !== 'all') continue
+    const extra = new Set(Object.keys(c.extra ?? {}).map((k) => k.toLowerCase()))
+    for (const f of snapshot.schema.fields) {
+      if (findField(src.schema, f.name) || extra.has(f.name.toLowerCase()) || engineFilled(f)) continue
+      throw new SchemaMismatchError(`cannot resolve target column ${f.name} in ${what}: the source has ${src.schema.fields.map((x) => x.name).join(', ') || 'no columns'}; pass mergeSchema: true to keep the stored value on update and write NULL on insert (table ${table}, version ${snapshot.version})`, { column: f.name, table, version: snapshot.version })
+    }
+  }
+}
+
+/** Generated and identity columns, whose values the engine computes, and void ones (only NULL fits). */
+export function engineFilled(f: StructField): boolean {
+  const m = f.metadata
+  return f.type === 'void' || typeof m['delta.generationExpression'] === 'string' || 'delta.identity.start' in m || 'delta.identity.step' in m
+}
+
 function clauseExprs(c: BoundClause): (BoundExpr | undefined)[] {
   return [c.condition, ...(c.values ?? [])]
 }
@@ -78,7 +103,7 @@ function soleUnconditionalDelete(cs: BoundClause[]): boolean {
 }
 
 /** Run a MERGE against `snapshot`; commits one version (none when nothing changes). */
-export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses: MergeClauses, options: MergeOptions): Promise<MergeResult> {
+export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses: MergeClauses, options: MergeExecOptions): Promise<MergeResult> {
   const started = Date.now()
   const table = snapshot.tableUrl
   checkWriteSupport(snapshot.protocol, snapshot.schema, snapshot.properties, table, snapshot.version, ['identityColumns', 'rowTracking'])
@@ -88,6 +113,7 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
   }
   const src = options.preparedSource ?? normalizeSource(data, snapshot.schema, table)
   const usesAll = [...clauses.matched, ...clauses.notMatched].some((c) => c.assign === 'all')
+  if (!options.mergeSchema && !options.partialSource) checkAllClauses(clauses, snapshot, src)
   const evolved = options.mergeSchema && usesAll ? evolveSchema(snapshot, src.schema) : undefined
   const output = evolved?.schema ?? snapshot.schema
 

@@ -1,5 +1,6 @@
 // Options, results and operation metrics of MERGE (Delta's operationMetrics names).
 import type { Expr } from '../expr/ast.js'
+import { optionKeys } from '../options.js'
 import type { WriteFilesOptions } from '../write/data-files.js'
 import type { DmlWriter } from './dml-writer.js'
 import type { SourceBatch } from './source.js'
@@ -20,8 +21,17 @@ export interface MergeOptions {
   write?: WriteFilesOptions
   /** Buffered rows written to a file once this many accumulate. */
   flushRows?: number
+}
+
+/** The public keys of MergeOptions (run-time check of `table.merge(source, { on, … })`). */
+export const MERGE_OPTION_KEYS = optionKeys<MergeOptions>()(['on', 'mergeSchema', 'sourceAlias', 'targetAlias', 'isolationLevel', 'txn', 'write', 'flushRows'])
+
+/** What executeMerge takes: the public options plus what CDC mode prepared. */
+export interface MergeExecOptions extends MergeOptions {
   /** @internal an already normalised source (CDC mode). */
   preparedSource?: SourceBatch
+  /** @internal the caller (CDC mode) checked which target columns the source may lack. */
+  partialSource?: boolean
   /** @internal the prepared source's join keys for `on` (a list of key columns): keyValues of them, indexed. */
   preparedKeys?: PreparedKeys
 }

@@ -29,8 +29,8 @@ import { vacuum, type VacuumOptions, type VacuumResult } from '../maintenance/va
 import { restore, type RestoreOptions, type RestoreResult } from '../maintenance/restore.js'
 import * as alter from '../maintenance/alter.js'
 import { MergeBuilder } from '../dml/merge.js'
-import type { MergeOptions } from '../dml/merge-types.js'
-import { mergeCdc, type CdcMergeOptions } from '../dml/cdc.js'
+import { MERGE_OPTION_KEYS, type MergeOptions } from '../dml/merge-types.js'
+import { CDC_OPTION_KEYS, checkCdcOptions, mergeCdc, type CdcMergeOptions, type CdcMergeResult } from '../dml/cdc.js'
 import { deleteRows, updateRows, type DmlOptions } from '../dml/update-delete.js'
 import type { Assignments } from '../dml/clauses.js'
 
@@ -172,18 +172,32 @@ export class DeltaTable {
    * MERGE, in one of two forms picked by `options.on`:
    * - with `on` (key column names or a condition naming `target`/`source`, aliases `t`/`s`): returns
    *   the builder, `.whenMatchedUpdateAll().whenNotMatchedInsertAll()….execute()`;
-   * - without it, CDC mode: applies the change batch (keys: the table's primary key or
-   *   `options.keys`; op column; latest per key by `options.sequence`) and resolves with
-   *   `{ version, metrics }`, so `await t.merge(cdcBatch)` just works.
+   * - without it, CDC mode: applies the change feed (keys: the table's primary key or
+   *   `options.keys`; format told by the batch's columns, docs/change-feeds.md; latest per key by
+   *   `options.sequence`) and resolves with `{ version, metrics, cdc }`, so `await t.merge(cdcBatch)`
+   *   and `await silver.merge(await bronze.changes({ startVersion }))` just work.
+   * Options are checked at run time (UnknownOptionError names an unknown key).
    * Either way the handle moves to the version written.
    */
   merge(source: WriteData, options: MergeOptions): MergeBuilder
-  merge(source: WriteData, options?: CdcMergeOptions): Promise<WriteResult>
-  merge(source: WriteData, options?: MergeOptions | CdcMergeOptions): MergeBuilder | Promise<WriteResult> {
+  merge(source: WriteData, options?: CdcMergeOptions): Promise<CdcMergeResult>
+  merge(source: WriteData, options?: MergeOptions | CdcMergeOptions): MergeBuilder | Promise<CdcMergeResult> {
     if (options && 'on' in options && options.on !== undefined) {
+      checked('merge', options, MERGE_OPTION_KEYS, this.url)
       return new MergeBuilder(() => this._snapshot, source, options, (v) => this.moveTo(v))
     }
-    return mergeCdc(this._snapshot, source, (options ?? {}) as CdcMergeOptions).then(async (r) => {
+    let cdc = (options ?? {}) as CdcMergeOptions
+    // `on: undefined` reads as CDC mode (the builder needs a condition)
+    if ('on' in cdc) {
+      const { on: _, ...rest } = cdc as CdcMergeOptions & { on?: undefined }
+      cdc = rest
+    }
+    try {
+      checkCdcOptions(checked('merge (CDC mode)', cdc, CDC_OPTION_KEYS, this.url), { table: this.url })
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    return mergeCdc(this._snapshot, source, cdc).then(async (r) => {
       await this.moveTo(r.version)
       return r
     })

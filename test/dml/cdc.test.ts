@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DeltaTable, MemoryStore } from '../../src/index.js'
-import { ConstraintViolationError, InvalidArgumentError, SchemaMismatchError } from '../../src/errors.js'
-import { parseOp } from '../../src/dml/cdc.js'
+import { ChangeFeedError, ConstraintViolationError, InvalidArgumentError, SchemaMismatchError } from '../../src/errors.js'
 import type { StructField } from '../../src/schema/types.js'
 
 const f = (name: string, type: StructField['type'], nullable = true): StructField => ({ name, type, nullable, metadata: {} })
@@ -17,10 +16,14 @@ async function orders(extra: StructField[] = [], opts: { primaryKey?: string | s
 const sorted = async (t: DeltaTable, columns?: string[]) => (await t.toRows({ columns })).sort((a, b) => Number(a.id) - Number(b.id))
 
 describe('CDC merge: await table.merge(batch)', () => {
-  it('recognises I/U/D, insert/update/delete and Debezium c/u/d/r in any case', () => {
-    for (const s of ['I', 'i', 'insert', 'INSERT', 'c', 'r', 'U', 'update', 'u', 'Update']) expect(parseOp(s)).toBe(false)
-    for (const s of ['D', 'd', 'delete', 'DELETE']) expect(parseOp(s)).toBe(true)
-    for (const s of ['x', '', 'upd']) expect(parseOp(s)).toBeUndefined()
+  it('recognises I/U/D, insert/update/upsert/delete and Debezium-style c/u/d/r in any case', async () => {
+    const ups = ['I', 'i', 'insert', 'INSERT', 'c', 'r', 'U', 'update', 'u', 'Update', 'upsert']
+    const dels = ['D', 'd', 'delete', 'DELETE']
+    const t = await orders()
+    await t.merge(ups.map((op, i) => ({ op, id: BigInt(10 + i), status: op, amount: i })))
+    await t.merge(dels.map((op, i) => ({ op, id: BigInt(10 + i) })))
+    expect((await sorted(t, ['id'])).map((r) => Number(r.id))).toEqual([1, 2, 3, ...ups.slice(dels.length).map((_, i) => 10 + dels.length + i)])
+    for (const op of ['x', '', 'upd']) await expect(t.merge([{ op, id: 1n, status: 's', amount: 1 }])).rejects.toBeInstanceOf(ChangeFeedError)
   })
 
   it('one source row updating several target rows with its key writes one new row for each, and inserts keep every value', async () => {
@@ -39,9 +42,9 @@ describe('CDC merge: await table.merge(batch)', () => {
     expect(await sorted(t)).toEqual([{ id: 1n, status: 'again', amount: 11 }, { id: 2n, status: 'open', amount: 20 }, { id: 9n, status: 'new', amount: 1 }])
   })
 
-  it('a batch without an op column is an upsert; columns it lacks keep their values', async () => {
+  it('a batch without an op column is an upsert; with mergeSchema, columns it lacks keep their values (inserts: NULL)', async () => {
     const t = await orders()
-    await t.merge([{ id: 2n, status: 'paid' }, { id: 4n, status: 'open' }])
+    await t.merge([{ id: 2n, status: 'paid' }, { id: 4n, status: 'open' }], { mergeSchema: true })
     expect(await sorted(t)).toEqual([
       { id: 1n, status: 'open', amount: 10 }, { id: 2n, status: 'paid', amount: 20 }, { id: 3n, status: 'paid', amount: 30 }, { id: 4n, status: 'open', amount: null },
     ])
@@ -53,19 +56,19 @@ describe('CDC merge: await table.merge(batch)', () => {
       { op: 'u', id: 1n, status: 'b', lsn: 5n }, { op: 'u', id: 1n, status: 'a', lsn: 3n },
       { op: 'u', id: 2n, status: 'first', lsn: 4n }, { op: 'u', id: 2n, status: 'second', lsn: 4n },
       { op: 'c', id: 5n, status: 'x', lsn: 1n }, { op: 'd', id: 5n, lsn: 2n },
-    ], { sequence: 'lsn' })
+    ], { sequence: 'lsn', mergeSchema: true })
     expect((await sorted(t, ['id', 'status'])).map((r) => `${r.id}:${r.status}`)).toEqual(['1:b', '2:second', '3:paid'])
-    await t.merge([{ op: 'd', id: 3n }, { op: 'i', id: 3n, status: 'back' }])
+    await t.merge([{ op: 'd', id: 3n }, { op: 'i', id: 3n, status: 'back' }], { mergeSchema: true })
     expect((await sorted(t, ['id', 'status'])).map((r) => `${r.id}:${r.status}`)).toEqual(['1:b', '2:second', '3:back'])
   })
 
   it('ignoreOlderThanTarget skips changes older than the stored sequence', async () => {
     const t = await orders([f('lsn', 'long')])
-    await t.merge([{ id: 1n, status: 'v10', lsn: 10n }, { id: 2n, status: 'v10', lsn: 10n }], { sequence: 'lsn' })
-    await t.merge([{ op: 'u', id: 1n, status: 'late', lsn: 9n }, { op: 'u', id: 2n, status: 'newer', lsn: 11n }, { op: 'd', id: 3n, lsn: 1n }], { sequence: 'lsn', ignoreOlderThanTarget: true })
+    await t.merge([{ id: 1n, status: 'v10', lsn: 10n }, { id: 2n, status: 'v10', lsn: 10n }], { sequence: 'lsn', mergeSchema: true })
+    await t.merge([{ op: 'u', id: 1n, status: 'late', lsn: 9n }, { op: 'u', id: 2n, status: 'newer', lsn: 11n }, { op: 'd', id: 3n, lsn: 1n }], { sequence: 'lsn', ignoreOlderThanTarget: true, mergeSchema: true })
     expect((await sorted(t, ['id', 'status', 'lsn'])).map((r) => `${r.id}:${r.status}:${r.lsn}`)).toEqual(['1:v10:10', '2:newer:11'])
     // without the option, late events apply
-    await t.merge([{ op: 'u', id: 1n, status: 'late', lsn: 9n }], { sequence: 'lsn' })
+    await t.merge([{ op: 'u', id: 1n, status: 'late', lsn: 9n }], { sequence: 'lsn', mergeSchema: true })
     expect((await t.toRows({ filter: 'id = 1' }))[0].status).toBe('late')
   })
 
@@ -73,13 +76,13 @@ describe('CDC merge: await table.merge(batch)', () => {
     const t = await orders([f('deleted', 'boolean')])
     await t.merge([{ op: 'D', id: 2n }, { op: 'D', id: 99n }], { softDelete: { column: 'deleted' } })
     expect((await sorted(t, ['id', 'deleted'])).map((r) => `${r.id}:${r.deleted}`)).toEqual(['1:null', '2:true', '3:null'])
-    await t.merge([{ op: 'U', id: 2n, status: 'revived' }], { softDelete: { column: 'deleted' } })
+    await t.merge([{ op: 'U', id: 2n, status: 'revived' }], { softDelete: { column: 'deleted' }, mergeSchema: true })
     expect((await t.toRows({ filter: 'id = 2' }))[0]).toMatchObject({ status: 'revived', deleted: false, amount: 20 })
   })
 
   it('options.keys, a custom op column, Debezium-style names', async () => {
     const t = await orders([], {})
-    await t.merge([{ __op: 'r', id: 1n, status: 'snap' }, { __op: 'd', id: 2n }], { keys: ['id'], opColumn: '__op' })
+    await t.merge([{ __op: 'r', id: 1n, status: 'snap' }, { __op: 'd', id: 2n }], { keys: ['id'], opColumn: '__op', mergeSchema: true })
     expect((await sorted(t, ['id', 'status'])).map((r) => `${r.id}:${r.status}`)).toEqual(['1:snap', '3:paid'])
   })
 

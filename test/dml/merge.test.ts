@@ -106,7 +106,7 @@ describe('MERGE builder', () => {
   it('writes change data files with the four change types when CDF is on', async () => {
     const t = await table({ 'delta.enableChangeDataFeed': 'true' })
     await t.append(rows(10))
-    const v = (await t.merge([{ id: 1n, name: 'u' }, { id: 2n }, { id: 42n, name: 'i' }], { on: ['id'] })
+    const v = (await t.merge([{ id: 1n, name: 'u' }, { id: 2n }, { id: 42n, name: 'i' }], { on: ['id'], mergeSchema: true })
       .whenMatchedDelete({ condition: 's.name IS NULL' }).whenMatchedUpdate({ set: { name: 's.name' } }).whenNotMatchedInsertAll().execute()).version
     const cdc = (await commit(t, v)).filter((a) => 'cdc' in a)
     expect(cdc.length).toBeGreaterThan(0)
@@ -145,7 +145,7 @@ describe('MERGE builder', () => {
     const t = await table()
     await t.append(rows(5))
     const v = t.version
-    const src = [{ id: 2n, name: 'a' }, { id: 2n, name: 'b' }]
+    const src = [{ id: 2n, name: 'a', amount: 1, region: 'eu' }, { id: 2n, name: 'b', amount: 2, region: 'us' }]
     await expect(t.merge(src, { on: ['id'] }).whenMatchedUpdateAll().execute()).rejects.toBeInstanceOf(MergeCardinalityError)
     expect(t.version).toBe(v)
     // a condition no pair satisfies, or a sole unconditional delete, is fine (as Delta)
@@ -180,9 +180,9 @@ describe('MERGE builder', () => {
   it('records the txn id atomically and skips a batch already applied', async () => {
     const t = await table()
     await t.append(rows(3))
-    const r1 = await t.merge([{ id: 1n, name: 'x' }], { on: ['id'], txn: { appId: 'job', version: 1 } }).whenMatchedUpdateAll().execute()
+    const r1 = await t.merge([{ id: 1n, name: 'x' }], { on: ['id'], mergeSchema: true, txn: { appId: 'job', version: 1 } }).whenMatchedUpdateAll().execute()
     expect(t.txns.get('job')).toBe(1)
-    const r2 = await t.merge([{ id: 1n, name: 'y' }], { on: ['id'], txn: { appId: 'job', version: 1 } }).whenMatchedUpdateAll().execute()
+    const r2 = await t.merge([{ id: 1n, name: 'y' }], { on: ['id'], mergeSchema: true, txn: { appId: 'job', version: 1 } }).whenMatchedUpdateAll().execute()
     expect(r2.version).toBe(r1.version)
     expect((await t.toRows({ filter: 'id = 1' }))[0].name).toBe('x')
   })
@@ -202,7 +202,7 @@ describe('MERGE builder', () => {
     await t.merge([{ id: 5n, p: 'z', n: 5, extra: 'e' }], { mergeSchema: true })
     expect(t.schema.fields.at(-1)!.metadata['delta.columnMapping.physicalName']).toMatch(/^col-/)
     expect(await t.toRows({ filter: 'id = 5' })).toEqual([{ id: 5n, p: 'z', n: 5, n2: 10, extra: 'e' }])
-    await expect(t.merge([{ id: 5n, n: 1, n2: 3 }], { on: ['id'] }).whenMatchedUpdateAll().execute()).rejects.toBeInstanceOf(ConstraintViolationError)
+    await expect(t.merge([{ id: 5n, p: 'z', n: 1, n2: 3, extra: 'e' }], { on: ['id'] }).whenMatchedUpdateAll().execute()).rejects.toBeInstanceOf(ConstraintViolationError)
   })
 })
 
