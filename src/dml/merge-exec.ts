@@ -16,6 +16,7 @@ import type { DeltaValue } from '../schema/values.js'
 import { keyPath } from '../schema/column-path.js'
 import { checkWriteSupport } from '../write/features.js'
 import { IdentityFiller } from '../write/identity.js'
+import { preloadParquetWriter } from '../write/data-files.js'
 import type { WriteData } from '../write/input.js'
 import { bindClause, evalValues, firstMatchingClause, type BoundClause, type ClauseSpec } from './clauses.js'
 import { DmlWriter } from './dml-writer.js'
@@ -30,6 +31,8 @@ import { normalizeSource, type SourceBatch } from './source.js'
 
 /** Candidate files whose deletion vectors are being read at once. */
 const DV_READ_AHEAD = 4
+/** Key columns read ahead of the file being applied (a cold process reads every candidate's: issue 15). */
+const KEY_READ_AHEAD = 2
 
 /** Without an equi-join key every (target, source) pair of a file is tried: refuse beyond this many. */
 export const MAX_CROSS_PAIRS = 5_000_000
@@ -133,6 +136,8 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
   const identityAt = output.fields.map((f, i) => [f.name, i] as const).filter(([name]) => identity.columns.includes(name))
   const m = new MergeCounters()
   m.numSourceRows = src.numRows
+  // a merge that writes rows loads the Parquet writer now, beside the key reads, not after them
+  if (notMatched.length || matched.some((c) => c.kind === 'update')) preloadParquetWriter()
 
   // Source side of the join
   const srcBatch = sideBatch(src.numRows, { [SOURCE]: { columns: src.columns } })
@@ -179,6 +184,9 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
   // awaited in file order (same error first), and one never awaited (an earlier file failed) is muted.
   const dvReads = new Map<number, Promise<DeletionVector>>()
   let dvStarted = 0
+  // The same for the raw key columns: the next file's read overlaps this file's probe and writes.
+  const keyReads = new Map<number, ReturnType<typeof readRawKey>>()
+  let keyStarted = 0
   for (let ci = 0; ci < candidates.length; ci++) {
     const add = candidates[ci]
     for (; dvStarted < candidates.length && dvStarted < ci + DV_READ_AHEAD; dvStarted++) {
@@ -186,13 +194,19 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
       p.catch(() => {})
       dvReads.set(dvStarted, p)
     }
+    for (; rawKey && keyStarted < candidates.length && keyStarted < ci + KEY_READ_AHEAD; keyStarted++) {
+      const p = readRawKey(snapshot, candidates[keyStarted], rawKey)
+      p.catch(() => {})
+      keyReads.set(keyStarted, p)
+    }
     const dv = await dvReads.get(ci)!
     dvReads.delete(ci)
     // probe: pairs (target row, source row) with equal keys, rows already deleted skipped
     const tIdx: number[] = []
     const sIdx: number[] = []
     const deletedBefore = dv.rows
-    const raw = rawKey ? await readRawKey(snapshot, add, rawKey) : undefined
+    const raw = rawKey ? await keyReads.get(ci)! : undefined
+    keyReads.delete(ci)
     const keysRead = raw ? { numRows: raw.numRows, columns: new Map([[rawKey!.name, raw.values]]) } : await readFileColumns(snapshot, add, keyFields)
     const n = keysRead.numRows
     const cols: Map<string, ArrayLike<DeltaValue>> = keysRead.columns

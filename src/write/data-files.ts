@@ -62,6 +62,11 @@ function nullColumn(n: number): DeltaValue[] {
 }
 
 /** Write the batch's rows as data files under the table root; returns their add actions. */
+/** Start loading the Parquet writer (a dynamic import, issue 15) where a write is coming; never fails. */
+export function preloadParquetWriter(): void {
+  import('./parquet-write.js').catch(() => {})
+}
+
 export async function writeDataFiles(
   target: DataFilesTarget, columns: Map<string, ColumnValues>, numRows: number, options: WriteFilesOptions = {},
 ): Promise<WrittenFiles> {
