@@ -7,7 +7,6 @@
 // directly and through the proxy; every read during the run equals the model at its version; VACUUM
 // leaves only files the table needs. `npm run stress:net` runs it at size (figures in
 // docs/reliability.md); net-stress.test.ts runs it small in `npm test`.
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,6 +21,7 @@ import { AzureStore } from '../../src/storage/azure-store.js'
 import type { ObjectStore } from '../../src/storage/object-store.js'
 import { S3Store } from '../../src/storage/s3-store.js'
 import { DeltaTable } from '../../src/table/delta-table.js'
+import { runJsonLinesChild } from '../json-lines-child.js'
 import { applyOp, CREATE_OPTIONS, sortRows, type Row } from '../reliability/crash-workload.js'
 import { FAULT_KINDS, FaultProxy, type FaultKind } from './fault-proxy.js'
 import type { OpReport } from './net-writer.js'
@@ -75,18 +75,7 @@ const show = (rows: Row[]) => JSON.stringify(rows, (_, v) => (typeof v === 'bigi
 const rowsOf = (rows: Record<string, unknown>[]): Row[] => sortRows(rows.map((r) => ({ id: r.id as bigint, p: r.p as string, v: r.v as bigint })))
 
 function runWriter(spec: StoreSpec, writer: number, commits: number, seed: number): Promise<OpReport[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, JSON.stringify({ spec, writer, commits, seed })], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { err += d.toString() })
-    child.on('error', reject)
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`writer ${writer} exited with ${code}: ${err.slice(0, 2000)}`))
-      else resolve(out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as OpReport))
-    })
-  })
+  return runJsonLinesChild<OpReport>(WRITER, [JSON.stringify({ spec, writer, commits, seed })], `writer ${writer}`)
 }
 
 /** Keys the snapshot needs: active data files and their DV files. */

@@ -2,7 +2,6 @@
 // key upserts to one S3 (RGW) or Azure (Azurite) table at once. Every acknowledged commit is in the
 // log exactly once, no file is added twice, and the rows equal a serial replay in log order.
 // CLOUD_STRESS_WRITERS / CLOUD_STRESS_COMMITS scale it up.
-import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
 import type { CloudStoreDefaults } from '../../src/cloud.js'
@@ -10,6 +9,7 @@ import { parseActionLines, type Metadata } from '../../src/log/actions.js'
 import { loadSnapshot } from '../../src/log/snapshot.js'
 import type { ObjectStore } from '../../src/storage/index.js'
 import { Transaction } from '../../src/txn/transaction.js'
+import { runJsonLinesChild } from '../json-lines-child.js'
 import { rowsOf, type StressOp } from '../txn/stress-writer.js'
 import { azureServer, azureStoreFor, BUCKET, CONTAINER, describeWithServer, s3Server, s3StoreFor, uniquePrefix } from './servers.js'
 
@@ -20,19 +20,7 @@ const SCRIPT = join(import.meta.dirname, 'cloud-writer.ts')
 type Ack = StressOp & { version: number; replans: number; attempts: number }
 
 function runWriter(uri: string, writer: number, seed: number, startAt: number, defaults: CloudStoreDefaults): Promise<Ack[]> {
-  return new Promise((resolve, reject) => {
-    const args = ['--import', 'tsx', SCRIPT, uri, String(writer), String(COMMITS), String(seed), String(startAt), JSON.stringify(defaults)]
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { err += d.toString() })
-    child.on('error', reject)
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`writer ${writer} exited with ${code}: ${err}`))
-      else resolve(out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Ack))
-    })
-  })
+  return runJsonLinesChild<Ack>(SCRIPT, [uri, String(writer), String(COMMITS), String(seed), String(startAt), JSON.stringify(defaults)], `writer ${writer}`)
 }
 
 async function stress(store: ObjectStore, uri: string, defaults: CloudStoreDefaults): Promise<void> {

@@ -2,7 +2,6 @@
 // commit a mix of blind appends and key upserts at once. Afterwards every acknowledged commit is in
 // the log exactly once, no data file is added twice, and the rows equal a serial replay of the
 // acknowledged operations in log order. STRESS_WRITERS / STRESS_COMMITS scale it up (issue 5: 8 × 50).
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,6 +10,7 @@ import { parseActionLines, type Metadata } from '../../src/log/actions.js'
 import { loadSnapshot } from '../../src/log/snapshot.js'
 import { LocalStore } from '../../src/storage/local-store.js'
 import { Transaction } from '../../src/txn/transaction.js'
+import { runJsonLinesChild } from '../json-lines-child.js'
 import { rowsOf, type StressOp } from './stress-writer.js'
 
 const WRITERS = Number(process.env.STRESS_WRITERS ?? 4)
@@ -20,18 +20,7 @@ const SCRIPT = join(import.meta.dirname, 'stress-writer.ts')
 type Ack = StressOp & { version: number; replans: number; attempts: number }
 
 function runWriter(root: string, writer: number, seed: number, startAt: number): Promise<Ack[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, root, String(writer), String(COMMITS), String(seed), String(startAt)], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { err += d.toString() })
-    child.on('error', reject)
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`writer ${writer} exited with ${code}: ${err}`))
-      else resolve(out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Ack))
-    })
-  })
+  return runJsonLinesChild<Ack>(SCRIPT, [root, String(writer), String(COMMITS), String(seed), String(startAt)], `writer ${writer}`)
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'lagomago-stress-'))
