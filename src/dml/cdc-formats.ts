@@ -62,8 +62,9 @@ function candidates(src: StructType, table: StructType): { format: FeedFormat; c
   // `__op` and `__deleted` are one format's two columns
   const seen = new Set<FeedFormat>()
   const unique = out.filter((c) => !seen.has(c.format) && seen.add(c.format))
-  // with several, a column the table stores is data, not an op column
-  return unique.length > 1 ? unique.filter((c) => !findField(table, c.column)) : unique
+  // with several, a column the table stores is data, not an op column (all stored: still ambiguous)
+  const data = unique.filter((c) => !findField(table, c.column))
+  return unique.length > 1 && data.length > 0 ? data : unique
 }
 
 /** How a format's op column is spelled when it is forced (`format`) without `opColumn`. */

@@ -122,6 +122,41 @@ describe('change feeds: format told by the columns', () => {
     expect(await live(t)).toEqual(['1:ana:rio'])
   })
 
+  it('a candidate op column the table stores is data: bronze keeping its raw op feeds silver through the CDF', async () => {
+    const bronze = await customers([f('op', 'string')], { 'delta.enableChangeDataFeed': 'true' })
+    const silver = await customers([f('op', 'string')])
+    await bronze.merge([{ op: 'U', id: 2n, name: 'bia', city: 'sp2' }, { op: 'D', id: 3n, name: null, city: null }])
+    const r = await silver.merge(await bronze.changes({ startVersion: 2 }))
+    expect(r.cdc.format).toBe('delta-cdf')
+    expect(await live(silver)).toEqual(await live(bronze))
+    expect((await silver.toRows({ filter: 'id = 2' }))[0].op).toBe('U')
+    // both candidates stored: still ambiguous
+    const both = await customers([f('op', 'string'), f('__op', 'string')])
+    await refused(both, () => both.merge([{ op: 'U', __op: 'u', id: 1n, name: 'a', city: 'b' }]), ChangeFeedError, /candidate op columns/)
+  })
+
+  it('the docs\' DMS and incremental bronze → silver examples run as written', async () => {
+    const t = await customers()
+    await t.merge([{ Op: 'U', id: 1n, name: 'ana', city: 'vix', ts: '2026-01-02T10:00:00Z' }, { Op: 'D', id: 2n, name: 'bia', city: 'sp', ts: '2026-01-02T10:00:01Z' }], { sequence: 'ts' })
+    expect(await live(t)).toEqual(['1:ana:vix', '3:caio:bh'])
+    const bronze = await customers([], { 'delta.enableChangeDataFeed': 'true' })
+    const silver = await DeltaTable.create(new MemoryStore(), { schema: bronze.schema, primaryKey: 'id' })
+    const step = async () => {
+      let next = silver.txns.get('from-bronze') ?? -1
+      next += 1
+      if (bronze.version >= next) {
+        await silver.merge(await bronze.changes({ startVersion: next }), { txn: { appId: 'from-bronze', version: bronze.version } })
+      }
+    }
+    await step()
+    await bronze.delete('id = 1')
+    await bronze.update('id = 2', { city: "'santos'" })
+    await step()
+    await step()
+    expect(await live(silver)).toEqual(await live(bronze))
+    expect(silver.txns.get('from-bronze')).toBe(bronze.version)
+  })
+
   it('a delete of a key not in the table does nothing, soft or hard', async () => {
     const t = await customers([f('gone', 'boolean')])
     const v = t.version
