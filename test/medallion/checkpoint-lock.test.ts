@@ -100,7 +100,12 @@ describe('checkpoint lock', () => {
     for (let i = 0; i < 20; i++) {
       reads = 0
       const loc = join(dir, `s${i}`)
-      const start = (): Promise<unknown> => new StreamingQuery({ source, checkpointLocation: loc, foreachBatch: async () => undefined }).start()
+      // The winner holds the lock inside its first batch until the other query has settled (or 3 s
+      // pass): without that hold, a loaded machine can run the two one after the other, which is legal.
+      let settle!: () => void
+      const firstSettled = new Promise<void>((r) => { settle = r })
+      const hold = (): Promise<unknown> => Promise.race([firstSettled, new Promise((r) => setTimeout(r, 3000))])
+      const start = (): Promise<unknown> => new StreamingQuery({ source, checkpointLocation: loc, foreachBatch: hold }).start().finally(settle)
       const settled = await Promise.allSettled([start(), start()])
       expect(settled.map((s) => s.status).sort()).toEqual(['fulfilled', 'rejected'])
       expect((settled.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrentTransactionError)
