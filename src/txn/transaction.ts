@@ -199,12 +199,13 @@ export class Transaction {
       const actions: Action[] = [{ commitInfo }, ...body]
       validateCommit(actions, this.tableUrl)
       const bytes = serializeActions(actions)
-      let winner: WinningCommit | 'ours'
+      let written: boolean | WinningCommit | 'ours'
       try {
-        winner = (await putCommit(this.store, version, bytes)) ? 'ours' : await this.readTaken(version)
+        written = await putCommit(this.store, version, bytes)
       } catch (e) {
-        winner = await this.settle(version, bytes, e)
+        written = await this.settle(version, bytes, e)
       }
+      let winner = written === true ? 'ours' : written === false ? await this.readTaken(version) : written
       if (winner === 'ours') return { done: true, value: { version, actions, commitInfo } }
       if (!check || this.readVersion < 0) {
         throw new CommitConflictError(
