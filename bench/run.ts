@@ -1,12 +1,11 @@
-// `npm run bench [job…] [--quick] [--runs N] [--md FILE]`: runs each job's contenders, each in a
+// `npm run bench [job…] [--quick] [--runs N] [--md FILE] [--baseline DIR]`: runs each job's contenders, each in a
 // child process of its own, and prints a markdown report (appended to FILE with --md).
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { appendFileSync, mkdirSync } from 'node:fs'
-import { cpus, totalmem } from 'node:os'
+import { cpus, loadavg, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { formatJob, runContender, type ContenderResult } from './harness.js'
-import { JOBS } from './jobs/index.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const args = process.argv.slice(2)
@@ -18,6 +17,10 @@ const option = (name: string) => {
 const quick = flag('--quick')
 const runs = Number(option('--runs') ?? (quick ? 1 : 5))
 const dataDir = option('--data') ?? join(here, '.data')
+// --baseline <dir>: a built checkout of another commit; job-mode jobs run it beside this one (jobs/process.ts)
+if (option('--baseline')) process.env.BENCH_BASELINE = option('--baseline')
+// imported after the line above: the job list depends on it
+const { JOBS } = await import('./jobs/index.js')
 
 async function child(): Promise<void> {
   const [jobName, index] = [option('--child'), Number(option('--contender'))]
@@ -49,27 +52,37 @@ function runChild(job: string, contender: number): Promise<ContenderResult> {
   })
 }
 
+function commit(): string {
+  try {
+    const id = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8' }).trim()
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', '../src', '../bench'], { cwd: here, encoding: 'utf8' }).trim()
+    return dirty ? `${id} + uncommitted changes` : id
+  } catch { return 'unknown' }
+}
+
 async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true })
-  const wanted = args.filter((a, i) => !a.startsWith('--') && !['--runs', '--md', '--data'].includes(args[i - 1]))
+  const wanted = args.filter((a, i) => !a.startsWith('--') && !['--runs', '--md', '--data', '--baseline'].includes(args[i - 1]))
   const jobs = wanted.length ? JOBS.filter((j) => wanted.includes(j.name)) : JOBS
   const unknown = wanted.filter((w) => !JOBS.some((j) => j.name === w))
   if (unknown.length) throw new Error(`unknown bench job(s): ${unknown.join(', ')}; known: ${JOBS.map((j) => j.name).join(', ')}`)
   const header = [
     `## ${new Date().toISOString().slice(0, 10)} — \`npm run bench -- ${args.join(' ')}\``.replace(/ +`$/, '`'),
     '',
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. ` +
+    `Commit ${commit()}. Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. ` +
       `Median of ${runs} run(s) after one warm-up; each contender in its own process (peak RSS is its own).`,
     '',
   ].join('\n')
   const sections = [header]
   for (const job of jobs) {
     const results: ContenderResult[] = []
+    // the machine may be shared: say how busy it was
+    const load = loadavg().map((x) => x.toFixed(1)).join(' / ')
     for (let i = 0; i < job.contenders.length; i++) {
       process.stderr.write(`bench ${job.name} / ${job.contenders[i].name}…\n`)
       results.push(await runChild(job.name, i))
     }
-    const md = formatJob(job, results)
+    const md = formatJob(job, results) + `\n\nLoad average (1/5/15 min) at the job's start: ${load}; at its end: ${loadavg().map((x) => x.toFixed(1)).join(' / ')}.`
     console.log(md + '\n')
     sections.push(md, '')
   }

@@ -30,10 +30,17 @@ export interface WorkerResult {
   merges?: Array<{ ms: number; updated: number; inserted: number; deleted: number }>
 }
 
+/**
+ * `--baseline <dir>`: another checkout of lagomago with its own dist/ (e.g. an older commit, built):
+ * job-mode jobs then run it too, as the contender "lagomago baseline", in the same run.
+ */
+const baseline = process.env.BENCH_BASELINE
+const baselineEntry = baseline ? join(baseline, 'dist', 'index.js') : undefined
+
 /** Run a worker in a fresh `node` process; resolves with its RESULT line. */
-export function runWorker(script: string, args: string[]): Promise<WorkerResult> {
+export function runWorker(script: string, args: string[], env: Record<string, string> = {}): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(workers, script), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    const p = spawn(process.execPath, [join(workers, script), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
     let out = ''
     let err = ''
     p.stdout.on('data', (d) => (out += d))
@@ -127,11 +134,14 @@ interface JobCtx {
   results: WorkerResult[]
 }
 
-const phaseNote = (results: WorkerResult[], names: string[]) =>
-  'phases (median ms): ' + names.filter((n) => results.some((r) => r.phases[n] !== undefined))
+/** Median phase times of the measured samples (results[0] is the warm-up's), from inside the worker. */
+const phaseNote = (all: WorkerResult[], names: string[]) => {
+  const results = all.length > 1 ? all.slice(1) : all
+  return 'phases (median ms): ' + names.filter((n) => results.some((r) => r.phases[n] !== undefined))
     .map((n) => `${n} ${median(results.map((r) => r.phases[n] ?? 0)).toFixed(0)}`).join(', ')
+}
 
-function processContender(name: string, script: string, copy: (ctx: JobCtx) => Promise<string>, readBack: (work: string) => Promise<Checksum>, available?: () => Promise<boolean>): Contender<JobCtx> {
+function processContender(name: string, script: string, copy: (ctx: JobCtx) => Promise<string>, readBack: (work: string) => Promise<Checksum>, available?: () => Promise<boolean>, env: Record<string, string> = {}): Contender<JobCtx> {
   return {
     name,
     available,
@@ -141,7 +151,7 @@ function processContender(name: string, script: string, copy: (ctx: JobCtx) => P
       rmSync(ctx.work + '.wal', { force: true }) // DuckDB's log beside its file
       cpSync(ctx.source, ctx.work, { recursive: true })
     },
-    run: (ctx) => runWorker(script, [ctx.work, ...ctx.batches]),
+    run: (ctx) => runWorker(script, [ctx.work, ...ctx.batches], env),
     async check(answer, ctx) {
       ctx.results.push(answer as WorkerResult)
       expectChecksum(name, await readBack(ctx.work), ctx.expected)
@@ -189,6 +199,7 @@ function jobMerge(size: number): Job<JobCtx> {
         async (ctx) => duckdbFile(ctx.dataDir, ctx.rows, ctx.files, ctx.tableDir), duckdbFileChecksum, duckAvailable),
       processContender('LanceDB 0.31 mergeInsert + delete (fresh process)', 'lance-merge.mjs',
         async (ctx) => lanceDir(ctx.dataDir, ctx.rows), lanceDirChecksum, lanceAvailable),
+      ...(baselineEntry ? [processContender(`lagomago baseline (${baseline})`, 'lagomago-merge.mjs', async (ctx) => ctx.tableDir, lagomagoChecksum, undefined, { LAGOMAGO_IMPORT: baselineEntry })] : []),
     ],
   }
 }
@@ -207,12 +218,14 @@ function firstMerge(size: number): Job<JobCtx> {
     goal: 'first merge ≤ 2× the warm merge',
     setup: ({ quick, dataDir }) => jobSetup(quick, dataDir, size, BATCHES),
     async teardown(ctx) { for (const p of [ctx.work, ctx.work + '.wal']) rmSync(p, { recursive: true, force: true }) },
-    contenders: [{
-      ...processContender('lagomago first merge in a process', 'lagomago-merge.mjs', async (ctx) => ctx.tableDir, lagomagoChecksum),
+    contenders: (baselineEntry ? [undefined, baselineEntry] : [undefined]).map((entry) => ({
+      ...processContender(entry ? `lagomago baseline (${baseline}) first merge` : 'lagomago first merge in a process', 'lagomago-merge.mjs', async (ctx) => ctx.tableDir, lagomagoChecksum,
+        undefined, entry ? { LAGOMAGO_IMPORT: entry } : {}),
       timeOf: first,
       summary: (ctx) => {
-        const f = median(ctx.results.map(first))
-        const w = median(ctx.results.map(warm))
+        const measured = ctx.results.length > 1 ? ctx.results.slice(1) : ctx.results // results[0] is the warm-up's
+        const f = median(measured.map(first))
+        const w = median(measured.map(warm))
         return `warm merges after it: median ${w.toFixed(1)} ms; first ÷ warm ${(f / w).toFixed(2)}×; ` + phaseNote(ctx.results, ['boot', 'import', 'input', 'open'])
       },
       check: async (answer, ctx) => {
@@ -225,7 +238,7 @@ function firstMerge(size: number): Job<JobCtx> {
         ctx.results.push(r)
         expectChecksum('lagomago', await lagomagoChecksum(ctx.work), ctx.expected)
       },
-    }],
+    })),
   }
 }
 
@@ -260,6 +273,10 @@ export const jobImport: Job<ImportCtx> = {
     importContender("lagomago: import('lagomago')", ['lagomago']),
     importContender("lagomago: import('lagomago') then 'lagomago/cloud'", ['lagomago', 'lagomago/cloud']),
     importContender("lagomago: import('lagomago') then 'lagomago/medallion'", ['lagomago', 'lagomago/medallion']),
+    ...(baseline ? [
+      importContender(`lagomago baseline (${baseline}): import`, [join(baseline, 'dist', 'index.js')]),
+      importContender(`lagomago baseline: import then medallion`, [join(baseline, 'dist', 'index.js'), join(baseline, 'dist', 'medallion', 'index.js')]),
+    ] : []),
     importContender("node only (import('node:fs'))", ['node:fs']),
     importContender("import('hyparquet')", ['hyparquet']),
     importContender("import('hyparquet-writer')", ['hyparquet-writer']),
@@ -308,6 +325,7 @@ export const jobDescribe: Job<DescribeCtx> = {
   },
   contenders: [
     describeContender('lagomago describe (node dist/cli/main.js, the bin)', process.execPath, (ctx) => [join(root, 'dist', 'cli', 'main.js'), 'describe', ctx.dir, '--json']),
+    ...(baseline ? [describeContender(`lagomago baseline describe (${baseline})`, process.execPath, (ctx) => [join(baseline, 'dist', 'cli', 'main.js'), 'describe', ctx.dir, '--json'])] : []),
     describeContender('lagomago describe through npx', 'npx', (ctx) => ['--no-install', 'lagomago', 'describe', ctx.dir, '--json']),
     describeContender('npx --version (npx alone)', 'npx', () => ['--version']),
   ],

@@ -5,7 +5,8 @@
 import { phaseClock, readBatch } from './batch.mjs'
 
 const clock = phaseClock()
-const { DeltaTable } = await import('lagomago')
+// LAGOMAGO_IMPORT: another build's entry (the bench's --baseline), to compare commits in one run
+const { DeltaTable } = await import(process.env.LAGOMAGO_IMPORT ?? 'lagomago')
 clock.mark('import')
 const [dir, ...batches] = process.argv.slice(2)
 const merges = []
