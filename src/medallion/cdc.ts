@@ -3,25 +3,22 @@
 // latest change per key and applies it in one commit. This layer adds what a stream needs: a batch
 // whose txn version the table already records is skipped without reading it (exactly once), and an
 // empty batch writes nothing. Options have the core's shape and names, checked at run time.
-import type { CdcMergeOptions, DeltaTable, WriteResult } from '../index.js'
+import type { CdcInfo, CdcMergeOptions, DeltaTable, WriteResult } from '../index.js'
 import { checkOptions } from '../options.js'
 
 export type { Row } from './rows.js'
 import type { Row } from './rows.js'
 
 /** The core's CDC merge options a pipeline passes through (the same names and shape). */
-export type CdcOptions = Pick<CdcMergeOptions, 'keys' | 'opColumn' | 'sequence' | 'softDelete' | 'ignoreOlderThanTarget' | 'txn' | 'mergeSchema'> & {
-  /** The feed's format (core: `'auto'` by default): passed through to `table.merge`. */
-  format?: string
-  /** Batch columns to leave out of the table: passed through to `table.merge`. */
-  ignoreColumns?: string[]
-}
+export type CdcOptions = Pick<CdcMergeOptions, 'keys' | 'format' | 'opColumn' | 'sequence' | 'softDelete' | 'ignoreOlderThanTarget' | 'txn' | 'ignoreColumns' | 'mergeSchema'>
 
-export const CDC_OPTIONS = ['keys', 'opColumn', 'sequence', 'softDelete', 'ignoreOlderThanTarget', 'txn', 'format', 'ignoreColumns', 'mergeSchema'] as const
+export const CDC_OPTIONS = ['keys', 'format', 'opColumn', 'sequence', 'softDelete', 'ignoreOlderThanTarget', 'txn', 'ignoreColumns', 'mergeSchema'] as const
 
 export interface CdcResult extends WriteResult {
   /** Nothing was written: the txn was already committed, or the batch was empty. */
   skipped: boolean
+  /** When written: the format, op column and sequence the core read the batch with. */
+  cdc?: CdcInfo
 }
 
 /** Apply CDC `rows` to `table` with the core's CDC merge (the handle moves to the version written). */

@@ -1,7 +1,7 @@
 // Silver helpers: thin, composable functions over plain rows (what `toRows`, `changes` and the
 // sources hand out): rename to conformed names, clean text, cast to a declared schema, drop bad
-// rows, dedupe by key, and turn a bronze change feed into upserts/deletes for `applyCdc`.
-import { InvalidArgumentError, type StructType } from '../index.js'
+// rows, dedupe by key, and ready a bronze change feed (soft deletes as deletes) for `applyCdc`.
+import type { StructType } from '../index.js'
 import { checkOptions } from '../options.js'
 import { castRows, rescueColumn, type CastOptions } from './cast.js'
 import { keyOf, type Row } from './rows.js'
@@ -94,37 +94,23 @@ export function dedupe(keys: string[], orderBy?: string): RowFn {
   }
 }
 
-const CHANGE_RANK: Record<string, number> = { delete: 0, insert: 1, update_postimage: 1 }
-
 export interface ChangeEventsOptions {
-  /** Name of the op column produced (default `_op`: 'U' upsert or 'D' delete). */
-  opColumn?: string
   /** A soft-delete flag in the source: a row with it true is a delete downstream. */
   softDeleteColumn?: string
 }
 
 /**
- * Change-feed rows (`_change_type`, `_commit_version`) → CDC events for `applyCdc`, in commit order
- * (within a commit deletes before inserts): pre-images dropped, inserts and post-images upserts
- * ('U'), deletes and soft-delete tombstones deletes ('D'). `_commit_version` stays, as the events'
- * sequence (`applyCdc(t, events, { opColumn: '_op', sequence: '_commit_version' })`: the core keeps
- * the latest per key); `_change_type` and `_commit_timestamp` are dropped.
+ * A change feed (`_change_type`, `_commit_version`, `_commit_timestamp`, as `changes()` and
+ * DeltaSource give it) ready for `applyCdc`, which reads it as the Delta CDF format: pre-images
+ * dropped, rows in commit order with deletes before inserts within a commit (a rewrite of a key in
+ * one commit ends with its insert), and rows whose soft-delete flag is true turned into deletes.
  */
 export function changesToEvents(changes: readonly Row[], options: ChangeEventsOptions = {}): Row[] {
-  checkOptions('changesToEvents', options, ['opColumn', 'softDeleteColumn'])
-  const op = options.opColumn ?? '_op'
+  checkOptions('changesToEvents', options, ['softDeleteColumn'])
+  const flag = options.softDeleteColumn
   return changes
-    .map((r, i) => ({ r, i, v: Number(r._commit_version), rank: CHANGE_RANK[String(r._change_type)] }))
-    .filter((x) => {
-      if (x.r._change_type === 'update_preimage') return false
-      if (x.rank === undefined) throw new InvalidArgumentError(`changesToEvents: unknown _change_type ${JSON.stringify(x.r._change_type)} at row ${x.i} (expected insert, update_preimage, update_postimage or delete)`, { column: '_change_type' })
-      return true
-    })
+    .map((r, i) => ({ r, i, v: Number(r._commit_version), rank: r._change_type === 'delete' ? 0 : 1 }))
+    .filter((x) => x.r._change_type !== 'update_preimage')
     .sort((a, b) => a.v - b.v || a.rank - b.rank || a.i - b.i)
-    .map(({ r }) => {
-      const { _change_type, _commit_timestamp, ...data } = r
-      void _commit_timestamp
-      const deleted = _change_type === 'delete' || (options.softDeleteColumn !== undefined && data[options.softDeleteColumn] === true)
-      return { ...data, [op]: deleted ? 'D' : 'U' }
-    })
+    .map(({ r }) => (flag !== undefined && r[flag] === true && r._change_type !== 'delete' ? { ...r, _change_type: 'delete' } : r))
 }

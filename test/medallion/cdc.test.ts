@@ -103,6 +103,35 @@ describe('applyCdc', () => {
     }), { numRuns: 30 })
   })
 
+  it('bronze -> silver: the change feed of several bronze commits, applied incrementally, leaves silver equal to bronze', async () => {
+    await fc.assert(fc.asyncProperty(inOrderArb, fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 4 }), async (batches, every) => {
+      const bronze = await DeltaTable.create(new MemoryStore(), { schema: schemaOf(false), primaryKey: 'id', properties: { 'delta.enableChangeDataFeed': 'true' } })
+      const silver = await DeltaTable.create(new MemoryStore(), { schema: schemaOf(false), primaryKey: 'id' })
+      let read = 0
+      let run = 0
+      const rows = async (t: DeltaTable) => (await t.toRows()).map((r) => [r.id, r.val, r.seq]).sort((a, b) => Number(a[0]) - Number(b[0]))
+      for (let i = 0; i < batches.length; i++) {
+        await bronze.merge(batches[i], { opColumn: 'op', sequence: 'seq' })
+        if ((i + 1) % every[i % every.length] !== 0 && i < batches.length - 1) continue
+        const r = await applyCdc(silver, await bronze.changes({ startVersion: read + 1, endVersion: bronze.version }), { txn: { appId: 'silver', version: run++ } })
+        read = bronze.version
+        expect(r.skipped || r.cdc?.format === 'delta-cdf').toBe(true)
+        expect(await rows(silver)).toEqual(await rows(bronze))
+      }
+    }), { numRuns: 20 })
+  })
+
+  it('passes the feed format through: Debezium flattened deletes, a forced DMS feed', async () => {
+    const t = await DeltaTable.create(new MemoryStore(), { schema: schemaOf(false), primaryKey: 'id' })
+    await applyCdc(t, [{ __op: 'c', id: 1n, seq: 1n, val: 'a' }, { __op: 'c', id: 2n, seq: 2n, val: 'b' }])
+    const r = await applyCdc(t, [{ __op: 'd', __deleted: 'true', id: 1n, seq: 3n, val: 'a' }])
+    expect(r.cdc?.format).toBe('debezium')
+    expect((await t.toRows()).map((x) => x.id)).toEqual([2n])
+    const d = await applyCdc(t, [{ Op: 'D', id: 2n, seq: 4n, val: 'b' }], { format: 'dms' })
+    expect(d.cdc?.format).toBe('dms')
+    expect(await t.toRows()).toEqual([])
+  })
+
   it('a batch whose txn version the table records is skipped, and so is an empty batch', async () => {
     const t = await DeltaTable.create(new MemoryStore(), { schema: schemaOf(false), primaryKey: 'id' })
     const r1 = await applyCdc(t, [{ op: 'I', id: 1n, seq: 1n, val: 'a' }], { txn: { appId: 'q', version: 0 } })

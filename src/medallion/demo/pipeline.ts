@@ -117,7 +117,7 @@ export const conformTransacoes = pipe(
   rename({ id_transacao: 'transacao_id', id_cliente: 'cliente_id', data_transacao: 'data_hora', seq: 'sequencia' }),
   cleanText({ upper: ['tipo', 'natureza', 'status', 'canal'] }),
   withColumns({ data: (r) => (r.data_hora instanceof Date ? r.data_hora.toISOString().slice(0, 10) : null) }),
-  select([...SILVER_TRANSACOES.fields.map((x) => x.name), '_op', '_commit_version']),
+  select([...SILVER_TRANSACOES.fields.map((x) => x.name), '_change_type', '_commit_version', '_commit_timestamp']),
 )
 
 async function silverTransacoes(ctx: TaskContext): Promise<void> {
@@ -130,7 +130,7 @@ async function silverTransacoes(ctx: TaskContext): Promise<void> {
     foreachBatch: async (batch) => {
       await silver.refresh()
       const events = conformTransacoes(changesToEvents(batch.rows, { softDeleteColumn: '_deleted' }))
-      const r = await applyCdc(silver, events, { keys: 'transacao_id', opColumn: '_op', sequence: '_commit_version', txn: batch.txn })
+      const r = await applyCdc(silver, events, { keys: 'transacao_id', format: 'delta-cdf', txn: batch.txn })
       if (!r.skipped) ctx.wrote('lake.silver.transacoes', r.version)
       ctx.log(`bronze v${batch.offset.startVersion}–v${batch.offset.endVersion}: ${batch.rows.length} changes → ${events.length} events${r.skipped ? ' (already applied)' : ` → v${r.version}`}`)
       return r
