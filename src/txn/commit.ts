@@ -20,6 +20,8 @@ export interface CommitInfoInput {
   txnId: string
   /** Set when the table has in-commit timestamps enabled. */
   inCommitTimestamp?: number
+  /** commitInfo.tags (e.g. `delta.rowTracking.preserved`). */
+  tags?: Record<string, string>
 }
 
 /**
@@ -39,6 +41,7 @@ export function buildCommitInfo(input: CommitInfoInput): CommitInfo {
   }
   if (input.readVersion !== undefined && input.readVersion >= 0) info.readVersion = input.readVersion
   if (input.inCommitTimestamp !== undefined) info.inCommitTimestamp = input.inCommitTimestamp
+  if (input.tags && Object.keys(input.tags).length) info.tags = { ...input.tags }
   return info
 }
 

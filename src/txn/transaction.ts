@@ -86,6 +86,8 @@ export class Transaction {
   metrics: Record<string, number> = {}
   /** Whether the commit only appends data it did not derive from reading the table. */
   blindAppend = false
+  /** commitInfo.tags of this commit. */
+  commitTags: Record<string, string> = {}
 
   private constructor(
     readonly store: ObjectStore,
@@ -193,6 +195,7 @@ export class Transaction {
         readVersion: this.readVersion,
         isolationLevel: this.options.isolationLevel,
         isBlindAppend: this.blindAppend,
+        tags: this.commitTags,
         txnId: this.txnId,
         inCommitTimestamp: ict,
       })

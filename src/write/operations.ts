@@ -199,8 +199,12 @@ const WRITE_EXTRA_FEATURES = ['rowTracking', 'identityColumns']
  * domain. Both depend on the version committed: when the commit moves past a concurrent winner, the
  * ids are assigned again above the winner's mark, with the next version.
  */
-export function stampRowTracking(snapshot: Snapshot, protocol: Protocol, configuration: Record<string, string>, adds: AddFile[], txn: Transaction): void {
-  if (!rowTrackingActive(protocol, configuration) || adds.length === 0) return
+export function stampRowTracking(snapshot: Snapshot, protocol: Protocol, configuration: Record<string, string>, adds: AddFile[], txn: Transaction, copiesRows = true): void {
+  if (!rowTrackingActive(protocol, configuration)) return
+  // Copied and updated rows keep their stable ids when row tracking is enabled (the DML, OPTIMIZE
+  // and replaceWhere paths); an append copies none. PROTOCOL.md: "should set delta.rowTracking.preserved".
+  txn.commitTags['delta.rowTracking.preserved'] = String(configuration['delta.enableRowTracking'] === 'true' || !copiesRows)
+  if (adds.length === 0) return
   const counts = adds.map((a) => Number(JSON.parse(a.stats ?? '{}').numRecords ?? 0))
   const domain = { domain: ROW_TRACKING_DOMAIN, configuration: '', removed: false }
   let mark = rowIdHighWaterMark(snapshot.domainMetadata)
@@ -363,7 +367,7 @@ export async function append(snapshot: Snapshot, data: WriteData, opts: AppendOp
     operation: 'WRITE',
     operationParameters: { mode: 'Append', partitionBy: plan.partitionColumns },
   })
-  stampRowTracking(snapshot, protocol, configuration, written.adds, txn)
+  stampRowTracking(snapshot, protocol, configuration, written.adds, txn, false)
   if (plan.protocol) txn.setProtocol(plan.protocol)
   if (plan.metadata) txn.setMetadata(plan.metadata)
   if (opts.txn) txn.setTxn(opts.txn.appId, opts.txn.version)

@@ -43,6 +43,9 @@ async function checkLog(store: MemoryStore, version: number): Promise<void> {
     for (const a of actions) {
       if ('domainMetadata' in a && a.domainMetadata.domain === 'delta.rowTracking') hwm = Math.max(hwm, JSON.parse(a.domainMetadata.configuration).rowIdHighWaterMark)
     }
+    // the table has row tracking enabled: every commit preserved the ids it copied
+    const info = actions.find((a) => 'commitInfo' in a) as { commitInfo: { tags?: Record<string, string> } }
+    expect(info.commitInfo.tags?.['delta.rowTracking.preserved'], `version ${v} tags`).toBe('true')
     for (const a of actions) {
       if (!('add' in a)) continue
       expect(typeof a.add.baseRowId, `add of version ${v}`).toBe('number')
