@@ -120,3 +120,16 @@ export class ChangeFeedError extends InvalidArgumentError {
     this.value = at.value
   }
 }
+
+/** What failed after a commit landed (table/post-commit.ts): the version stands and reads correctly. */
+export type WriteWarningKind = 'checksum' | 'checkpoint' | 'logCleanup'
+
+/** A failure after a commit, reported in `result.warnings` and to `onWarning`, never thrown. */
+export interface WriteWarning {
+  kind: WriteWarningKind
+  /** Names the step, the table and the version. */
+  message: string
+  table: string
+  version: number
+  cause: unknown
+}

@@ -6,6 +6,7 @@ export * from './storage/index.js'
 // The table handle and its options.
 export { DeltaTable } from './table/delta-table.js'
 export type { OpenOptions, FilesOptions } from './table/delta-table.js'
+export type { WarningOptions, Warned } from './table/post-commit.js'
 export type { CreateTableOptions, AppendOptions, OverwriteOptions, WriteResult } from './write/operations.js'
 export { PRIMARY_KEY_PROPERTY } from './write/operations.js'
 export type { WriteData } from './write/input.js'

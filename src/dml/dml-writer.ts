@@ -1,10 +1,9 @@
 // The write side shared by MERGE, UPDATE and DELETE: per touched target file, mark its newly deleted
 // rows in a deletion vector (merge-on-read, when the table has DVs on) or rewrite its surviving rows
 // (copy-on-write); buffer new rows and change rows; then one atomic commit through the Transaction
-// with the files and predicate the plan read (conflict rules), and a checkpoint when one is due.
+// with the files and predicate the plan read (conflict rules). Checkpoints: table/post-commit.ts.
 import type { AddFile, Metadata, Protocol, RemoveFile } from '../log/actions.js'
-import { shouldCheckpoint, writeCheckpoint } from '../log/checkpoint-write.js'
-import { loadSnapshot, type Snapshot } from '../log/snapshot.js'
+import type { Snapshot } from '../log/snapshot.js'
 import { columnMappingMode, type StructType } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
 import type { DeletionVector } from '../scan/deletion-vectors.js'
@@ -204,11 +203,6 @@ export class DmlWriter {
     txn.removeFiles(this.removes).addFiles(readded).addFiles(this.sink.adds).addCdcFiles(this.sink.cdcs)
     txn.metrics = args.metrics()
     const r = await txn.commit()
-    if (!r.alreadyCommitted) {
-      if (shouldCheckpoint(r.version, configuration)) {
-        try { await writeCheckpoint(await loadSnapshot(this.snapshot.store, { version: r.version })) } catch { /* readers only replay longer */ }
-      }
-    }
     return { version: r.version, metrics: txn.metrics }
   }
 

@@ -5,6 +5,7 @@ import type { WriteFilesOptions } from '../write/data-files.js'
 import type { DmlWriter } from './dml-writer.js'
 import type { SourceBatch } from './source.js'
 import type { SourceIndex } from './join.js'
+import type { WriteWarning } from '../errors.js'
 
 export interface MergeOptions {
   /** Key column names (equal on both sides), or a condition naming `target`/`source` (aliases `t`/`s`). */
@@ -45,6 +46,8 @@ export interface PreparedKeys {
 export interface MergeResult {
   version: number
   metrics: Record<string, number>
+  /** Post-commit failures (checkpoint, checksum, log cleanup) when run through a DeltaTable. */
+  warnings?: WriteWarning[]
 }
 
 export class MergeCounters {

@@ -8,6 +8,7 @@ import type { WriteData } from '../write/input.js'
 import type { Assignments, ClauseSpec } from './clauses.js'
 import { executeMerge, type MergeClauses } from './merge-exec.js'
 import type { MergeOptions, MergeResult } from './merge-types.js'
+import type { WriteWarning } from '../errors.js'
 
 export interface UpdateClauseOptions { set: Assignments; condition?: ExprLike }
 export interface InsertClauseOptions { values: Assignments; condition?: ExprLike }
@@ -28,8 +29,8 @@ export class MergeBuilder {
     private readonly snapshot: () => Snapshot,
     private readonly source: WriteData,
     private readonly options: MergeOptions,
-    /** Called with the committed version (the table handle moves to it). */
-    private readonly onCommit?: (version: number) => Promise<void>,
+    /** Called with the committed version (the table handle moves to it); returns post-commit warnings. */
+    private readonly onCommit?: (version: number) => Promise<WriteWarning[] | void>,
   ) {
     if (!options || options.on === undefined || options.on === null) {
       throw new InvalidArgumentError('merge needs options.on: key column names or a condition such as "t.id = s.id"')
@@ -92,7 +93,7 @@ export class MergeBuilder {
       })
     }
     const r = await executeMerge(this.snapshot(), this.source, c, this.options)
-    if (this.onCommit) await this.onCommit(r.version)
-    return r
+    const warnings = this.onCommit ? await this.onCommit(r.version) : undefined
+    return warnings ? { ...r, warnings } : r
   }
 }

@@ -5,7 +5,6 @@ import type { ParquetWriter } from 'hyparquet-writer'
 import type { AddFile, DeletionVectorDescriptor, DomainMetadata, Metadata, Protocol, RemoveFile } from './actions.js'
 import { LAST_CHECKPOINT, LOG_DIR, padVersion } from './log-path.js'
 import type { ObjectStore } from '../storage/object-store.js'
-import { loadSnapshot } from './snapshot.js'
 
 type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number]
 
@@ -37,8 +36,16 @@ export function checkpointInterval(configuration: Record<string, string>): numbe
   return Number.isFinite(n) && n > 0 ? n : DEFAULT_CHECKPOINT_INTERVAL
 }
 
-export function shouldCheckpoint(version: number, configuration: Record<string, string>): boolean {
-  return version > 0 && version % checkpointInterval(configuration) === 0
+/**
+ * Whether the commit of `version` should write a checkpoint, given the newest checkpoint known to
+ * exist (-1: none): when the last multiple of the interval at or below `version` has none yet. A
+ * multiple of the interval checkpoints as Delta does; a checkpoint that was due and failed (or a long
+ * log without any) is written by the next commit instead of a whole interval later.
+ */
+export function checkpointDue(version: number, lastCheckpoint: number, configuration: Record<string, string>): boolean {
+  const interval = checkpointInterval(configuration)
+  const due = Math.floor(version / interval) * interval
+  return due > 0 && due > lastCheckpoint
 }
 
 const UNIT_MS: Record<string, number> = {
@@ -224,18 +231,3 @@ async function readLastCheckpointVersion(store: ObjectStore): Promise<number | u
   }
 }
 
-/**
- * The checkpoint step every writer runs after its commit: when `version` is due
- * (`delta.checkpointInterval`), write its checkpoint. Never throws: a missing checkpoint only makes
- * readers replay more JSON. Returns whether a checkpoint was written (expired log cleanup, in
- * maintenance/log-cleanup.ts, runs after it).
- */
-export async function checkpointIfDue(store: ObjectStore, version: number, configuration: Record<string, string>): Promise<boolean> {
-  if (!shouldCheckpoint(version, configuration)) return false
-  try {
-    await writeCheckpoint(await loadSnapshot(store, { version }))
-    return true
-  } catch {
-    return false
-  }
-}

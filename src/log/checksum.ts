@@ -54,13 +54,11 @@ export function versionChecksum(snapshot: Snapshot): VersionChecksum {
   return out
 }
 
-/** Write the checksum of `snapshot`'s version. Optional by the protocol: a failure is not an error. */
-export async function writeVersionChecksum(snapshot: Snapshot): Promise<boolean> {
-  try {
-    // Not flushed to disk: after a crash a missing or empty .crc is ignored by readers (Spark, kernel).
-    await snapshot.store.put(checksumKey(snapshot.version), new TextEncoder().encode(stringify(versionChecksum(snapshot))), { durable: false })
-    return true
-  } catch {
-    return false
-  }
+/**
+ * Write the checksum of `snapshot`'s version. Optional by the protocol, so a caller after a commit
+ * reports a failure as a warning (table/post-commit.ts) rather than failing the write.
+ */
+export async function writeVersionChecksum(snapshot: Snapshot): Promise<void> {
+  // Not flushed to disk: after a crash a missing or empty .crc is ignored by readers (Spark, kernel).
+  await snapshot.store.put(checksumKey(snapshot.version), new TextEncoder().encode(stringify(versionChecksum(snapshot))), { durable: false })
 }

@@ -31,6 +31,11 @@ export class Snapshot {
   readonly partitionColumns: string[]
   readonly properties: Record<string, string>
   readonly columnMappingMode: ColumnMappingMode
+  /**
+   * The newest checkpoint version known to exist at or below this version (-1: none known); the
+   * post-commit step writes a checkpoint that was due but is missing (table/post-commit.ts).
+   */
+  lastCheckpointVersion = -1
 
   constructor(
     readonly store: ObjectStore,
@@ -128,10 +133,12 @@ export async function loadSnapshot(store: ObjectStore, opts: SnapshotOptions = {
     commitInfo = findCommitInfo((await readCommits(store, [segment.lastCommit], table))[0])
   }
   const timestamp = commitTimestamp(state.metadata, commitInfo, segment, table)
-  return new Snapshot(
+  const snapshot = new Snapshot(
     store, store.url, segment.version, state.protocol, state.metadata, state.txns, state.domainMetadata,
     timestamp, state.adds, state.removes, commitInfo, opts.allowExternalPaths ?? false,
   )
+  if (checkpoint && segment.checkpoint) snapshot.lastCheckpointVersion = segment.checkpoint.version
+  return snapshot
 }
 
 /**
@@ -185,10 +192,12 @@ export async function advanceSnapshot(base: Snapshot, opts: { version?: number }
   const commitInfo = findCommitInfo(last)
   const segment = { version, lastCommit: files[files.length - 1] }
   const timestamp = commitTimestamp(metadata, commitInfo, segment, table)
-  return new Snapshot(
+  const snapshot = new Snapshot(
     base.store, table, version, protocol, metadata, state.txns, state.domainMetadata,
     timestamp, state.adds, state.removes, commitInfo, base.allowExternalPaths,
   )
+  snapshot.lastCheckpointVersion = base.lastCheckpointVersion
+  return snapshot
 }
 
 /** Whether `delta.enableInCommitTimestamps` is on (PROTOCOL.md "In-Commit Timestamps"). */

@@ -8,7 +8,7 @@ import { serializeSchema, type StructType } from '../schema/types.js'
 import { Transaction } from '../txn/transaction.js'
 import { checkWriteSupport, featuresInUse, rowTrackingActive, rowTrackingConfiguration } from '../write/features.js'
 import { noRebaseWithRowIds, stampRowTracking } from '../write/operations.js'
-import { afterMaintenanceCommit, nowOf, protocolWith, type Clock } from './common.js'
+import { nowOf, protocolWith, type Clock } from './common.js'
 
 export interface AlterResult {
   version: number
@@ -92,6 +92,5 @@ export async function commitChange(snapshot: Snapshot, change: Change, opts: Alt
     txn.addFiles(backfill)
   }
   const r = await txn.commit()
-  await afterMaintenanceCommit(snapshot.store, r.version, change.configuration, opts.now)
   return { version: r.version, metrics: {} }
 }

@@ -24,7 +24,7 @@ import { loadSnapshot } from '../log/snapshot.js'
 import { CLUSTERING_PROVIDER, clusteringFields, isClustered } from '../write/clustering.js'
 import { DEFAULT_TARGET_FILE_SIZE } from '../write/partition.js'
 import { statsColumnSelection } from '../write/stats.js'
-import { afterMaintenanceCommit, nowOf, type Clock } from './common.js'
+import { nowOf, type Clock } from './common.js'
 import { zOrderPermutation } from './zorder.js'
 import { optionKeys } from '../options.js'
 
@@ -359,7 +359,6 @@ export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): 
       const r = await txn.commit()
       versions.push(r.version)
       if (rowIds) base = await loadSnapshot(snapshot.store, { version: r.version })
-      await afterMaintenanceCommit(snapshot.store, r.version, snapshot.properties, opts.now)
     } catch (e) {
       // The winner's data stands; our rewritten copies would only be orphans.
       if (e instanceof CommitConflictError) await Promise.all(adds.map((a) => snapshot.store.delete(snapshot.resolvePath(a.path)).catch(() => {})))

@@ -10,8 +10,8 @@ import { dvStoreKey } from '../scan/deletion-vectors.js'
 import { Transaction } from '../txn/transaction.js'
 import { parseTimestampArg } from '../log/time-travel.js'
 import { checkWriteSupport, featuresInUse, rowTrackingActive } from '../write/features.js'
-import { removeOf, stampRowTracking } from '../write/operations.js'
-import { afterMaintenanceCommit, nowOf, protocolWith, type Clock } from './common.js'
+import { noRebaseWithRowIds, removeOf, stampRowTracking } from '../write/operations.js'
+import { nowOf, protocolWith, type Clock } from './common.js'
 import { optionKeys } from '../options.js'
 
 export interface RestoreOptions {
@@ -117,6 +117,5 @@ export async function restore(snapshot: Snapshot, opts: RestoreOptions): Promise
   txn.removeFiles(removes).addFiles(adds)
   txn.metrics = metrics
   const r = await txn.commit()
-  await afterMaintenanceCommit(snapshot.store, r.version, metadata.configuration, opts.now)
   return { version: r.version, restoredVersion: target.version, metrics }
 }

@@ -12,7 +12,7 @@ import { dvStoreKey } from '../scan/deletion-vectors.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { Transaction } from '../txn/transaction.js'
 import { checkWriteSupport } from '../write/features.js'
-import { afterMaintenanceCommit, deletedFileRetentionMs, HOUR_MS, nowOf, type Clock } from './common.js'
+import { deletedFileRetentionMs, HOUR_MS, nowOf, type Clock } from './common.js'
 import { optionKeys } from '../options.js'
 
 export interface VacuumOptions {
@@ -172,7 +172,6 @@ export async function vacuum(store: ObjectStore, opts: VacuumOptions = {}): Prom
   const end = Transaction.on(read, { operation: 'VACUUM END', operationParameters: { status: 'COMPLETED' }, conflictCheck: () => {} })
   end.metrics = { numDeletedFiles: filesDeleted.length, numVacuumedDirectories: 0 }
   const r = await end.commit()
-  await afterMaintenanceCommit(store, r.version, snapshot.properties, opts.now)
   return { filesDeleted, dryRun: false, bytesDeleted, version: r.version }
 }
 

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../errors.js'
 import type { AddFile, Metadata, Protocol, RemoveFile } from '../log/actions.js'
 import { readHistory, type HistoryEntry } from '../log/history.js'
 import { advanceSnapshot, loadSnapshot, type Snapshot } from '../log/snapshot.js'
-import { writeVersionChecksum } from '../log/checksum.js'
+import { postCommit, type PostCommitOptions, type Warned, type WarningOptions, type WriteWarning } from './post-commit.js'
 import type { RecordBatch, Table } from 'apache-arrow'
 import { readChanges, type ChangesOptions } from '../scan/cdf.js'
 import { scanBatches, toArrow, toRows, valueBatchToRows, type ScanOptions } from '../scan/scan.js'
@@ -49,9 +49,17 @@ export interface FilesOptions {
   filter?: ExprLike | null
 }
 const FILES_OPTION_KEYS = optionKeys<FilesOptions>()(['filter'])
+// The write calls also take WarningOptions (post-commit warnings).
+const CREATE_KEYS = optionKeys<CreateTableOptions & WarningOptions>()([...CREATE_OPTION_KEYS, 'onWarning'])
+const APPEND_KEYS = optionKeys<AppendOptions & WarningOptions>()([...APPEND_OPTION_KEYS, 'onWarning'])
+const OVERWRITE_KEYS = optionKeys<OverwriteOptions & WarningOptions>()([...OVERWRITE_OPTION_KEYS, 'onWarning'])
+const DML_KEYS = optionKeys<DmlOptions & WarningOptions>()([...DML_OPTION_KEYS, 'onWarning'])
+const OPTIMIZE_KEYS = optionKeys<OptimizeOptions & WarningOptions>()([...OPTIMIZE_OPTION_KEYS, 'onWarning'])
+const VACUUM_KEYS = optionKeys<VacuumOptions & WarningOptions>()([...VACUUM_OPTION_KEYS, 'onWarning'])
+const RESTORE_KEYS = optionKeys<RestoreOptions & WarningOptions>()([...RESTORE_OPTION_KEYS, 'onWarning'])
 const HISTORY_OPTION_KEYS = optionKeys<{ limit?: number }>()(['limit'])
-const PROPERTIES_OPTION_KEYS = optionKeys<{ allowArbitraryProperties?: boolean }>()(['allowArbitraryProperties'])
-const IF_EXISTS_OPTION_KEYS = optionKeys<{ ifExists?: boolean }>()(['ifExists'])
+const PROPERTIES_OPTION_KEYS = optionKeys<{ allowArbitraryProperties?: boolean } & WarningOptions>()(['allowArbitraryProperties', 'onWarning'])
+const IF_EXISTS_OPTION_KEYS = optionKeys<{ ifExists?: boolean } & WarningOptions>()(['ifExists', 'onWarning'])
 
 /** UnknownOptionError for a key outside `keys` in `options` (and in its `txn` / `write` objects). */
 function checked<T>(call: string, options: T, keys: readonly string[], table?: string): T {
@@ -79,13 +87,14 @@ export class DeltaTable {
   }
 
   /** Create a Delta table at `uri` (version 0; see CreateTableOptions.ifExists) and open it. */
-  static async create(uri: string | ObjectStore, options: CreateTableOptions): Promise<DeltaTable> {
-    checked('DeltaTable.create', options, CREATE_OPTION_KEYS, typeof uri === 'string' ? uri : uri.url)
+  static async create(uri: string | ObjectStore, options: CreateTableOptions & WarningOptions): Promise<DeltaTable> {
+    checked('DeltaTable.create', options, CREATE_KEYS, typeof uri === 'string' ? uri : uri.url)
     const store = await openStore(uri)
-    const r = await createTable(store, options)
+    const { onWarning, ...createOptions } = options
+    const r = await createTable(store, createOptions)
     const t = await DeltaTable.open(store)
-    // 'ignore' may have found an existing table: its versions' checksums are not ours to write.
-    if (options.ifExists !== 'ignore' && t.version === r.version) await writeVersionChecksum(t._snapshot)
+    // 'ignore' may have found an existing table: its versions are not ours to follow up.
+    if (options.ifExists !== 'ignore' && t.version === r.version) await postCommit(t._snapshot, { onWarning })
     return t
   }
 
@@ -155,17 +164,15 @@ export class DeltaTable {
   }
 
   /** Append rows (Arrow Table/RecordBatch or plain objects) in one commit; the handle moves to it. */
-  async append(data: WriteData, options: AppendOptions = {}): Promise<WriteResult> {
-    const r = await appendData(this._snapshot, data, checked('append', options, APPEND_OPTION_KEYS, this.url))
-    await this.moveTo(r.version)
-    return r
+  async append(data: WriteData, options: AppendOptions & WarningOptions = {}): Promise<WriteResult & Warned> {
+    const { onWarning, ...opts } = checked('append', options, APPEND_KEYS, this.url)
+    return this.committed(await appendData(this._snapshot, data, opts), { onWarning })
   }
 
   /** Replace all rows, or those matching `replaceWhere`, in one commit; the handle moves to it. */
-  async overwrite(data: WriteData, options: OverwriteOptions = {}): Promise<WriteResult> {
-    const r = await overwriteData(this._snapshot, data, checked('overwrite', options, OVERWRITE_OPTION_KEYS, this.url))
-    await this.moveTo(r.version)
-    return r
+  async overwrite(data: WriteData, options: OverwriteOptions & WarningOptions = {}): Promise<WriteResult & Warned> {
+    const { onWarning, ...opts } = checked('overwrite', options, OVERWRITE_KEYS, this.url)
+    return this.committed(await overwriteData(this._snapshot, data, opts), { onWarning })
   }
 
   /**
@@ -180,8 +187,8 @@ export class DeltaTable {
    * Either way the handle moves to the version written.
    */
   merge(source: WriteData, options: MergeOptions): MergeBuilder
-  merge(source: WriteData, options?: CdcMergeOptions): Promise<CdcMergeResult>
-  merge(source: WriteData, options?: MergeOptions | CdcMergeOptions): MergeBuilder | Promise<CdcMergeResult> {
+  merge(source: WriteData, options?: CdcMergeOptions): Promise<CdcMergeResult & Warned>
+  merge(source: WriteData, options?: MergeOptions | CdcMergeOptions): MergeBuilder | Promise<CdcMergeResult & Warned> {
     if (options && 'on' in options && options.on !== undefined) {
       checked('merge', options, MERGE_OPTION_KEYS, this.url)
       return new MergeBuilder(() => this._snapshot, source, options, (v) => this.moveTo(v))
@@ -197,88 +204,86 @@ export class DeltaTable {
     } catch (e) {
       return Promise.reject(e)
     }
-    return mergeCdc(this._snapshot, source, cdc).then(async (r) => {
-      await this.moveTo(r.version)
-      return r
-    })
+    return mergeCdc(this._snapshot, source, cdc).then((r) => this.committed(r))
   }
 
   /** UPDATE: `set` maps columns to SQL expressions (or plain values) for rows matching `predicate` (all rows when null). */
-  async update(predicate: ExprLike | null | undefined, set: Assignments, options: DmlOptions = {}): Promise<WriteResult> {
-    const r = await updateRows(this._snapshot, predicate ?? undefined, set, checked('update', options, DML_OPTION_KEYS, this.url))
-    await this.moveTo(r.version)
-    return r
+  async update(predicate: ExprLike | null | undefined, set: Assignments, options: DmlOptions & WarningOptions = {}): Promise<WriteResult & Warned> {
+    const { onWarning, ...opts } = checked('update', options, DML_KEYS, this.url)
+    return this.committed(await updateRows(this._snapshot, predicate ?? undefined, set, opts), { onWarning })
   }
 
   /** DELETE the rows matching `predicate` (every row when omitted); deletion vectors when enabled. */
-  async delete(predicate?: ExprLike | null, options: DmlOptions = {}): Promise<WriteResult> {
-    const r = await deleteRows(this._snapshot, predicate ?? undefined, checked('delete', options, DML_OPTION_KEYS, this.url))
-    await this.moveTo(r.version)
-    return r
+  async delete(predicate?: ExprLike | null, options: DmlOptions & WarningOptions = {}): Promise<WriteResult & Warned> {
+    const { onWarning, ...opts } = checked('delete', options, DML_KEYS, this.url)
+    return this.committed(await deleteRows(this._snapshot, predicate ?? undefined, opts), { onWarning })
   }
 
   /** OPTIMIZE: compact small files (and purge heavy deletion vectors) or Z-order; rows unchanged. */
-  async optimize(options: OptimizeOptions = {}): Promise<OptimizeResult> {
-    const r = await optimize(this._snapshot, checked('optimize', options, OPTIMIZE_OPTION_KEYS, this.url))
-    await this.moveTo(r.version)
-    return r
+  async optimize(options: OptimizeOptions & WarningOptions = {}): Promise<OptimizeResult & Warned> {
+    const { onWarning, ...opts } = checked('optimize', options, OPTIMIZE_KEYS, this.url)
+    return this.committed(await optimize(this._snapshot, opts), { onWarning, now: opts.now })
   }
 
   /** VACUUM: delete files no version inside the retention needs (planned on the latest version). */
-  async vacuum(options: VacuumOptions = {}): Promise<VacuumResult> {
-    const r = await vacuum(this.store, checked('vacuum', options, VACUUM_OPTION_KEYS, this.url))
-    if (r.version !== undefined) await this.moveTo(r.version)
-    return r
+  async vacuum(options: VacuumOptions & WarningOptions = {}): Promise<VacuumResult & Warned> {
+    const { onWarning, ...opts } = checked('vacuum', options, VACUUM_KEYS, this.url)
+    const r = await vacuum(this.store, opts)
+    if (r.version === undefined) return { ...r, warnings: [] }
+    return this.committed({ ...r, version: r.version }, { onWarning, now: opts.now })
   }
 
   /** RESTORE: one commit bringing the table back to an earlier version's state. */
-  async restore(options: RestoreOptions): Promise<RestoreResult> {
-    const r = await restore(this._snapshot, checked('restore', options, RESTORE_OPTION_KEYS, this.url))
-    await this.moveTo(r.version)
-    return r
+  async restore(options: RestoreOptions & WarningOptions): Promise<RestoreResult & Warned> {
+    const { onWarning, ...opts } = checked('restore', options, RESTORE_KEYS, this.url)
+    return this.committed(await restore(this._snapshot, opts), { onWarning, now: opts.now })
   }
 
   /** Set table properties; `delta.feature.<name>: 'supported'` adds a table feature. */
-  async setProperties(properties: Record<string, string>, options: { allowArbitraryProperties?: boolean } = {}): Promise<alter.AlterResult> {
-    return this.altered(await alter.setProperties(this._snapshot, properties, checked('setProperties', options, PROPERTIES_OPTION_KEYS, this.url)))
+  async setProperties(properties: Record<string, string>, options: { allowArbitraryProperties?: boolean } & WarningOptions = {}): Promise<alter.AlterResult & Warned> {
+    const { onWarning, ...opts } = checked('setProperties', options, PROPERTIES_OPTION_KEYS, this.url)
+    return this.committed(await alter.setProperties(this._snapshot, properties, opts), { onWarning })
   }
 
-  async unsetProperties(keys: string[], options: { ifExists?: boolean } = {}): Promise<alter.AlterResult> {
-    return this.altered(await alter.unsetProperties(this._snapshot, keys, checked('unsetProperties', options, IF_EXISTS_OPTION_KEYS, this.url)))
+  async unsetProperties(keys: string[], options: { ifExists?: boolean } & WarningOptions = {}): Promise<alter.AlterResult & Warned> {
+    const { onWarning, ...opts } = checked('unsetProperties', options, IF_EXISTS_OPTION_KEYS, this.url)
+    return this.committed(await alter.unsetProperties(this._snapshot, keys, opts), { onWarning })
   }
 
   /** Add nullable columns at the end of the schema. */
-  async addColumns(columns: alter.NewColumn[]): Promise<alter.AlterResult> {
+  async addColumns(columns: alter.NewColumn[]): Promise<alter.AlterResult & Warned> {
     if (Array.isArray(columns)) for (const c of columns) checked('addColumns column', c, alter.NEW_COLUMN_KEYS, this.url)
-    return this.altered(await alter.addColumns(this._snapshot, columns))
+    return this.committed(await alter.addColumns(this._snapshot, columns))
   }
 
   /** Rename a column (dotted path for nested ones); needs column mapping. */
-  async renameColumn(from: string, to: string): Promise<alter.AlterResult> {
-    return this.altered(await alter.renameColumn(this._snapshot, from, to))
+  async renameColumn(from: string, to: string): Promise<alter.AlterResult & Warned> {
+    return this.committed(await alter.renameColumn(this._snapshot, from, to))
   }
 
   /** Drop one or more columns (dotted paths for nested ones); needs column mapping. */
-  async dropColumn(columns: string | string[]): Promise<alter.AlterResult> {
-    return this.altered(await alter.dropColumns(this._snapshot, columns))
+  async dropColumn(columns: string | string[]): Promise<alter.AlterResult & Warned> {
+    return this.committed(await alter.dropColumns(this._snapshot, columns))
   }
 
   /** Add a CHECK constraint after validating every existing row. */
-  async addConstraint(name: string, expression: string): Promise<alter.AlterResult> {
-    return this.altered(await alter.addConstraint(this._snapshot, name, expression))
+  async addConstraint(name: string, expression: string): Promise<alter.AlterResult & Warned> {
+    return this.committed(await alter.addConstraint(this._snapshot, name, expression))
   }
 
-  async dropConstraint(name: string, options: { ifExists?: boolean } = {}): Promise<alter.AlterResult> {
-    return this.altered(await alter.dropConstraint(this._snapshot, name, checked('dropConstraint', options, IF_EXISTS_OPTION_KEYS, this.url)))
+  async dropConstraint(name: string, options: { ifExists?: boolean } & WarningOptions = {}): Promise<alter.AlterResult & Warned> {
+    const { onWarning, ...opts } = checked('dropConstraint', options, IF_EXISTS_OPTION_KEYS, this.url)
+    return this.committed(await alter.dropConstraint(this._snapshot, name, opts), { onWarning })
   }
 
-  private async altered(r: alter.AlterResult): Promise<alter.AlterResult> {
-    await this.moveTo(r.version)
-    return r
+  /** Move to the version an operation wrote and run the post-commit step; its warnings join the result. */
+  private async committed<R extends { version: number }>(r: R, opts: PostCommitOptions = {}): Promise<R & Warned> {
+    return { ...r, warnings: await this.moveTo(r.version, opts) }
   }
 
-  private async moveTo(version: number): Promise<void> {
-    if (version === this._snapshot.version) return
+  /** Move to `version` (a commit of ours) and run the post-commit step: never fails once the reload worked. */
+  private async moveTo(version: number, opts: PostCommitOptions = {}): Promise<WriteWarning[]> {
+    if (version === this._snapshot.version) return []
     // The commit has landed: a transient read failure here must not turn it into a failed write, so
     // the reload is retried before the error reaches the caller (docs/reliability.md).
     for (let attempt = 1; ; attempt++) {
@@ -290,8 +295,7 @@ export class DeltaTable {
         if (attempt >= 3) throw e
       }
     }
-    // `version` is our commit: its checksum file, as Spark writes one (optional, never fails the write).
-    await writeVersionChecksum(this._snapshot)
+    return postCommit(this._snapshot, opts)
   }
 
   /** Move this handle to the latest version (or the given one). */

@@ -1,11 +1,9 @@
 // The write operations over a Snapshot: createTable, append, overwrite (full or replaceWhere). Each
 // validates everything it can, writes data files, then commits one version; returns
-// { version, metrics }. A checkpoint follows every `delta.checkpointInterval` commits.
+// { version, metrics }. The post-commit step (checksum, checkpoint, log cleanup) is the handle's: table/post-commit.ts.
 import type * as arrow from 'apache-arrow'
 import { CommitConflictError, ConstraintViolationError, InvalidArgumentError, SchemaMismatchError, TableExistsError, UnsupportedFeatureError } from '../errors.js'
 import type { AddFile, Metadata, Protocol, RemoveFile } from '../log/actions.js'
-import { checkpointIfDue } from '../log/checkpoint-write.js'
-import { cleanupExpiredLogs } from '../maintenance/log-cleanup.js'
 import { LOG_DIR, parseLogPath } from '../log/log-path.js'
 import { loadSnapshot, type Snapshot } from '../log/snapshot.js'
 import { bindPredicate, type ExprLike } from '../expr/bind.js'
@@ -184,7 +182,6 @@ export async function createTable(store: ObjectStore, opts: CreateTableOptions):
     if (opts.ifExists === 'ignore') return { version: (await loadSnapshot(store)).version, metrics: {} }
     throw new TableExistsError(`a Delta table was created concurrently at ${table}`, { table, cause: e })
   }
-  await afterCommit(store, r.version, configuration)
   return { version: r.version, metrics: txn.metrics }
 }
 
@@ -338,16 +335,6 @@ async function writeFiles(snapshot: Snapshot, plan: PlannedWrite, columns: Map<s
   }, columns, numRows, opts)
 }
 
-/** After a commit: the checkpoint when due, then expired log cleanup (as Delta runs it). Never throws. */
-async function afterCommit(store: ObjectStore, version: number, configuration: Record<string, string>): Promise<void> {
-  if (!(await checkpointIfDue(store, version, configuration))) return
-  try {
-    await cleanupExpiredLogs(store)
-  } catch {
-    // a skipped cleanup only costs space; the next checkpoint tries again
-  }
-}
-
 function alreadyApplied(snapshot: Snapshot, txn: { appId: string; version: number } | undefined): boolean {
   if (!txn) return false
   const v = snapshot.txns.get(txn.appId)
@@ -375,7 +362,6 @@ export async function append(snapshot: Snapshot, data: WriteData, opts: AppendOp
   txn.blindAppend = !plan.metadata && !plan.protocol
   txn.metrics = { numFiles: written.adds.length, numOutputRows: written.numOutputRows, numOutputBytes: written.numOutputBytes }
   const r = await txn.commit()
-  if (!r.alreadyCommitted) await afterCommit(snapshot.store, r.version, (plan.metadata ?? snapshot.metadata).configuration)
   return { version: r.version, metrics: txn.metrics }
 }
 
@@ -467,6 +453,5 @@ export async function overwrite(snapshot: Snapshot, data: WriteData, opts: Overw
     numRemovedFiles: removes.length, numRemovedBytes: removes.reduce((n, r) => n + (r.size ?? 0), 0), numCopiedRows: copiedRows,
   }
   const r = await txn.commit()
-  if (!r.alreadyCommitted) await afterCommit(snapshot.store, r.version, (plan.metadata ?? snapshot.metadata).configuration)
   return { version: r.version, metrics: txn.metrics }
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { parquetMetadata } from 'hyparquet'
 import { MemoryStore } from '../../src/index.js'
 import type { AddFile, Metadata, Protocol } from '../../src/log/actions.js'
-import { checkpointSchema, parseIntervalMs, retainedTombstones, shouldCheckpoint, writeCheckpoint } from '../../src/log/checkpoint-write.js'
+import { checkpointSchema, parseIntervalMs, retainedTombstones, checkpointDue, writeCheckpoint } from '../../src/log/checkpoint-write.js'
 import { loadSnapshot, type Snapshot } from '../../src/log/snapshot.js'
 import { Transaction } from '../../src/txn/transaction.js'
 
@@ -52,7 +52,7 @@ describe('classic checkpoint writer', () => {
       await txn.commit()
       snap = await loadSnapshot(store)
     }
-    expect(shouldCheckpoint(5, metadata.configuration)).toBe(true)
+    expect(checkpointDue(5, -1, metadata.configuration)).toBe(true)
     const last = await writeCheckpoint(snap)
     expect(last.version).toBe(5)
     expect(await store.head('_delta_log/00000000000000000005.checkpoint.parquet')).toBeDefined()

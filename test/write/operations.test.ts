@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import * as arrow from 'apache-arrow'
 import {
-  ConstraintViolationError, MemoryStore, SchemaMismatchError, TableExistsError,
+  ConstraintViolationError, DeltaTable, MemoryStore, SchemaMismatchError, TableExistsError, listAll,
 } from '../../src/index.js'
 import { parseActionLines, type Action } from '../../src/log/actions.js'
 import { loadSnapshot } from '../../src/log/snapshot.js'
@@ -273,14 +273,13 @@ describe('overwrite', () => {
 describe('checkpoints after commits', () => {
   it('every delta.checkpointInterval commits; reading from it equals JSON replay', async () => {
     const store = new MemoryStore()
-    await createTable(store, { schema: struct(f('p', 'integer'), f('v', 'long')), partitionBy: ['p'], properties: { 'delta.checkpointInterval': '3' } })
+    const t = await DeltaTable.create(store, { schema: struct(f('p', 'integer'), f('v', 'long')), partitionBy: ['p'], properties: { 'delta.checkpointInterval': '3' } })
     for (let i = 1; i <= 6; i++) {
-      const snap = await loadSnapshot(store)
-      if (i === 4) await overwrite(snap, [{ p: 1, v: 40n }], { replaceWhere: 'p = 1' })
-      else await append(snap, [{ p: i % 2, v: BigInt(i) }])
+      if (i === 4) await t.overwrite([{ p: 1, v: 40n }], { replaceWhere: 'p = 1' })
+      else await t.append([{ p: i % 2, v: BigInt(i) }])
     }
-    expect(await store.head('_delta_log/00000000000000000003.checkpoint.parquet')).toBeDefined()
-    expect(await store.head('_delta_log/00000000000000000006.checkpoint.parquet')).toBeDefined()
+    const checkpoints = (await listAll(store, '_delta_log/')).map((m) => m.key).filter((k) => k.endsWith('.checkpoint.parquet'))
+    expect(checkpoints).toEqual(['_delta_log/00000000000000000003.checkpoint.parquet', '_delta_log/00000000000000000006.checkpoint.parquet'])
     const a = await loadSnapshot(store)
     const b = await loadSnapshot(store, { jsonOnly: true })
     const key = (s: typeof a) => s.activeFiles().map((x) => `${x.path}|${x.size}|${x.stats}|${JSON.stringify(x.partitionValues)}`).sort()

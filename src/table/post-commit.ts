@@ -1,0 +1,78 @@
+// The one step after every commit a DeltaTable makes: the version checksum (`.crc`), a checkpoint
+// when one is due (or was due and missed), then expired-log cleanup (as Delta runs it after a
+// checkpoint). None of it can undo the commit, so a failure here never fails the write: it is
+// returned as a typed warning (result.warnings) and given to `onWarning` (default: console.warn,
+// once per kind per process).
+import { writeVersionChecksum } from '../log/checksum.js'
+import { checkpointDue, writeCheckpoint } from '../log/checkpoint-write.js'
+import type { Snapshot } from '../log/snapshot.js'
+import { cleanupExpiredLogs } from '../maintenance/log-cleanup.js'
+import type { Clock } from '../maintenance/durations.js'
+import type { WriteWarning, WriteWarningKind } from '../errors.js'
+
+export type { WriteWarning, WriteWarningKind }
+
+/** The option every write call takes beside its own. */
+export interface WarningOptions {
+  /** Called once per post-commit warning; default: console.warn, once per kind per process. */
+  onWarning?: (warning: WriteWarning) => void
+}
+
+/** A write's result: what failed after its commit (empty when nothing did). */
+export interface Warned {
+  warnings: WriteWarning[]
+}
+
+export interface PostCommitOptions extends WarningOptions {
+  /** Clock for log cleanup's retention (maintenance calls pass their `now`). */
+  now?: Clock
+}
+
+const warnedKinds = new Set<WriteWarningKind>()
+
+function defaultOnWarning(w: WriteWarning): void {
+  if (warnedKinds.has(w.kind)) return
+  warnedKinds.add(w.kind)
+  console.warn(`lagomago: ${w.message} (further ${w.kind} warnings are not printed; pass onWarning to see them all)`)
+}
+
+
+/** Run the post-commit step for `snapshot` (the table at the version just committed). Never throws. */
+export async function postCommit(snapshot: Snapshot, opts: PostCommitOptions = {}): Promise<WriteWarning[]> {
+  const warnings: WriteWarning[] = []
+  const table = snapshot.tableUrl
+  const version = snapshot.version
+  const warn = (kind: WriteWarningKind, what: string, cause: unknown): void => {
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    const w: WriteWarning = { kind, message: `${what} for version ${version} of table ${table} failed after the commit (the commit stands): ${reason}`, table, version, cause }
+    warnings.push(w)
+    try {
+      (opts.onWarning ?? defaultOnWarning)(w)
+    } catch {
+      // a throwing handler must not turn a committed write into a failed one
+    }
+  }
+  try {
+    await writeVersionChecksum(snapshot)
+  } catch (e) {
+    warn('checksum', 'writing the checksum file', e)
+  }
+  if (checkpointDue(version, snapshot.lastCheckpointVersion, snapshot.properties)) {
+    let written = false
+    try {
+      await writeCheckpoint(snapshot)
+      snapshot.lastCheckpointVersion = version
+      written = true
+    } catch (e) {
+      warn('checkpoint', 'writing the checkpoint', e)
+    }
+    if (written) {
+      try {
+        await cleanupExpiredLogs(snapshot.store, opts.now === undefined ? {} : { now: opts.now })
+      } catch (e) {
+        warn('logCleanup', 'cleaning up expired log files', e)
+      }
+    }
+  }
+  return warnings
+}
