@@ -74,6 +74,9 @@ describe('change feeds: format told by the columns', () => {
     const r = await t.merge(table)
     expect(r.cdc.format).toBe('debezium-envelope')
     expect(await live(t)).toEqual(['1:ana:rio', '2:bia:sp', '7:gil:fln'])
+    // one RecordBatch of it too: the insert is now an update, the delete finds nothing
+    const again = await t.merge(table.batches[0])
+    expect(again.metrics).toMatchObject({ numTargetRowsUpdated: 1, numTargetRowsInserted: 0, numTargetRowsDeleted: 0 })
   })
 
   it('AWS DMS: Op I/U/D', async () => {
