@@ -14,7 +14,7 @@ import type { ColumnValues } from '../write/parquet-write.js'
 import { ENVELOPE_OP, ENVELOPE_SEQ, looksLikeEnvelope, unwrapEnvelope } from './cdc-envelope.js'
 import { DELETE, planFeed, readOps, SKIP, UPSERT, type FeedFormat, type FeedPlan } from './cdc-formats.js'
 import { keyValues, sideBatch, SourceIndex, SOURCE } from './join.js'
-import { engineFilled } from './merge-exec.js'
+import { engineFilled, MISSING_HINT } from './merge-exec.js'
 import type { PreparedKeys } from './merge-types.js'
 import { HIDDEN_PREFIX } from './schema-evolution.js'
 import { normalizeSource, type SourceBatch } from './source.js'
@@ -95,7 +95,8 @@ function storedFields(snapshot: Snapshot, src: SourceBatch, plan: FeedPlan, seqF
     // the format's inputs (op, flags, metadata, sequence) are stored only where the table has the column
     if ((plan.isMeta(f.name) || f === seqField) && (!inTable || plan.neverStored(f.name))) continue
     if (!inTable && !opts.mergeSchema) {
-      throw new SchemaMismatchError(`column ${f.name} of the CDC batch (format ${plan.format}) is not in the table schema; pass mergeSchema: true to add it, or ignoreColumns: [${JSON.stringify(f.name)}] to drop it`, { column: f.name, table })
+      const hint = `pass mergeSchema: true to add it, or ignoreColumns: [${JSON.stringify(f.name)}] to drop it`
+      throw new SchemaMismatchError(`column ${f.name} of the CDC batch (format ${plan.format}) is not in the table schema; ${hint}`, { column: f.name, table })
     }
     out.push(f)
   }
@@ -109,7 +110,8 @@ function checkMissing(snapshot: Snapshot, fields: StructField[], plan: FeedPlan,
   const soft = opts.softDelete?.column.toLowerCase()
   for (const f of snapshot.schema.fields) {
     if (have.has(f.name.toLowerCase()) || f.name.toLowerCase() === soft || engineFilled(f)) continue
-    throw new SchemaMismatchError(`cannot resolve target column ${f.name} in the CDC batch (format ${plan.format}): its upserts would not say its value; the batch has ${fields.map((x) => x.name).join(', ')}; pass mergeSchema: true to keep the stored value on update and write NULL on insert`, { column: f.name, table: snapshot.tableUrl })
+    const has = fields.map((x) => x.name).join(', ')
+    throw new SchemaMismatchError(`cannot resolve target column ${f.name} in the CDC batch (format ${plan.format}), which has ${has}; ${MISSING_HINT}`, { column: f.name, table: snapshot.tableUrl })
   }
 }
 

@@ -47,7 +47,10 @@ const OPS: Record<FeedFormat, { values: Record<string, number>; expected: string
   dms: { values: { i: UPSERT, u: UPSERT, d: DELETE }, expected: 'I, U or D (AWS DMS)', ifNull: UPSERT },
   debezium: { values: { c: UPSERT, r: UPSERT, u: UPSERT, d: DELETE, t: TRUNCATE }, expected: 'c, r, u or d (Debezium)', ifNull: UPSERT },
   'debezium-envelope': { values: { c: UPSERT, r: UPSERT, u: UPSERT, d: DELETE, t: TRUNCATE, [SKIP_OP]: SKIP }, expected: 'c, r, u or d (Debezium)' },
-  'delta-cdf': { values: { insert: UPSERT, update_postimage: UPSERT, update_preimage: SKIP, delete: DELETE }, expected: 'insert, update_preimage, update_postimage or delete (Delta change data feed)' },
+  'delta-cdf': {
+    values: { insert: UPSERT, update_postimage: UPSERT, update_preimage: SKIP, delete: DELETE },
+    expected: 'insert, update_preimage, update_postimage or delete (Delta change data feed)',
+  },
 }
 
 /** The op column each format reads by default, and how a batch column marks the format. */
@@ -80,17 +83,21 @@ export function planFeed(src: StructType, target: StructType, opts: { format?: '
   let opColumn: string | undefined
   if (opts.opColumn !== undefined) {
     const f = findField(src, opts.opColumn)
-    if (!f && src.fields.length) throw new SchemaMismatchError(`the CDC batch has no op column ${opts.opColumn}; it has ${src.fields.map((x) => x.name).join(', ')}`, { column: opts.opColumn, table })
+    if (!f && src.fields.length) throw new SchemaMismatchError(`the CDC batch has no op column ${opts.opColumn}; it has ${names(src)}`, { column: opts.opColumn, table })
     opColumn = f?.name
     format = forced ?? (opColumn ? candidates({ type: 'struct', fields: [f!] }, { type: 'struct', fields: [] })[0]?.format : undefined) ?? 'plain'
   } else if (forced) {
     format = forced
     opColumn = findField(src, DEFAULT_OP[forced])?.name
-    if (forced === 'delta-cdf' && !opColumn && src.fields.length) throw new SchemaMismatchError(`format 'delta-cdf' needs the column _change_type; the batch has ${src.fields.map((x) => x.name).join(', ')}`, { column: '_change_type', table })
+    if (forced === 'delta-cdf' && !opColumn && src.fields.length) {
+      throw new SchemaMismatchError(`format 'delta-cdf' needs the column _change_type; the batch has ${names(src)}`, { column: '_change_type', table })
+    }
   } else {
     const found = candidates(src, target)
     if (found.length > 1) {
-      throw new ChangeFeedError(`the CDC batch has ${found.length} candidate op columns: ${found.map((c) => `${c.column} (${c.format})`).join(', ')}; pass format (${FEED_FORMATS.join(', ')}) or opColumn to say which, and ignoreColumns for the other`, { column: found[0].column, table })
+      const list = found.map((c) => `${c.column} (${c.format})`).join(', ')
+      const hint = `pass format (${FEED_FORMATS.join(', ')}) or opColumn to say which, and ignoreColumns for the other`
+      throw new ChangeFeedError(`the CDC batch has ${found.length} candidate op columns: ${list}; ${hint}`, { column: found[0].column, table })
     }
     format = found[0]?.format ?? 'plain'
     opColumn = found[0]?.column
@@ -127,6 +134,7 @@ function deletedFlag(v: DeltaValue): boolean | null | undefined {
   return undefined
 }
 
+const names = (s: StructType): string => s.fields.map((x) => x.name).join(', ')
 const show = (v: unknown): string => (typeof v === 'bigint' ? `${v}` : JSON.stringify(v ?? null))
 
 /**

@@ -42,7 +42,10 @@ export interface CdcMergeOptions {
   flushRows?: number
 }
 
-export const CDC_OPTION_KEYS = optionKeys<CdcMergeOptions>()(['keys', 'format', 'opColumn', 'sequence', 'ignoreOlderThanTarget', 'softDelete', 'mergeSchema', 'ignoreColumns', 'isolationLevel', 'txn', 'write', 'flushRows'])
+export const CDC_OPTION_KEYS = optionKeys<CdcMergeOptions>()([
+  'keys', 'format', 'opColumn', 'sequence', 'ignoreOlderThanTarget', 'softDelete', 'mergeSchema', 'ignoreColumns',
+  'isolationLevel', 'txn', 'write', 'flushRows',
+])
 
 const SOFT_DELETE_KEYS = optionKeys<{ column: string }>()(['column'])
 
@@ -96,8 +99,9 @@ export async function mergeCdc(snapshot: Snapshot, data: WriteData, opts: CdcMer
   }
   matched.push({ kind: 'update', condition: and(notFlag, guard), assign: 'all', extra: revive })
   const notMatched: ClauseSpec[] = [{ kind: 'insert', condition: notFlag, assign: 'all', extra: revive }]
+  const { mergeSchema, isolationLevel, txn, write, flushRows } = opts
   const r = await executeMerge(snapshot, data, { matched, notMatched, notMatchedBySource: [] }, {
-    on: keys, preparedSource: source, preparedKeys: joinKeys, partialSource: true, mergeSchema: opts.mergeSchema, isolationLevel: opts.isolationLevel, txn: opts.txn, write: opts.write, flushRows: opts.flushRows,
+    on: keys, preparedSource: source, preparedKeys: joinKeys, partialSource: true, mergeSchema, isolationLevel, txn, write, flushRows,
   })
   return { ...r, cdc }
 }

@@ -86,10 +86,14 @@ function checkAllClauses(clauses: MergeClauses, snapshot: Snapshot, src: SourceB
     const extra = new Set(Object.keys(c.extra ?? {}).map((k) => k.toLowerCase()))
     for (const f of snapshot.schema.fields) {
       if (findField(src.schema, f.name) || extra.has(f.name.toLowerCase()) || engineFilled(f)) continue
-      throw new SchemaMismatchError(`cannot resolve target column ${f.name} in ${what}: the source has ${src.schema.fields.map((x) => x.name).join(', ') || 'no columns'}; pass mergeSchema: true to keep the stored value on update and write NULL on insert (table ${table}, version ${snapshot.version})`, { column: f.name, table, version: snapshot.version })
+      const has = src.schema.fields.map((x) => x.name).join(', ') || 'no columns'
+      throw new SchemaMismatchError(`cannot resolve target column ${f.name} in ${what}: the source has ${has}; ${MISSING_HINT}`, { column: f.name, table, version: snapshot.version })
     }
   }
 }
+
+/** How to merge a source that lacks target columns (Delta's schema evolution rule). */
+export const MISSING_HINT = 'pass mergeSchema: true to keep the stored value on update and write NULL on insert'
 
 /** Generated and identity columns, whose values the engine computes, and void ones (only NULL fits). */
 export function engineFilled(f: StructField): boolean {
