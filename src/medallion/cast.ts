@@ -59,20 +59,21 @@ function castInteger(value: unknown, type: string, rules: TextRules): unknown {
 }
 
 function castFloating(value: unknown, type: string, rules: TextRules): unknown {
+  let n: number | undefined
   if (typeof value === 'number') return value
-  if (typeof value === 'bigint') {
-    const n = Number(value)
-    return BigInt(n) === value ? n : new CastFailure(value, type, 'not exactly representable')
-  }
-  if (typeof value === 'string') {
+  if (typeof value === 'bigint') n = Number(value) // a double column holds approximate values by declaration
+  else if (typeof value === 'string') {
     const s = value.trim()
     if (s === 'NaN' || s === 'Infinity' || s === '+Infinity' || s === '-Infinity') return Number(s)
     // exponents only in ISO text (a locale's text has none)
-    if (!rules.decimalComma && /^[+-]?(\d+(\.\d*)?|\.\d+)[eE][+-]?\d+$/.test(s)) return Number(s)
-    const text = numberText(s, rules)
-    if (text !== undefined) return Number(text)
+    if (!rules.decimalComma && /^[+-]?(\d+(\.\d*)?|\.\d+)[eE][+-]?\d+$/.test(s)) n = Number(s)
+    else {
+      const text = numberText(s, rules)
+      if (text !== undefined) n = Number(text)
+    }
   }
-  return new CastFailure(value, type, 'not a number')
+  if (n === undefined) return new CastFailure(value, type, 'not a number')
+  return Number.isFinite(type === 'float' ? Math.fround(n) : n) ? n : new CastFailure(value, type, `out of the ${type} range`)
 }
 
 /** Exact: digits beyond the scale must be zeros, the integer part must fit the precision. */

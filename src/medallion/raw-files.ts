@@ -48,6 +48,47 @@ export async function listRawFiles(dir: string, format?: RawFormat): Promise<Raw
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
 
+/** A number token with more digits than a double holds exactly. */
+const LONG_NUMBER = /-?\d[\d.eE+-]*/y
+
+/**
+ * JSON.parse, but numbers with more than 15 significant digits (or beyond a double's range) keep
+ * every digit: an integer becomes a bigint, any other number its text (a double would round them
+ * silently). Such tokens are wrapped
+ * in a string with a NUL-and-nonce prefix before parsing, outside JSON strings only.
+ */
+export function parseJsonExact(text: string): unknown {
+  let marked = ''
+  let last = 0
+  let tag: string | undefined
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 34) { // a string: skip to its closing quote
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++
+      continue
+    }
+    if (c !== 45 && (c < 48 || c > 57)) continue
+    LONG_NUMBER.lastIndex = i
+    const token = LONG_NUMBER.exec(text)![0]
+    const digits = token.replace(/[eE].*$/, '').replace(/\D/g, '').replace(/^0+/, '')
+    const n = Number(token)
+    const valid = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(token) // else JSON.parse reports it
+    if (valid && (digits.length > 15 || !Number.isFinite(n) || (n === 0 && /[1-9]/.test(digits)))) {
+      tag ??= `\u0000${Math.random().toString(36).slice(2)}:`
+      marked += `${text.slice(last, i)}"${tag.replace('\u0000', '\\u0000')}${token}"`
+      last = i + token.length
+    }
+    i += token.length - 1
+  }
+  if (tag === undefined) return JSON.parse(text)
+  const prefix = tag
+  return JSON.parse(marked + text.slice(last), (_k, v: unknown) => {
+    if (typeof v !== 'string' || !v.startsWith(prefix)) return v
+    const token = v.slice(prefix.length)
+    return /^-?\d+$/.test(token) ? BigInt(token) : token
+  })
+}
+
 /** The rows of one raw file, values as the file holds them (cast them with `castRows`). */
 export async function readRawFile(path: string, format: RawFormat | undefined = formatOf(path)): Promise<Record<string, unknown>[]> {
   if (!format) throw new InvalidArgumentError(`cannot tell the format of ${path}: expected .parquet, .json, .jsonl or .ndjson`, { file: path })
@@ -60,7 +101,7 @@ export async function readRawFile(path: string, format: RawFormat | undefined = 
       if (!line) continue
       let v: unknown
       try {
-        v = JSON.parse(line)
+        v = parseJsonExact(line)
       } catch (e) {
         throw new CorruptDataError(`line ${i + 1} of ${path} is not JSON: ${(e as Error).message}`, { file: path, cause: e })
       }

@@ -5,6 +5,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError, SchemaMismatchError, UnknownOptionError, type DataType, type StructField, type StructType } from '../../src/index.js'
 import { CastError, CastFailure, castRows, castValue } from '../../src/medallion/cast.js'
+import { parseJsonExact } from '../../src/medallion/raw-files.js'
 import { cast } from '../../src/medallion/silver.js'
 
 const field = (name: string, type: StructField['type'], nullable = true): StructField => ({ name, type, nullable, metadata: {} })
@@ -40,11 +41,13 @@ describe('castValue: ISO by default, locale rules only when asked', () => {
     for (const v of ['2024-03-01 25:00', '2024-02-30', '2024-03-01T10:20+19:00', 'March 1, 2024']) fails(v, 'timestamp')
   })
 
-  it('integers in range, no fractions, no booleans; blank text is null', () => {
+  it('integers in range, no fractions, no booleans; doubles in range; blank text is null', () => {
     expect(castValue('42', 'long')).toBe(42n)
     expect(castValue(7, 'integer')).toBe(7)
     expect(castValue(' -128 ', 'byte')).toBe(-128)
     expect(castValue('', 'integer')).toBeNull()
+    fails('1e400', 'double'); fails('1e39', 'float')
+    expect(castValue(2n ** 60n, 'double')).toBe(2 ** 60)
     for (const [v, t] of [['x', 'long'], ['1.5', 'integer'], ['2147483648', 'integer'], [128, 'byte'], [true, 'integer'], ['9223372036854775808', 'long'], [1.5, 'long']] as const) fails(v, t)
   })
 
@@ -119,5 +122,24 @@ describe('castRows and silver cast: rescued, or refused', () => {
     expect(() => cast(SCHEMA, { mode: 'permissive' } as never)).toThrow(UnknownOptionError)
     expect(() => cast(SCHEMA, { onError: 'drop' } as never)).toThrow(/onError must be 'rescue' or 'fail'/)
     expect(() => cast(SCHEMA, { dateFormat: 'yy' })).toThrow(InvalidArgumentError)
+  })
+})
+
+describe('JSON lines keep every digit', () => {
+  it('numbers a double cannot hold exactly stay bigint or text; other JSON parses as JSON.parse does', () => {
+    fc.assert(fc.property(fc.bigInt(-(10n ** 30n), 10n ** 30n), fc.nat(999), fc.string(), (big, frac, str) => {
+      const line = `{"id": ${big}, "amount": ${big}.${String(frac).padStart(3, '0')}, "s": ${JSON.stringify(str)}, "n": [1.5, -2, 0, 1e3]}`
+      const got = parseJsonExact(line) as Record<string, unknown>
+      const exact = big >= -(2n ** 53n) && big <= 2n ** 53n
+      expect(got.id).toEqual(exact ? Number(big) : big)
+      expect(got.s).toBe(str)
+      expect(got.n).toEqual([1.5, -2, 0, 1000])
+      // through the cast the decimal is exact whatever its size
+      const row = castRows([got], { type: 'struct', fields: [field('id', 'long'), field('amount', 'decimal(38,3)'), field('s', 'string'), field('n', 'string')] })[0]
+      expect(row.amount).toBe(`${big < 0n ? '-' : ''}${big < 0n ? -big : big}.${String(frac).padStart(3, '0')}`)
+      if (big >= -(2n ** 63n) && big < 2n ** 63n) expect(row.id).toBe(big)
+    }))
+    expect(parseJsonExact('{"a":1e400,"b":1e-400,"c":"\\u0000x"}')).toEqual({ a: '1e400', b: '1e-400', c: '\u0000x' })
+    expect(() => parseJsonExact('{"a": 12345678901234567-1}')).toThrow(SyntaxError)
   })
 })

@@ -113,6 +113,7 @@ describe('applyCdc', () => {
       for (let i = 0; i < batches.length; i++) {
         await bronze.merge(batches[i], { opColumn: 'op', sequence: 'seq' })
         if ((i + 1) % every[i % every.length] !== 0 && i < batches.length - 1) continue
+        if (bronze.version === read) continue // the batch changed nothing (a delete of a key never there): no commit
         const r = await applyCdc(silver, await bronze.changes({ startVersion: read + 1, endVersion: bronze.version }), { txn: { appId: 'silver', version: run++ } })
         read = bronze.version
         expect(r.skipped || r.cdc?.format === 'delta-cdf').toBe(true)
