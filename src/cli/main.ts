@@ -4,6 +4,7 @@
 // Readable tables on screen; `--json` prints JSON for scripts.
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { parseArgs as parseArgvWith } from 'node:util'
 import { DeltaError } from '../errors.js'
 import { DeltaTable } from '../table/delta-table.js'
 import { Lake } from '../medallion/catalog.js'
@@ -22,37 +23,67 @@ commands:
   tables [lake dir]                     tables of a lake (catalog names)
   pipeline [lake dir] [--quiet]         run the demo lakehouse job (bronze → silver → gold)
 
-<table>: a folder, a file:// or memory:// URI, or a catalog name lake.<schema>.<table> under --lake.`
+<table>: a folder, a file:// or memory:// URI, or a catalog name lake.<schema>.<table> under --lake.
+Flags: --flag value or --flag=value (the value may hold = and spaces: --filter="uf = 'SP'").`
 
 const TABLE_COMMANDS = new Set(['describe', 'history', 'scan', 'changes', 'optimize', 'vacuum'])
 
+/** Every flag, by type; `node:util` parseArgs keeps all of `--filter="uf = 'SP'"` after the first `=`. */
+const FLAGS = {
+  json: { type: 'boolean' }, lake: { type: 'string' }, help: { type: 'boolean' },
+  limit: { type: 'string' }, columns: { type: 'string' }, filter: { type: 'string' },
+  version: { type: 'string' }, timestamp: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
+  zorder: { type: 'string' }, 'target-size': { type: 'string' },
+  'retention-hours': { type: 'string' }, 'dry-run': { type: 'boolean' }, 'no-enforce-retention': { type: 'boolean' },
+  quiet: { type: 'boolean' },
+} as const satisfies Record<string, { type: 'string' | 'boolean' }>
+type Flag = keyof typeof FLAGS
+
+/** The flags each command takes beside the global --json, --lake and --help. */
+const COMMAND_FLAGS: Record<string, readonly Flag[]> = {
+  describe: ['version', 'timestamp'],
+  history: ['limit', 'version', 'timestamp'],
+  scan: ['columns', 'filter', 'limit', 'version', 'timestamp'],
+  changes: ['from', 'to', 'limit', 'version', 'timestamp'],
+  optimize: ['zorder', 'target-size'],
+  vacuum: ['retention-hours', 'dry-run', 'no-enforce-retention'],
+  tables: [],
+  pipeline: ['quiet'],
+}
+const GLOBAL_FLAGS: readonly Flag[] = ['json', 'lake', 'help']
+
 interface Args { command?: string; positional: string[]; flags: Map<string, string | true> }
 
-function parseArgs(argv: string[]): Args {
-  const flags = new Map<string, string | true>()
-  const positional: string[] = []
-  const valued = new Set(['limit', 'columns', 'filter', 'version', 'timestamp', 'from', 'to', 'zorder', 'target-size', 'retention-hours', 'lake'])
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]
-    if (a.startsWith('--')) {
-      const [k, v] = a.slice(2).split('=', 2)
-      if (v !== undefined) flags.set(k, v)
-      else if (valued.has(k)) {
-        if (i + 1 >= argv.length) throw new UsageError(`--${k} needs a value`)
-        flags.set(k, argv[++i])
-      } else flags.set(k, true)
-    } else positional.push(a)
-  }
-  return { command: positional.shift(), positional, flags }
-}
-
 class UsageError extends Error {}
+
+function parseArgs(argv: string[]): Args {
+  let parsed: ReturnType<typeof parseArgvWith<{ args: string[]; options: typeof FLAGS; allowPositionals: true; strict: true }>>
+  try {
+    parsed = parseArgvWith({ args: argv, options: FLAGS, allowPositionals: true, strict: true })
+  } catch (e) {
+    // parseArgs' own errors (unknown flag, missing or ambiguous value) are usage errors
+    if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw new UsageError((e as Error).message)
+    throw e
+  }
+  const flags = new Map<string, string | true>()
+  for (const [k, v] of Object.entries(parsed.values)) if (v !== undefined && v !== false) flags.set(k, v as string | true)
+  const positional = [...parsed.positionals]
+  const command = positional.shift()
+  const allowed = command === undefined ? undefined : COMMAND_FLAGS[command]
+  if (allowed) {
+    for (const k of flags.keys()) {
+      if (!GLOBAL_FLAGS.includes(k as Flag) && !allowed.includes(k as Flag)) throw new UsageError(`${command} does not take --${k}`)
+    }
+    if (positional.length > 1) throw new UsageError(`${command} takes one ${TABLE_COMMANDS.has(command!) ? 'table' : 'lake dir'}, got ${positional.map((p) => JSON.stringify(p)).join(' ')}`)
+  }
+  return { command, positional, flags }
+}
 
 function num(flags: Args['flags'], name: string): number | undefined {
   const v = flags.get(name)
   if (v === undefined) return undefined
-  const n = Number(v)
-  if (typeof v !== 'string' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number`)
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got ${JSON.stringify(v)}`)
   return n
 }
 
