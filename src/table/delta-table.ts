@@ -54,6 +54,8 @@ const CREATE_KEYS = optionKeys<CreateTableOptions & WarningOptions>()([...CREATE
 const APPEND_KEYS = optionKeys<AppendOptions & WarningOptions>()([...APPEND_OPTION_KEYS, 'onWarning'])
 const OVERWRITE_KEYS = optionKeys<OverwriteOptions & WarningOptions>()([...OVERWRITE_OPTION_KEYS, 'onWarning'])
 const DML_KEYS = optionKeys<DmlOptions & WarningOptions>()([...DML_OPTION_KEYS, 'onWarning'])
+const MERGE_KEYS = optionKeys<MergeOptions & WarningOptions>()([...MERGE_OPTION_KEYS, 'onWarning'])
+const CDC_KEYS = optionKeys<CdcMergeOptions & WarningOptions>()([...CDC_OPTION_KEYS, 'onWarning'])
 const OPTIMIZE_KEYS = optionKeys<OptimizeOptions & WarningOptions>()([...OPTIMIZE_OPTION_KEYS, 'onWarning'])
 const VACUUM_KEYS = optionKeys<VacuumOptions & WarningOptions>()([...VACUUM_OPTION_KEYS, 'onWarning'])
 const RESTORE_KEYS = optionKeys<RestoreOptions & WarningOptions>()([...RESTORE_OPTION_KEYS, 'onWarning'])
@@ -186,25 +188,27 @@ export class DeltaTable {
    * Options are checked at run time (UnknownOptionError names an unknown key).
    * Either way the handle moves to the version written.
    */
-  merge(source: WriteData, options: MergeOptions): MergeBuilder
-  merge(source: WriteData, options?: CdcMergeOptions): Promise<CdcMergeResult & Warned>
-  merge(source: WriteData, options?: MergeOptions | CdcMergeOptions): MergeBuilder | Promise<CdcMergeResult & Warned> {
+  merge(source: WriteData, options: MergeOptions & WarningOptions): MergeBuilder
+  merge(source: WriteData, options?: CdcMergeOptions & WarningOptions): Promise<CdcMergeResult & Warned>
+  merge(source: WriteData, options?: (MergeOptions | CdcMergeOptions) & WarningOptions): MergeBuilder | Promise<CdcMergeResult & Warned> {
     if (options && 'on' in options && options.on !== undefined) {
-      checked('merge', options, MERGE_OPTION_KEYS, this.url)
-      return new MergeBuilder(() => this._snapshot, source, options, (v) => this.moveTo(v))
+      const { onWarning, ...opts } = checked('merge', options, MERGE_KEYS, this.url)
+      return new MergeBuilder(() => this._snapshot, source, opts, (v) => this.moveTo(v, { onWarning }))
     }
-    let cdc = (options ?? {}) as CdcMergeOptions
+    let cdc = (options ?? {}) as CdcMergeOptions & WarningOptions
     // `on: undefined` reads as CDC mode (the builder needs a condition)
     if ('on' in cdc) {
-      const { on: _, ...rest } = cdc as CdcMergeOptions & { on?: undefined }
+      const { on: _, ...rest } = cdc as CdcMergeOptions & WarningOptions & { on?: undefined }
       cdc = rest
     }
+    let onWarning: WarningOptions['onWarning']
     try {
-      checkCdcOptions(checked('merge (CDC mode)', cdc, CDC_OPTION_KEYS, this.url), { table: this.url })
+      ;({ onWarning, ...cdc } = checked('merge (CDC mode)', cdc, CDC_KEYS, this.url))
+      checkCdcOptions(cdc, { table: this.url })
     } catch (e) {
       return Promise.reject(e)
     }
-    return mergeCdc(this._snapshot, source, cdc).then((r) => this.committed(r))
+    return mergeCdc(this._snapshot, source, cdc).then((r) => this.committed(r, { onWarning }))
   }
 
   /** UPDATE: `set` maps columns to SQL expressions (or plain values) for rows matching `predicate` (all rows when null). */
