@@ -35,8 +35,8 @@ export interface RetryOptions {
   /** Ceiling of one backoff in ms. Default 5000. */
   maxDelayMs?: number
   /**
-   * Longest wait in ms for the server: for the reply once the request is sent, and between chunks
-   * of the reply body (a slow but moving download is not cut). Default 30000.
+   * Longest wait in ms for the server: from the start of a request (its upload included) to the
+   * reply, then between chunks of the reply body (a slow but moving download is not cut). Default 30000.
    */
   timeoutMs?: number
 }

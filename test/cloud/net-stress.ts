@@ -225,9 +225,12 @@ export async function runNetStress(o: NetStressOptions): Promise<NetStressFigure
     const got = show(rowsOf(await final.toRows()))
     if (got !== want) problems.push(`rows read directly differ from the model at version ${final.version}`)
     for (const r of reads) if (r.rows !== modelAt.get(r.version)) problems.push(`a read through the proxy at version ${r.version} returned wrong rows`)
+    // A whole-table read is hundreds of requests: at high fault rates some request exhausts the
+    // default 4 attempts most times, so this read gives its store more (as a caller on a bad network would).
+    const patient = storeFor({ ...spec, retry: { ...spec.retry, attempts: 10 } })
     for (let a = 0; ; a++) {
       try {
-        const t = await DeltaTable.open(storeFor(spec))
+        const t = await DeltaTable.open(patient)
         if (t.version !== final.version || show(rowsOf(await t.toRows())) !== want) problems.push('the table reads differently through the proxy')
         break
       } catch (e) {
