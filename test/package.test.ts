@@ -76,6 +76,17 @@ describe('build', () => {
   }, 120_000)
 })
 
+describe('the packed tarball', () => {
+  // After the build above: publint, arethetypeswrong (ESM-only profile) and a consumer type-check
+  // under moduleResolution node16, nodenext and bundler (scripts/check-package.mjs, `npm run check:package`).
+  it('passes publint, attw and a consumer type-check of every subpath', () => {
+    expect(pkg.scripts['check:package']).toBe('node scripts/check-package.mjs')
+    const r = spawnSync(process.execPath, [join(root, 'scripts/check-package.mjs'), '--no-build'], { cwd: root, encoding: 'utf8' })
+    expect(r.status, r.stdout + r.stderr).toBe(0)
+    expect(r.stdout).toContain('check:package: publint, attw and the consumer type-check pass')
+  }, 240_000)
+})
+
 describe('apache-arrow loads on first Arrow use only', () => {
   // A resolve hook in the child reports every import of apache-arrow on stderr; the package is the
   // built one (the 'build' test above runs first in this file).
