@@ -123,10 +123,17 @@ export function prepareCdcBatch(snapshot: Snapshot, data: WriteData, opts: CdcBa
   const n = src.numRows
   const seqField = seqName === undefined ? undefined : findField(src.schema, seqName)
   if (seqName !== undefined && !seqField && n > 0) throw new SchemaMismatchError(`the CDC batch has no sequence column ${seqName}`, { column: seqName, table })
+  const cdc: CdcInfo = {
+    format: plan.format,
+    opColumn: plan.format === 'debezium-envelope' ? 'op' : plan.opColumn ?? null,
+    sequence: (plan.format === 'debezium-envelope' ? opts.sequence : seqField?.name) ?? null,
+  }
   const ops = readOps(plan, src, table)
   let upserts = ops ? 0 : n
   let skips = 0
   if (ops) for (let i = 0; i < n; i++) { if (ops[i] === UPSERT) upserts++; else if (ops[i] === SKIP) skips++ }
+  // only rows without a change (tombstones, pre-images): an empty batch
+  if (n > 0 && skips === n) return { ...prepareCdcBatch(snapshot, [], { keys, softDelete: opts.softDelete }), cdc }
 
   for (const k of keys) {
     const values = src.columns.get(findField(src.schema, k)?.name ?? k)
@@ -191,11 +198,6 @@ export function prepareCdcBatch(snapshot: Snapshot, data: WriteData, opts: CdcBa
     columns.set(HIDDEN_SEQ, gather(src.columns.get(seqField.name)!))
     schema.fields.push({ ...seqField, name: HIDDEN_SEQ, nullable: true })
     seqColumn = HIDDEN_SEQ
-  }
-  const cdc: CdcInfo = {
-    format: plan.format,
-    opColumn: plan.format === 'debezium-envelope' ? 'op' : plan.opColumn ?? null,
-    sequence: (plan.format === 'debezium-envelope' ? opts.sequence : seqField?.name) ?? null,
   }
   return { source: { numRows: identity ? n : rows.length, schema, columns }, keys, joinKeys, cdc, seqColumn }
 }

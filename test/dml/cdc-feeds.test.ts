@@ -160,6 +160,15 @@ describe('change feeds: format told by the columns', () => {
     expect(silver.txns.get('from-bronze')).toBe(bronze.version)
   })
 
+  it('a batch of only tombstones or pre-images changes nothing; null records outside envelopes are refused', async () => {
+    const t = await customers()
+    const v = t.version
+    expect((await t.merge([{ payload: null }, null] as never)).cdc.format).toBe('debezium-envelope')
+    expect((await t.merge([{ _change_type: 'update_preimage', _commit_version: 3n, id: 1n, name: 'ana', city: 'rio' }])).version).toBe(v)
+    await refused(t, () => t.merge([{ __op: 'c', id: 5n, name: 'e', city: 'f' }, null] as never), SchemaMismatchError, /row 1 is not an object/)
+    expect(t.version).toBe(v)
+  })
+
   it('a delete of a key not in the table does nothing, soft or hard', async () => {
     const t = await customers([f('gone', 'boolean')])
     const v = t.version
