@@ -63,29 +63,40 @@ describe('checkpoint lock', () => {
   })
 
   it('two processes starting at the same instant: exactly one holds the lock', async () => {
+    // the winner holds the lock until both have said how they fared, however late the other starts
     const script = `
+      import { existsSync } from 'node:fs'
       import { lockCheckpoint } from ${JSON.stringify(join(import.meta.dirname, '..', '..', 'src', 'medallion', 'checkpoint-lock.ts'))}
-      const [loc, at] = process.argv.slice(-2)
+      const [loc, at, done] = process.argv.slice(-3)
       while (Date.now() < Number(at)) {}
-      try { const release = await lockCheckpoint(loc); console.log('won'); await new Promise((r) => setTimeout(r, 1500)); await release() }
-      catch (e) { console.log(e.name) }`
+      try {
+        const release = await lockCheckpoint(loc)
+        console.log('won')
+        while (!existsSync(done)) await new Promise((r) => setTimeout(r, 20))
+        await release()
+      } catch (e) { console.log(e.name) }`
     const file = join(dir, 'child.mts')
     await writeFile(file, script)
-    const run = (loc: string, at: number): Promise<string> => new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', file, loc, String(at)], { stdio: ['ignore', 'pipe', 'inherit'] })
-      let out = ''
-      child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-      child.on('error', reject)
-      child.on('exit', () => resolve(out.trim()))
-    })
     for (let i = 0; i < 4; i++) {
       const loc = join(dir, `p${i}`)
+      const done = join(dir, `done${i}`)
       await mkdir(loc)
-      const at = Date.now() + 2000 // after both children have loaded; the winner holds 1.5 s beyond
-      const outs = await Promise.all([run(loc, at), run(loc, at)])
+      const at = String(Date.now() + 1500) // both children loaded by then, on an idle machine
+      let said = 0
+      const run = (): Promise<string> => new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', file, loc, at, done], { stdio: ['ignore', 'pipe', 'inherit'] })
+        let out = ''
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString()
+          if (++said === 2) void writeFile(done, '')
+        })
+        child.on('error', reject)
+        child.on('exit', () => resolve(out.trim()))
+      })
+      const outs = await Promise.all([run(), run()])
       expect(outs.sort()).toEqual(['ConcurrentTransactionError', 'won'])
     }
-  }, 60_000)
+  }, 120_000)
 
   it('two streaming queries started at once on one checkpoint: one runs, the other is refused', async () => {
     let reads = 0
