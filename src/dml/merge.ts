@@ -1,6 +1,6 @@
 // The MERGE builder: `table.merge(source, { on })` then when-clauses in order (several of one kind
-// allowed; the first whose condition holds wins, as Delta), then `execute()`. Execution lives in
-// merge-exec.ts; this file only collects and validates the clauses.
+// allowed; the first whose condition holds wins, as Delta), then `await` it (or `execute()`: the same
+// run). Execution lives in merge-exec.ts; this file only collects and validates the clauses.
 import { InvalidArgumentError } from '../errors.js'
 import type { ExprLike } from '../expr/bind.js'
 import type { Snapshot } from '../log/snapshot.js'
@@ -21,9 +21,13 @@ function conditionOf(c: ConditionOption | ExprLike | undefined): ExprLike | unde
   return (c as ConditionOption).condition
 }
 
-export class MergeBuilder {
+/**
+ * Collects the when-clauses of a MERGE. Awaitable (docs/api.md): `await builder` and `execute()` run
+ * the merge once and share one promise, so a built merge is never dropped and never runs twice.
+ */
+export class MergeBuilder implements PromiseLike<MergeResult> {
   private readonly clauses: MergeClauses = { matched: [], notMatched: [], notMatchedBySource: [] }
-  private executed = false
+  private run: Promise<MergeResult> | undefined
 
   constructor(
     private readonly snapshot: () => Snapshot,
@@ -38,7 +42,7 @@ export class MergeBuilder {
   }
 
   private add(kind: keyof MergeClauses, clause: ClauseSpec): this {
-    if (this.executed) throw new InvalidArgumentError('this merge was already executed; start a new one')
+    if (this.run) throw new InvalidArgumentError('this merge already ran; start a new one to add clauses')
     this.clauses[kind].push(clause)
     return this
   }
@@ -78,13 +82,27 @@ export class MergeBuilder {
     return this.add('notMatchedBySource', { kind: 'delete', condition: conditionOf(o) })
   }
 
-  /** Run the merge: one commit (none when nothing changes); resolves with `{ version, metrics }`. */
-  async execute(): Promise<MergeResult> {
-    if (this.executed) throw new InvalidArgumentError('this merge was already executed')
-    this.executed = true
+  /**
+   * Run the merge: one commit (none when nothing changes); resolves with `{ version, metrics }`.
+   * Called again (or the builder awaited) it returns the same promise: the merge runs once.
+   */
+  execute(): Promise<MergeResult> {
+    this.run ??= this.runOnce()
+    return this.run
+  }
+
+  /** `await builder` runs `execute()`. */
+  then<R1 = MergeResult, R2 = never>(
+    onFulfilled?: ((value: MergeResult) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.execute().then(onFulfilled, onRejected)
+  }
+
+  private async runOnce(): Promise<MergeResult> {
     const c = this.clauses
     if (c.matched.length + c.notMatched.length + c.notMatchedBySource.length === 0) {
-      throw new InvalidArgumentError('merge needs at least one when… clause before execute()')
+      throw new InvalidArgumentError('merge needs at least one when… clause (whenMatchedUpdateAll(), whenNotMatchedInsertAll()…) before it runs')
     }
     // Delta: only the last clause of a kind may be unconditional (later ones could never apply)
     for (const [kind, list] of Object.entries(c) as [string, ClauseSpec[]][]) {

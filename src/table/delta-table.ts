@@ -180,7 +180,8 @@ export class DeltaTable {
   /**
    * MERGE, in one of two forms picked by `options.on`:
    * - with `on` (key column names or a condition naming `target`/`source`, aliases `t`/`s`): returns
-   *   the builder, `.whenMatchedUpdateAll().whenNotMatchedInsertAll()….execute()`;
+   *   the builder, `await t.merge(src, { on }).whenMatchedUpdateAll().whenNotMatchedInsertAll()`
+   *   (awaiting it runs the merge once; `.execute()` is the same run, spelled out);
    * - without it, CDC mode: applies the change feed (keys: the table's primary key or
    *   `options.keys`; format told by the batch's columns, docs/change-feeds.md; latest per key by
    *   `options.sequence`) and resolves with `{ version, metrics, cdc }`, so `await t.merge(cdcBatch)`

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import * as arrow from 'apache-arrow'
 import { DeltaTable, MemoryStore } from '../../src/index.js'
-import { ConstraintViolationError, ExpressionError, MergeCardinalityError, SchemaMismatchError } from '../../src/errors.js'
+import { ConstraintViolationError, ExpressionError, InvalidArgumentError, MergeCardinalityError, SchemaMismatchError } from '../../src/errors.js'
 import { parseActionLines, type Action } from '../../src/log/actions.js'
 import type { StructField } from '../../src/schema/types.js'
 
@@ -203,6 +203,46 @@ describe('MERGE builder', () => {
     expect(t.schema.fields.at(-1)!.metadata['delta.columnMapping.physicalName']).toMatch(/^col-/)
     expect(await t.toRows({ filter: 'id = 5' })).toEqual([{ id: 5n, p: 'z', n: 5, n2: 10, extra: 'e' }])
     await expect(t.merge([{ id: 5n, p: 'z', n: 1, n2: 3, extra: 'e' }], { on: ['id'] }).whenMatchedUpdateAll().execute()).rejects.toBeInstanceOf(ConstraintViolationError)
+  })
+})
+
+describe('awaiting the MERGE builder (docs/api.md, decision 1)', () => {
+  it('await without execute() merges; awaiting again or execute() afterwards does not merge twice', async () => {
+    const t = await table()
+    await t.append(rows(3))
+    const v0 = t.version
+    const m = t.merge([{ id: 1n, name: 'one', amount: 1, region: 'eu' }, { id: 7n, name: 'seven', amount: 7, region: 'us' }], { on: ['id'] })
+      .whenMatchedUpdateAll().whenNotMatchedInsertAll()
+    const [a, b] = await Promise.all([m, m]) // two awaits in flight share one run
+    const c = await m.execute()
+    const d = await m
+    expect(t.version).toBe(v0 + 1)
+    for (const r of [b, c, d]) expect(r).toBe(a)
+    expect(a.version).toBe(v0 + 1)
+    const model = new Map(rows(3).map((r) => [r.id, r.name]))
+    model.set(1n, 'one').set(7n, 'seven')
+    expect(byId(await t.toRows({ columns: ['id', 'name'] }))).toEqual([...model].map(([id, name]) => ({ id, name })).sort((x, y) => Number(x.id - y.id)))
+    expect(() => m.whenMatchedDelete()).toThrow(InvalidArgumentError)
+  })
+
+  it('execute() then await commits once', async () => {
+    const t = await table()
+    await t.append(rows(2))
+    const m = t.merge([{ id: 0n, amount: 40 }], { on: ['id'] }).whenMatchedUpdate({ set: { amount: 't.amount + s.amount' } })
+    const first = await m.execute()
+    expect(await m).toBe(first)
+    expect(t.version).toBe(first.version)
+    expect((await t.toRows({ filter: 'id = 0', columns: ['amount'] }))[0].amount).toBe(40)
+  })
+
+  it('a builder with no clause refuses with InvalidArgumentError, table unchanged', async () => {
+    const t = await table()
+    await t.append(rows(2))
+    const v = t.version
+    await expect(Promise.resolve(t.merge(rows(2), { on: ['id'] }))).rejects.toThrow(InvalidArgumentError)
+    await expect(t.merge(rows(2), { on: ['id'] }).execute()).rejects.toThrow(/at least one when/)
+    expect(t.version).toBe(v)
+    expect(await t.history()).toHaveLength(v + 1)
   })
 })
 
