@@ -30,7 +30,7 @@ export interface CdcMergeOptions {
   sequence?: string
   /** Skip changes whose sequence is older than the target row's stored one (needs the column in the table). */
   ignoreOlderThanTarget?: boolean
-  /** Soft deletes: set this boolean column to true instead of removing the row. */
+  /** Soft deletes: set this boolean column to true instead of removing the row (a key the table lacks: nothing happens). */
   softDelete?: { column: string }
   /** Add batch columns the table lacks; upserts keep stored values of columns the batch lacks (inserts: NULL). */
   mergeSchema?: boolean
