@@ -24,6 +24,8 @@ export interface Contender<Ctx> {
   timeOf?(answer: unknown): number
   /** The sample's peak RSS in MiB when the work ran in another process (job mode); by default this process's. */
   peakRssOf?(answer: unknown): number
+  /** The sample's CPU time (ms, all threads) when the work ran in another process; by default this process's during `run`. */
+  cpuOf?(answer: unknown): number
 }
 
 export interface Job<Ctx = unknown> {
@@ -42,6 +44,8 @@ export interface ContenderResult {
   contender: string
   medianMs?: number
   minMs?: number
+  /** Median CPU time of the runs, all threads of the process doing the work (user + system). */
+  medianCpuMs?: number
   runs: number
   peakRssMiB: number
   error?: string
@@ -63,6 +67,7 @@ export async function runContender<Ctx>(job: Job<Ctx>, contender: Contender<Ctx>
   }
   const ctx = await job.setup({ quick: opts.quick, dataDir: opts.dataDir })
   const times: number[] = []
+  const cpuTimes: number[] = []
   let peakRss = 0
   let detail: string | undefined
   try {
@@ -73,9 +78,12 @@ export async function runContender<Ctx>(job: Job<Ctx>, contender: Contender<Ctx>
     await contender.check?.(warm, ctx)
     for (let i = 0; i < opts.runs; i++) {
       await contender.beforeEach?.(ctx)
+      const c0 = process.cpuUsage()
       const t0 = performance.now()
       const answer = await contender.run(ctx)
       const ms = performance.now() - t0
+      const cpu = process.cpuUsage(c0)
+      cpuTimes.push(contender.cpuOf ? contender.cpuOf(answer) : (cpu.user + cpu.system) / 1000)
       times.push(contender.timeOf ? contender.timeOf(answer) : ms)
       if (contender.peakRssOf) peakRss = Math.max(peakRss, contender.peakRssOf(answer))
       await contender.check?.(answer, ctx)
@@ -89,6 +97,7 @@ export async function runContender<Ctx>(job: Job<Ctx>, contender: Contender<Ctx>
     job: job.name,
     contender: contender.name,
     medianMs: median(times),
+    medianCpuMs: median(cpuTimes),
     minMs: Math.min(...times),
     runs: times.length,
     peakRssMiB: contender.peakRssOf ? peakRss : process.resourceUsage().maxRSS / 1024,
@@ -96,7 +105,8 @@ export async function runContender<Ctx>(job: Job<Ctx>, contender: Contender<Ctx>
 }
 
 /**
- * Markdown table of one job's results. The one ratio convention of every report and summary: lagomago's
+ * Markdown table of one job's results. "CPU ms" is the process's CPU time (user + system, every
+ * thread): on a shared machine it moves far less than wall time, and it counts a peer's worker threads. The one ratio convention of every report and summary: lagomago's
  * median time ÷ the contender's (the first lagomago contender's), so "0.50×" means lagomago takes half
  * the contender's time, and goals read the same way ("≤ 0.8× LanceDB").
  */
@@ -108,16 +118,18 @@ export function formatJob(job: Pick<Job, 'name' | 'description' | 'goal'>, resul
     '',
     job.description + (job.goal ? ` Goal: ${job.goal}.` : ''),
     '',
-    '| contender | median ms | min ms | runs | peak RSS MiB | lagomago ÷ contender |' + (withNotes ? ' notes |' : ''),
-    '|---|---:|---:|---:|---:|---:|' + (withNotes ? '---|' : ''),
+    '| contender | median ms | min ms | CPU ms | runs | peak RSS MiB | lagomago ÷ contender | CPU: lagomago ÷ contender |' + (withNotes ? ' notes |' : ''),
+    '|---|---:|---:|---:|---:|---:|---:|---:|' + (withNotes ? '---|' : ''),
   ]
   for (const r of results) {
     if (r.medianMs === undefined) {
-      lines.push(`| ${r.contender} | – | – | 0 | – | ${r.error ? `error: ${r.error}` : r.note ?? ''} |`)
+      lines.push(`| ${r.contender} | – | – | – | 0 | – | ${r.error ? `error: ${r.error}` : r.note ?? ''} | – |`)
       continue
     }
     const ratio = ours?.medianMs && r.medianMs > 0 ? (ours.medianMs / r.medianMs).toFixed(2) + '×' : '–'
-    lines.push(`| ${r.contender} | ${r.medianMs.toFixed(1)} | ${r.minMs!.toFixed(1)} | ${r.runs} | ${r.peakRssMiB.toFixed(0)} | ${ratio} |` + (withNotes ? ` ${r.detail ?? ''} |` : ''))
+    const known = (x?: number) => x !== undefined && Number.isFinite(x) && x > 0
+    const cpuRatio = known(ours?.medianCpuMs) && known(r.medianCpuMs) ? (ours!.medianCpuMs! / r.medianCpuMs!).toFixed(2) + '×' : '–'
+    lines.push(`| ${r.contender} | ${r.medianMs.toFixed(1)} | ${r.minMs!.toFixed(1)} | ${known(r.medianCpuMs) ? r.medianCpuMs!.toFixed(1) : '–'} | ${r.runs} | ${r.peakRssMiB.toFixed(0)} | ${ratio} | ${cpuRatio} |` + (withNotes ? ` ${r.detail ?? ''} |` : ''))
   }
   return lines.join('\n')
 }

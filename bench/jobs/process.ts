@@ -27,7 +27,9 @@ const peerRequire = createRequire(join(peersDir, 'package.json'))
 export interface WorkerResult {
   phases: Record<string, number>
   rssMiB: number
-  merges?: Array<{ ms: number; updated: number; inserted: number; deleted: number }>
+  /** The worker's CPU time for its whole life (all threads). */
+  cpuMs: number
+  merges?: Array<{ ms: number; cpuMs: number; updated: number; inserted: number; deleted: number }>
 }
 
 /**
@@ -157,6 +159,7 @@ function processContender(name: string, script: string, copy: (ctx: JobCtx) => P
       expectChecksum(name, await readBack(ctx.work), ctx.expected)
     },
     peakRssOf: (a) => (a as WorkerResult).rssMiB,
+    cpuOf: (a) => (a as WorkerResult).cpuMs,
     summary: (ctx) => phaseNote(ctx.results, ['boot', 'import', 'input', 'open', 'merge']),
   }
 }
@@ -222,6 +225,7 @@ function firstMerge(size: number): Job<JobCtx> {
       ...processContender(entry ? `lagomago baseline (${baseline}) first merge` : 'lagomago first merge in a process', 'lagomago-merge.mjs', async (ctx) => ctx.tableDir, lagomagoChecksum,
         undefined, entry ? { LAGOMAGO_IMPORT: entry } : {}),
       timeOf: first,
+      cpuOf: (a: unknown) => (a as WorkerResult).merges![0].cpuMs,
       summary: (ctx) => {
         const measured = ctx.results.length > 1 ? ctx.results.slice(1) : ctx.results // results[0] is the warm-up's
         const f = median(measured.map(first))
@@ -260,6 +264,7 @@ function importContender(name: string, specs: string[]): Contender<ImportCtx> {
       ctx.results.push(r)
     },
     peakRssOf: (a) => (a as WorkerResult).rssMiB,
+    cpuOf: (a) => (a as WorkerResult).cpuMs,
     summary: (ctx) => phaseNote(ctx.results, ['boot', ...specs]),
   }
 }
@@ -303,6 +308,7 @@ function describeContender(name: string, cmd: string, args: (ctx: DescribeCtx) =
   return {
     name,
     run: (ctx) => runProcess(cmd, args(ctx)),
+    cpuOf: () => NaN, // a child's CPU time is not reported to us
     check(out, ctx) {
       if (args(ctx).includes('--version')) {
         if (!/^\d+\.\d+/.test(out as string)) throw new Error(`npx --version printed ${out}`)
