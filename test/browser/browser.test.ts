@@ -3,15 +3,14 @@
 // playwright-core) opens the table over the HTTP store, time-travels one version and renders rows that
 // this test reads back from the DOM and compares with the same table read from disk in Node.
 // Without /usr/bin/chromium the test is skipped visibly (developer machine) or fails (CI=true).
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { gzipSync } from 'node:zlib'
 import { chromium, type BrowserContext } from 'playwright-core'
-import { build } from 'vite'
 import { afterAll, describe, expect, it } from 'vitest'
 import { DeltaTable } from '../../src/index.js'
 import { startStaticServer, type StaticServer } from '../cloud/static-server.js'
+import { bundlePage } from './bundle.js'
 
 const CHROMIUM = process.env.LAGOMAGO_CHROMIUM ?? '/usr/bin/chromium'
 const CORPUS = join(import.meta.dirname, '../../../shared/conformance/tables')
@@ -22,25 +21,6 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-backgro
 
 const cleanup: Array<() => Promise<void> | void> = []
 afterAll(async () => { for (const c of cleanup.reverse()) await c() })
-
-/** Bundle the page; returns the output folder and the gzip size of its JavaScript. */
-async function bundle(): Promise<{ dir: string; jsBytes: number; gzipBytes: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'lagomago-page-'))
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }))
-  await build({
-    root: join(import.meta.dirname, 'page'), base: './', logLevel: 'error', configFile: false,
-    build: { outDir: dir, emptyOutDir: true, target: 'es2022', reportCompressedSize: false },
-  })
-  let jsBytes = 0
-  let gzipBytes = 0
-  for (const f of readdirSync(join(dir, 'assets'))) {
-    if (!f.endsWith('.js')) continue
-    const code = readFileSync(join(dir, 'assets', f))
-    jsBytes += code.length
-    gzipBytes += gzipSync(code, { level: 9 }).length
-  }
-  return { dir, jsBytes, gzipBytes }
-}
 
 const cell = (v: unknown) => (v === null || v === undefined ? 'null' : v instanceof Date ? v.toISOString() : String(v))
 async function expectedRows(version?: number): Promise<string[][]> {
@@ -58,8 +38,8 @@ if (!existsSync(CHROMIUM)) {
 describeIf('in the browser (Vite bundle, headless Chromium)', () => {
   it(`opens ${TABLE} over HTTP, time-travels to version ${OLDER} and renders the rows`, async () => {
     expect(existsSync(CHROMIUM), `${CHROMIUM} is missing`).toBe(true)
-    const page = await bundle()
-    console.info(`browser bundle: ${(page.jsBytes / 1024).toFixed(1)} KiB of JavaScript, ${(page.gzipBytes / 1024).toFixed(1)} KiB gzipped`)
+    const page = await bundlePage()
+    cleanup.push(() => page.remove())
     const server: StaticServer = await startStaticServer({ '/tables/': CORPUS, '/': page.dir })
     cleanup.push(() => server.close())
 
@@ -70,6 +50,8 @@ describeIf('in the browser (Vite bundle, headless Chromium)', () => {
     const tab = await context.newPage()
     const errors: string[] = []
     tab.on('pageerror', (e) => errors.push(e.message))
+    const scripts: string[] = []
+    tab.on('request', (r) => { if (r.url().endsWith('.js')) scripts.push(new URL(r.url()).pathname.slice(1)) })
     await tab.goto(`${server.url}/index.html?table=/tables/${TABLE}/delta&version=${OLDER}`)
     await tab.waitForSelector('#status[data-done]', { timeout: 30_000 })
     const status = await tab.textContent('#status')
@@ -82,6 +64,8 @@ describeIf('in the browser (Vite bundle, headless Chromium)', () => {
     expect(latest).toEqual(await expectedRows())
     expect(older).toEqual(await expectedRows(OLDER))
     expect(older).not.toEqual(latest)
+    // reading loads the up-front chunks only (bundle-size.test.ts budgets them): no Arrow, no writer
+    expect(scripts.sort()).toEqual(page.chunks.filter((c) => c.eager).map((c) => c.file).sort())
     expect(await tab.getAttribute('#latest', 'data-title')).toBe('version 4')
     console.info(`browser page: ${status}; server saw ${server.requests.GET} GETs (${server.requests.ranged} ranged), ${server.requests.HEAD} HEADs`)
   }, 120_000)
