@@ -3,9 +3,9 @@
 // change feed) and gold (balances per client, daily summary), wired as a DAG.
 import { readdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import type { StructField, StructType } from '../../index.js'
+import type { DeltaTable, StructField, StructType } from '../../index.js'
 import { checkOptions } from '../../options.js'
-import { bronzeSchema, fullLoad, ingestFiles } from '../bronze.js'
+import { bronzeSchema, fullLoad, ingestFiles, RESCUED_DATA } from '../bronze.js'
 import { runStream } from '../stream.js'
 import type { Lake } from '../catalog.js'
 import { applyCdc } from '../cdc.js'
@@ -62,9 +62,15 @@ function extractNumber(file: string): number {
   return m ? Number(m[1]) : 0
 }
 
+/** A lake built before bronze kept rescued data gets the column (ALTER TABLE ADD COLUMNS), once. */
+async function withRescuedData(table: DeltaTable): Promise<DeltaTable> {
+  if (!table.schema.fields.some((x) => x.name === RESCUED_DATA)) await table.addColumns([{ name: RESCUED_DATA, type: 'string' }])
+  return table
+}
+
 async function bronzeClientes(ctx: TaskContext, opts: PipelineOptions): Promise<void> {
   const dir = join(ctx.lake.root, 'raw', 'full', 'clientes')
-  const table = await ctx.lake.table('lake.bronze.clientes', { schema: bronzeSchema(CLIENTES_RAW), properties: CDF })
+  const table = await withRescuedData(await ctx.lake.table('lake.bronze.clientes', { schema: bronzeSchema(CLIENTES_RAW), properties: CDF }))
   const files = (await readdir(dir).catch(() => [] as string[])).filter((x) => /^clientes_\d{8}\.(jsonl|json|parquet)$/.test(x)).sort()
   for (const file of files) {
     // each extract is loaded once, in date order: its date is the txn version
@@ -75,7 +81,7 @@ async function bronzeClientes(ctx: TaskContext, opts: PipelineOptions): Promise<
 }
 
 async function bronzeTransacao(ctx: TaskContext, opts: PipelineOptions): Promise<void> {
-  const table = await ctx.lake.table('lake.bronze.transacao', { schema: TRANSACAO_BRONZE, primaryKey: 'id_transacao', properties: CDF })
+  const table = await withRescuedData(await ctx.lake.table('lake.bronze.transacao', { schema: TRANSACAO_BRONZE, primaryKey: 'id_transacao', properties: CDF }))
   await ingestFiles(table, {
     landing: join(ctx.lake.root, 'raw', 'cdc', 'transacao'),
     schema: TRANSACAO_RAW,
