@@ -55,6 +55,9 @@ export interface NetStressFigures {
   committedFirstTry: number
   committedAfterErrors: number
   skippedAfterUnknown: number
+  /** Appends, and those acknowledged at the first call (no error on the way). */
+  appends: number
+  appendsFirstTry: number
   /** Merges that changed nothing, so committed nothing. */
   noOps: number
   gaveUp: number
@@ -166,7 +169,7 @@ export async function runNetStress(o: NetStressOptions): Promise<NetStressFigure
     }
     const f: NetStressFigures = {
       flavor: o.flavor, writers: o.writers, commits: o.commits, rate: o.rate, seed: o.seed, requests: 0, faults: proxy.faults,
-      committed: 0, committedFirstTry: 0, committedAfterErrors: 0, skippedAfterUnknown: 0, noOps: 0, gaveUp: 0, gaveUpLanded: 0, errors: {}, opsMeetingFault: 0,
+      committed: 0, committedFirstTry: 0, committedAfterErrors: 0, skippedAfterUnknown: 0, appends: 0, appendsFirstTry: 0, noOps: 0, gaveUp: 0, gaveUpLanded: 0, errors: {}, opsMeetingFault: 0,
       readsThroughProxy: reads.length, readErrors, orphansRemoved: 0, versions: final.version, seconds: 0,
     }
     const problems: string[] = [...rawReadErrors]
@@ -193,6 +196,10 @@ export async function runNetStress(o: NetStressOptions): Promise<NetStressFigure
       const where = landed.get(`${r.writer}/${r.i}`) ?? []
       const unknownBefore = r.errors.some((e) => e.name === 'CommitOutcomeUnknownError')
       if (where.length > 1) problems.push(`writer ${r.writer} op ${r.i} committed ${where.length} times (versions ${where})`)
+      if (r.kind === 'append') {
+        f.appends++
+        if (r.version !== undefined && r.errors.length === 0) f.appendsFirstTry++
+      }
       if (r.version !== undefined) {
         f.committed++
         if (r.errors.length === 0) f.committedFirstTry++
@@ -269,7 +276,7 @@ export function describeFigures(f: NetStressFigures): string {
   const ops = f.writers * f.commits
   return `${f.flavor}: ${f.writers} writers × ${f.commits} ops (rate ${f.rate}, seed ${f.seed}), ${f.requests} requests, ${total} faults (${faults}); ` +
     `${f.opsMeetingFault}/${ops} ops met a fault; ` +
-    `committed ${f.committed}/${ops} (${f.committedFirstTry} at the first call, ${f.committedAfterErrors} after a repeat, ${f.skippedAfterUnknown} found already recorded after an unknown outcome, ${f.noOps} merges with nothing to change), ` +
+    `committed ${f.committed}/${ops} (${f.committedFirstTry} at the first call, ${f.committedAfterErrors} after a repeat, ${f.skippedAfterUnknown} found already recorded after an unknown outcome, ${f.noOps} merges with nothing to change; appends at the first call ${f.appendsFirstTry}/${f.appends}), ` +
     `gave up ${f.gaveUp} (${f.gaveUpLanded} of them landed, each after CommitOutcomeUnknownError); errors met: ${errors}; ` +
     `${f.readsThroughProxy} reads through the proxy checked (${f.readErrors} failed with our errors); ${f.versions} versions; VACUUM removed ${f.orphansRemoved}; ${f.seconds} s`
 }
