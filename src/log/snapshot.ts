@@ -1,7 +1,7 @@
 // A Snapshot: the state of a table at one version, reconstructed from its log segment. Loading
 // reads the checkpoint and the few commits after it; an unreadable checkpoint falls back to an older
 // one or to a JSON-only replay when the commits still exist.
-import { CorruptLogError, DeltaError, InvalidArgumentError, UnsafePathError } from '../errors.js'
+import { CorruptLogError, DeltaError, InvalidArgumentError, StorageError, UnsafePathError } from '../errors.js'
 import { columnMappingMode, parseSchema, type ColumnMappingMode, type StructType } from '../schema/types.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { resolveLogPath } from '../storage/paths.js'
@@ -236,6 +236,8 @@ export async function readCommits(store: ObjectStore, files: readonly LogPath[],
       try {
         bytes = await store.get(f.key)
       } catch (e) {
+        // The store failing (a network path that kept failing, a permission) is not a damaged log.
+        if (e instanceof StorageError) throw e
         if (e instanceof DeltaError) throw new CorruptLogError(`cannot read ${f.key} of table ${table}: ${e.message}`, { table, version: f.version, file: f.key, cause: e })
         throw e
       }

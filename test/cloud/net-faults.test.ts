@@ -104,6 +104,15 @@ function netFaultSuite(h: Harness): void {
     expect((await back.toRows()).map((x) => x.id)).toEqual([5n])
   })
 
+  it('a commit file the network never delivers: opening fails with StorageError naming it, not a "corrupt log"', async () => {
+    const { via, direct } = h.stores(uniquePrefix('open-fail'))
+    await DeltaTable.create(direct, { schema: SCHEMA }).then((t) => t.append([{ id: 1n }]))
+    h.rules.push({ when: commitGet(1), fault: 'reset', times: 4 })
+    const e = await DeltaTable.open(via).then(() => undefined, (x: unknown) => x)
+    expect(e).toBeInstanceOf(StorageError)
+    expect((e as StorageError).file).toBe('_delta_log/00000000000000000001.json')
+  })
+
   it('a reply delayed past timeoutMs is abandoned and retried; the call returns well before the delay ends', async () => {
     const { via, direct } = h.stores(uniquePrefix('delay'), { baseDelayMs: 5, timeoutMs: 300 })
     await direct.put('d', bytes('late'))

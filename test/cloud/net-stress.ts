@@ -216,13 +216,13 @@ export async function runNetStress(o: NetStressOptions): Promise<NetStressFigure
         else if (where[0] !== r.version) {
           // Skipped as already recorded: only right after an attempt whose outcome was reported unknown.
           if (unknownBefore) f.skippedAfterUnknown++
-          else problems.push(`writer ${r.writer} op ${r.i}: an attempt reported failed (${r.errors.map((e) => e.name)}) had committed at version ${where[0]}`)
+          else problems.push(`writer ${r.writer} op ${r.i}: an attempt reported failed (${r.errors.map((e) => e.name)}; first: ${r.errors[0]?.message}) had committed at version ${where[0]}`)
         }
       } else {
         f.gaveUp++
         if (where.length > 0) {
           f.gaveUpLanded++
-          if (!unknownBefore) problems.push(`writer ${r.writer} op ${r.i} reported failed (${r.errors.map((e) => e.name)}) but committed at version ${where[0]}`)
+          if (!unknownBefore) problems.push(`writer ${r.writer} op ${r.i} reported failed (${r.errors.map((e) => e.name)}; first: ${r.errors[0]?.message}) but committed at version ${where[0]}`)
         }
       }
     }
