@@ -209,9 +209,8 @@ export async function renameColumn(snapshot: Snapshot, from: string, to: string,
 }
 
 /** Drop (possibly nested, dotted) columns; needs column mapping (the data stays in the files, unread). */
-export async function dropColumns(snapshot: Snapshot, columns: string | string[], opts: AlterOptions = {}): Promise<AlterResult> {
+export async function dropColumns(snapshot: Snapshot, list: string[], opts: AlterOptions = {}): Promise<AlterResult> {
   const table = snapshot.tableUrl
-  const list = Array.isArray(columns) ? columns : [columns]
   if (list.length === 0) throw new InvalidArgumentError(`dropColumns needs at least one column (table ${table})`, { table })
   requireMapping(snapshot, `drop column ${list.join(', ')}`)
   let schema = snapshot.schema

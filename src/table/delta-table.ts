@@ -61,6 +61,7 @@ const VACUUM_KEYS = optionKeys<VacuumOptions & WarningOptions>()([...VACUUM_OPTI
 const RESTORE_KEYS = optionKeys<RestoreOptions & WarningOptions>()([...RESTORE_OPTION_KEYS, 'onWarning'])
 const HISTORY_OPTION_KEYS = optionKeys<{ limit?: number }>()(['limit'])
 const PROPERTIES_OPTION_KEYS = optionKeys<{ allowArbitraryProperties?: boolean } & WarningOptions>()(['allowArbitraryProperties', 'onWarning'])
+const WARNING_OPTION_KEYS = optionKeys<WarningOptions>()(['onWarning'])
 const IF_EXISTS_OPTION_KEYS = optionKeys<{ ifExists?: boolean } & WarningOptions>()(['ifExists', 'onWarning'])
 
 /** UnknownOptionError for a key outside `keys` in `options` (and in its `txn` / `write` objects). */
@@ -71,6 +72,13 @@ function checked<T>(call: string, options: T, keys: readonly string[], table?: s
   if (o && keys.includes('txn')) checkOptions(`${call} txn`, o.txn, TXN_OPTION_KEYS, ctx)
   if (o && keys.includes('write')) checkOptions(`${call} write`, o.write, WRITE_FILES_OPTION_KEYS, ctx)
   return options
+}
+
+/** UPDATE and DELETE take their row predicate as a required argument: all rows is `'true'`, never a default. */
+function requireWhere(call: string, where: unknown, table: string): void {
+  if (where === undefined || where === null || (typeof where === 'string' && where.trim() === '')) {
+    throw new InvalidArgumentError(`${call} needs a predicate (a SQL string or an expression) for the rows to ${call}, got ${where === '' ? 'an empty string' : String(where)}; to ${call} every row of table ${table}, pass 'true': ${call === 'delete' ? "t.delete('true')" : "t.update('true', set)"}`, { table })
+  }
 }
 
 export class DeltaTable {
@@ -212,16 +220,24 @@ export class DeltaTable {
     return mergeCdc(this._snapshot, source, cdc).then((r) => this.committed(r, { onWarning }))
   }
 
-  /** UPDATE: `set` maps columns to SQL expressions (or plain values) for rows matching `predicate` (all rows when null). */
-  async update(predicate: ExprLike | null | undefined, set: Assignments, options: DmlOptions & WarningOptions = {}): Promise<WriteResult & Warned> {
+  /**
+   * UPDATE the rows matching `where` (SQL-subset string or expression; `'true'` for every row): `set`
+   * maps columns to SQL expressions (or plain values).
+   */
+  async update(where: ExprLike, set: Assignments, options: DmlOptions & WarningOptions = {}): Promise<WriteResult & Warned> {
+    requireWhere('update', where, this.url)
     const { onWarning, ...opts } = checked('update', options, DML_KEYS, this.url)
-    return this.committed(await updateRows(this._snapshot, predicate ?? undefined, set, opts), { onWarning })
+    return this.committed(await updateRows(this._snapshot, where, set, opts), { onWarning })
   }
 
-  /** DELETE the rows matching `predicate` (every row when omitted); deletion vectors when enabled. */
-  async delete(predicate?: ExprLike | null, options: DmlOptions & WarningOptions = {}): Promise<WriteResult & Warned> {
+  /**
+   * DELETE the rows matching `where` (SQL-subset string or expression); deletion vectors when enabled.
+   * Deleting every row is explicit: `delete('true')`.
+   */
+  async delete(where: ExprLike, options: DmlOptions & WarningOptions = {}): Promise<WriteResult & Warned> {
+    requireWhere('delete', where, this.url)
     const { onWarning, ...opts } = checked('delete', options, DML_KEYS, this.url)
-    return this.committed(await deleteRows(this._snapshot, predicate ?? undefined, opts), { onWarning })
+    return this.committed(await deleteRows(this._snapshot, where, opts), { onWarning })
   }
 
   /** OPTIMIZE: compact small files (and purge heavy deletion vectors) or Z-order; rows unchanged. */
@@ -266,9 +282,13 @@ export class DeltaTable {
     return this.committed(await alter.renameColumn(this._snapshot, from, to))
   }
 
-  /** Drop one or more columns (dotted paths for nested ones); needs column mapping. */
-  async dropColumn(columns: string | string[]): Promise<alter.AlterResult & Warned> {
-    return this.committed(await alter.dropColumns(this._snapshot, columns))
+  /** Drop columns (dotted paths for nested ones) in one commit; needs column mapping. */
+  async dropColumns(names: string[], options: WarningOptions = {}): Promise<alter.AlterResult & Warned> {
+    const { onWarning } = checked('dropColumns', options, WARNING_OPTION_KEYS, this.url)
+    if (!Array.isArray(names)) {
+      throw new InvalidArgumentError(`dropColumns takes an array of column names, got ${JSON.stringify(names)} (table ${this.url})`, { table: this.url })
+    }
+    return this.committed(await alter.dropColumns(this._snapshot, names), { onWarning })
   }
 
   /** Add a CHECK constraint after validating every existing row. */

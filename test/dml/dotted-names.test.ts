@@ -164,12 +164,12 @@ describe('column names with dots and backticks', () => {
     expect((await t.files({ filter: '`a.b` >= 20' })).length).toBe(2)
   })
 
-  it('renameColumn, dropColumn and addColumns address dotted names by backticks, a.b as the struct field', async () => {
+  it('renameColumn, dropColumns and addColumns address dotted names by backticks, a.b as the struct field', async () => {
     const t = await table({ 'delta.columnMapping.mode': 'name', 'delta.dataSkippingStatsColumns': '`a.b`,a.b' })
     await t.renameColumn('a.b', 'c') // the struct field, as SQL reads a.b
     await t.renameColumn('`a.b`', 'ab')
     await t.addColumns([{ name: 'n.m', type: 'integer', parent: 's' }])
-    await t.dropColumn('s.`q``t`')
+    await t.dropColumns(['s.`q``t`'])
     const names = (fs: StructField[]): unknown => fs.map((x) => (typeof x.type === 'object' && x.type.type === 'struct' ? [x.name, names(x.type.fields)] : x.name))
     expect(names(t.schema.fields)).toEqual(['id', 'ab', ['a', ['c']], ['s', ['x.y', 'n.m']], 'p.q'])
     expect(t.properties['delta.dataSkippingStatsColumns']).toBe('ab,a.c')

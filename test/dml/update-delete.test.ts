@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { DeltaTable, MemoryStore } from '../../src/index.js'
-import { ConstraintViolationError, ExpressionError } from '../../src/errors.js'
+import { ConstraintViolationError, ExpressionError, InvalidArgumentError } from '../../src/errors.js'
 import { parseActionLines, type Action } from '../../src/log/actions.js'
 import type { StructField } from '../../src/schema/types.js'
 
@@ -58,9 +58,21 @@ describe('UPDATE and DELETE', () => {
     expect((await t.toRows()).length).toBe(28)
   })
 
-  it('delete without a predicate removes every file; append-only tables refuse', async () => {
+  it("delete('true') removes every row; no predicate is refused with a hint; append-only tables refuse", async () => {
     const t = await table()
-    await t.delete()
+    const v = t.version
+    const n = (await t.toRows()).length
+    for (const call of [() => t.delete(undefined as never), () => t.delete(null as never), () => t.delete(' '),
+      () => t.update(null as never, { amount: 1 }), () => t.update(undefined as never, { amount: 1 })]) {
+      await expect(call()).rejects.toThrow(InvalidArgumentError)
+      await expect(call()).rejects.toThrow(/pass 'true'/)
+    }
+    expect(t.version).toBe(v)
+    expect((await t.toRows()).length).toBe(n)
+    const r = await t.update('true', { status: "'all'" })
+    expect(r.version).toBe(v + 1)
+    expect(new Set((await t.toRows()).map((x) => x.status))).toEqual(new Set(['all']))
+    await t.delete('true')
     expect(await t.toRows()).toEqual([])
     const ao = await table({ 'delta.appendOnly': 'true' })
     await expect(ao.delete('id = 1')).rejects.toBeInstanceOf(ConstraintViolationError)

@@ -71,7 +71,7 @@ describe('schema changes', () => {
     const { store, t } = await newTable({ partitioned: true })
     await t.append([...rowsOf(0, 3, 'a'), ...rowsOf(3, 3, 'b')])
     await expect(t.renameColumn('v', 'value')).rejects.toThrow(/column mapping/)
-    await expect(t.dropColumn('v')).rejects.toThrow(UnsupportedFeatureError)
+    await expect(t.dropColumns(['v'])).rejects.toThrow(UnsupportedFeatureError)
     const before = canon(await t.toRows())
     await t.setProperties({ 'delta.columnMapping.mode': 'name' })
     expect(t.protocol.minReaderVersion).toBeGreaterThanOrEqual(2)
@@ -84,8 +84,8 @@ describe('schema changes', () => {
     const rows = await t.toRows()
     expect(rows.find((r) => r.id === 0n)).toEqual({ id: 0n, region: 'a', value: 0 })
     expect(rows.find((r) => r.id === 10n)).toEqual({ id: 10n, region: 'a', value: 2.5 })
-    await expect(t.dropColumn('region')).rejects.toThrow(/partition column/)
-    await t.dropColumn('value')
+    await expect(t.dropColumns(['region'])).rejects.toThrow(/partition column/)
+    await t.dropColumns(['value'])
     expect((await t.toRows()).find((r) => r.id === 10n)).toEqual({ id: 10n, region: 'a' })
     // old versions still read with their own schema
     expect(canon(await (await DeltaTable.open(store, { version: 1 })).toRows())).toBe(before)
@@ -99,14 +99,27 @@ describe('schema changes', () => {
     await t.append([{ id: 1n, part: 'x', value: 0.5 }])
     const phys = t.schema.fields.find((f) => f.name === 'value')!.metadata['delta.columnMapping.physicalName'] as string
     expect(JSON.parse((await t.files())[0].stats!).minValues).toHaveProperty(phys)
-    await t.dropColumn('value')
+    await t.dropColumns(['value'])
     expect(t.properties['delta.dataSkippingStatsColumns']).toBe('id')
+  })
+
+  it('dropColumns drops several columns in one commit and takes only an array', async () => {
+    const { t } = await newTable({ properties: { 'delta.columnMapping.mode': 'name' } })
+    await t.addColumns([{ name: 'a', type: 'string' }, { name: 'b', type: 'integer' }])
+    const before = t.schema.fields.map((f) => f.name)
+    const v = t.version
+    await expect(t.dropColumns('a' as never)).rejects.toThrow(InvalidArgumentError)
+    await expect(t.dropColumns([], { extra: 1 } as never)).rejects.toThrow(/extra/)
+    expect(t.version).toBe(v)
+    await t.dropColumns(['a', 'b'])
+    expect(t.version).toBe(v + 1)
+    expect(t.schema.fields.map((f) => f.name)).toEqual(before.filter((n) => n !== 'a' && n !== 'b'))
   })
 
   it('renaming or dropping a column a CHECK constraint uses is refused', async () => {
     const { t } = await newTable({ properties: { 'delta.columnMapping.mode': 'name' } })
     await t.addConstraint('positive', 'v >= 0')
-    await expect(t.dropColumn('v')).rejects.toThrow(/positive/)
+    await expect(t.dropColumns(['v'])).rejects.toThrow(/positive/)
     await expect(t.renameColumn('v', 'w')).rejects.toThrow(/positive/)
   })
 })
@@ -171,7 +184,7 @@ describe('nested columns', () => {
     await t.append([{ id: 2n, part: 'x', v: 2, meta: { k: 2, tag: 'b' } }])
     expect((await t.toRows()).map((r) => r.meta)).toEqual([{ k: 1, tag: null }, { k: 2, tag: 'b' }])
     await t.renameColumn('meta.k', 'key')
-    await t.dropColumn('meta.tag')
+    await t.dropColumns(['meta.tag'])
     expect((await t.toRows()).map((r) => r.meta)).toEqual([{ key: 1 }, { key: 2 }])
     const [h] = await t.history({ limit: 1 })
     expect(h.operation).toBe('DROP COLUMNS')

@@ -62,8 +62,8 @@ describe('unknown option keys on public calls', () => {
     const v = t.version
     await refuses(() => t.append([{ id: 3n }], { txn: bad({ appId: 'a', version: 1 }, 'verison') }), 'verison', 'append txn')
     await refuses(() => t.overwrite([{ id: 3n }], { txn: bad({ appId: 'a', version: 1 }, 'app') }), 'app', 'overwrite txn')
-    await refuses(() => t.update(null, { id: 5 }, { write: bad({}, 'targetSize') }), 'targetSize', 'update write')
-    await refuses(() => t.delete(null, { txn: bad({ appId: 'a', version: 1 }, 'appid') }), 'appid', 'delete txn')
+    await refuses(() => t.update('true', { id: 5 }, { write: bad({}, 'targetSize') }), 'targetSize', 'update write')
+    await refuses(() => t.delete('true', { txn: bad({ appId: 'a', version: 1 }, 'appid') }), 'appid', 'delete txn')
     expect(t.version).toBe(v)
     await refuses(() => Transaction.on(t.snapshot, bad({ operation: 'WRITE' }, 'isolation')), 'isolation', 'Transaction')
     await refuses(() => Transaction.on(t.snapshot, { operation: 'WRITE', retry: bad({}, 'maxAttempt') }), 'maxAttempt', 'Transaction retry')
