@@ -14,6 +14,7 @@ export { HttpStore, type HttpStoreOptions } from './storage/http-store.js'
 export { signRequest, type AwsCredentials } from './storage/sigv4.js'
 export { totalRequests, type RequestCounts, type RetryOptions, type FetchLike } from './storage/http-common.js'
 
+/** Options every store opened by URI gets (see `registerCloudStores`). */
 export interface CloudStoreDefaults {
   s3?: Partial<S3StoreOptions>
   azure?: Partial<AzureStoreOptions>

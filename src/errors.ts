@@ -10,6 +10,13 @@ export interface ErrorContext {
   cause?: unknown
 }
 
+/**
+ * Base class of every error lagomago raises on purpose. `code` is stable across versions (branch on
+ * it, or on the subclass); `table`, `version`, `file` and `column` say where, when known.
+ * @example
+ * try { await DeltaTable.open('s3://bucket/missing') }
+ * catch (e) { if (e instanceof DeltaError && e.code === 'TABLE_NOT_FOUND') { ... } }
+ */
 export class DeltaError extends Error {
   readonly code: string = 'DELTA_ERROR'
   readonly table?: string

@@ -28,6 +28,7 @@ export interface CallExpr { kind: 'call'; name: string; args: Expr[] }
 /** CASE [operand] WHEN … THEN … [ELSE …] END. */
 export interface CaseExpr { kind: 'case'; operand?: Expr; branches: { when: Expr; then: Expr }[]; else?: Expr }
 
+/** A parsed expression (filter, condition, SET value): build one with `col`/`lit` or parse SQL with `parseExpression`. */
 export type Expr =
   | ColumnExpr | LiteralExpr | CompareExpr | AndExpr | OrExpr | NotExpr | InExpr | BetweenExpr
   | IsNullExpr | LikeExpr | ArithExpr | NegateExpr | CastExpr | CallExpr | CaseExpr

@@ -127,12 +127,19 @@ export function lit(value: DeltaValue | Date, type?: DataType): BuiltExpr {
 function flatten(kind: 'and' | 'or', items: Operand[]): Expr[] {
   return items.map(operand).flatMap((e) => (e.kind === kind ? e.args : [e]))
 }
+/**
+ * All of the operands (SQL AND).
+ * @example
+ * t.toRows({ filter: and(col('id').gt(10), col('country').eq('PT')) })
+ */
 export function and(...items: Operand[]): BuiltExpr {
   return wrap({ kind: 'and', args: flatten('and', items) })
 }
+/** Any of the operands (SQL OR). */
 export function or(...items: Operand[]): BuiltExpr {
   return wrap({ kind: 'or', args: flatten('or', items) })
 }
+/** The negation of the operand (SQL NOT). */
 export function not(item: Operand): BuiltExpr {
   return wrap({ kind: 'not', arg: operand(item) })
 }

@@ -3,6 +3,7 @@
 // (`{"add": {...}}`), and the TypeScript union mirrors that shape.
 import { CorruptLogError } from '../errors.js'
 
+/** The `protocol` action: reader and writer versions and table features (PROTOCOL.md "Protocol Evolution"). */
 export interface Protocol {
   minReaderVersion: number
   minWriterVersion: number
@@ -17,6 +18,7 @@ export interface Format {
   options: Record<string, string>
 }
 
+/** The `metaData` action: schema, partition columns, properties (PROTOCOL.md "Change Metadata"). */
 export interface Metadata {
   id: string
   name?: string | null
@@ -40,6 +42,7 @@ export interface DeletionVectorDescriptor {
   maxRowIndex?: number
 }
 
+/** The `add` action: a data file of the table with its partition values and stats (PROTOCOL.md "Add File and Remove File"). */
 export interface AddFile {
   path: string
   partitionValues: Record<string, string | null>
@@ -55,6 +58,7 @@ export interface AddFile {
   clusteringProvider?: string | null
 }
 
+/** The `remove` action: a tombstone for a data file removed from the table. */
 export interface RemoveFile {
   path: string
   deletionTimestamp?: number | null
@@ -100,6 +104,7 @@ export interface CommitInfo {
   [key: string]: unknown
 }
 
+/** The `domainMetadata` action: configuration of a named domain (clustering, row tracking…). */
 export interface DomainMetadata {
   domain: string
   configuration: string
@@ -120,6 +125,7 @@ export interface Sidecar {
   tags?: Record<string, string> | null
 }
 
+/** One line of a commit file: exactly one action. */
 export type Action =
   | { protocol: Protocol }
   | { metaData: Metadata }

@@ -14,6 +14,7 @@ import { checkReaderSupport } from './table-features.js'
 import { resolveTimestampVersion } from './time-travel.js'
 import { checkOptions, optionKeys } from '../options.js'
 
+/** Options of `loadSnapshot`: which version to load, and how. */
 export interface SnapshotOptions {
   version?: number
   timestamp?: string | Date | number
@@ -26,6 +27,7 @@ export interface SnapshotOptions {
 }
 export const SNAPSHOT_OPTION_KEYS = optionKeys<SnapshotOptions>()(['version', 'timestamp', 'table', 'allowExternalPaths', 'jsonOnly'])
 
+/** The state of a table at one version, replayed from its log: protocol, metadata, live files, txns. */
 export class Snapshot {
   readonly schema: StructType
   readonly partitionColumns: string[]

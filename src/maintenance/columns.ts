@@ -10,6 +10,7 @@ import { keyPath, pathKey, splitPathList } from '../schema/column-path.js'
 import { commitChange, CONSTRAINT_PREFIX, MAPPING_MODE, MAX_COLUMN_ID, type AlterOptions, type AlterResult } from './metadata-commit.js'
 import { optionKeys } from '../options.js'
 
+/** A column `addColumns` adds: name, type, and where (top level or inside a struct column). */
 export interface NewColumn {
   name: string
   type: DataType

@@ -11,6 +11,7 @@ import type { ObjectStore } from '../storage/object-store.js'
 import { DAY_MS, logRetentionMs, nowOf, type Clock } from './durations.js'
 import { checkOptions, optionKeys } from '../options.js'
 
+/** Options of `cleanupExpiredLogs`. */
 export interface LogCleanupOptions {
   now?: Clock
   /** Override `delta.logRetentionDuration` (ms). */
@@ -20,6 +21,7 @@ export interface LogCleanupOptions {
 }
 export const LOG_CLEANUP_OPTION_KEYS = optionKeys<LogCleanupOptions>()(['now', 'retentionMs', 'dryRun'])
 
+/** What `cleanupExpiredLogs` removed. */
 export interface LogCleanupResult {
   /** The checkpoint version everything older than was removed (undefined: nothing to clean). */
   checkpointVersion?: number

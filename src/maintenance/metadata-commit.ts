@@ -10,11 +10,13 @@ import { checkWriteSupport, featuresInUse, rowTrackingActive, rowTrackingConfigu
 import { noRebaseWithRowIds, stampRowTracking } from '../write/operations.js'
 import { nowOf, protocolWith, type Clock } from './common.js'
 
+/** The commit an ALTER-style call (properties, columns, constraints) made. */
 export interface AlterResult {
   version: number
   metrics: Record<string, number>
 }
 
+/** Options of the ALTER-style calls. */
 export interface AlterOptions {
   now?: Clock
 }

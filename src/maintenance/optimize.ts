@@ -28,6 +28,7 @@ import { nowOf, type Clock } from './common.js'
 import { zOrderPermutation } from './zorder.js'
 import { optionKeys } from '../options.js'
 
+/** Options of `DeltaTable.optimize`: compaction (bin-packing) or Z-order, optionally on a partition subset. */
 export interface OptimizeOptions {
   /** Only files of partitions matching this predicate (partition columns only, as Delta requires). */
   where?: ExprLike
@@ -50,6 +51,7 @@ export interface OptimizeOptions {
 }
 export const OPTIMIZE_OPTION_KEYS = optionKeys<OptimizeOptions>()(['where', 'targetFileSize', 'zOrderBy', 'minCommitSize', 'maxDeletedRowsRatio', 'maxRowsPerFile', 'rowGroupSize', 'now'])
 
+/** What `optimize` committed (versions: one per commit when `minCommitSize` splits the work). */
 export interface OptimizeResult {
   /** The last version committed (the snapshot's version when there was nothing to do). */
   version: number

@@ -14,6 +14,7 @@ import { noRebaseWithRowIds, removeOf, stampRowTracking } from '../write/operati
 import { nowOf, protocolWith, type Clock } from './common.js'
 import { optionKeys } from '../options.js'
 
+/** Options of `DeltaTable.restore`: the version (or timestamp) to restore the table to. */
 export interface RestoreOptions {
   version?: number
   /** ISO string (UTC when no zone), Date or epoch ms: the version current at that time. */
@@ -22,6 +23,7 @@ export interface RestoreOptions {
 }
 export const RESTORE_OPTION_KEYS = optionKeys<RestoreOptions>()(['version', 'timestamp', 'now'])
 
+/** The commit `restore` made and the version it restored. */
 export interface RestoreResult {
   version: number
   /** The version whose state was restored. */

@@ -15,6 +15,7 @@ import { checkWriteSupport } from '../write/features.js'
 import { deletedFileRetentionMs, HOUR_MS, nowOf, type Clock } from './common.js'
 import { optionKeys } from '../options.js'
 
+/** Options of `DeltaTable.vacuum`: retention and dry run. */
 export interface VacuumOptions {
   /** Keep files needed by versions of the last `retentionHours` (default: the table's `delta.deletedFileRetentionDuration`, 7 days). */
   retentionHours?: number
@@ -29,6 +30,7 @@ export interface VacuumOptions {
 }
 export const VACUUM_OPTION_KEYS = optionKeys<VacuumOptions>()(['retentionHours', 'dryRun', 'enforceRetentionDuration', 'logToHistory', 'now'])
 
+/** The files `vacuum` deleted (or would delete in a dry run). */
 export interface VacuumResult {
   /** Store keys (paths relative to the table root) deleted, or that a dry run would delete; sorted. */
   filesDeleted: string[]

@@ -13,6 +13,7 @@ import { DeletionVector, readDeletionVector } from './deletion-vectors.js'
 import { outputFields, readFileValues, type ValueBatch } from './scan.js'
 import { optionKeys } from '../options.js'
 
+/** Options of `DeltaTable.changes`: the version range of the change data feed to read. */
 export interface ChangesOptions {
   startVersion: number
   /** Inclusive; default: the snapshot's version. */
@@ -23,6 +24,7 @@ export interface ChangesOptions {
 }
 export const CHANGES_OPTION_KEYS = optionKeys<ChangesOptions>()(['startVersion', 'endVersion', 'columns', 'batchRows'])
 
+/** The change data feed as fields and a stream of value batches. */
 export interface ChangesResult {
   fields: StructField[]
   batches: AsyncGenerator<ValueBatch>

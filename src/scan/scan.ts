@@ -15,6 +15,7 @@ import { materializedFields, rowTrackingEnabled, stableValues } from './row-trac
 import { compileFilter, type FilterInput, type CompiledFilter } from './filter.js'
 import { optionKeys } from '../options.js'
 
+/** Options of the reads (`toRows`, `toArrow`, `scan`): columns, a filter, batch size. */
 export interface ScanOptions {
   /** Top-level columns to return, in this order (default: every column of the schema). */
   columns?: string[]

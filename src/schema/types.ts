@@ -2,15 +2,18 @@
 // JSON string in `metaData.schemaString`, plus the column-mapping accessors every layer needs.
 import { CorruptLogError, UnsupportedFeatureError } from '../errors.js'
 
+/** `decimal(precision,scale)`, as Delta writes it in a schema. */
 export type DecimalType = `decimal(${number},${number})`
 /** Geospatial types carry their CRS in the name, e.g. `geometry(OGC:CRS84)`. */
 export type GeoType = `geometry${string}` | `geography${string}`
 
+/** A Delta primitive type name (PROTOCOL.md "Primitive Types"). */
 export type PrimitiveType =
   | 'string' | 'long' | 'integer' | 'short' | 'byte' | 'float' | 'double' | 'boolean' | 'binary'
   | 'date' | 'timestamp' | 'timestamp_ntz' | 'variant' | 'void'
   | DecimalType | GeoType
 
+/** A column (or struct field): name, type, nullability and metadata (column mapping ids, comments…). */
 export interface StructField {
   name: string
   type: DataType
@@ -18,17 +21,26 @@ export interface StructField {
   metadata: Record<string, unknown>
 }
 
+/**
+ * A Delta schema (a table's, or a struct column's), as stored in the log.
+ * @example
+ * const schema: StructType = { type: 'struct', fields: [
+ *   { name: 'id', type: 'long', nullable: false, metadata: {} },
+ *   { name: 'price', type: 'decimal(10,2)', nullable: true, metadata: {} }] }
+ */
 export interface StructType {
   type: 'struct'
   fields: StructField[]
 }
 
+/** An array column's type. */
 export interface ArrayType {
   type: 'array'
   elementType: DataType
   containsNull: boolean
 }
 
+/** A map column's type. */
 export interface MapType {
   type: 'map'
   keyType: DataType
@@ -36,6 +48,7 @@ export interface MapType {
   valueContainsNull: boolean
 }
 
+/** Any Delta data type: a primitive name or a struct, array or map. */
 export type DataType = PrimitiveType | StructType | ArrayType | MapType
 
 const PRIMITIVES = new Set<string>([

@@ -2,6 +2,7 @@
 // Parquet footers and column chunks are fetched with ranged reads instead of whole-file GETs.
 import type { ObjectStore } from './object-store.js'
 
+/** The `{ byteLength, slice }` shape hyparquet reads Parquet from: ranged reads of one object. */
 export interface AsyncBufferLike {
   byteLength: number
   slice(start: number, end?: number): Promise<ArrayBuffer>

@@ -12,8 +12,10 @@ import { optionKeys } from '../options.js'
 
 /** Azurite's (and the old storage emulator's) well-known development account. */
 export const AZURITE_ACCOUNT = 'devstoreaccount1'
+/** The Azurite emulator's well-known account key (public, for local tests only). */
 export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
 
+/** Options of `AzureStore`: container, prefix, credentials (account key or SAS), endpoint, tuning. */
 export interface AzureStoreOptions {
   container: string
   /** Folder inside the container the store is rooted at (the table root). */
@@ -55,6 +57,11 @@ function parseConnectionString(s: string | undefined): Record<string, string> {
   return out
 }
 
+/**
+ * Azure Blob Storage as an ObjectStore (commits by conditional put, If-None-Match).
+ * @example
+ * const t = await DeltaTable.open(AzureStore.fromUri('az://container/lake/events', { account, accountKey }))
+ */
 export class AzureStore implements ObjectStore {
   readonly url: string
   readonly account: string

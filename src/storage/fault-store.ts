@@ -5,6 +5,7 @@ import { StorageError } from '../errors.js'
 import type { ListOptions, ObjectMeta, ObjectStore, PutOptions } from './object-store.js'
 import { checkOptions, optionKeys } from '../options.js'
 
+/** An ObjectStore call a fault rule can target. */
 export type FaultOp = 'get' | 'getRange' | 'head' | 'list' | 'put' | 'putIfAbsent' | 'delete'
 /** An operation, or a group: `read` = get/getRange/head, `write` = put/putIfAbsent/delete. */
 export type FaultTarget = FaultOp | 'read' | 'write' | 'any'
@@ -20,6 +21,7 @@ export type FaultTarget = FaultOp | 'read' | 'write' | 'any'
  */
 export type FaultKind = 'error' | 'truncate' | 'enospc' | 'lostAck' | 'stale'
 
+/** One fault to inject: which calls (and keys) it hits, when, and what happens. */
 export interface FaultRule {
   on: FaultTarget
   kind: FaultKind
@@ -44,6 +46,7 @@ export interface InjectedFault {
   seq: number
 }
 
+/** Options of `FaultStore`. */
 export interface FaultStoreOptions {
   /** Bytes the "disk" accepts in total; a write past it fails with ENOSPC and writes nothing. */
   capacityBytes?: number
@@ -58,6 +61,10 @@ const GROUPS: Record<string, readonly FaultOp[]> = {
 
 interface Armed { rule: FaultRule; seen: number }
 
+/**
+ * Test tool: wraps an ObjectStore and injects faults by rule (errors, truncated or lost writes, a full
+ * disk, stale listings), to check that a failed write leaves the table as it was.
+ */
 export class FaultStore implements ObjectStore {
   readonly url: string
   /** Faults that fired, in order. */

@@ -5,6 +5,7 @@ import { StorageError } from '../errors.js'
 import type { ObjectMeta } from './object-store.js'
 import { checkOptions, optionKeys } from '../options.js'
 
+/** The `fetch` the HTTP stores call (inject one for proxies, tests or custom agents). */
 export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>
 
 /** Requests a store has sent, by kind (what costs money on a cloud store; see docs/storage.md). */
@@ -23,10 +24,12 @@ export function newCounts(): RequestCounts {
   return { get: 0, head: 0, put: 0, list: 0, delete: 0, other: 0 }
 }
 
+/** Sum of a store's request counters. */
 export function totalRequests(c: RequestCounts): number {
   return c.get + c.head + c.put + c.list + c.delete + c.other
 }
 
+/** How the HTTP stores retry a request that failed transiently. */
 export interface RetryOptions {
   /** Attempts for a request that failed transiently (network error, timeout, cut body, 408/429/5xx). Default 4. */
   attempts?: number

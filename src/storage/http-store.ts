@@ -9,6 +9,7 @@ import type { ListOptions, ObjectMeta, ObjectStore } from './object-store.js'
 import { uriEncode } from './sigv4.js'
 import { optionKeys } from '../options.js'
 
+/** Options of `HttpStore`. */
 export interface HttpStoreOptions {
   /** Extra request headers (e.g. an Authorization header for a private server). */
   headers?: Record<string, string>
@@ -23,6 +24,12 @@ const LAST_CHECKPOINT = '_delta_log/_last_checkpoint'
 const HINT_REUSE_MS = 2000
 const pad = (v: number) => String(v).padStart(20, '0')
 
+/**
+ * A read-only ObjectStore over plain HTTP(S) (a table published on a static server or CDN; ranged
+ * GETs, no listing needed). Writes throw `ReadOnlyStoreError`.
+ * @example
+ * const t = await DeltaTable.open(new HttpStore('https://example.com/tables/events'))
+ */
 export class HttpStore implements ObjectStore {
   readonly url: string
   /** HTTP requests sent, by kind (probing HEADs count as `head`). */

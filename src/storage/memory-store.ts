@@ -7,6 +7,12 @@ interface Entry { data: Uint8Array; mtime: number }
 
 const named = new Map<string, Map<string, Entry>>()
 
+/**
+ * An in-process ObjectStore (tests, the browser, scratch tables). Stores opened with the same
+ * `memory://name` URI in one process share their objects.
+ * @example
+ * const t = await DeltaTable.create(new MemoryStore(), { schema })
+ */
 export class MemoryStore implements ObjectStore {
   readonly url: string
   private readonly objects: Map<string, Entry>

@@ -9,6 +9,7 @@ export interface ObjectMeta {
   mtime: number
 }
 
+/** Options of `ObjectStore.list`. */
 export interface ListOptions {
   /** Only keys strictly greater than this one (lexicographic, as S3's StartAfter). */
   startAfter?: string
@@ -16,6 +17,13 @@ export interface ListOptions {
   recursive?: boolean
 }
 
+/**
+ * The storage contract every backend implements (local disk, memory, S3, Azure, HTTP): whole and
+ * ranged reads, an atomic create-if-absent (the commit primitive), plain writes, listing and deletes.
+ * Implement it to put tables somewhere else.
+ * @example
+ * const t = await DeltaTable.open(new MemoryStore('demo'))
+ */
 export interface ObjectStore {
   /** A printable location for messages, e.g. `file:///data/lake` or `memory://test`. */
   readonly url: string
@@ -55,6 +63,7 @@ export async function listAll(store: ObjectStore, prefix: string, options?: List
   return out
 }
 
+/** Options of `ObjectStore.put`: `durable: false` lets the local store skip the fsync (default true). */
 export interface PutOptions {
   durable?: boolean
 }

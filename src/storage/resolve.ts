@@ -5,6 +5,7 @@ import { InvalidArgumentError } from '../errors.js'
 import { MemoryStore } from './memory-store.js'
 import type { ObjectStore } from './object-store.js'
 
+/** Makes the ObjectStore for a URI of a registered scheme (see `registerStoreFactory`). */
 export type StoreFactory = (uri: string) => ObjectStore | Promise<ObjectStore>
 
 const factories = new Map<string, StoreFactory>()

@@ -10,6 +10,7 @@ import type { ListOptions, ObjectMeta, ObjectStore } from './object-store.js'
 import { AWS_CREDENTIALS_KEYS, sha256Hex, signRequest, uriEncode, type AwsCredentials } from './sigv4.js'
 import { checkOptions, optionKeys } from '../options.js'
 
+/** Options of `S3Store`: bucket, prefix, region, endpoint (S3-compatible servers), credentials, tuning. */
 export interface S3StoreOptions {
   bucket: string
   /** Folder inside the bucket the store is rooted at (the table root). */
@@ -39,6 +40,11 @@ export const S3_STORE_OPTION_KEYS = optionKeys<S3StoreOptions>()([
 
 const MiB = 1024 * 1024
 
+/**
+ * Amazon S3 (and S3-compatible servers) as an ObjectStore; commits use conditional puts (If-None-Match).
+ * @example
+ * const t = await DeltaTable.open(S3Store.fromUri('s3://bucket/lake/events', { region: 'eu-west-1' }))
+ */
 export class S3Store implements ObjectStore {
   readonly url: string
   readonly bucket: string

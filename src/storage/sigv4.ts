@@ -3,6 +3,7 @@
 // (canonical request → string to sign → HMAC chain over date/region/service).
 import { optionKeys } from '../options.js'
 
+/** AWS credentials for request signing (SigV4). */
 export interface AwsCredentials {
   accessKeyId: string
   secretAccessKey: string

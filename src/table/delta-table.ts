@@ -34,6 +34,7 @@ import { CDC_OPTION_KEYS, checkCdcOptions, mergeCdc, type CdcMergeOptions, type 
 import { deleteRows, updateRows, type DmlOptions } from '../dml/update-delete.js'
 import type { Assignments } from '../dml/clauses.js'
 
+/** Which version `DeltaTable.open` (and `refresh`) loads: the latest by default, or time travel by `version` or `timestamp`. */
 export interface OpenOptions {
   version?: number
   /** ISO string (UTC when no zone is given), Date or epoch milliseconds. */
@@ -44,6 +45,7 @@ export interface OpenOptions {
 
 export const OPEN_OPTION_KEYS = optionKeys<OpenOptions>()(['version', 'timestamp', 'allowExternalPaths'])
 
+/** Options of `DeltaTable.files`. */
 export interface FilesOptions {
   /** SQL-subset string or expression: files are pruned by partition values and skipped by stats. */
   filter?: ExprLike | null
@@ -81,6 +83,15 @@ function requireWhere(call: string, where: unknown, table: string): void {
   }
 }
 
+/**
+ * A handle on one Delta table at one version (a snapshot): reads see that version; each write commits
+ * a new version and moves the handle to it. Open with `DeltaTable.open`, make one with `DeltaTable.create`.
+ * @example
+ * const t = await DeltaTable.create('./lake/events', { schema: { type: 'struct', fields: [
+ *   { name: 'id', type: 'long', nullable: false, metadata: {} }] } })
+ * await t.append([{ id: 1n }, { id: 2n }])
+ * const rows = await (await DeltaTable.open('./lake/events')).toRows({ filter: 'id > 1' })
+ */
 export class DeltaTable {
   protected constructor(
     readonly store: ObjectStore,

@@ -4,6 +4,7 @@
 import { CommitRetriesExhaustedError, InvalidArgumentError } from '../errors.js'
 import { optionKeys } from '../options.js'
 
+/** How a commit that lost a race is retried (attempts and jittered exponential backoff). */
 export interface RetryPolicy {
   /** Total commit attempts, the first included (>= 1). */
   maxAttempts: number

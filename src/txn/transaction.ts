@@ -44,6 +44,7 @@ export interface WinningCommit {
  */
 export type ConflictCheck = (winner: WinningCommit, ours: readonly Action[]) => void | Promise<void>
 
+/** Options of a `Transaction`: the operation recorded in commitInfo, and how lost races are judged and retried. */
 export interface TransactionOptions {
   operation: string
   operationParameters?: Record<string, unknown>
@@ -60,6 +61,7 @@ export interface TransactionOptions {
 }
 export const TRANSACTION_OPTION_KEYS = optionKeys<TransactionOptions>()(['operation', 'operationParameters', 'isolationLevel', 'conflictCheck', 'read', 'matchFiles', 'retry', 'clock', 'now'])
 
+/** What a committed `Transaction` wrote: the version, its actions and commitInfo. */
 export interface CommitResult {
   version: number
   actions: Action[]
@@ -70,6 +72,10 @@ export interface CommitResult {
   alreadyCommitted?: boolean
 }
 
+/**
+ * Advanced: commit your own actions through Delta's optimistic concurrency (conflict rules, retries,
+ * idempotent txns). The DeltaTable calls are built on it.
+ */
 export class Transaction {
   private protocol?: Protocol
   private metadata?: Metadata

@@ -34,11 +34,13 @@ import { optionKeys } from '../options.js'
 /** Table property holding the primary key columns (a JSON array of names) for the CDC merge. */
 export const PRIMARY_KEY_PROPERTY = 'lagomago.primaryKey'
 
+/** The version a write committed and its operation metrics (as in commitInfo). */
 export interface WriteResult {
   version: number
   metrics: Record<string, number>
 }
 
+/** Options of `DeltaTable.create`: the schema (required), partitioning, properties, primary key. */
 export interface CreateTableOptions {
   schema: StructType | arrow.Schema
   partitionBy?: string[]
@@ -57,6 +59,7 @@ export const CREATE_OPTION_KEYS = optionKeys<CreateTableOptions>()(['schema', 'p
 export interface TxnOption { appId: string; version: number }
 export const TXN_OPTION_KEYS = optionKeys<TxnOption>()(['appId', 'version'])
 
+/** Options of `DeltaTable.append`. */
 export interface AppendOptions extends WriteFilesOptions {
   mergeSchema?: boolean
   /** Idempotent write: skipped when the table already recorded `version` (or later) for `appId`. */
@@ -64,6 +67,7 @@ export interface AppendOptions extends WriteFilesOptions {
 }
 export const APPEND_OPTION_KEYS = optionKeys<AppendOptions>()([...WRITE_FILES_OPTION_KEYS, 'mergeSchema', 'txn'])
 
+/** Options of `DeltaTable.overwrite`: all rows, or those matching `replaceWhere`. */
 export interface OverwriteOptions extends WriteFilesOptions {
   /** Replace only the rows matching this predicate; every new row must match it. */
   replaceWhere?: ExprLike
