@@ -8,6 +8,7 @@ import type { DeltaValue } from '../schema/values.js'
 import type { SourceBatch } from './source.js'
 
 export const FEED_FORMATS = ['plain', 'debezium', 'debezium-envelope', 'dms', 'delta-cdf'] as const
+/** A change feed's shape (docs/change-feeds.md); the CDC merge tells it from the columns unless forced. */
 export type FeedFormat = typeof FEED_FORMATS[number]
 
 /** What a change row does. */

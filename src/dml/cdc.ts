@@ -19,6 +19,12 @@ import { SOURCE, TARGET } from './join.js'
 import { executeMerge } from './merge-exec.js'
 import type { MergeResult } from './merge-types.js'
 
+/**
+ * Options of the change-feed MERGE (`t.merge(rows, { keys })` without `on`): upserts and deletes by key
+ * from a change feed (plain op column, Debezium, AWS DMS, Delta CDF; docs/change-feeds.md).
+ * @example
+ * await t.merge([{ id: 1n, op: 'U', name: 'a' }, { id: 2n, op: 'D' }], { keys: 'id' })
+ */
 export interface CdcMergeOptions {
   /** Key columns; default: the table's primary key (set at create). */
   keys?: string | string[]
@@ -49,6 +55,7 @@ export const CDC_OPTION_KEYS = optionKeys<CdcMergeOptions>()([
 
 const SOFT_DELETE_KEYS = optionKeys<{ column: string }>()(['column'])
 
+/** What a change-feed MERGE committed, and how it read the feed. */
 export interface CdcMergeResult extends MergeResult {
   /** Which format, op column and sequence the batch was read with. */
   cdc: CdcInfo

@@ -14,6 +14,7 @@ import { keyPath } from '../schema/column-path.js'
 
 /** A value in `set`/`values`: SQL text, an expression, or a plain JS value taken as a literal. */
 export type AssignmentValue = ExprLike | DeltaValue | Date | number | boolean | null
+/** Column → new value of an UPDATE or INSERT: a SQL expression string, an `Expr`, or a literal value. */
 export type Assignments = Record<string, AssignmentValue>
 
 export type ClauseKind = 'update' | 'delete' | 'insert'

@@ -7,6 +7,11 @@ import type { SourceBatch } from './source.js'
 import type { SourceIndex } from './join.js'
 import type { WriteWarning } from '../errors.js'
 
+/**
+ * Options of the builder MERGE (`t.merge(source, { on })`): the join keys or condition, aliases, schema evolution.
+ * @example
+ * await t.merge(rows, { on: 'id' }).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+ */
 export interface MergeOptions {
   /** Key column names (equal on both sides), or a condition naming `target`/`source` (aliases `t`/`s`). */
   on: string[] | string | Expr
@@ -43,6 +48,7 @@ export interface PreparedKeys {
   index: SourceIndex
 }
 
+/** The version a MERGE committed and its metrics (delta-rs names: numTargetRowsInserted…). */
 export interface MergeResult {
   version: number
   metrics: Record<string, number>

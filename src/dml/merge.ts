@@ -10,8 +10,11 @@ import { executeMerge, type MergeClauses } from './merge-exec.js'
 import type { MergeOptions, MergeResult } from './merge-types.js'
 import type { WriteWarning } from '../errors.js'
 
+/** A WHEN … UPDATE clause: the SET assignments and an optional condition. */
 export interface UpdateClauseOptions { set: Assignments; condition?: ExprLike }
+/** A WHEN NOT MATCHED INSERT clause: the inserted values and an optional condition. */
 export interface InsertClauseOptions { values: Assignments; condition?: ExprLike }
+/** The optional condition of a clause that takes no assignments. */
 export interface ConditionOption { condition?: ExprLike }
 
 function conditionOf(c: ConditionOption | ExprLike | undefined): ExprLike | undefined {

@@ -25,6 +25,7 @@ import { keyPath } from '../schema/column-path.js'
 import { optionKeys } from '../options.js'
 import type { TxnOption } from '../write/operations.js'
 
+/** Options of `update` and `delete`: isolation level, idempotent txn, file sizes. */
 export interface DmlOptions {
   isolationLevel?: string
   txn?: TxnOption

@@ -12,8 +12,11 @@ import { readRawFile, type RawFile } from './raw-files.js'
 import type { Row } from './rows.js'
 import { runStream, type BatchProgress, type StreamSummary, type Trigger } from './stream.js'
 
+/** Bronze column: when the row was ingested. */
 export const INGESTED_AT = '_ingested_at'
+/** Bronze column: the landing file the row came from. */
 export const SOURCE_FILE = '_source_file'
+/** Bronze column: values that did not fit the declared schema, as JSON. */
 export const RESCUED_DATA = '_rescued_data'
 
 /** The two ingestion metadata columns, to append to a bronze schema. */
@@ -47,6 +50,7 @@ function requireRescueColumn(call: string, table: DeltaTable, column: string | u
   throw new SchemaMismatchError(`${call}: table ${table.url} has no rescued-data column ${column} to keep the values its schema cannot hold; create it with bronzeSchema(…) (or add the column), or pass onError: 'fail'`, { table: table.url, column })
 }
 
+/** Options of `fullLoad` (a full extract replacing a bronze table, once per sequence). */
 export interface FullLoadOptions extends CastOptions {
   /** The table's declared schema (without the metadata columns) to cast the extract to. */
   schema: StructType
@@ -72,6 +76,7 @@ export async function fullLoad(table: DeltaTable, file: string, options: FullLoa
   return { ...r, skipped: false, rows: rows.length, rescued: rescue === undefined ? 0 : rows.filter((x) => x[rescue] !== null).length }
 }
 
+/** Options of `ingestFiles` (landing files appended to a bronze table, each once). */
 export interface IngestOptions extends CastOptions {
   /** The landing folder (e.g. `<lake>/raw/cdc/transacao`). */
   landing: string

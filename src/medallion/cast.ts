@@ -143,6 +143,7 @@ export function castValue(value: unknown, type: DataType, options: LocaleOptions
   return castWith(value, type, textRules(options))
 }
 
+/** How raw values are cast to a declared schema: rescue or fail, and text rules. */
 export interface CastOptions extends LocaleOptions {
   /**
    * 'rescue' (default): a value that cannot be cast becomes null and its original goes to the
@@ -155,6 +156,7 @@ export interface CastOptions extends LocaleOptions {
 
 export const CAST_OPTIONS = ['onError', 'rescuedDataColumn', ...LOCALE_OPTIONS] as const
 
+/** Options of `castRows`. */
 export interface CastRowsOptions extends CastOptions {
   /** Where the rows came from (a file name): in messages and, as `_file_path`, in the rescued data. */
   source?: string

@@ -13,6 +13,7 @@ export interface TableName {
   table: string
 }
 
+/** Options of `Lake`. */
 export interface LakeOptions {
   /** The catalog name this lake answers to (default `lake`). */
   catalog?: string
@@ -23,6 +24,11 @@ export type TableDefinition = Omit<CreateTableOptions, 'ifExists'>
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/
 
+/**
+ * A folder of Delta tables named `catalog.schema.table` (`lake.bronze.orders` → `<root>/bronze/orders`).
+ * @example
+ * const orders = await new Lake('./lake').table('bronze.orders', { schema })
+ */
 export class Lake {
   readonly root: string
   readonly catalog: string

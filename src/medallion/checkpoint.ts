@@ -7,6 +7,7 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CorruptDataError } from '../index.js'
 
+/** The checkpoint's `metadata` file: query id and what it reads. */
 export interface CheckpointMetadata {
   id: string
   createdAt: string
@@ -14,12 +15,14 @@ export interface CheckpointMetadata {
   source?: string
 }
 
+/** An `offsets/<batchId>` entry: the batch planned, with its end offset. */
 export interface OffsetEntry<O> {
   batchId: number
   offset: O
   plannedAt: string
 }
 
+/** A `commits/<batchId>` entry: the batch was written (and at which sink version). */
 export interface CommitEntry {
   batchId: number
   committedAt: string
@@ -35,6 +38,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   await rename(tmp, path)
 }
 
+/** A stream checkpoint folder (Spark-like offsets/ and commits/ logs): exactly-once progress across restarts. */
 export class Checkpoint<O> {
   private constructor(readonly location: string, readonly metadata: CheckpointMetadata) {}
 

@@ -11,6 +11,7 @@ import { outputFields, readFileValues, valueBatchToRows } from '../scan/scan.js'
 import type { Row, StreamSource } from './stream.js'
 import { checkOptions } from '../options.js'
 
+/** Options of `DeltaSource`: the table and where to start reading its commits. */
 export interface DeltaSourceOptions {
   /** The table to read (a handle or a location); the source keeps its own handle. */
   table: DeltaTable | string
@@ -26,6 +27,7 @@ export interface DeltaSourceOptions {
   skipChangeCommits?: boolean
 }
 
+/** A `DeltaSource` offset: a range of table versions. */
 export interface VersionOffset {
   startVersion: number
   endVersion: number

@@ -9,6 +9,7 @@ import { CAST_OPTIONS, castRows, rescueColumn, type CastOptions } from './cast.j
 import { listRawFiles, readRawFile, type RawFile, type RawFormat } from './raw-files.js'
 import type { Row, StreamSource } from './stream.js'
 
+/** Options of `FileSource`: landing folder, declared schema, batch limits. */
 export interface FileSourceOptions extends CastOptions {
   /** The landing folder. */
   path: string
@@ -23,6 +24,7 @@ export interface FileSourceOptions extends CastOptions {
   sourceFileColumn?: string | null
 }
 
+/** A `FileSource` offset: the landing files a batch read. */
 export interface FileOffset {
   files: RawFile[]
 }

@@ -25,6 +25,7 @@ export function toJsonValue(v: unknown): unknown {
   return v
 }
 
+/** JSON text of a value with bigint, Date and bytes made printable. */
 export function toJson(v: unknown, indent = 2): string {
   return JSON.stringify(toJsonValue(v), null, indent)
 }

@@ -5,6 +5,7 @@ import type { DeltaTable, WriteResult } from '../index.js'
 import { keyOf, type Row } from './rows.js'
 import { checkOptions } from '../options.js'
 
+/** An aggregate of `groupBy`: count, sum, min, max, avg or countDistinct, optionally filtered. */
 export type Agg =
   | { fn: 'count' }
   | { fn: 'sum' | 'min' | 'max' | 'avg' | 'countDistinct'; column: string; where?: (row: Row) => boolean }

@@ -11,6 +11,7 @@ import type { StructType } from '../index.js'
 import type { Lake } from './catalog.js'
 import { checkOptions } from '../options.js'
 
+/** What a task gets when it runs: the lake, run id, task name, attempt, and `wrote`/`log` to report. */
 export interface TaskContext {
   lake: Lake
   runId: string
@@ -22,6 +23,7 @@ export interface TaskContext {
   log(message: string): void
 }
 
+/** A task of a `Job`: name, dependencies, tables written, and the work. */
 export interface TaskSpec {
   name: string
   dependsOn?: string[]
@@ -32,8 +34,10 @@ export interface TaskSpec {
   maxRetries?: number
 }
 
+/** A task run's outcome. */
 export type TaskStatus = 'SUCCESS' | 'FAILED' | 'UPSTREAM_FAILED'
 
+/** One task run of a job run. */
 export interface TaskRun {
   runId: string
   job: string
@@ -47,12 +51,14 @@ export interface TaskRun {
   error: string | null
 }
 
+/** Progress events of a job run (`onEvent`). */
 export type JobEvent =
   | { type: 'start'; task: string; attempt: number }
   | { type: 'log'; task: string; message: string }
   | { type: 'retry'; task: string; attempt: number; error: Error }
   | { type: 'end'; run: TaskRun }
 
+/** Options of a `Job`. */
 export interface JobOptions {
   /** Tasks running at once (default 4). */
   maxParallel?: number
@@ -67,6 +73,7 @@ export interface JobOptions {
 
 const JOB_OPTIONS = ['maxParallel', 'maxRetries', 'retryDelayMs', 'record', 'onEvent']
 
+/** The outcome of a job run and each task run. */
 export interface JobResult {
   runId: string
   job: string
@@ -74,8 +81,10 @@ export interface JobResult {
   tasks: TaskRun[]
 }
 
+/** The lake table job runs are recorded in. */
 export const JOB_RUNS_TABLE = '_system.job_runs'
 
+/** Schema of the job runs table (one row per task run). */
 export const JOB_RUNS_SCHEMA: StructType = {
   type: 'struct',
   fields: [
@@ -125,6 +134,11 @@ export function topologicalOrder(tasks: readonly TaskSpec[]): string[] {
   return order
 }
 
+/**
+ * A DAG of tasks run over a lake: dependencies, parallelism, retries of retriable conflicts, runs recorded.
+ * @example
+ * const result = await new Job('nightly', [{ name: 'bronze', run: async ({ lake }) => { ... } }]).run(lake)
+ */
 export class Job {
   constructor(readonly name: string, readonly tasks: readonly TaskSpec[], readonly options: JobOptions = {}) {
     checkOptions(`Job ${name}`, options, JOB_OPTIONS)

@@ -4,6 +4,7 @@
 // guessed: a value that does not follow the rules in force is not read some other way.
 import { InvalidArgumentError } from '../index.js'
 
+/** Text rules for casting raw text: locale, date pattern. */
 export interface LocaleOptions {
   /** Text rules of a locale; default none (ISO). 'pt-BR': dd/MM/yyyy dates, sim/não booleans, decimal commas. */
   locale?: 'pt-BR'

@@ -6,8 +6,10 @@ import { parquetReadObjects } from 'hyparquet'
 import { compressors } from 'hyparquet-compressors'
 import { CorruptDataError, InvalidArgumentError } from '../index.js'
 
+/** Formats of landing files. */
 export type RawFormat = 'parquet' | 'json'
 
+/** A landing file: name relative to the folder, size, mtime. */
 export interface RawFile {
   /** Path relative to the landing folder, '/'-separated (the identity used by checkpoints). */
   name: string

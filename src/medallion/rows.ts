@@ -1,6 +1,7 @@
 // Plain rows as the medallion helpers pass them around (what `toRows`, `changes` and the sources hand
 // out), and a stable text key of some of their columns for grouping, joining and deduplicating.
 
+/** A plain row of the medallion helpers: column → value. */
 export type Row = Record<string, unknown>
 
 /** A stable text key of a row's key columns (bigint, number and Date compare by value). */

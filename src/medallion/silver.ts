@@ -6,6 +6,7 @@ import { checkOptions } from '../options.js'
 import { castRows, rescueColumn, type CastOptions } from './cast.js'
 import { keyOf, type Row } from './rows.js'
 
+/** A silver step: rows in, rows out (compose with `pipe`). */
 export type RowFn = (rows: Row[]) => Row[]
 
 /** Compose row functions left to right: `pipe(rename(...), clean(), dedupe(...))(rows)`. */
@@ -94,6 +95,7 @@ export function dedupe(keys: string[], orderBy?: string): RowFn {
   }
 }
 
+/** Options of `changesToEvents`. */
 export interface ChangeEventsOptions {
   /** A soft-delete flag in the source: a row with it true is a delete downstream. */
   softDeleteColumn?: string

@@ -9,8 +9,9 @@ import { InvalidArgumentError } from '../index.js'
 import { Checkpoint } from './checkpoint.js'
 import { lockCheckpoint } from './checkpoint-lock.js'
 import { checkOptions } from '../options.js'
+import type { Row } from './rows.js'
 
-export type Row = Record<string, unknown>
+export type { Row }
 
 /** Where a stream reads from. Offsets must be JSON and `read(offset)` deterministic (it is replayed). */
 export interface StreamSource<O, B = unknown> {
@@ -26,6 +27,7 @@ export interface StreamSource<O, B = unknown> {
   inputCount(offset: O): number
 }
 
+/** The rows of one micro-batch and the source offset they end at. */
 export interface MicroBatch<O> {
   batchId: number
   rows: Row[]
@@ -36,8 +38,10 @@ export interface MicroBatch<O> {
   replayed: boolean
 }
 
+/** When a stream stops: after what is available now, or polling every `processingTime` ms. */
 export type Trigger = { availableNow: true } | { processingTime: number }
 
+/** One micro-batch of a stream: ids, rows in and the version it committed. */
 export interface BatchProgress {
   queryId: string
   batchId: number
@@ -48,6 +52,7 @@ export interface BatchProgress {
   version?: number
 }
 
+/** Options of `runStream`: source, checkpoint folder, the batch writer and the trigger. */
 export interface StreamOptions<O, B = unknown> {
   source: StreamSource<O, B>
   checkpointLocation: string
@@ -58,6 +63,7 @@ export interface StreamOptions<O, B = unknown> {
   onProgress?: (p: BatchProgress) => void
 }
 
+/** What a `runStream` run processed. */
 export interface StreamSummary {
   queryId: string
   batches: BatchProgress[]

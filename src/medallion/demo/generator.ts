@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { parquetWriteBuffer } from 'hyparquet-writer'
 import { checkOptions } from '../../options.js'
 
+/** Options of the demo's data generator (seeded, so runs repeat). */
 export interface GeneratorOptions {
   seed?: number
   /** Clients in the first extract (default 60). */
@@ -56,6 +57,7 @@ const CANAL = ['APP', 'APP', 'APP', 'INTERNET', 'AGENCIA']
 /** The whole dataset, in memory: extracts[day] and cdc[file] (events in file order). */
 export const GENERATOR_OPTIONS = ['seed', 'clients', 'extracts', 'cdcFiles', 'insertsPerFile']
 
+/** The demo's raw data in memory: client extracts and transaction CDC events. */
 export function generateData(options: GeneratorOptions = {}): { extracts: ClienteRaw[][]; cdc: TransacaoEvent[][] } {
   checkOptions('generateData', options, GENERATOR_OPTIONS)
   const r = rng(options.seed ?? 20240301)

@@ -12,6 +12,7 @@ import { GENERATOR_OPTIONS, generateRaw, type GeneratorOptions } from './generat
 import { PIPELINE_TABLES, seedPipeline } from './pipeline.js'
 import { isMainModule } from '../is-main.js'
 
+/** Options of `runDemo`. */
 export interface DemoOptions extends GeneratorOptions {
   /** Print only the progress lines and the summary (tests, CI). */
   quiet?: boolean
@@ -21,6 +22,7 @@ export interface DemoOptions extends GeneratorOptions {
   maxFilesPerTrigger?: number
 }
 
+/** The demo pipeline (`npm start`): generate raw data, run the medallion job, print the gold tables. */
 export async function runDemo(lakeDir: string, options: DemoOptions = {}): Promise<JobResult> {
   checkOptions('runDemo', options, [...GENERATOR_OPTIONS, 'quiet', 'out', 'ingestedAt', 'maxFilesPerTrigger'])
   const out = options.out ?? ((l: string) => process.stdout.write(`${l}\n`))

@@ -203,6 +203,7 @@ export function seedPipeline(options: PipelineOptions = {}, jobOptions: JobOptio
   ], jobOptions)
 }
 
+/** The demo pipeline's tables. */
 export const PIPELINE_TABLES = [
   'lake.bronze.clientes', 'lake.bronze.transacao', 'lake.silver.clientes', 'lake.silver.transacoes',
   'lake.gold.saldo_clientes', 'lake.gold.resumo_diario',
