@@ -18,6 +18,7 @@ import type { Assignments, ClauseSpec } from './clauses.js'
 import { SOURCE, TARGET } from './join.js'
 import { executeMerge } from './merge-exec.js'
 import type { MergeResult } from './merge-types.js'
+import type { IsolationLevel } from '../txn/isolation.js'
 
 /**
  * Options of the change-feed MERGE (`t.merge(rows, { keys })` without `on`): upserts and deletes by key
@@ -42,7 +43,7 @@ export interface CdcMergeOptions {
   mergeSchema?: boolean
   /** Batch columns to drop (neither stored nor refused). */
   ignoreColumns?: string[]
-  isolationLevel?: string
+  isolationLevel?: IsolationLevel
   txn?: { appId: string; version: number }
   write?: WriteFilesOptions
   flushRows?: number

@@ -16,6 +16,7 @@ import { clusteringFields } from '../write/clustering.js'
 import { DeletionVectorWriter } from './dv-writer.js'
 import { unionRows } from './file-read.js'
 import { RowSink, type ChangeType } from './row-sink.js'
+import type { IsolationLevel } from '../txn/isolation.js'
 
 export interface DmlWriterOptions {
   /** Schema of written rows (the table's, or the evolved one). */
@@ -175,7 +176,7 @@ export class DmlWriter {
     parameters: Record<string, unknown>
     read: PlanReads
     metrics: () => Record<string, number>
-    isolationLevel?: string
+    isolationLevel?: IsolationLevel
     txn?: { appId: string; version: number }
     /** Emit `delete` change rows for whole-file removals (they are invisible to CDF readers once the commit has cdc files). */
     wholeFileChanges?: (add: AddFile) => Promise<void>

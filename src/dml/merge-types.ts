@@ -6,6 +6,7 @@ import type { DmlWriter } from './dml-writer.js'
 import type { SourceBatch } from './source.js'
 import type { SourceIndex } from './join.js'
 import type { WriteWarning } from '../errors.js'
+import type { IsolationLevel } from '../txn/isolation.js'
 
 /**
  * Options of the builder MERGE (`t.merge(source, { on })`): the join keys or condition, aliases, schema evolution.
@@ -21,7 +22,7 @@ export interface MergeOptions {
   sourceAlias?: string
   /** Extra alias for the target in conditions (besides `target` and `t`). */
   targetAlias?: string
-  isolationLevel?: string
+  isolationLevel?: IsolationLevel
   /** Idempotent write: recorded atomically with the data (PROTOCOL.md "Transaction Identifiers"). */
   txn?: { appId: string; version: number }
   write?: WriteFilesOptions

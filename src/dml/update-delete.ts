@@ -24,10 +24,11 @@ import { referencedColumns } from '../expr/bind.js'
 import { keyPath } from '../schema/column-path.js'
 import { optionKeys } from '../options.js'
 import type { TxnOption } from '../write/operations.js'
+import type { IsolationLevel } from '../txn/isolation.js'
 
 /** Options of `update` and `delete`: isolation level, idempotent txn, file sizes. */
 export interface DmlOptions {
-  isolationLevel?: string
+  isolationLevel?: IsolationLevel
   txn?: TxnOption
   write?: WriteFilesOptions
   flushRows?: number

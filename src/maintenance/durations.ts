@@ -11,13 +11,7 @@ export const DEFAULT_DELETED_FILE_RETENTION_MS = 7 * DAY_MS
 /** Spark's default `delta.logRetentionDuration`: interval 30 days. */
 export const DEFAULT_LOG_RETENTION_MS = 30 * DAY_MS
 
-/** A clock: epoch ms, or a function returning it (tests simulate time with it). */
-export type Clock = number | (() => number)
-
-export function nowOf(clock: Clock | undefined): number {
-  if (clock === undefined) return Date.now()
-  return typeof clock === 'number' ? clock : clock()
-}
+export { nowOf, type Clock } from '../clock.js'
 
 /**
  * A duration table property (`interval 7 days`, `168 hours`, `1 week`) in ms; the default when unset.

@@ -10,6 +10,7 @@ import { monotonicMtimes } from '../log/time-travel.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { DAY_MS, logRetentionMs, nowOf, type Clock } from './durations.js'
 import { checkOptions, optionKeys } from '../options.js'
+import { checkClock } from '../clock.js'
 
 /** Options of `cleanupExpiredLogs`. */
 export interface LogCleanupOptions {
@@ -39,6 +40,7 @@ function startOfUtcDay(ms: number): number {
 /** Clean up the log of the table in `store` per its latest metadata. */
 export async function cleanupExpiredLogs(store: ObjectStore, opts: LogCleanupOptions = {}): Promise<LogCleanupResult> {
   checkOptions('cleanupExpiredLogs', opts, LOG_CLEANUP_OPTION_KEYS, { table: store.url })
+  checkClock(opts.now)
   const latest = await loadSnapshot(store)
   const conf = latest.properties
   if (conf['delta.enableExpiredLogCleanup'] === 'false') return { filesDeleted: [] }

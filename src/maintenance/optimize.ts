@@ -374,7 +374,7 @@ export async function optimize(snapshot: Snapshot, opts: OptimizeOptions = {}): 
     const adds: AddFile[] = []
     const write: ChunkWriter = async (columns, numRows) => {
       if (numRows === 0) return
-      const w = await writeDataFiles(dataTarget, columns, numRows, { targetFileSize: Number.MAX_SAFE_INTEGER, rowGroupSize: opts.rowGroupSize, now })
+      const w = await writeDataFiles(dataTarget, columns, numRows, { targetFileSize: Number.MAX_SAFE_INTEGER, rowGroupSize: opts.rowGroupSize, now: () => now })
       adds.push(...w.adds)
     }
     if (zFields.length) await zOrderBin(snapshot, bin.files, read, zFields, target, maxRows, write)

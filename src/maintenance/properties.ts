@@ -124,7 +124,7 @@ export async function setProperties(snapshot: Snapshot, input: Record<string, st
     const ts = Math.max(nowOf(opts.now), snapshot.timestamp + 1)
     configuration['delta.inCommitTimestampEnablementVersion'] = String(snapshot.version + 1)
     configuration['delta.inCommitTimestampEnablementTimestamp'] = String(ts)
-    opts = { ...opts, now: ts }
+    opts = { ...opts, now: () => ts }
     exclusive = true
   }
   return commitChange(snapshot, { operation: 'SET TBLPROPERTIES', params: { properties: input }, schema, configuration, exclusive, features, versions }, opts)

@@ -2,6 +2,7 @@
 // in browsers and Node 20 without the AWS SDK. Follows the "Signature Version 4 signing process"
 // (canonical request → string to sign → HMAC chain over date/region/service).
 import { optionKeys } from '../options.js'
+import { nowOf, type Clock } from '../clock.js'
 
 /** AWS credentials for request signing (SigV4). */
 export interface AwsCredentials {
@@ -20,8 +21,8 @@ export interface SignInput {
   payloadHash: string
   region: string
   service?: string
-  /** Signing time (tests); default now. */
-  now?: Date
+  /** Clock for the signing time (tests); default the system clock. */
+  now?: Clock
 }
 
 const encoder = new TextEncoder()
@@ -78,7 +79,7 @@ async function signingKey(secret: string, date: string, region: string, service:
  */
 export async function signRequest(input: SignInput, creds: AwsCredentials): Promise<Record<string, string>> {
   const service = input.service ?? 's3'
-  const amzDate = (input.now ?? new Date()).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
+  const amzDate = new Date(nowOf(input.now)).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
   const date = amzDate.slice(0, 8)
   const headers: Record<string, string> = {}
   for (const [k, v] of Object.entries(input.headers)) headers[k.toLowerCase()] = String(v)

@@ -13,6 +13,7 @@ import type { RowValue } from '../schema/values.js'
 import type { ExprLike } from '../expr/bind.js'
 import { selectFiles } from '../scan/file-skipping.js'
 import { checkOptions, optionKeys } from '../options.js'
+import { checkClock } from '../clock.js'
 import { WRITE_FILES_OPTION_KEYS } from '../write/data-files.js'
 import { SCAN_OPTION_KEYS } from '../scan/scan.js'
 import { CHANGES_OPTION_KEYS } from '../scan/cdf.js'
@@ -70,7 +71,9 @@ const IF_EXISTS_OPTION_KEYS = optionKeys<{ ifExists?: boolean } & WarningOptions
 function checked<T>(call: string, options: T, keys: readonly string[], table?: string): T {
   const ctx = { table }
   checkOptions(call, options, keys, ctx)
-  const o = options as { txn?: unknown; write?: unknown } | undefined
+  const o = options as { txn?: unknown; write?: { now?: unknown }; now?: unknown } | undefined
+  checkClock(o?.now)
+  checkClock(o?.write?.now)
   if (o && keys.includes('txn')) checkOptions(`${call} txn`, o.txn, TXN_OPTION_KEYS, ctx)
   if (o && keys.includes('write')) checkOptions(`${call} write`, o.write, WRITE_FILES_OPTION_KEYS, ctx)
   return options

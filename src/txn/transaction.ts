@@ -12,9 +12,10 @@ import { commitKey } from '../log/log-path.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { buildCommitInfo, putCommit, serializeActions, validateCommit } from './commit.js'
 import { alreadyCommittedTxn, deltaConflictCheck, type FileMatcher, type ReadSet } from './conflict-checker.js'
-import { parseIsolationLevel } from './isolation.js'
+import { parseIsolationLevel, type IsolationLevel } from './isolation.js'
 import { retryCommit, RETRY_POLICY_KEYS, type RetryClock, type RetryPolicy } from './retry.js'
 import { checkOptions, optionKeys } from '../options.js'
+import { checkClock, nowOf, type Clock } from '../clock.js'
 
 /** The part of a Snapshot a transaction needs (a `Snapshot` fits). */
 export interface TableState {
@@ -48,7 +49,7 @@ export type ConflictCheck = (winner: WinningCommit, ours: readonly Action[]) => 
 export interface TransactionOptions {
   operation: string
   operationParameters?: Record<string, unknown>
-  isolationLevel?: string
+  isolationLevel?: IsolationLevel
   conflictCheck?: ConflictCheck
   /** Reads of the plan; with it (or `recordRead`) and no `conflictCheck`, Delta's rules decide lost races. */
   read?: PlanReads
@@ -57,7 +58,7 @@ export interface TransactionOptions {
   retry?: Partial<RetryPolicy>
   clock?: RetryClock
   /** Epoch ms; injectable for tests. */
-  now?: () => number
+  now?: Clock
 }
 export const TRANSACTION_OPTION_KEYS = optionKeys<TransactionOptions>()(['operation', 'operationParameters', 'isolationLevel', 'conflictCheck', 'read', 'matchFiles', 'retry', 'clock', 'now'])
 
@@ -105,6 +106,7 @@ export class Transaction {
   ) {
     checkOptions('Transaction', options, TRANSACTION_OPTION_KEYS, { table: tableUrl })
     checkOptions('Transaction retry', options.retry, RETRY_POLICY_KEYS, { table: tableUrl })
+    checkClock(options.now)
   }
 
   /** A transaction planned against `state` (a Snapshot). */
@@ -150,7 +152,7 @@ export class Transaction {
   }
 
   private now(): number {
-    return (this.options.now ?? Date.now)()
+    return nowOf(this.options.now)
   }
 
   /** The actions (without commitInfo) in the order they are written. */

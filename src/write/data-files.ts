@@ -10,6 +10,7 @@ import { codecForTable, codecSuffix } from './codec.js'
 import type { ColumnValues, DataColumn } from './parquet-write.js'
 import { fileStatsJson, statsColumnSelection } from './stats.js'
 import { optionKeys } from '../options.js'
+import { nowOf, type Clock } from '../clock.js'
 
 export interface DataFilesTarget {
   store: ObjectStore
@@ -36,7 +37,8 @@ export interface WriteFilesOptions {
   targetFileSize?: number
   /** Rows per Parquet row group. */
   rowGroupSize?: number
-  now?: number
+  /** Clock for the files' modification times (epoch ms). */
+  now?: Clock
 }
 export const WRITE_FILES_OPTION_KEYS = optionKeys<WriteFilesOptions>()(['targetFileSize', 'rowGroupSize', 'now'])
 
@@ -84,7 +86,7 @@ export async function writeDataFiles(
   const fileFields = [...(target.materializePartitionColumns ? target.schema.fields : dataFields), ...(target.hiddenFields ?? [])]
   const noStats = new Set([...pNames, ...(target.hiddenFields ?? []).map((f) => f.name)])
   const rowsPerFile = Math.max(1, Math.floor(targetSize / Math.max(1, estimateRowBytes(dataColumns, numRows))))
-  const now = options.now ?? Date.now()
+  const now = nowOf(options.now)
 
   const adds: AddFile[] = []
   let bytesOut = 0

@@ -17,6 +17,7 @@ import { fromArrowSchema, isArrowSchema } from '../schema/arrow-input.js'
 import { columnMappingMode, isArray, isMap, isStruct, serializeSchema, type DataType, type StructField, type StructType } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
 import type { ObjectStore } from '../storage/object-store.js'
+import { nowOf, type Clock } from '../clock.js'
 import { Transaction, type PlanReads } from '../txn/transaction.js'
 import { applyGeneratedColumns, checkRowRules, generatedColumns, valuesBatch } from './constraints.js'
 import { writeDataFiles, WRITE_FILES_OPTION_KEYS, type WriteFilesOptions } from './data-files.js'
@@ -51,7 +52,8 @@ export interface CreateTableOptions {
   ifExists?: 'error' | 'ignore' | 'overwrite'
   name?: string
   description?: string
-  now?: () => number
+  /** Clock for the commit timestamp (epoch ms). */
+  now?: Clock
 }
 export const CREATE_OPTION_KEYS = optionKeys<CreateTableOptions>()(['schema', 'partitionBy', 'properties', 'primaryKey', 'ifExists', 'name', 'description', 'now', 'clusterBy'])
 
@@ -127,7 +129,7 @@ function prepareMetadata(schema: StructType, properties: Record<string, string>,
 /** Create a table at `store` (version 0), or replace it with `ifExists: 'overwrite'`. */
 export async function createTable(store: ObjectStore, opts: CreateTableOptions): Promise<WriteResult> {
   const table = store.url
-  const now = opts.now ?? Date.now
+  const now = (): number => nowOf(opts.now)
   const input = isArrowSchema(opts.schema) ? fromArrowSchema(opts.schema) : opts.schema
   if (!input || input.type !== 'struct' || !Array.isArray(input.fields) || input.fields.length === 0) {
     throw new InvalidArgumentError(`createTable needs a schema with at least one column (table ${table})`, { table })

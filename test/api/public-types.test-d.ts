@@ -13,7 +13,7 @@ import {
   type FilesOptions, type HistoryEntry, type InsertClauseOptions, type MergeOptions, type MergeResult, type NewColumn,
   type ObjectStore, type OpenOptions, type OptimizeOptions, type OptimizeResult, type OverwriteOptions, type RemoveFile,
   type RestoreOptions, type RestoreResult, type RowValue, type ScanOptions, type StructType, type UpdateClauseOptions,
-  type VacuumOptions, type VacuumResult, type WarningOptions, type Warned, type WriteData, type WriteResult,
+  type VacuumOptions, type VacuumResult, type WarningOptions, type Warned, type WriteData, type WriteResult, type IsolationLevel, type Clock,
 } from '../../src/index.js'
 import {
   AzureStore, HttpStore, S3Store, registerCloudStores,
@@ -29,7 +29,6 @@ import {
 import type { WriteWarning } from '../../src/errors.js'
 import type { TxnOption } from '../../src/write/operations.js'
 import type { WriteFilesOptions } from '../../src/write/data-files.js'
-import type { Clock } from '../../src/maintenance/durations.js'
 import type { FilterInput } from '../../src/scan/filter.js'
 
 type Txn = { appId: string; version: number }
@@ -42,7 +41,7 @@ describe('DeltaTable', () => {
     expectTypeOf<OpenOptions>().toEqualTypeOf<{ version?: number; timestamp?: string | Date | number; allowExternalPaths?: boolean }>()
     expectTypeOf<CreateTableOptions>().toEqualTypeOf<{
       schema: StructType | Schema; partitionBy?: string[]; properties?: Record<string, string>; primaryKey?: string | string[]
-      clusterBy?: string[]; ifExists?: 'error' | 'ignore' | 'overwrite'; name?: string; description?: string; now?: () => number
+      clusterBy?: string[]; ifExists?: 'error' | 'ignore' | 'overwrite'; name?: string; description?: string; now?: Clock
     }>()
     expectTypeOf<WarningOptions>().toEqualTypeOf<{ onWarning?: (warning: WriteWarning) => void }>()
     expectTypeOf<Warned>().toEqualTypeOf<{ warnings: WriteWarning[] }>()
@@ -79,11 +78,11 @@ describe('DeltaTable', () => {
     expectTypeOf<DeltaTable['append']>().toEqualTypeOf<(data: WriteData, options?: AppendOptions & WarningOptions) => Done<WriteResult>>()
     expectTypeOf<DeltaTable['overwrite']>().toEqualTypeOf<(data: WriteData, options?: OverwriteOptions & WarningOptions) => Done<WriteResult>>()
     expectTypeOf<WriteResult>().toEqualTypeOf<{ version: number; metrics: Record<string, number> }>()
-    expectTypeOf<WriteFilesOptions>().toEqualTypeOf<{ targetFileSize?: number; rowGroupSize?: number; now?: number }>()
+    expectTypeOf<WriteFilesOptions>().toEqualTypeOf<{ targetFileSize?: number; rowGroupSize?: number; now?: Clock }>()
     expectTypeOf<TxnOption>().toEqualTypeOf<Txn>()
-    expectTypeOf<AppendOptions>().toEqualTypeOf<{ targetFileSize?: number; rowGroupSize?: number; now?: number; mergeSchema?: boolean; txn?: TxnOption }>()
+    expectTypeOf<AppendOptions>().toEqualTypeOf<{ targetFileSize?: number; rowGroupSize?: number; now?: Clock; mergeSchema?: boolean; txn?: TxnOption }>()
     expectTypeOf<OverwriteOptions>().toEqualTypeOf<{
-      targetFileSize?: number; rowGroupSize?: number; now?: number; replaceWhere?: ExprLike; overwriteSchema?: boolean; partitionBy?: string[]; mergeSchema?: boolean; txn?: TxnOption
+      targetFileSize?: number; rowGroupSize?: number; now?: Clock; replaceWhere?: ExprLike; overwriteSchema?: boolean; partitionBy?: string[]; mergeSchema?: boolean; txn?: TxnOption
     }>()
   })
 
@@ -93,12 +92,12 @@ describe('DeltaTable', () => {
     expectTypeOf(t.merge([], { keys: 'id' })).toEqualTypeOf<Done<CdcMergeResult>>()
     expectTypeOf(t.merge([])).toEqualTypeOf<Done<CdcMergeResult>>()
     expectTypeOf<MergeOptions>().toEqualTypeOf<{
-      on: string | string[] | Expr; mergeSchema?: boolean; sourceAlias?: string; targetAlias?: string; isolationLevel?: string
+      on: string | string[] | Expr; mergeSchema?: boolean; sourceAlias?: string; targetAlias?: string; isolationLevel?: IsolationLevel
       txn?: Txn; write?: WriteFilesOptions; flushRows?: number
     }>()
     expectTypeOf<CdcMergeOptions>().toEqualTypeOf<{
       keys?: string | string[]; format?: FeedFormat | 'auto'; opColumn?: string; sequence?: string; ignoreOlderThanTarget?: boolean
-      softDelete?: { column: string }; mergeSchema?: boolean; ignoreColumns?: string[]; isolationLevel?: string; txn?: Txn
+      softDelete?: { column: string }; mergeSchema?: boolean; ignoreColumns?: string[]; isolationLevel?: IsolationLevel; txn?: Txn
       write?: WriteFilesOptions; flushRows?: number
     }>()
     expectTypeOf<FeedFormat>().toEqualTypeOf<'plain' | 'debezium' | 'debezium-envelope' | 'dms' | 'delta-cdf'>()
@@ -106,7 +105,7 @@ describe('DeltaTable', () => {
     expectTypeOf<MergeResult>().toEqualTypeOf<{ version: number; metrics: Record<string, number>; warnings?: WriteWarning[] }>()
     expectTypeOf<DeltaTable['update']>().toEqualTypeOf<(where: ExprLike, set: Assignments, options?: DmlOptions & WarningOptions) => Done<WriteResult>>()
     expectTypeOf<DeltaTable['delete']>().toEqualTypeOf<(where: ExprLike, options?: DmlOptions & WarningOptions) => Done<WriteResult>>()
-    expectTypeOf<DmlOptions>().toEqualTypeOf<{ isolationLevel?: string; txn?: TxnOption; write?: WriteFilesOptions; flushRows?: number }>()
+    expectTypeOf<DmlOptions>().toEqualTypeOf<{ isolationLevel?: IsolationLevel; txn?: TxnOption; write?: WriteFilesOptions; flushRows?: number }>()
   })
 
   it('maintains and alters', () => {
@@ -122,7 +121,7 @@ describe('DeltaTable', () => {
     expectTypeOf<VacuumResult>().toEqualTypeOf<{ filesDeleted: string[]; dryRun: boolean; bytesDeleted: number; version?: number }>()
     expectTypeOf<RestoreOptions>().toEqualTypeOf<{ version?: number; timestamp?: string | Date | number; now?: Clock }>()
     expectTypeOf<RestoreResult>().toEqualTypeOf<{ version: number; restoredVersion: number; metrics: Record<string, number> }>()
-    expectTypeOf<Clock>().toEqualTypeOf<number | (() => number)>()
+    expectTypeOf<Clock>().toEqualTypeOf<() => number>()
 
     expectTypeOf<DeltaTable['setProperties']>().toEqualTypeOf<(properties: Record<string, string>, options?: { allowArbitraryProperties?: boolean } & WarningOptions) => Done<AlterResult>>()
     expectTypeOf<DeltaTable['unsetProperties']>().toEqualTypeOf<(keys: string[], options?: { ifExists?: boolean } & WarningOptions) => Done<AlterResult>>()

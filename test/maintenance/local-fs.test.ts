@@ -22,7 +22,7 @@ describe('maintenance on a local folder', () => {
     writeFileSync(join(dir, 'part-00000-orphan.snappy.parquet'), 'x')
     const old = new Date(Date.now() - 30 * 86_400_000)
     utimesSync(join(dir, 'part-00000-orphan.snappy.parquet'), old, old)
-    const v = await t.vacuum({ now: Date.now() + 8 * 86_400_000 })
+    const v = await t.vacuum({ now: () => Date.now() + 8 * 86_400_000 })
     expect(v.filesDeleted).toHaveLength(13)
     expect(v.filesDeleted).toContain('part-00000-orphan.snappy.parquet')
     expect(canon(await (await DeltaTable.open(dir)).toRows())).toBe(rows)
@@ -55,7 +55,7 @@ describe('maintenance on a local folder', () => {
     const t = await DeltaTable.create(dir, { schema: SCHEMA, partitionBy: ['part'] })
     await t.append([{ id: 1n, part: 'gone', v: 1 }, { id: 2n, part: 'kept', v: 2 }])
     await t.overwrite([{ id: 3n, part: 'kept', v: 3 }], { replaceWhere: "part = 'gone' OR part = 'kept'" })
-    await t.vacuum({ now: Date.now() + 8 * 86_400_000 })
+    await t.vacuum({ now: () => Date.now() + 8 * 86_400_000 })
     expect(readdirSync(dir).sort()).toEqual(['_delta_log', 'part=kept'])
     expect(readdirSync(join(dir, 'part=kept'))).toHaveLength(1)
     // deletes that empty a folder while appends write into it: every append lands, nothing is lost

@@ -33,9 +33,9 @@ describe('expired log cleanup', () => {
     for (let v = 4; v <= 8; v++) rows.set(v, await rowsAt(store, v))
     // cutoff = midnight of BASE + 5 days (+ some hours): the cutoff commit is 5, its checkpoint 4
     const now = BASE + 35 * DAY + 7 * 3_600_000
-    const dry = await cleanupExpiredLogs(store, { now, dryRun: true })
+    const dry = await cleanupExpiredLogs(store, { now: () => now, dryRun: true })
     expect(dry.checkpointVersion).toBe(4)
-    const r = await cleanupExpiredLogs(store, { now })
+    const r = await cleanupExpiredLogs(store, { now: () => now })
     expect(r.filesDeleted).toEqual(dry.filesDeleted)
     expect(r.filesDeleted.map((k) => k.slice('_delta_log/'.length))).toEqual([
       '00000000000000000000.crc', '00000000000000000000.json', '00000000000000000001.crc', '00000000000000000001.json',
@@ -50,16 +50,16 @@ describe('expired log cleanup', () => {
     await expect(DeltaTable.open(store, { version: 3 })).rejects.toThrow(VersionNotFoundError)
     expect((await DeltaTable.open(store, { timestamp: BASE + 6 * DAY })).version).toBe(6)
     // idempotent
-    expect((await cleanupExpiredLogs(store, { now })).filesDeleted).toEqual([])
+    expect((await cleanupExpiredLogs(store, { now: () => now })).filesDeleted).toEqual([])
   })
 
   it('does nothing when no checkpoint is old enough, or when disabled', async () => {
     const { store } = await dailyTable()
-    expect((await cleanupExpiredLogs(store, { now: BASE + 31 * DAY })).filesDeleted).toEqual([])
+    expect((await cleanupExpiredLogs(store, { now: () => BASE + 31 * DAY })).filesDeleted).toEqual([])
     const off = await dailyTable({ 'delta.enableExpiredLogCleanup': 'false' })
-    expect((await cleanupExpiredLogs(off.store, { now: BASE + 400 * DAY })).filesDeleted).toEqual([])
+    expect((await cleanupExpiredLogs(off.store, { now: () => BASE + 400 * DAY })).filesDeleted).toEqual([])
     const custom = await dailyTable({ 'delta.logRetentionDuration': 'interval 2 days' })
-    const r = await cleanupExpiredLogs(custom.store, { now: BASE + 8 * DAY + 1 })
+    const r = await cleanupExpiredLogs(custom.store, { now: () => BASE + 8 * DAY + 1 })
     expect(r.checkpointVersion).toBe(6)
   })
 })

@@ -53,7 +53,7 @@ describe('restore', () => {
     await t.append(rowsOf(0, 3, 'x'))
     const [old] = (await t.files()).map((f) => f.path)
     await t.overwrite(rowsOf(10, 3, 'x'))
-    await t.vacuum({ retentionHours: 0, enforceRetentionDuration: false, now: Date.now() + 1000 })
+    await t.vacuum({ retentionHours: 0, enforceRetentionDuration: false, now: () => Date.now() + 1000 })
     const version = t.version
     const e = await t.restore({ version: 1 }).catch((x) => x)
     expect(e).toBeInstanceOf(MissingFileError)

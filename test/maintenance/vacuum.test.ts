@@ -16,7 +16,7 @@ describe('vacuum', () => {
     })
     await t.append([{ id: 1n }])
     await t.overwrite([{ id: 2n }])
-    const r = await t.vacuum({ now: Date.now() + 8 * DAY })
+    const r = await t.vacuum({ now: () => Date.now() + 8 * DAY })
     expect(r.filesDeleted).toHaveLength(1)
     expect(await t.toRows()).toEqual([{ id: 2n }])
   })
@@ -41,12 +41,12 @@ describe('vacuum', () => {
 
     // today only the month-old orphans are old enough; the removed files' tombstones are fresh
     expect((await t.vacuum({ dryRun: true })).filesDeleted).toEqual(['_change_data/cdc-00000.snappy.parquet', 'part=a/part-99999-orphan.snappy.parquet'])
-    const dry = await t.vacuum({ dryRun: true, now })
+    const dry = await t.vacuum({ dryRun: true, now: () => now })
     expect(dry.filesDeleted).toEqual([...removedKeys, '_change_data/cdc-00000.snappy.parquet', 'part=a/part-99999-orphan.snappy.parquet'].sort())
     expect(await store.head(removedKeys[0])).toBeDefined()
     const logBefore = await listKeys(store, '_delta_log/')
 
-    const r = await t.vacuum({ now })
+    const r = await t.vacuum({ now: () => now })
     expect(r.filesDeleted).toEqual(dry.filesDeleted)
     expect(r.version).toBe(5)
     const h = await t.history({ limit: 2 })
@@ -63,7 +63,7 @@ describe('vacuum', () => {
     await expect(old).rejects.toThrow(removedKeys[0])
     expect(v2rows).not.toBe(v3rows)
     // a second run finds nothing more
-    expect((await t.vacuum({ now })).filesDeleted).toEqual([])
+    expect((await t.vacuum({ now: () => now })).filesDeleted).toEqual([])
   })
 
   it('refuses a retention below the table setting unless told, dry run included; honours the table property', async () => {
@@ -83,7 +83,7 @@ describe('vacuum', () => {
     await t.overwrite(rowsOf(10, 5, 'x'))
     await t.optimize()
     const latest = await rowsAt(store, t.version)
-    const r = await t.vacuum({ retentionHours: 0, enforceRetentionDuration: false, now: Date.now() + 1000 })
+    const r = await t.vacuum({ retentionHours: 0, enforceRetentionDuration: false, now: () => Date.now() + 1000 })
     expect(r.filesDeleted.length).toBe(1)
     expect(await rowsAt(store, t.version)).toBe(latest)
     await expect(rowsAt(store, 1)).rejects.toThrow(MissingFileError)
@@ -98,7 +98,7 @@ describe('vacuum', () => {
     await store.put('deletion_vector_00000000-0000-0000-0000-000000000000.bin', bytes('junk'))
     await t.refresh()
     const rows = await rowsAt(store, t.version)
-    const r = await t.vacuum({ now: Date.now() + 8 * DAY })
+    const r = await t.vacuum({ now: () => Date.now() + 8 * DAY })
     expect(r.filesDeleted).toEqual([first.dvKey!, 'deletion_vector_00000000-0000-0000-0000-000000000000.bin'].sort())
     expect(await store.head(second.dvKey!)).toBeDefined()
     expect(await rowsAt(store, t.version)).toBe(rows)
@@ -115,7 +115,7 @@ describe('vacuum', () => {
     await store.put('_delta_log/00000000000000000000.json', bytes(lines.map((l) => JSON.stringify(l)).join('\n')))
     await store.put('part-00000-orphan.parquet', bytes('x'))
     store.setMtime('part-00000-orphan.parquet', 0)
-    const e = await vacuum(store, { now: Date.now() + 8 * DAY }).catch((x) => x)
+    const e = await vacuum(store, { now: () => Date.now() + 8 * DAY }).catch((x) => x)
     expect(e).toBeInstanceOf(UnsupportedFeatureError)
     expect(String(e.message)).toContain('futureFeature')
     expect(await store.head('part-00000-orphan.parquet')).toBeDefined()
@@ -132,12 +132,12 @@ describe('vacuum', () => {
     txn.removeFiles([{ path: f.path, deletionTimestamp: 0, dataChange: false }]).addFiles([{ ...f, path: `${store.url}/${f.path}`, dataChange: false }])
     await txn.commit()
     await t.refresh()
-    expect((await t.vacuum({ now: Date.now() + 8 * DAY })).filesDeleted).toEqual([])
+    expect((await t.vacuum({ now: () => Date.now() + 8 * DAY })).filesDeleted).toEqual([])
     expect(await t.toRows()).toEqual([{ id: 1n }])
     const bad = Transaction.on(t.snapshot, { operation: 'MANUAL UPDATE' })
     bad.addFiles([{ path: 'bad%zz.parquet', partitionValues: {}, size: 1, modificationTime: 0, dataChange: true }])
     await bad.commit()
-    await expect(t.vacuum({ now: Date.now() + 8 * DAY })).rejects.toThrow(/malformed/)
+    await expect(t.vacuum({ now: () => Date.now() + 8 * DAY })).rejects.toThrow(/malformed/)
   })
 
   it('hidden paths: _delta_log, _-folders and dot files are never candidates; _change_data and _col= partitions are', () => {

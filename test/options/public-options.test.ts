@@ -2,7 +2,7 @@
 // UnknownOptionError naming the key, before it reads or writes anything. MERGE's options are
 // checked with the CDC merge (test/dml); the medallion layer has its own.
 import { describe, expect, it } from 'vitest'
-import { DeltaTable, FaultStore, MemoryStore, Transaction, UnknownOptionError, cleanupExpiredLogs, loadSnapshot } from '../../src/index.js'
+import { DeltaTable, FaultStore, MemoryStore, Transaction, UnknownOptionError, InvalidArgumentError, cleanupExpiredLogs, loadSnapshot } from '../../src/index.js'
 import { AzureStore, HttpStore, S3Store, registerCloudStores } from '../../src/cloud.js'
 import { optionKeys } from '../../src/options.js'
 
@@ -92,5 +92,28 @@ describe('unknown option keys on public calls', () => {
     optionKeys<O>()(['a'])
     // @ts-expect-error c is not a key of O
     optionKeys<O>()(['a', 'b', 'c'])
+  })
+})
+
+describe('the clock option `now` is one type everywhere: () => number (docs/api.md)', () => {
+  it('a clock is used as given by writes, maintenance and Transaction', async () => {
+    const at = Date.parse('2030-01-02T03:04:05Z')
+    const t = await DeltaTable.create(new MemoryStore(), { schema: SCHEMA, now: () => at })
+    expect((await t.history())[0].operationTimestamp).toBe(at)
+    await t.append([{ id: 1n }], { now: () => at + 1 })
+    expect((await t.files()).map((f) => f.modificationTime)).toEqual([at + 1])
+    await t.vacuum({ now: () => at + 2, dryRun: true })
+  })
+
+  it('a number, a Date or a clock returning a non-number is refused before anything is written', async () => {
+    const t = await table()
+    const v = t.version
+    for (const now of [Date.now(), new Date(), () => 'soon']) {
+      await expect(t.append([{ id: 3n }], { now: now as never })).rejects.toThrow(InvalidArgumentError)
+      await expect(t.optimize({ now: now as never })).rejects.toThrow(/clock/)
+      await expect(t.vacuum({ now: now as never })).rejects.toThrow(/clock/)
+      await expect(cleanupExpiredLogs(t.store, { now: now as never })).rejects.toThrow(InvalidArgumentError)
+    }
+    expect((await DeltaTable.open(t.store)).version).toBe(v)
   })
 })
