@@ -14,10 +14,33 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 /** Entry → exported names that have no doc comment yet. Take a name off when you document it. */
 const UNDOCUMENTED: Record<string, string[]> = {}
 
+/**
+ * Types that public signatures use but no entry exports (TypeDoc's notExported validation), still
+ * waiting to be exported or taken out of the signature (issue 16). Only shrinks, as UNDOCUMENTED.
+ */
+const NOT_EXPORTED = [
+  'AndExpr', 'ArithExpr', 'BetweenExpr', 'BuiltExpr', 'CallExpr', 'CaseExpr', 'CastExpr', 'ClienteRaw',
+  'Clock', 'ColumnExpr', 'ColumnMappingMode', 'CompareExpr', 'ConflictCheck', 'DeltaStruct', 'FEED_FORMATS',
+  'FileMatcher', 'FilterInput', 'Format', 'GeneratedFiles', 'GeoType', 'InExpr', 'IsNullExpr', 'LikeExpr',
+  'LiteralExpr', 'NegateExpr', 'NotExpr', 'Operand', 'OrExpr', 'PipelineOptions', 'PlanReads',
+  'ResolvedPath', 'RetryClock', 'SignInput', 'TableFormatOptions', 'TableState', 'TransacaoEvent',
+  'TxnOption', 'ValueBatch', 'VariantValue', 'WinningCommit', 'WriteFilesOptions', '__module',
+]
+
 let project: ProjectReflection
+/** Names TypeDoc's validation reports as used by an exported declaration but not exported. */
+const notExported = new Set<string>()
+const otherWarnings: string[] = []
 beforeAll(async () => {
   const app = await Application.bootstrap({ options: join(root, 'typedoc.json'), skipErrorChecking: true, logLevel: 'Error' })
   project = (await app.convert())!
+  const logger = app.logger as unknown as { validationWarning(text: string): void }
+  logger.validationWarning = (text: string) => {
+    const m = /^(\S+), defined in .* but not included in the documentation/.exec(text)
+    if (m) notExported.add(m[1])
+    else otherWarnings.push(text)
+  }
+  app.validate(project)
 }, 120_000)
 
 const hasText = (c: { summary: { text: string }[] } | undefined) => !!c?.summary.some((p) => p.text.trim())
@@ -47,5 +70,14 @@ describe('API reference', () => {
     expect(total).toBeGreaterThan(100)
     expect(missing, 'exported without a doc comment: add one (/** what it is, why */ with an @example for calls)').toEqual({})
     expect(documented, 'documented now: take these off UNDOCUMENTED in test/api/doc-comments.test.ts').toEqual({})
+  })
+
+  it('exports every type a public signature uses (except the shrinking list still waiting)', () => {
+    expect(notExported.size).toBeGreaterThan(0) // the capture works: the list below is not empty yet
+    expect(otherWarnings, 'TypeDoc validation (broken {@link}s…)').toEqual([])
+    const added = [...notExported].filter((n) => !NOT_EXPORTED.includes(n)).sort()
+    const fixed = NOT_EXPORTED.filter((n) => !notExported.has(n))
+    expect(added, 'used by a public signature but not exported: export it (or keep it out of the signature)').toEqual([])
+    expect(fixed, 'exported or gone now: take these off NOT_EXPORTED in test/api/doc-comments.test.ts').toEqual([])
   })
 })
