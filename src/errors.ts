@@ -129,7 +129,8 @@ export class ChangeFeedError extends InvalidArgumentError {
 }
 
 /** What failed after a commit landed (table/post-commit.ts): the version stands and reads correctly. */
-export type WriteWarningKind = 'checksum' | 'checkpoint' | 'logCleanup'
+/** `reload`: the commit landed but the handle could not read it back; it stays at its old version. */
+export type WriteWarningKind = 'checksum' | 'checkpoint' | 'logCleanup' | 'reload'
 
 /** A failure after a commit, reported in `result.warnings` and to `onWarning`, never thrown. */
 export interface WriteWarning {

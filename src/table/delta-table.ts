@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../errors.js'
 import type { AddFile, Metadata, Protocol, RemoveFile } from '../log/actions.js'
 import { readHistory, type HistoryEntry } from '../log/history.js'
 import { advanceSnapshot, loadSnapshot, type Snapshot } from '../log/snapshot.js'
-import { postCommit, type PostCommitOptions, type Warned, type WarningOptions, type WriteWarning } from './post-commit.js'
+import { postCommit, reportWarnings, type PostCommitOptions, type Warned, type WarningOptions, type WriteWarning } from './post-commit.js'
 import type { RecordBatch, Table } from 'apache-arrow'
 import { readChanges, type ChangesOptions } from '../scan/cdf.js'
 import { scanBatches, toArrow, toRows, valueBatchToRows, type ScanOptions } from '../scan/scan.js'
@@ -323,15 +323,19 @@ export class DeltaTable {
   /** Move to `version` (a commit of ours) and run the post-commit step: never fails once the reload worked. */
   private async moveTo(version: number, opts: PostCommitOptions = {}): Promise<WriteWarning[]> {
     if (version === this._snapshot.version) return []
-    // The commit has landed: a transient read failure here must not turn it into a failed write, so
-    // the reload is retried before the error reaches the caller (docs/reliability.md).
+    // The commit has landed: a read failure here must never turn it into a failed write (a caller
+    // would retry it and write the rows twice), so the reload is retried, then reported as a warning
+    // with the handle left at the version it held (docs/reliability.md).
     for (let attempt = 1; ; attempt++) {
       try {
         // Usually just the commit(s) we wrote on top of the snapshot we hold.
         this._snapshot = await advanceSnapshot(this._snapshot, { version })
         break
       } catch (e) {
-        if (attempt >= 3) throw e
+        if (attempt < 3) continue
+        const held = this._snapshot.version
+        const message = `version ${version} of table ${this.url} was committed (the commit stands), but the handle could not read it back and stays at version ${held}; call refresh() before relying on it: ${e instanceof Error ? e.message : String(e)}`
+        return reportWarnings([{ kind: 'reload', message, table: this.url, version, cause: e }], opts)
       }
     }
     return postCommit(this._snapshot, opts)

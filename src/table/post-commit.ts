@@ -37,6 +37,18 @@ function defaultOnWarning(w: WriteWarning): void {
 }
 
 
+/** Hand warnings to `onWarning` (a throwing handler is ignored) and return them. */
+export function reportWarnings(warnings: WriteWarning[], opts: WarningOptions = {}): WriteWarning[] {
+  for (const w of warnings) {
+    try {
+      (opts.onWarning ?? defaultOnWarning)(w)
+    } catch {
+      // a throwing handler must not turn a committed write into a failed one
+    }
+  }
+  return warnings
+}
+
 /** Run the post-commit step for `snapshot` (the table at the version just committed). Never throws. */
 export async function postCommit(snapshot: Snapshot, opts: PostCommitOptions = {}): Promise<WriteWarning[]> {
   const warnings: WriteWarning[] = []
@@ -45,12 +57,7 @@ export async function postCommit(snapshot: Snapshot, opts: PostCommitOptions = {
   const warn = (kind: WriteWarningKind, what: string, cause: unknown): void => {
     const reason = cause instanceof Error ? cause.message : String(cause)
     const w: WriteWarning = { kind, message: `${what} for version ${version} of table ${table} failed after the commit (the commit stands): ${reason}`, table, version, cause }
-    warnings.push(w)
-    try {
-      (opts.onWarning ?? defaultOnWarning)(w)
-    } catch {
-      // a throwing handler must not turn a committed write into a failed one
-    }
+    warnings.push(...reportWarnings([w], opts))
   }
   try {
     await writeVersionChecksum(snapshot)

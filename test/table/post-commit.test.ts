@@ -142,3 +142,26 @@ describe('post-commit failures are warnings, and the missed checkpoint comes nex
   })
 })
 
+
+describe('a commit the handle cannot read back', () => {
+  it('is a committed write with a reload warning, not a failure; the handle stays put and refresh() catches up', async () => {
+    const { mem, faults, t, model } = await setup()
+    const commit3 = '_delta_log/00000000000000000003.json'
+    faults.arm((['get', 'getRange', 'head', 'list'] as const).map((on) => ({ on, kind: 'error' as const, times: Infinity, key: (k: string) => k === commit3 || k === '_delta_log/' })))
+    const seen: WriteWarning[] = []
+    const r = await t.append([{ id: 9n, v: 9 }], { onWarning: (w) => seen.push(w) })
+    expect(r.version).toBe(3)
+    expect(r.warnings.map((w) => w.kind)).toEqual(['reload'])
+    expect(seen).toEqual(r.warnings)
+    expect(r.warnings[0]!.message).toMatch(/version 3 .* was committed .* stays at version 2/)
+    expect(t.version).toBe(2)
+    faults.arm([])
+    // exactly once: the rows are in the table, and the handle reaches them
+    const fresh = await DeltaTable.open(mem)
+    expect(fresh.version).toBe(3)
+    expect(sorted(await fresh.toRows())).toEqual(sorted([...model, { id: 9n, v: 9 }]))
+    await t.refresh()
+    expect(t.version).toBe(3)
+    expect(sorted(await t.toRows())).toEqual(sorted([...model, { id: 9n, v: 9 }]))
+  })
+})
