@@ -17,7 +17,7 @@ await build({
   absWorkingDir: root,
   // every subpath of the exports map, the CLI (package.json "bin"), and LocalStore, which resolve.ts
   // imports by a computed specifier (kept out of browser bundles) relative to its own chunk
-  entryPoints: ['src/index.ts', 'src/cloud.ts', 'src/medallion/index.ts', 'src/cli/main.ts',
+  entryPoints: ['src/index.ts', 'src/cloud.ts', 'src/node.ts', 'src/testing.ts', 'src/medallion/index.ts', 'src/cli/main.ts',
     { in: 'src/storage/local-store.ts', out: 'chunks/local-store' }],
   outbase: 'src',
   outdir: 'dist',

@@ -41,7 +41,7 @@ describe('package.json', () => {
 
 describe('browser safety', () => {
   // Node built-ins are allowed only in the files that are Node adapters by nature.
-  const NODE_ONLY = new Set(['src/storage/local-store.ts'])
+  const NODE_ONLY = new Set(['src/storage/local-store.ts', 'src/node.ts'])
   it('no module outside the Node adapters imports a node: built-in', () => {
     const offenders = walk(join(root, 'src'))
       .filter((f) => f.endsWith('.ts'))
@@ -73,6 +73,13 @@ describe('build', () => {
     const cloud = execFileSync(process.execPath, ['--input-type=module', '-e',
       "const m = await import('lagomago/cloud'); console.log(JSON.stringify(Object.keys(m).sort()))"], { cwd: root, encoding: 'utf8' })
     expect(JSON.parse(cloud)).toEqual(expect.arrayContaining(['S3Store', 'AzureStore', 'HttpStore']))
+    // Test tools and the Node-only LocalStore have entries of their own, outside the core.
+    const sub = (spec: string) => JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e',
+      `const m = await import('${spec}'); console.log(JSON.stringify(Object.keys(m).sort()))`], { cwd: root, encoding: 'utf8' }))
+    expect(sub('lagomago/testing')).toEqual(['FaultStore'])
+    expect(sub('lagomago/node')).toEqual(['LocalStore'])
+    expect(names).not.toContain('FaultStore')
+    expect(names).not.toContain('LocalStore')
   }, 120_000)
 })
 

@@ -2,7 +2,8 @@
 // UnknownOptionError naming the key, before it reads or writes anything. MERGE's options are
 // checked with the CDC merge (test/dml); the medallion layer has its own.
 import { describe, expect, it } from 'vitest'
-import { DeltaTable, FaultStore, MemoryStore, Transaction, UnknownOptionError, InvalidArgumentError, cleanupExpiredLogs, loadSnapshot } from '../../src/index.js'
+import { FaultStore } from '../../src/testing.js'
+import { DeltaTable, MemoryStore, Transaction, UnknownOptionError, InvalidArgumentError, cleanupExpiredLogs, loadSnapshot } from '../../src/index.js'
 import { AzureStore, HttpStore, S3Store, registerCloudStores } from '../../src/cloud.js'
 import { optionKeys } from '../../src/options.js'
 

@@ -2,7 +2,8 @@
 // failure after the commit never fails the write, is reported in result.warnings and to onWarning
 // (default console.warn once per kind), and the checkpoint that was due is written by the next commit.
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { DeltaTable, FaultStore, MemoryStore, type WriteWarning } from '../../src/index.js'
+import { DeltaTable, MemoryStore, type WriteWarning } from '../../src/index.js'
+import { FaultStore } from '../../src/testing.js'
 
 const SCHEMA = { type: 'struct' as const, fields: [{ name: 'id', type: 'long' as const, nullable: false, metadata: {} }, { name: 'v', type: 'integer' as const, nullable: true, metadata: {} }] }
 type Row = { id: bigint; v: number | null }
