@@ -25,6 +25,9 @@ const CLOUD_DEFAULTS_KEYS = optionKeys<CloudStoreDefaults>()(['s3', 'azure', 'ht
 /**
  * Register the URI schemes (again, with options every store opened by URI should get: endpoint,
  * credentials, a custom fetch…). Options given here win over environment variables.
+ * @example
+ * registerCloudStores({ s3: { endpoint: 'http://127.0.0.1:9000', forcePathStyle: true } })
+ * const t = await DeltaTable.open('s3://bucket/lake/events')
  */
 export function registerCloudStores(defaults: CloudStoreDefaults = {}): void {
   checkOptions('registerCloudStores', defaults, CLOUD_DEFAULTS_KEYS)

@@ -27,6 +27,10 @@ function conditionOf(c: ConditionOption | ExprLike | undefined): ExprLike | unde
 /**
  * Collects the when-clauses of a MERGE. Awaitable (docs/api.md): `await builder` and `execute()` run
  * the merge once and share one promise, so a built merge is never dropped and never runs twice.
+ * @example
+ * const r = await t.merge(updates, { on: 'id' })
+ *   .whenMatchedUpdate({ set: { price: 'source.price' }, condition: 'source.price <> target.price' })
+ *   .whenNotMatchedInsertAll()
  */
 export class MergeBuilder implements PromiseLike<MergeResult> {
   private readonly clauses: MergeClauses = { matched: [], notMatched: [], notMatchedBySource: [] }

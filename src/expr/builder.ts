@@ -92,7 +92,11 @@ export function operand(o: Operand): Expr {
   return isExpr(o) ? o : lit(o)
 }
 
-/** A column reference; `col('a.b')` is the nested field b of struct a; a name holding dots is backticked (`col('\`id.num\`')`) or passed in an array. */
+/**
+ * A column reference; `col('a.b')` is the nested field b of struct a; a name holding dots is backticked (`col('\`id.num\`')`) or passed in an array.
+ * @example
+ * await t.toRows({ filter: col('amount').gt(100).and(col('status').eq('open')) })
+ */
 export function col(name: string | string[]): BuiltExpr {
   const path = Array.isArray(name) ? [...name] : keyPath(name)
   if (path.length === 0 || path.some((p) => p === '')) throw new InvalidArgumentError(`invalid column name ${JSON.stringify(name)}`)
@@ -103,6 +107,8 @@ export function col(name: string | string[]): BuiltExpr {
  * A literal. Without `type`: boolean → boolean, integral number → integer (long beyond 32 bits),
  * other number → double, bigint → long, string → string, Date → timestamp, Uint8Array → binary,
  * null → untyped NULL. With `type`, `value` must already be the Delta value of that type.
+ * @example
+ * await t.update('id = 1', { stock: lit(0n) })
  */
 export function lit(value: DeltaValue | Date, type?: DataType): BuiltExpr {
   if (type !== undefined) return wrap<LiteralExpr>({ kind: 'literal', value: value instanceof Date ? microsFromDate(value) : value, type })
@@ -135,15 +141,27 @@ function flatten(kind: 'and' | 'or', items: Operand[]): Expr[] {
 export function and(...items: Operand[]): BuiltExpr {
   return wrap({ kind: 'and', args: flatten('and', items) })
 }
-/** Any of the operands (SQL OR). */
+/**
+ * Any of the operands (SQL OR).
+ * @example
+ * await t.delete(or(col('status').eq('void'), col('amount').lt(0)))
+ */
 export function or(...items: Operand[]): BuiltExpr {
   return wrap({ kind: 'or', args: flatten('or', items) })
 }
-/** The negation of the operand (SQL NOT). */
+/**
+ * The negation of the operand (SQL NOT).
+ * @example
+ * await t.toRows({ filter: not(col('deleted').eq(true)) })
+ */
 export function not(item: Operand): BuiltExpr {
   return wrap({ kind: 'not', arg: operand(item) })
 }
-/** A function call, e.g. `fn('coalesce', col('a'), 0)`. */
+/**
+ * A function call, e.g. `fn('coalesce', col('a'), 0)`.
+ * @example
+ * await t.toRows({ filter: fn('coalesce', col('discount'), 0).gt(5) })
+ */
 export function fn(name: string, ...args: Operand[]): BuiltExpr {
   return wrap({ kind: 'call', name: name.toLowerCase(), args: args.map(operand) })
 }
@@ -154,6 +172,8 @@ export type FilterTuple = [string, string, (string | number | boolean | null | (
 /**
  * The conjunction of delta-rs style filters (`[["year", "=", "2021"], ["month", "not in", ["1", "2"]]]`):
  * ops `=`, `!=`, `<>`, `<`, `<=`, `>`, `>=`, `in`, `not in`, `is null`, `is not null`.
+ * @example
+ * await t.toRows({ filter: filterFromTuples([['year', '=', '2021'], ['month', 'in', ['1', '2']]]) })
  */
 export function filterFromTuples(filters: FilterTuple[]): BuiltExpr {
   const parts = filters.map(([column, rawOp, value]) => {

@@ -93,7 +93,12 @@ function tokenize(sql: string): Token[] {
   return out
 }
 
-/** Parse a SQL-subset expression into an Expr. Throws ExpressionError with the position on bad input. */
+/**
+ * Parse a SQL-subset expression into an Expr. Throws ExpressionError with the position on bad input.
+ * @example
+ * const e = parseExpression("status = 'open' AND amount > 100")
+ * await t.toRows({ filter: e })
+ */
 export function parseExpression(sql: string): Expr {
   if (typeof sql !== 'string') throw new ExpressionError(`expression must be a string, got ${typeof sql}`)
   const p = new Parser(sql)

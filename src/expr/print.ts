@@ -81,7 +81,11 @@ export function literalToSql(value: DeltaValue, type: DataType | null): string {
   return `CAST(${quoteString(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) ?? 'null')} AS ${type === null ? 'STRING' : typeToSql(type)})`
 }
 
-/** SQL text of an expression. */
+/**
+ * SQL text of an expression.
+ * @example
+ * exprToSql(col('amount').gt(100)) // SQL text, e.g. for logs or another engine
+ */
 export function exprToSql(e: Expr): string {
   switch (e.kind) {
     case 'column': return e.path.map(quoteIdent).join('.')

@@ -80,7 +80,11 @@ export class Snapshot {
   }
 }
 
-/** Load the snapshot at a version, a timestamp, or the latest. */
+/**
+ * Load the snapshot at a version, a timestamp, or the latest.
+ * @example
+ * const snapshot = await loadSnapshot(await openStore('./lake/events'), { version: 3 })
+ */
 export async function loadSnapshot(store: ObjectStore, opts: SnapshotOptions = {}): Promise<Snapshot> {
   const table = opts.table ?? store.url
   checkOptions('loadSnapshot', opts, SNAPSHOT_OPTION_KEYS, { table })

@@ -37,7 +37,11 @@ function startOfUtcDay(ms: number): number {
   return Math.floor(ms / DAY_MS) * DAY_MS
 }
 
-/** Clean up the log of the table in `store` per its latest metadata. */
+/**
+ * Clean up the log of the table in `store` per its latest metadata.
+ * @example
+ * const { filesDeleted } = await cleanupExpiredLogs(await openStore('./lake/events'), { dryRun: true })
+ */
 export async function cleanupExpiredLogs(store: ObjectStore, opts: LogCleanupOptions = {}): Promise<LogCleanupResult> {
   checkOptions('cleanupExpiredLogs', opts, LOG_CLEANUP_OPTION_KEYS, { table: store.url })
   checkClock(opts.now)

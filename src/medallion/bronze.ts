@@ -100,6 +100,10 @@ const INGEST_OPTIONS = ['landing', 'schema', 'checkpointLocation', 'maxFilesPerT
 /**
  * Stream a landing folder into `table`: each batch of new files is appended (or applied as CDC) in
  * one commit carrying the stream's txn id, so restarts and crashes never ingest a file twice.
+ * @example
+ * await ingestFiles(await lake.table('bronze.orders', { schema }), {
+ *   landing: './raw/orders', schema, checkpointLocation: './lake/_checkpoints/orders',
+ * })
  */
 export async function ingestFiles(table: DeltaTable, options: IngestOptions): Promise<StreamSummary> {
   requireRescueColumn('ingestFiles', table, rescueColumn('ingestFiles', options, INGEST_OPTIONS))

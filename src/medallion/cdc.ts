@@ -21,7 +21,11 @@ export interface CdcResult extends WriteResult {
   cdc?: CdcInfo
 }
 
-/** Apply CDC `rows` to `table` with the core's CDC merge (the handle moves to the version written). */
+/**
+ * Apply CDC `rows` to `table` with the core's CDC merge (the handle moves to the version written).
+ * @example
+ * await applyCdc(await lake.table('silver.clientes'), changeRows, { keys: 'id' })
+ */
 export async function applyCdc(table: DeltaTable, rows: readonly Row[], options: CdcOptions = {}): Promise<CdcResult> {
   checkOptions('applyCdc', options, CDC_OPTIONS, { table: table.url })
   const { txn } = options

@@ -63,7 +63,11 @@ function aggregate(rows: Row[], agg: Agg): unknown {
   }
 }
 
-/** GROUP BY `keys` with named aggregates; groups in order of first appearance. */
+/**
+ * GROUP BY `keys` with named aggregates; groups in order of first appearance.
+ * @example
+ * groupBy(rows, ['country'], { orders: { fn: 'count' }, revenue: { fn: 'sum', column: 'amount' } })
+ */
 export function groupBy(rows: readonly Row[], keys: string[], aggs: Record<string, Agg>): Row[] {
   const groups = new Map<string, Row[]>()
   for (const r of rows) {

@@ -9,7 +9,12 @@ import { keyOf, type Row } from './rows.js'
 /** A silver step: rows in, rows out (compose with `pipe`). */
 export type RowFn = (rows: Row[]) => Row[]
 
-/** Compose row functions left to right: `pipe(rename(...), clean(), dedupe(...))(rows)`. */
+/**
+ * Compose row functions left to right: `pipe(rename(...), clean(), dedupe(...))(rows)`.
+ * @example
+ * const clean = pipe(rename({ nome: 'name' }), dedupe(['id'], 'updated_at'))
+ * const rows = clean(await bronze.toRows())
+ */
 export function pipe(...fns: RowFn[]): RowFn {
   return (rows) => fns.reduce((acc, f) => f(acc), rows)
 }

@@ -42,7 +42,11 @@ export function isArrowVector(v: unknown): v is Vector {
   return isObject(v) && Array.isArray(v.data) && 'type' in v && typeof v.get === 'function' && typeof v.isValid === 'function'
 }
 
-/** The Delta schema of an Arrow schema (write path: `create` and appends of Arrow data). */
+/**
+ * The Delta schema of an Arrow schema (write path: `create` and appends of Arrow data).
+ * @example
+ * const t = await DeltaTable.create('./lake/events', { schema: fromArrowSchema(arrowTable.schema) })
+ */
 export function fromArrowSchema(schema: Schema): StructType {
   return { type: 'struct', fields: schema.fields.map((f) => fromArrowField(f)) }
 }

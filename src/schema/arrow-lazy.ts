@@ -10,13 +10,23 @@ type ArrowBuild = typeof import('./arrow.js')
 let loaded: ArrowBuild | undefined
 let loading: Promise<ArrowBuild> | undefined
 
-/** Load apache-arrow and lagomago's Arrow builders (once; later calls return the same module). */
+/**
+ * Load apache-arrow and lagomago's Arrow builders (once; later calls return the same module).
+ * @example
+ * await loadArrow()
+ * const arrowSchema = toArrowSchema(t.schema) // synchronous once loaded
+ */
 export function loadArrow(): Promise<ArrowBuild> {
   loading ??= import('./arrow.js').then((m) => (loaded = m))
   return loading
 }
 
-/** The Arrow schema of a Delta schema. Needs apache-arrow loaded: `await loadArrow()` first (any `toArrow()` or `scan()` also loads it). */
+/**
+ * The Arrow schema of a Delta schema. Needs apache-arrow loaded: `await loadArrow()` first (any `toArrow()` or `scan()` also loads it).
+ * @example
+ * await loadArrow()
+ * const arrowSchema = toArrowSchema(t.schema)
+ */
 export function toArrowSchema(schema: StructType | StructField[]): Schema {
   if (!loaded) throw new InvalidArgumentError('toArrowSchema needs apache-arrow, which lagomago loads on first use: call `await loadArrow()` first')
   return loaded.toArrowSchema(schema)

@@ -10,12 +10,21 @@ export type StoreFactory = (uri: string) => ObjectStore | Promise<ObjectStore>
 
 const factories = new Map<string, StoreFactory>()
 
-/** Teach `openStore` a new scheme (`s3`, `az`, `https`…). */
+/**
+ * Teach `openStore` a new scheme (`s3`, `az`, `https`…).
+ * @example
+ * registerStoreFactory('mem', (uri) => new MemoryStore(uri.slice('mem://'.length)))
+ * const t = await DeltaTable.open('mem://scratch')
+ */
 export function registerStoreFactory(scheme: string, factory: StoreFactory): void {
   factories.set(scheme.toLowerCase(), factory)
 }
 
-/** A store rooted at `uri`. A path without a scheme is a local folder. */
+/**
+ * A store rooted at `uri`. A path without a scheme is a local folder.
+ * @example
+ * const store = await openStore('./lake/events') // or s3://… once lagomago/cloud is imported
+ */
 export async function openStore(uri: string | ObjectStore): Promise<ObjectStore> {
   if (typeof uri !== 'string') return uri
   const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(uri)
