@@ -37,7 +37,7 @@ const NO_EXAMPLE: Record<string, string[]> = {
     'signRequest', 'totalRequests',
   ],
   index: [
-    'FaultStore', 'Snapshot', 'Transaction', 'asyncBufferFor', 'asyncBufferFromBytes', 'decodeLogPath',
+    'Snapshot', 'Transaction', 'asyncBufferFor', 'asyncBufferFromBytes', 'decodeLogPath',
     'listAll', 'parseSchema', 'resolveLogPath', 'serializeSchema',
   ],
   medallion: [
@@ -48,6 +48,7 @@ const NO_EXAMPLE: Record<string, string[]> = {
     'runStream', 'seedPipeline', 'select', 'sumValues', 'toJson', 'toJsonValue', 'topologicalOrder', 'where',
     'withColumns', 'withIngestionMetadata',
   ],
+  testing: ['FaultStore'],
 }
 
 let project: ProjectReflection
