@@ -2,7 +2,11 @@
 // exact, Dates as ISO text, bytes as hex): shared by the demo and the CLI.
 import { checkOptions } from '../options.js'
 
-/** One value as display text. */
+/**
+ * One value as display text.
+ * @example
+ * displayValue(12n) // '12'
+ */
 export function displayValue(v: unknown): string {
   if (v === null || v === undefined) return 'null'
   if (v instanceof Date) {
@@ -14,7 +18,11 @@ export function displayValue(v: unknown): string {
   return String(v)
 }
 
-/** A JSON-safe copy: bigint → number (text beyond 2^53), Date → ISO, Map → object, bytes → hex. */
+/**
+ * A JSON-safe copy: bigint → number (text beyond 2^53), Date → ISO, Map → object, bytes → hex.
+ * @example
+ * JSON.stringify(toJsonValue({ id: 1n, at: new Date(0) }))
+ */
 export function toJsonValue(v: unknown): unknown {
   if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()
   if (v instanceof Date) return v.toISOString()
@@ -40,7 +48,11 @@ export interface TableFormatOptions {
 
 const isNumeric = (v: unknown): boolean => typeof v === 'number' || typeof v === 'bigint' || (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v))
 
-/** A boxed text table; numbers right-aligned. */
+/**
+ * A boxed text table; numbers right-aligned.
+ * @example
+ * console.log(formatTable(await t.toRows()))
+ */
 export function formatTable(rows: readonly Record<string, unknown>[], options: TableFormatOptions = {}): string {
   checkOptions('formatTable', options, ['columns', 'limit', 'maxWidth'])
   const columns = options.columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))]

@@ -25,7 +25,11 @@ function fmtDec(u: bigint, scale: number): string {
   return neg ? `-${s}` : s
 }
 
-/** Sum of numbers, bigints or decimal text (the result keeps the input's kind; nulls skipped). */
+/**
+ * Sum of numbers, bigints or decimal text (the result keeps the input's kind; nulls skipped).
+ * @example
+ * sumValues([1n, 2n, null]) // 3n
+ */
 export function sumValues(values: readonly unknown[]): unknown {
   let kind: 'number' | 'bigint' | 'decimal' | undefined
   let n = 0, b = 0n, d = 0n, scale = 0
@@ -85,7 +89,11 @@ export function groupBy(rows: readonly Row[], keys: string[], aggs: Record<strin
   return out
 }
 
-/** Hash join on equal key columns; `left` keeps unmatched left rows with the right columns null. */
+/**
+ * Hash join on equal key columns; `left` keeps unmatched left rows with the right columns null.
+ * @example
+ * const enriched = join(orders, clients, ['client_id'], 'left')
+ */
 export function join(left: readonly Row[], right: readonly Row[], on: string[], how: 'inner' | 'left' = 'inner'): Row[] {
   const index = new Map<string, Row[]>()
   const rightCols = new Set<string>()
@@ -105,7 +113,11 @@ export function join(left: readonly Row[], right: readonly Row[], on: string[], 
   return out
 }
 
-/** Sort rows by columns (ascending; prefix a name with '-' for descending). */
+/**
+ * Sort rows by columns (ascending; prefix a name with '-' for descending).
+ * @example
+ * const top = orderBy(rows, ['-revenue', 'name']).slice(0, 10)
+ */
 export function orderBy(rows: readonly Row[], columns: string[]): Row[] {
   return [...rows].sort((a, b) => {
     for (const c of columns) {
@@ -122,6 +134,8 @@ export function orderBy(rows: readonly Row[], columns: string[]): Row[] {
  * Rebuild a gold table with one overwrite, idempotently: the txn version is the sum of the input
  * tables' versions, which grows exactly when an input changed, so a rerun on unchanged inputs (or
  * the replay of a crashed run) writes nothing.
+ * @example
+ * await rebuild(gold, { orders: orders.version }, async () => groupBy(await orders.toRows(), ['day'], { n: { fn: 'count' } }))
  */
 export async function rebuild(table: DeltaTable, inputs: Record<string, number>, compute: () => Promise<Row[]> | Row[], options: { appId?: string } = {}): Promise<WriteResult & { skipped: boolean }> {
   checkOptions('rebuild', options, ['appId'], { table: table.url })

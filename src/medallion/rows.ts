@@ -4,7 +4,11 @@
 /** A plain row of the medallion helpers: column → value. */
 export type Row = Record<string, unknown>
 
-/** A stable text key of a row's key columns (bigint, number and Date compare by value). */
+/**
+ * A stable text key of a row's key columns (bigint, number and Date compare by value).
+ * @example
+ * const byId = new Map(rows.map((r) => [keyOf(r, ['id']), r]))
+ */
 export function keyOf(row: Row, keys: readonly string[]): string {
   return JSON.stringify(keys.map((k) => {
     const v = row[k]

@@ -19,17 +19,29 @@ export function pipe(...fns: RowFn[]): RowFn {
   return (rows) => fns.reduce((acc, f) => f(acc), rows)
 }
 
-/** Rename columns (`{ old: 'new' }`); other columns keep their names. */
+/**
+ * Rename columns (`{ old: 'new' }`); other columns keep their names.
+ * @example
+ * const silver = rename({ nome: 'name', cidade: 'city' })(rows)
+ */
 export function rename(mapping: Record<string, string>): RowFn {
   return (rows) => rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [mapping[k] ?? k, v])))
 }
 
-/** Keep only these columns, in this order. */
+/**
+ * Keep only these columns, in this order.
+ * @example
+ * const slim = select(['id', 'name'])(rows)
+ */
 export function select(columns: string[]): RowFn {
   return (rows) => rows.map((r) => Object.fromEntries(columns.map((c) => [c, r[c] ?? null])))
 }
 
-/** Add or replace columns computed from each row. */
+/**
+ * Add or replace columns computed from each row.
+ * @example
+ * const priced = withColumns({ total: (r) => Number(r.qty) * Number(r.price) })(rows)
+ */
 export function withColumns(defs: Record<string, (row: Row) => unknown>): RowFn {
   return (rows) => rows.map((r) => {
     const out = { ...r }
@@ -38,7 +50,11 @@ export function withColumns(defs: Record<string, (row: Row) => unknown>): RowFn 
   })
 }
 
-/** Trim text and collapse inner whitespace; empty text becomes null. `upper`: columns to upper-case. */
+/**
+ * Trim text and collapse inner whitespace; empty text becomes null. `upper`: columns to upper-case.
+ * @example
+ * const clean = cleanText({ upper: ['uf'], digitsOnly: ['cpf'] })(rows)
+ */
 export function cleanText(options: { columns?: string[]; upper?: string[]; digitsOnly?: string[] } = {}): RowFn {
   checkOptions('cleanText', options, ['columns', 'upper', 'digitsOnly'])
   const upper = new Set(options.upper ?? [])
@@ -60,18 +76,28 @@ export function cleanText(options: { columns?: string[]; upper?: string[]; digit
  * Cast to a declared schema. By default a value that cannot be cast becomes null and its original,
  * with any column the schema lacks, goes to `_rescued_data` (JSON; null when nothing was rescued);
  * `onError: 'fail'` throws a CastError instead. Text is read as ISO unless `locale`/`dateFormat` say otherwise.
+ * @example
+ * const typed = cast(schema, { locale: 'pt-BR' })(rawRows)
  */
 export function cast(schema: StructType, options: CastOptions = {}): RowFn {
   rescueColumn('cast', options)
   return (rows) => castRows(rows, schema, options)
 }
 
-/** Keep rows for which `pred` holds (e.g. required columns present). */
+/**
+ * Keep rows for which `pred` holds (e.g. required columns present).
+ * @example
+ * const active = where((r) => r.status === 'active')(rows)
+ */
 export function where(pred: (row: Row) => boolean): RowFn {
   return (rows) => rows.filter(pred)
 }
 
-/** Rows whose `columns` are all non-null. */
+/**
+ * Rows whose `columns` are all non-null.
+ * @example
+ * const complete = requireColumns(['id', 'email'])(rows)
+ */
 export function requireColumns(columns: string[]): RowFn {
   return where((r) => columns.every((c) => r[c] !== null && r[c] !== undefined))
 }
@@ -87,7 +113,11 @@ function compareValues(a: unknown, b: unknown): number {
   return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0
 }
 
-/** One row per key: the highest `orderBy` (nulls lowest; ties and no order: the later row), in order of first appearance. */
+/**
+ * One row per key: the highest `orderBy` (nulls lowest; ties and no order: the later row), in order of first appearance.
+ * @example
+ * const latest = dedupe(['id'], 'updated_at')(rows) // one row per id
+ */
 export function dedupe(keys: string[], orderBy?: string): RowFn {
   return (rows) => {
     const best = new Map<string, Row>()

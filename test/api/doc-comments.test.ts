@@ -37,18 +37,18 @@ const NO_EXAMPLE: Record<string, string[]> = {
     'signRequest', 'totalRequests',
   ],
   index: [
-    'Snapshot', 'Transaction', 'asyncBufferFor', 'asyncBufferFromBytes', 'decodeLogPath',
-    'listAll', 'parseSchema', 'resolveLogPath', 'serializeSchema',
+    'Snapshot', 'Transaction', 'asyncBufferFor', 'asyncBufferFromBytes', 'decodeLogPath', 'listAll',
+    'parseSchema', 'resolveLogPath', 'serializeSchema',
   ],
   medallion: [
-    'CastFailure', 'Checkpoint', 'DeltaSource', 'FileSource', 'StreamingQuery', 'bronzeSchema', 'cast',
-    'castRows', 'castValue', 'changesToEvents', 'cleanText', 'dedupe', 'displayValue', 'formatOf',
-    'formatTable', 'fullLoad', 'generateData', 'generateRaw', 'isRetriableConflict', 'join', 'keyOf',
-    'listRawFiles', 'mergeByKey', 'orderBy', 'readRawFile', 'rebuild', 'rename', 'requireColumns', 'runDemo',
-    'runStream', 'seedPipeline', 'select', 'sumValues', 'toJson', 'toJsonValue', 'topologicalOrder', 'where',
-    'withColumns', 'withIngestionMetadata',
+    'CastFailure', 'Checkpoint', 'DeltaSource', 'FileSource', 'StreamingQuery', 'bronzeSchema', 'castRows',
+    'castValue', 'changesToEvents', 'formatOf', 'fullLoad', 'generateData', 'generateRaw',
+    'isRetriableConflict', 'listRawFiles', 'mergeByKey', 'readRawFile', 'runDemo', 'runStream',
+    'seedPipeline', 'toJson', 'topologicalOrder', 'withIngestionMetadata',
   ],
-  testing: ['FaultStore'],
+  testing: [
+    'FaultStore',
+  ],
 }
 
 let project: ProjectReflection
