@@ -11,7 +11,7 @@ import { checkOptions, optionKeys } from './options.js'
 export { S3Store, type S3StoreOptions } from './storage/s3-store.js'
 export { AzureStore, type AzureStoreOptions, AZURITE_ACCOUNT, AZURITE_KEY } from './storage/azure-store.js'
 export { HttpStore, type HttpStoreOptions } from './storage/http-store.js'
-export { signRequest, type AwsCredentials } from './storage/sigv4.js'
+export { signRequest, type AwsCredentials, type SignInput } from './storage/sigv4.js'
 export { totalRequests, type RequestCounts, type RetryOptions, type FetchLike } from './storage/http-common.js'
 
 /** Options every store opened by URI gets (see `registerCloudStores`). */

@@ -4,24 +4,36 @@
 import type { DataType } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
 
+/** A comparison operator of a `CompareExpr`. */
 export type CompareOp = '=' | '<>' | '<' | '<=' | '>' | '>=' | '<=>'
+/** An arithmetic operator of an `ArithExpr`. */
 export type ArithOp = '+' | '-' | '*' | '/' | '%'
 
 /** A column by its path of names (`a.b.c` → ['a','b','c']); MERGE reads a first `t`/`s`/`target`/`source` as the side. */
 export interface ColumnExpr { kind: 'column'; path: string[] }
 /** A typed literal; `type: null` only for an untyped NULL (its type comes from the context). */
 export interface LiteralExpr { kind: 'literal'; value: DeltaValue; type: DataType | null }
+/** A comparison of two expressions (`=`, `<`, `<=>`…). */
 export interface CompareExpr { kind: 'compare'; op: CompareOp; left: Expr; right: Expr }
+/** Conjunction of expressions (SQL `AND`). */
 export interface AndExpr { kind: 'and'; args: Expr[] }
+/** Disjunction of expressions (SQL `OR`). */
 export interface OrExpr { kind: 'or'; args: Expr[] }
+/** Negation (SQL `NOT`). */
 export interface NotExpr { kind: 'not'; arg: Expr }
+/** Membership test (SQL `IN (…)`). */
 export interface InExpr { kind: 'in'; value: Expr; list: Expr[]; negated: boolean }
+/** Range test (SQL `BETWEEN … AND …`). */
 export interface BetweenExpr { kind: 'between'; value: Expr; low: Expr; high: Expr; negated: boolean }
+/** Null test (SQL `IS [NOT] NULL`). */
 export interface IsNullExpr { kind: 'isNull'; arg: Expr; negated: boolean }
 /** SQL LIKE with `%` and `_`; `escape` defaults to backslash; `caseInsensitive` for ILIKE. */
 export interface LikeExpr { kind: 'like'; value: Expr; pattern: Expr; negated: boolean; escape?: string; caseInsensitive?: boolean }
+/** Arithmetic on two expressions (`+`, `-`, `*`, `/`, `%`). */
 export interface ArithExpr { kind: 'arith'; op: ArithOp; left: Expr; right: Expr }
+/** Unary minus. */
 export interface NegateExpr { kind: 'negate'; arg: Expr }
+/** A cast to a Delta type (SQL `CAST(… AS …)`). */
 export interface CastExpr { kind: 'cast'; arg: Expr; to: DataType }
 /** A function call by lower-case name (`coalesce`, `lower`, `concat`…; see functions.ts). */
 export interface CallExpr { kind: 'call'; name: string; args: Expr[] }

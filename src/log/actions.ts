@@ -13,6 +13,7 @@ export interface Protocol {
   writerFeatures?: string[]
 }
 
+/** The data file format of a metaData action (`parquet`) and its options. */
 export interface Format {
   provider: string
   options: Record<string, string>

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { CorruptDataError } from '../index.js'
 
 /** The checkpoint's `metadata` file: query id and what it reads. */
-export interface CheckpointMetadata {
+export interface StreamCheckpointMetadata {
   id: string
   createdAt: string
   /** What the query reads, for people inspecting the folder. */
@@ -40,16 +40,16 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 
 /** A stream checkpoint folder (Spark-like offsets/ and commits/ logs): exactly-once progress across restarts. */
 export class Checkpoint<O> {
-  private constructor(readonly location: string, readonly metadata: CheckpointMetadata) {}
+  private constructor(readonly location: string, readonly metadata: StreamCheckpointMetadata) {}
 
   /** Open (or start) the checkpoint at `location`. */
   static async open<O>(location: string, source?: string): Promise<Checkpoint<O>> {
     await mkdir(join(location, 'offsets'), { recursive: true })
     await mkdir(join(location, 'commits'), { recursive: true })
     const path = join(location, 'metadata.json')
-    let metadata: CheckpointMetadata
+    let metadata: StreamCheckpointMetadata
     try {
-      metadata = JSON.parse(await readFile(path, 'utf8')) as CheckpointMetadata
+      metadata = JSON.parse(await readFile(path, 'utf8')) as StreamCheckpointMetadata
       if (typeof metadata.id !== 'string') throw new Error('no id')
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new CorruptDataError(`checkpoint metadata ${path} is unreadable: ${(e as Error).message}`, { file: path, cause: e })

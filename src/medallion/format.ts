@@ -38,6 +38,7 @@ export function toJson(v: unknown, indent = 2): string {
   return JSON.stringify(toJsonValue(v), null, indent)
 }
 
+/** Options of `formatTable`: how rows print as a text table. */
 export interface TableFormatOptions {
   columns?: string[]
   /** Rows shown (default all); a footer tells how many were left out. */

@@ -92,9 +92,9 @@ export function groupBy(rows: readonly Row[], keys: string[], aggs: Record<strin
 /**
  * Hash join on equal key columns; `left` keeps unmatched left rows with the right columns null.
  * @example
- * const enriched = join(orders, clients, ['client_id'], 'left')
+ * const enriched = joinRows(orders, clients, ['client_id'], 'left')
  */
-export function join(left: readonly Row[], right: readonly Row[], on: string[], how: 'inner' | 'left' = 'inner'): Row[] {
+export function joinRows(left: readonly Row[], right: readonly Row[], on: string[], how: 'inner' | 'left' = 'inner'): Row[] {
   const index = new Map<string, Row[]>()
   const rightCols = new Set<string>()
   for (const r of right) {

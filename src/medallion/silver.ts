@@ -77,10 +77,10 @@ export function cleanText(options: { columns?: string[]; upper?: string[]; digit
  * with any column the schema lacks, goes to `_rescued_data` (JSON; null when nothing was rescued);
  * `onError: 'fail'` throws a CastError instead. Text is read as ISO unless `locale`/`dateFormat` say otherwise.
  * @example
- * const typed = cast(schema, { locale: 'pt-BR' })(rawRows)
+ * const typed = castToSchema(schema, { locale: 'pt-BR' })(rawRows)
  */
-export function cast(schema: StructType, options: CastOptions = {}): RowFn {
-  rescueColumn('cast', options)
+export function castToSchema(schema: StructType, options: CastOptions = {}): RowFn {
+  rescueColumn('castToSchema', options)
   return (rows) => castRows(rows, schema, options)
 }
 

@@ -24,7 +24,9 @@ export type DeltaValue =
   | DeltaStruct
   | VariantValue
 
+/** The value of a struct column: field name → value. */
 export interface DeltaStruct { [field: string]: DeltaValue }
+/** The value of a variant column (semi-structured: JSON-like). */
 export interface VariantValue { metadata: Uint8Array; value: Uint8Array }
 
 /** Where a value came from, for error messages on the write path. */

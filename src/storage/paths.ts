@@ -5,6 +5,7 @@ import { UnsafePathError } from '../errors.js'
 
 const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:/
 
+/** Where a path of the log points: inside the table root or, when allowed, outside it. */
 export interface ResolvedPath {
   /** Key relative to the table root, when the file lies under it. */
   key?: string

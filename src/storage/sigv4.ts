@@ -12,6 +12,7 @@ export interface AwsCredentials {
 }
 export const AWS_CREDENTIALS_KEYS = optionKeys<AwsCredentials>()(['accessKeyId', 'secretAccessKey', 'sessionToken'])
 
+/** What `signRequest` signs: the request, credentials, region, service and signing time. */
 export interface SignInput {
   method: string
   url: URL

@@ -32,6 +32,7 @@ export interface DataFilesTarget {
   statsAlways?: string[]
 }
 
+/** How data files are written: size of files and row groups, and the clock stamping them. */
 export interface WriteFilesOptions {
   /** Bytes per file to aim for (estimated from uncompressed values); default `delta.targetFileSize` or 128 MiB. */
   targetFileSize?: number

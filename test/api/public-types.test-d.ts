@@ -25,11 +25,9 @@ import {
   type CdcOptions, type CdcResult, type JobEvent, type JobOptions, type JobResult, type LakeOptions, type Row, type StreamOptions,
   type StreamSummary, type TableDefinition, type TaskSpec,
 } from '../../src/medallion/index.js'
-// not exported yet (issue 16: every type in a public signature gets exported)
-import type { WriteWarning } from '../../src/errors.js'
-import type { TxnOption } from '../../src/write/operations.js'
-import type { WriteFilesOptions } from '../../src/write/data-files.js'
-import type { FilterInput } from '../../src/scan/filter.js'
+// types of public signatures, exported from the main entry (docs/api.md decision 8)
+import type { WriteWarning, TxnOption, WriteFilesOptions } from '../../src/index.js'
+import type { FilterInput } from '../../src/scan/filter.js' // not exported yet: it names BoundExpr
 
 type Txn = { appId: string; version: number }
 type Done<R> = Promise<R & Warned>

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError, SchemaMismatchError, UnknownOptionError, type DataType, type StructField, type StructType } from '../../src/index.js'
 import { CastError, CastFailure, castRows, castValue } from '../../src/medallion/cast.js'
 import { parseJsonExact } from '../../src/medallion/raw-files.js'
-import { cast } from '../../src/medallion/silver.js'
+import { castToSchema } from '../../src/medallion/silver.js'
 
 const field = (name: string, type: StructField['type'], nullable = true): StructField => ({ name, type, nullable, metadata: {} })
 const PT = { locale: 'pt-BR' } as const
@@ -117,11 +117,11 @@ describe('castRows and silver cast: rescued, or refused', () => {
   })
 
   it('silver cast rescues by default, reads pt-BR when asked, and checks its options', () => {
-    expect(cast(SCHEMA)([{ id: 1, day: '31/12/2023' }])).toEqual([{ Id: 1n, v: null, day: null, _rescued_data: '{"day":"31/12/2023"}' }])
-    expect(cast(SCHEMA, PT)([{ id: 1, day: '31/12/2023' }])).toEqual([{ Id: 1n, v: null, day: '2023-12-31', _rescued_data: null }])
-    expect(() => cast(SCHEMA, { mode: 'permissive' } as never)).toThrow(UnknownOptionError)
-    expect(() => cast(SCHEMA, { onError: 'drop' } as never)).toThrow(/onError must be 'rescue' or 'fail'/)
-    expect(() => cast(SCHEMA, { dateFormat: 'yy' })).toThrow(InvalidArgumentError)
+    expect(castToSchema(SCHEMA)([{ id: 1, day: '31/12/2023' }])).toEqual([{ Id: 1n, v: null, day: null, _rescued_data: '{"day":"31/12/2023"}' }])
+    expect(castToSchema(SCHEMA, PT)([{ id: 1, day: '31/12/2023' }])).toEqual([{ Id: 1n, v: null, day: '2023-12-31', _rescued_data: null }])
+    expect(() => castToSchema(SCHEMA, { mode: 'permissive' } as never)).toThrow(UnknownOptionError)
+    expect(() => castToSchema(SCHEMA, { onError: 'drop' } as never)).toThrow(/onError must be 'rescue' or 'fail'/)
+    expect(() => castToSchema(SCHEMA, { dateFormat: 'yy' })).toThrow(InvalidArgumentError)
   })
 })
 

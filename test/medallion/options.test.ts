@@ -3,9 +3,12 @@
 import { describe, expect, it } from 'vitest'
 import { DeltaTable, InvalidArgumentError, MemoryStore, UnknownOptionError, type StructType } from '../../src/index.js'
 import {
-  applyCdc, bronzeSchema, cast, castRows, castValue, changesToEvents, cleanText, DeltaSource, FileSource, formatTable, fullLoad,
-  generateData, ingestFiles, Job, Lake, rebuild, runDemo, seedPipeline, StreamingQuery, withIngestionMetadata,
+  applyCdc, bronzeSchema, castToSchema, castRows, castValue, changesToEvents, cleanText, DeltaSource, FileSource, formatTable, fullLoad,
+  ingestFiles, Job, Lake, rebuild, StreamingQuery, withIngestionMetadata,
 } from '../../src/medallion/index.js'
+import { generateData } from '../../src/medallion/demo/generator.js'
+import { seedPipeline } from '../../src/medallion/demo/pipeline.js'
+import { runDemo } from '../../src/medallion/demo/main.js'
 
 const SCHEMA: StructType = { type: 'struct', fields: [{ name: 'id', type: 'long', nullable: false, metadata: {} }] }
 const bad = <T>(o: T, key = 'colums'): T => ({ ...o, [key]: 1 }) as T
@@ -32,7 +35,7 @@ describe('options are checked', () => {
       ['seedPipeline', () => seedPipeline(bad({}))],
       ['castValue', () => castValue('1', 'long', bad({}))],
       ['castRows', () => castRows([], SCHEMA, bad({}))],
-      ['cast', () => cast(SCHEMA, bad({}, 'mode'))],
+      ['castToSchema', () => castToSchema(SCHEMA, bad({}, 'mode'))],
       ['fullLoad', () => fullLoad(t, '/tmp/x.jsonl', bad({ schema: SCHEMA }, 'rescuedDataColum'))],
       ['ingestFiles', () => ingestFiles(t, bad({ landing: '/tmp/x', schema: SCHEMA, checkpointLocation: '/tmp/x' }))],
       ['ingestFiles cdc', () => ingestFiles(t, { landing: '/tmp/x', schema: SCHEMA, checkpointLocation: '/tmp/x', cdc: { op: 'op' } as never })],

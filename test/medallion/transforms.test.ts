@@ -3,7 +3,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { DeltaTable, MemoryStore, UnknownOptionError } from '../../src/index.js'
-import { groupBy, join, mergeByKey, orderBy, rebuild, sumValues } from '../../src/medallion/gold.js'
+import { groupBy, joinRows, mergeByKey, orderBy, rebuild, sumValues } from '../../src/medallion/gold.js'
 import { changesToEvents, cleanText, dedupe, pipe, rename, requireColumns, select } from '../../src/medallion/silver.js'
 import type { StructType } from '../../src/schema/types.js'
 
@@ -49,13 +49,13 @@ describe('gold helpers', () => {
     expect(sumValues([0.5, 1])).toBe(1.5)
   })
 
-  it('groupBy with filtered aggregates, join (inner/left), orderBy', () => {
+  it('groupBy with filtered aggregates, joinRows (inner/left), orderBy', () => {
     const tx = [{ c: 1, k: 'C', v: '10.00' }, { c: 1, k: 'D', v: '3.50' }, { c: 2, k: 'C', v: '1.00' }, { c: 1, k: 'C', v: '0.25' }]
     const g = groupBy(tx, ['c'], { n: { fn: 'count' }, credit: { fn: 'sum', column: 'v', where: (r) => r.k === 'C' }, big: { fn: 'max', column: 'v' }, kinds: { fn: 'countDistinct', column: 'k' } })
     expect(g).toEqual([{ c: 1, n: 3n, credit: '10.25', big: '10.00', kinds: 2n }, { c: 2, n: 1n, credit: '1.00', big: '1.00', kinds: 1n }])
     const names = [{ c: 1, name: 'Ana' }, { c: 3, name: 'Zé' }]
-    expect(join(g, names, ['c']).map((r) => [r.c, r.name])).toEqual([[1, 'Ana']])
-    expect(join(g, names, ['c'], 'left').map((r) => [r.c, r.name])).toEqual([[1, 'Ana'], [2, null]])
+    expect(joinRows(g, names, ['c']).map((r) => [r.c, r.name])).toEqual([[1, 'Ana']])
+    expect(joinRows(g, names, ['c'], 'left').map((r) => [r.c, r.name])).toEqual([[1, 'Ana'], [2, null]])
     expect(orderBy(g, ['-credit']).map((r) => r.c)).toEqual([1, 2])
   })
 

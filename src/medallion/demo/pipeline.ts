@@ -11,7 +11,7 @@ import type { Lake } from '../catalog.js'
 import { applyCdc } from '../cdc.js'
 import type { Row } from '../rows.js'
 import { DeltaSource } from '../delta-source.js'
-import { groupBy, join as joinRows, orderBy, rebuild, sumValues } from '../gold.js'
+import { groupBy, joinRows, orderBy, rebuild, sumValues } from '../gold.js'
 import { Job, type JobOptions, type TaskContext } from '../job.js'
 import { changesToEvents, cleanText, dedupe, pipe, rename, requireColumns, select, withColumns } from '../silver.js'
 
