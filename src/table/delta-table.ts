@@ -6,7 +6,7 @@ import { readHistory, type HistoryEntry } from '../log/history.js'
 import { advanceSnapshot, loadSnapshot, type Snapshot } from '../log/snapshot.js'
 import { postCommit, reportWarnings, type PostCommitOptions, type Warned, type WarningOptions, type WriteWarning } from './post-commit.js'
 import type { RecordBatch, Table } from 'apache-arrow'
-import { readChanges, type ChangesOptions } from '../scan/cdf.js'
+import { changeBatches, changesTable, readChanges, type ChangesOptions } from '../scan/cdf.js'
 import { scanBatches, toArrow, toRows, valueBatchToRows, type ScanOptions } from '../scan/scan.js'
 import type { StructType } from '../schema/types.js'
 import type { RowValue } from '../schema/values.js'
@@ -179,12 +179,37 @@ export class DeltaTable {
     return scanBatches(this._snapshot, checked('scan', options, SCAN_OPTION_KEYS, this.url))
   }
 
-  /** Change Data Feed rows of versions [startVersion, endVersion] with `_change_type`, `_commit_version`, `_commit_timestamp`. */
+  /**
+   * Change Data Feed rows of versions [startVersion, endVersion] (default: this version), each with
+   * `_change_type` (insert, delete, update_preimage, update_postimage), `_commit_version` and
+   * `_commit_timestamp`. The feed is off until the table property `delta.enableChangeDataFeed` is
+   * `'true'` (set it at create: `properties: { 'delta.enableChangeDataFeed': 'true' }`, or later with
+   * `setProperties`); a version in the range written without it is refused. All rows at once: for a
+   * large range use `scanChanges()` (batches, bounded memory) or `changesToArrow()`.
+   * @example
+   * const t = await DeltaTable.create(uri, { schema, properties: { 'delta.enableChangeDataFeed': 'true' } })
+   * const rows = await t.changes({ startVersion: 1 })
+   */
   async changes(options: ChangesOptions): Promise<Record<string, RowValue>[]> {
     const { batches } = await readChanges(this._snapshot, checked('changes', options, CHANGES_OPTION_KEYS, this.url))
     const rows: Record<string, RowValue>[] = []
     for await (const b of batches) rows.push(...valueBatchToRows(b))
     return rows
+  }
+
+  /** The change data feed of `changes()` as one Arrow Table (same columns; needs `delta.enableChangeDataFeed`). */
+  async changesToArrow(options: ChangesOptions): Promise<Table> {
+    return changesTable(this._snapshot, checked('changesToArrow', options, CHANGES_OPTION_KEYS, this.url))
+  }
+
+  /**
+   * The change data feed of `changes()` as Arrow RecordBatches, read one file batch at a time (bounded
+   * memory, as `scan()`; needs `delta.enableChangeDataFeed`).
+   * @example
+   * for await (const batch of t.scanChanges({ startVersion: 5 })) console.log(batch.numRows)
+   */
+  scanChanges(options: ChangesOptions): AsyncGenerator<RecordBatch> {
+    return changeBatches(this._snapshot, checked('scanChanges', options, CHANGES_OPTION_KEYS, this.url))
   }
 
   /** Append rows (Arrow Table/RecordBatch or plain objects) in one commit; the handle moves to it. */

@@ -73,3 +73,37 @@ describe('readChanges', () => {
     await expect(changes(on, 2, 1)).rejects.toThrow(InvalidArgumentError)
   })
 })
+
+describe('changes() in three forms: rows, one Arrow table, Arrow batches', () => {
+  it('agree with a model of the commits; batches respect batchRows; CDF off is refused', async () => {
+    const { DeltaTable, MemoryStore } = await import('../../src/index.js')
+    const t = await DeltaTable.create(new MemoryStore(), { schema, properties: { 'delta.enableChangeDataFeed': 'true' } })
+    await t.append(rows([1, 2, 3, 4, 5]))
+    await t.delete('id = 2')
+    await t.update('id = 4', { s: "'four'" })
+    // model, written here: v1 inserts 1..5, v2 deletes 2, v3 updates 4 (pre- and post-image)
+    const model = [
+      ...[1, 2, 3, 4, 5].map((i) => `${i}:insert:v${i}@1`), '2:delete:v2@2', '4:update_preimage:v4@3', '4:update_postimage:four@3',
+    ].sort()
+    const key = (r: Record<string, unknown>) => `${r.id}:${r._change_type}:${r.s}@${r._commit_version}`
+    expect((await t.changes({ startVersion: 1 })).map(key).sort()).toEqual(model)
+    const table = await t.changesToArrow({ startVersion: 1 })
+    expect(table.schema.fields.map((f) => f.name)).toEqual(['id', 's', '_change_type', '_commit_version', '_commit_timestamp'])
+    expect(table.toArray().map((r) => key(r.toJSON())).sort()).toEqual(model)
+    const sizes: number[] = []
+    const fromBatches: string[] = []
+    for await (const b of t.scanChanges({ startVersion: 1, batchRows: 2 })) {
+      sizes.push(b.numRows)
+      for (const r of b.toArray()) fromBatches.push(key(r.toJSON()))
+    }
+    expect(fromBatches.sort()).toEqual(model)
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(2)
+    expect((await t.changesToArrow({ startVersion: 3, endVersion: 3, columns: ['id'] })).numRows).toBe(2)
+
+    const off = await DeltaTable.create(new MemoryStore(), { schema })
+    await off.append(rows([1]))
+    await expect(off.changesToArrow({ startVersion: 1 })).rejects.toThrow(/enableChangeDataFeed/)
+    await expect(off.scanChanges({ startVersion: 1 }).next()).rejects.toThrow(/enableChangeDataFeed/)
+    await expect(t.changesToArrow({ startVersion: 1, nope: 1 } as never)).rejects.toThrow(/nope/)
+  })
+})
