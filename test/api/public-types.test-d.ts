@@ -63,6 +63,8 @@ describe('DeltaTable', () => {
     expectTypeOf<DeltaTable['toRows']>().toEqualTypeOf<(options?: ScanOptions) => Promise<Record<string, RowValue>[]>>()
     expectTypeOf<DeltaTable['scan']>().toEqualTypeOf<(options?: ScanOptions) => AsyncGenerator<RecordBatch>>()
     expectTypeOf<DeltaTable['changes']>().toEqualTypeOf<(options: ChangesOptions) => Promise<Record<string, RowValue>[]>>()
+    expectTypeOf<DeltaTable['changesToArrow']>().toEqualTypeOf<(options: ChangesOptions) => Promise<Table>>()
+    expectTypeOf<DeltaTable['scanChanges']>().toEqualTypeOf<(options: ChangesOptions) => AsyncGenerator<RecordBatch>>()
     expectTypeOf<DeltaTable['refresh']>().toEqualTypeOf<(options?: OpenOptions) => Promise<DeltaTable>>()
     expectTypeOf<FilesOptions>().toEqualTypeOf<{ filter?: ExprLike | null }>()
     expectTypeOf<ScanOptions>().toEqualTypeOf<{ columns?: string[]; filter?: FilterInput; batchRows?: number; rowTracking?: boolean }>()
