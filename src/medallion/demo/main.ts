@@ -54,6 +54,11 @@ export async function runDemo(lakeDir: string, options: DemoOptions = {}): Promi
   const saldo = await (await lake.table('lake.gold.saldo_clientes')).toRows()
   saldo.sort((a, b) => Number(b.saldo) - Number(a.saldo))
   out(formatTable(saldo, { limit: 10 }))
+  const orphans = saldo.filter((r) => r.nome === null).map((r) => r.cliente_id)
+  if (orphans.length > 0) {
+    // the gold join keeps every client with transactions (a left join from the transactions side)
+    out(`(${orphans.length} client${orphans.length === 1 ? '' : 's'} with null name, uf and segmento: ${orphans.join(', ')} — accounts closed in a later extract, so absent from silver.clientes while their transactions remain)`)
+  }
   out('\n== gold.resumo_diario ==')
   out(formatTable(await (await lake.table('lake.gold.resumo_diario')).toRows()))
 
@@ -68,7 +73,8 @@ export async function runDemo(lakeDir: string, options: DemoOptions = {}): Promi
 
   for (const name of PIPELINE_TABLES) {
     const t = await lake.table(name)
-    out(`\n== history of ${name} (latest 5 of ${t.version + 1}) ==`)
+    const versions = t.version + 1
+    out(`\n== history of ${name} (${versions <= 5 ? `all ${versions} versions` : `latest 5 of ${versions} versions`}) ==`)
     const h = await t.history({ limit: 5 })
     out(formatTable(h.map((e) => {
       const m = e.operationMetrics ?? {}
