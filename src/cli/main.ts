@@ -143,13 +143,16 @@ export async function runCli(argv: string[], io: CliIo = { out: (s) => process.s
           table: table.url, version: table.version, timestamp: new Date(table.timestamp), id: table.metadata.id,
           name: table.metadata.name ?? null, partitionColumns: table.partitionColumns, properties: table.properties,
           protocol: table.protocol, numFiles: files.length, sizeInBytes: files.reduce((n, f) => n + f.size, 0),
-          numRecords: files.reduce((n, f) => n + (f.stats ? Number((JSON.parse(f.stats) as { numRecords?: number }).numRecords ?? 0) : 0), 0),
+          // live rows: the files' numRecords less the rows their deletion vectors mark deleted
+          numRecords: files.reduce((n, f) => n + (f.stats ? Number((JSON.parse(f.stats) as { numRecords?: number }).numRecords ?? 0) : 0), 0)
+            - files.reduce((n, f) => n + (f.deletionVector?.cardinality ?? 0), 0),
+          numDeletedByDeletionVectors: files.reduce((n, f) => n + (f.deletionVector?.cardinality ?? 0), 0),
           schema: table.schema.fields.map((f) => ({ name: f.name, type: typeof f.type === 'string' ? f.type : f.type.type, nullable: f.nullable })),
         }
         emit(info, () => [
           `table       ${info.table}${info.name ? ` (${info.name})` : ''}`,
           `version     ${info.version} at ${info.timestamp.toISOString()}`,
-          `files       ${info.numFiles} (${info.sizeInBytes} bytes, ${info.numRecords} records)`,
+          `files       ${info.numFiles} (${info.sizeInBytes} bytes, ${info.numRecords} records${info.numDeletedByDeletionVectors ? `; ${info.numDeletedByDeletionVectors} more deleted by deletion vectors` : ''})`,
           `partitions  ${info.partitionColumns.length ? info.partitionColumns.join(', ') : '(none)'}`,
           `protocol    reader ${info.protocol.minReaderVersion}, writer ${info.protocol.minWriterVersion}${info.protocol.writerFeatures?.length ? ` [${info.protocol.writerFeatures.join(', ')}]` : ''}`,
           'properties',

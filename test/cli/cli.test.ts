@@ -40,6 +40,22 @@ describe('lagomago CLI', () => {
     expect(json.schema.map((f: { name: string }) => f.name)).toEqual(t.schema.fields.map((f) => f.name))
   })
 
+  it('describe counts live records: rows deleted by deletion vectors are not records', async () => {
+    const { DeltaTable } = await import('../../src/index.js')
+    const path = join(root, 'dv-table')
+    const t = await DeltaTable.create(path, {
+      schema: { type: 'struct', fields: [{ name: 'id', type: 'long', nullable: false, metadata: {} }] },
+      properties: { 'delta.enableDeletionVectors': 'true' },
+    })
+    await t.append(Array.from({ length: 100 }, (_, i) => ({ id: BigInt(i) })))
+    await t.delete('id % 7 = 0') // 15 rows (0, 7, …, 98) marked in a deletion vector
+    expect((await t.files()).some((f) => f.deletionVector)).toBe(true)
+    const json = JSON.parse((await cli('describe', path, '--json')).out)
+    expect(json.numRecords).toBe(85)
+    expect(json.numDeletedByDeletionVectors).toBe(15)
+    expect((await cli('describe', path)).out).toContain('85 records; 15 more deleted by deletion vectors')
+  })
+
   it('history, scan (columns, filter, limit, time travel) and changes', async () => {
     const t = await lake.table('lake.bronze.clientes')
     const h = JSON.parse((await cli('history', 'bronze.clientes', '--limit', '2', '--json')).out)
