@@ -96,6 +96,16 @@ export function tableLocation(arg: string, lakeDir: string): string {
 export interface CliIo { out: (s: string) => void; err: (s: string) => void }
 
 /** Run one CLI command; resolves to the exit code. */
+/** Top-level date and timestamp columns of the table, so a timestamp at midnight prints as one. */
+function dateKinds(table: DeltaTable): Record<string, 'date' | 'timestamp'> {
+  const out: Record<string, 'date' | 'timestamp'> = {}
+  for (const f of table.schema.fields) {
+    if (f.type === 'date') out[f.name] = 'date'
+    else if (f.type === 'timestamp' || f.type === 'timestamp_ntz') out[f.name] = 'timestamp'
+  }
+  return out
+}
+
 export async function runCli(argv: string[], io: CliIo = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }): Promise<number> {
   let args: Args
   try {
@@ -167,7 +177,7 @@ export async function runCli(argv: string[], io: CliIo = { out: (s) => process.s
           version: e.version, timestamp: new Date(e.timestamp), operation: e.operation,
           parameters: e.operationParameters ? JSON.stringify(e.operationParameters) : null,
           metrics: e.operationMetrics ? Object.entries(e.operationMetrics).slice(0, 4).map(([k, v]) => `${k}=${v}`).join(' ') : null,
-        })), { maxWidth: 60 }))
+        })), { maxWidth: 60, dateKinds: { timestamp: 'timestamp' } }))
         return 0
       }
       case 'scan': {
@@ -175,14 +185,14 @@ export async function runCli(argv: string[], io: CliIo = { out: (s) => process.s
         const filter = flags.get('filter')
         const rows = await table.toRows({ columns, filter: typeof filter === 'string' ? filter : undefined })
         const limit = num(flags, 'limit')
-        emit(limit === undefined ? rows : rows.slice(0, limit), () => formatTable(rows, { limit: limit ?? 50, columns }))
+        emit(limit === undefined ? rows : rows.slice(0, limit), () => formatTable(rows, { limit: limit ?? 50, columns, dateKinds: dateKinds(table) }))
         return 0
       }
       case 'changes': {
         const from = num(flags, 'from')
         if (from === undefined) throw new UsageError('changes needs --from <version>')
         const rows = await table.changes({ startVersion: from, endVersion: num(flags, 'to') })
-        emit(rows, () => formatTable(rows, { limit: num(flags, 'limit') ?? 50 }))
+        emit(rows, () => formatTable(rows, { limit: num(flags, 'limit') ?? 50, dateKinds: { ...dateKinds(table), _commit_timestamp: 'timestamp' } }))
         return 0
       }
       case 'optimize': {

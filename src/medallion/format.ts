@@ -3,15 +3,17 @@
 import { checkOptions } from '../options.js'
 
 /**
- * One value as display text.
+ * One value as display text. A Date prints as a day when `kind` is `'date'` (a Delta date column)
+ * and as a full timestamp when it is `'timestamp'`; unknown, a Date at UTC midnight reads as a day.
  * @example
  * displayValue(12n) // '12'
  */
-export function displayValue(v: unknown): string {
+export function displayValue(v: unknown, kind?: 'date' | 'timestamp'): string {
   if (v === null || v === undefined) return 'null'
   if (v instanceof Date) {
     const iso = v.toISOString()
-    return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso.replace('T', ' ').replace(/\.000Z$/, 'Z')
+    const asDate = kind === undefined ? iso.endsWith('T00:00:00.000Z') : kind === 'date'
+    return asDate ? iso.slice(0, 10) : iso.replace('T', ' ').replace(/\.000Z$/, 'Z')
   }
   if (v instanceof Uint8Array) return `0x${Buffer.from(v).toString('hex')}`
   if (typeof v === 'object') return JSON.stringify(toJsonValue(v))
@@ -45,6 +47,11 @@ export interface TableFormatOptions {
   limit?: number
   /** Cell width cap (default 40). */
   maxWidth?: number
+  /**
+   * The Delta type of Date-valued columns (`'date'` or `'timestamp'`): with it a timestamp at
+   * midnight still prints as a timestamp; without it a Date at UTC midnight prints as a day.
+   */
+  dateKinds?: Record<string, 'date' | 'timestamp'>
 }
 
 const isNumeric = (v: unknown): boolean => typeof v === 'number' || typeof v === 'bigint' || (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v))
@@ -55,13 +62,13 @@ const isNumeric = (v: unknown): boolean => typeof v === 'number' || typeof v ===
  * console.log(formatTable(await t.toRows()))
  */
 export function formatTable(rows: readonly Record<string, unknown>[], options: TableFormatOptions = {}): string {
-  checkOptions('formatTable', options, ['columns', 'limit', 'maxWidth'])
+  checkOptions('formatTable', options, ['columns', 'limit', 'maxWidth', 'dateKinds'])
   const columns = options.columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))]
   if (!columns.length) return '(no columns)'
   const shown = options.limit === undefined ? rows : rows.slice(0, options.limit)
   const max = options.maxWidth ?? 40
   const cut = (s: string): string => (s.length > max ? `${s.slice(0, max - 1)}…` : s)
-  const cells = shown.map((r) => columns.map((c) => cut(displayValue(r[c]))))
+  const cells = shown.map((r) => columns.map((c) => cut(displayValue(r[c], options.dateKinds?.[c]))))
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)))
   const right = columns.map((c) => shown.length > 0 && shown.every((r) => r[c] === null || r[c] === undefined || isNumeric(r[c])))
   const line = (l: string, m: string, r: string): string => l + widths.map((w) => '─'.repeat(w + 2)).join(m) + r

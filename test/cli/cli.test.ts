@@ -56,6 +56,17 @@ describe('lagomago CLI', () => {
     expect((await cli('describe', path)).out).toContain('85 records; 15 more deleted by deletion vectors')
   })
 
+  it('scan prints a timestamp at midnight as a timestamp and a date as a day', async () => {
+    const { DeltaTable } = await import('../../src/index.js')
+    const path = join(root, 'ts-table')
+    const t = await DeltaTable.create(path, {
+      schema: { type: 'struct', fields: [{ name: 'at', type: 'timestamp', nullable: true, metadata: {} }, { name: 'day', type: 'date', nullable: true, metadata: {} }] },
+    })
+    await t.append([{ at: new Date('2024-03-01T00:00:00Z'), day: new Date('2024-03-01T00:00:00Z') }])
+    const out = (await cli('scan', path)).out
+    expect(out).toMatch(/│ 2024-03-01 00:00:00Z │ 2024-03-01 +│/)
+  })
+
   it('history, scan (columns, filter, limit, time travel) and changes', async () => {
     const t = await lake.table('lake.bronze.clientes')
     const h = JSON.parse((await cli('history', 'bronze.clientes', '--limit', '2', '--json')).out)
