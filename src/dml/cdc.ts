@@ -93,6 +93,14 @@ export async function mergeCdc(snapshot: Snapshot, data: WriteData, opts: CdcMer
   let guard: Expr | undefined
   const stored = cdc.sequence === null || !seqColumn ? undefined : findField(snapshot.schema, cdc.sequence)
   const seqValue = col(SOURCE, seqColumn ?? '')
+  // Refused rather than ignored: skipping late events needs a sequence the table keeps; without
+  // one the option could only be a silent no-op.
+  if (opts.ignoreOlderThanTarget && !stored) {
+    const why = cdc.sequence === null
+      ? 'the batch has no sequence column (set `sequence`)'
+      : `the table does not store the sequence column ${cdc.sequence} (add it with addColumns first)`
+    throw new InvalidArgumentError(`ignoreOlderThanTarget cannot skip late changes into ${table}: ${why}`, { table, column: cdc.sequence ?? undefined })
+  }
   if (opts.ignoreOlderThanTarget && stored) {
     guard = { kind: 'or', args: [{ kind: 'isNull', arg: col(TARGET, stored.name), negated: false }, { kind: 'compare', op: '>=', left: seqValue, right: col(TARGET, stored.name) }] }
   }

@@ -72,6 +72,23 @@ describe('CDC merge: await table.merge(batch)', () => {
     expect((await t.toRows({ filter: 'id = 1' }))[0].status).toBe('late')
   })
 
+  it('ignoreOlderThanTarget with no sequence the table keeps is refused, not ignored', async () => {
+    const t = await orders()
+    const before = await sorted(t, ['id', 'status'])
+    const v = t.version
+    const late = [{ op: 'u', id: 1n, status: 'late', amount: 11, lsn: 9n }]
+    const err = await t.merge(late, { sequence: 'lsn', ignoreOlderThanTarget: true }).then(() => undefined, (e: unknown) => e)
+    expect(err).toBeInstanceOf(InvalidArgumentError)
+    expect(String((err as Error).message)).toMatch(/ignoreOlderThanTarget.*sequence column lsn/)
+    await expect(t.merge([{ op: 'u', id: 1n, status: 'late', amount: 11 }], { ignoreOlderThanTarget: true })).rejects.toThrow(/no sequence column/)
+    expect(t.version).toBe(v)
+    expect(await sorted(t, ['id', 'status'])).toEqual(before)
+    // once the table keeps the sequence, the same call applies (and stores it)
+    await t.addColumns([f('lsn', 'long')])
+    await t.merge(late, { sequence: 'lsn', ignoreOlderThanTarget: true })
+    expect((await t.toRows({ filter: 'id = 1' }))[0]).toMatchObject({ status: 'late', lsn: 9n })
+  })
+
   it('soft deletes set the tombstone flag and keep the row; a later upsert revives it', async () => {
     const t = await orders([f('deleted', 'boolean')])
     await t.merge([{ op: 'D', id: 2n }, { op: 'D', id: 99n }], { softDelete: { column: 'deleted' } })
