@@ -19,6 +19,8 @@ const runs = Number(option('--runs') ?? (quick ? 1 : 5))
 const dataDir = option('--data') ?? join(here, '.data')
 // --baseline <dir>: a built checkout of another commit; job-mode jobs run it beside this one (jobs/process.ts)
 if (option('--baseline')) process.env.BENCH_BASELINE = option('--baseline')
+// --scale 1m|10m|100m: the table size of the scale-* jobs (jobs/scale.ts; default 10m)
+if (option('--scale')) process.env.BENCH_SCALE = option('--scale')
 // imported after the line above: the job list depends on it
 const { JOBS } = await import('./jobs/index.js')
 
@@ -62,9 +64,11 @@ function commit(): string {
 
 async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true })
-  const wanted = args.filter((a, i) => !a.startsWith('--') && !['--runs', '--md', '--data', '--baseline'].includes(args[i - 1]))
-  const jobs = wanted.length ? JOBS.filter((j) => wanted.includes(j.name)) : JOBS
-  const unknown = wanted.filter((w) => !JOBS.some((j) => j.name === w))
+  const wanted = args.filter((a, i) => !a.startsWith('--') && !['--runs', '--md', '--data', '--baseline', '--scale'].includes(args[i - 1]))
+  // `scale` names every scale-* job; they are long, so only run when named
+  const named = (j: { name: string }) => wanted.includes(j.name) || (wanted.includes('scale') && j.name.startsWith('scale-'))
+  const jobs = wanted.length ? JOBS.filter(named) : JOBS.filter((j) => !j.name.startsWith('scale-'))
+  const unknown = wanted.filter((w) => w !== 'scale' && !JOBS.some((j) => j.name === w))
   if (unknown.length) throw new Error(`unknown bench job(s): ${unknown.join(', ')}; known: ${JOBS.map((j) => j.name).join(', ')}`)
   const header = [
     `## ${new Date().toISOString().slice(0, 10)} — \`npm run bench -- ${args.join(' ')}\``.replace(/ +`$/, '`'),

@@ -6,6 +6,7 @@ import { optimizeCdcTable, optimizeSmallFiles } from './optimize.js'
 import { mergeCdc100k, mergeCdc1k } from './merge.js'
 import { append1m } from './append.js'
 import { commitConcurrency } from './concurrency.js'
+import { SCALE_JOBS } from './scale.js'
 import { firstMerge100k, firstMerge1k, jobDescribe, jobImport, jobMerge100k, jobMerge1k } from './process.js'
 
-export const JOBS: Job<any>[] = [jobImport, jobDescribe, jobMerge1k, jobMerge100k, firstMerge1k, firstMerge100k, openManyCommits, openWideCheckpoint, scanFull, scanFilteredAggregate, append1m, mergeCdc1k, mergeCdc100k, commitConcurrency, optimizeSmallFiles, optimizeCdcTable]
+export const JOBS: Job<any>[] = [jobImport, jobDescribe, jobMerge1k, jobMerge100k, firstMerge1k, firstMerge100k, openManyCommits, openWideCheckpoint, scanFull, scanFilteredAggregate, append1m, mergeCdc1k, mergeCdc100k, commitConcurrency, optimizeSmallFiles, optimizeCdcTable, ...SCALE_JOBS]
