@@ -37,7 +37,42 @@ export function fromArrow(data: arrow.Table | arrow.RecordBatch, schema: StructT
   return { numRows: n, columns, schema: merged, newFields }
 }
 
-const utf8 = new TextDecoder()
+// ignoreBOM: a value starting with U+FEFF keeps it (the decoder drops it by default).
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/**
+ * A string column's whole UTF-8 buffer decoded at once, with each value's UTF-16 start: one decoder
+ * call and a slice per value instead of a view and a decoder call per value (the largest cost of an
+ * Arrow append). Undefined when a value is not valid UTF-8 (the per-value path replaces its bytes).
+ */
+function unitOffsets(bytes: Uint8Array, offsets: Int32Array, length: number): { text: string; at: (j: number) => number } | undefined {
+  const first = offsets[0]
+  const last = offsets[length]
+  let text: string
+  try {
+    text = strictUtf8.decode(bytes.subarray(first, last))
+  } catch {
+    return undefined
+  }
+  // ASCII: byte offsets are UTF-16 offsets.
+  if (text.length === last - first) return { text, at: (j) => offsets[j] - first }
+  // Else count UTF-16 units up to each value's first byte: one per lead byte, two for 4-byte ones.
+  const units = new Int32Array(length + 1)
+  let u = 0
+  let b = first
+  for (let j = 0; j <= length; j++) {
+    const end = offsets[j]
+    for (; b < end; b++) {
+      const x = bytes[b]
+      if ((x & 0xc0) !== 0x80) u += x >= 0xf0 ? 2 : 1
+    }
+    units[j] = u
+    // a character split between two values: each half is invalid alone
+    if (end < last && (bytes[end] & 0xc0) === 0x80) return undefined
+  }
+  return { text, at: (j) => units[j] }
+}
 
 const TIME_UNIT_TO_MICROS = [1_000_000n, 1_000n, 1n, 0n] // SECOND, MILLISECOND, MICROSECOND, NANOSECOND (divide)
 
@@ -73,6 +108,11 @@ export function vectorToDelta(vec: arrow.Vector, type: DataType, column: string,
       const offsets = d.valueOffsets as Int32Array
       const bytes = d.values as Uint8Array
       const nulls = d.nullCount > 0
+      const units = d.length > 0 ? unitOffsets(bytes, offsets, d.length) : undefined
+      if (units) {
+        for (let j = 0; j < d.length; j++, i++) out[i] = nulls && !d.getValid(j) ? null : units.text.slice(units.at(j), units.at(j + 1))
+        continue
+      }
       for (let j = 0; j < d.length; j++, i++) {
         out[i] = nulls && !d.getValid(j) ? null : utf8.decode(bytes.subarray(offsets[j], offsets[j + 1]))
       }

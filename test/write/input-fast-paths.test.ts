@@ -54,6 +54,23 @@ describe('input fast paths', () => {
     expect(Array.from(vectorToDelta(v, 'string', 's'))).toEqual([null, 'ç', null])
   })
 
+  it('string vectors decode to their strings: ASCII, astral, a leading U+FEFF, invalid UTF-8 bytes', () => {
+    const str = fc.oneof(fc.string({ unit: 'grapheme-ascii' }), fc.string({ unit: 'binary' }), fc.string().map((s) => `\ufeff${s}`))
+    fc.assert(fc.property(fc.array(fc.option(str), { minLength: 1, maxLength: 30 }), (strs) => {
+      expect(Array.from(vectorToDelta(arrow.vectorFromArray(strs, new arrow.Utf8()), 'string', 's'))).toEqual(strs)
+    }), { numRuns: 300 })
+    // Bytes that are not UTF-8 are replaced value by value, as a per-value decoder does (model: TextDecoder).
+    fc.assert(fc.property(fc.array(fc.uint8Array({ maxLength: 6 }), { minLength: 1, maxLength: 12 }), (parts) => {
+      const offsets = new Int32Array(parts.length + 1)
+      parts.forEach((p, j) => { offsets[j + 1] = offsets[j] + p.length })
+      const bytes = new Uint8Array(offsets[parts.length])
+      parts.forEach((p, j) => bytes.set(p, offsets[j]))
+      const v = arrow.makeVector(arrow.makeData({ type: new arrow.Utf8(), length: parts.length, valueOffsets: offsets, data: bytes }))
+      const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+      expect(Array.from(vectorToDelta(v, 'string', 's'))).toEqual(parts.map((p) => decoder.decode(p)))
+    }), { numRuns: 300 })
+  })
+
   it('Dates become the same µs as BigInt arithmetic, beyond the exact-double range too', () => {
     const ms = fc.oneof(fc.integer({ min: -8_640_000_000_000_000, max: 8_640_000_000_000_000 }), fc.constantFrom(0, -1, 1, 9_007_199_254_740, -9_007_199_254_740, 9_007_199_254_741, -9_007_199_254_741))
     fc.assert(fc.property(fc.array(fc.option(ms, { freq: 8 }), { minLength: 1, maxLength: 40 }), (values) => {
