@@ -54,11 +54,12 @@ export { col, lit, and, or, not, fn, filterFromTuples, parseExpression, exprToSq
 export type {
   Expr, ExprLike, FilterTuple, CompareOp, ArithOp, ColumnExpr, LiteralExpr, CompareExpr, AndExpr, OrExpr,
   NotExpr, InExpr, BetweenExpr, IsNullExpr, LikeExpr, ArithExpr, NegateExpr, CastExpr, CallExpr, CaseExpr,
+  BuiltExpr, ExprMethods, Operand,
 } from './expr/index.js'
 
 // Transactions (advanced: custom operations committing through Delta's conflict rules).
 export { Transaction } from './txn/transaction.js'
-export type { CommitResult, TransactionOptions } from './txn/transaction.js'
+export type { CommitResult, TransactionOptions, TableState, PlanReads, WinningCommit, ConflictCheck } from './txn/transaction.js'
 export type { IsolationLevel } from './txn/isolation.js'
 export type { Clock } from './clock.js'
 export { DEFAULT_RETRY_POLICY } from './txn/retry.js'

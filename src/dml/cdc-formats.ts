@@ -7,9 +7,13 @@ import { findField, type StructType } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
 import type { SourceBatch } from './source.js'
 
-export const FEED_FORMATS = ['plain', 'debezium', 'debezium-envelope', 'dms', 'delta-cdf'] as const
 /** A change feed's shape (docs/change-feeds.md); the CDC merge tells it from the columns unless forced. */
-export type FeedFormat = typeof FEED_FORMATS[number]
+export type FeedFormat = 'plain' | 'debezium' | 'debezium-envelope' | 'dms' | 'delta-cdf'
+/** Every FeedFormat (a name missing or extra here does not compile). */
+export const FEED_FORMATS = ['plain', 'debezium', 'debezium-envelope', 'dms', 'delta-cdf'] as const satisfies readonly FeedFormat[]
+type Missing = Exclude<FeedFormat, typeof FEED_FORMATS[number]>
+const allFormats: [Missing] extends [never] ? true : Missing = true
+void allFormats
 
 /** What a change row does. */
 export const UPSERT = 0

@@ -10,6 +10,7 @@ import { isExpr, type ArithOp, type CompareOp, type Expr, type LiteralExpr } fro
 /** An expression or a plain JS value taken as a literal (number, bigint, string, boolean, Date, Uint8Array, null). */
 export type Operand = Expr | DeltaValue | Date
 
+/** The builder's methods, carried by every node `col`, `lit`, `and`, `or`, `not` and `fn` return. */
 export interface ExprMethods {
   eq(o: Operand): BuiltExpr
   ne(o: Operand): BuiltExpr
@@ -40,6 +41,11 @@ export interface ExprMethods {
   cast(to: DataType): BuiltExpr
 }
 
+/**
+ * A plain `Expr` that also has the builder methods, so calls chain.
+ * @example
+ * const e: BuiltExpr = col('amount').gt(100).and(col('uf').in('SP', 'RJ'))
+ */
 export type BuiltExpr = Expr & ExprMethods
 
 const methods: ExprMethods & ThisType<Expr> = {

@@ -12,7 +12,7 @@ import type { DeltaValue } from '../schema/values.js'
 import { DeletionVector, readDeletionVector } from './deletion-vectors.js'
 import { outputFields, readFileValues, type ValueBatch } from './scan.js'
 import { optionKeys } from '../options.js'
-import { loadArrow } from '../schema/arrow-lazy.js'
+import { arrowModule } from '../schema/arrow-lazy.js'
 import type { RecordBatch, Table } from 'apache-arrow'
 
 /** Options of `DeltaTable.changes`: the version range of the change data feed to read. */
@@ -146,7 +146,7 @@ function difference(a: DeletionVector, b: DeletionVector): DeletionVector {
 /** `scanChanges()`: the change feed as Arrow RecordBatches, one at a time (bounded memory, as `scan()`). */
 export async function* changeBatches(snapshot: Snapshot, options: ChangesOptions): AsyncGenerator<RecordBatch> {
   const { fields, batches } = await readChanges(snapshot, options)
-  const A = await loadArrow()
+  const A = await arrowModule()
   const schema = A.toArrowSchema(fields)
   for await (const b of batches) if (b.length > 0) yield A.valueBatchToArrow(b, schema)
 }
@@ -154,7 +154,7 @@ export async function* changeBatches(snapshot: Snapshot, options: ChangesOptions
 /** `changesToArrow()`: the change feed as one Arrow Table (empty, with the CDF schema, when nothing changed). */
 export async function changesTable(snapshot: Snapshot, options: ChangesOptions): Promise<Table> {
   const { fields, batches } = await readChanges(snapshot, options)
-  const A = await loadArrow()
+  const A = await arrowModule()
   const schema = A.toArrowSchema(fields)
   const out: RecordBatch[] = []
   for await (const b of batches) if (b.length > 0) out.push(A.valueBatchToArrow(b, schema))

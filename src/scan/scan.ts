@@ -5,14 +5,15 @@ import type { RecordBatch, Table } from 'apache-arrow'
 import { InvalidArgumentError, SchemaMismatchError } from '../errors.js'
 import type { AddFile } from '../log/actions.js'
 import type { Snapshot } from '../log/snapshot.js'
-import { loadArrow } from '../schema/arrow-lazy.js'
+import { arrowModule } from '../schema/arrow-lazy.js'
 import { parsePartitionValue } from '../schema/partition-values.js'
 import { findField, physicalName, type PrimitiveType, type StructField, type StructType } from '../schema/types.js'
 import { toRowValue, type DeltaValue, type RowValue } from '../schema/values.js'
 import { readDeletionVector, type DeletionVector } from './deletion-vectors.js'
 import { readDataFile } from './parquet-read.js'
 import { materializedFields, rowTrackingEnabled, stableValues } from './row-tracking.js'
-import { compileFilter, type FilterInput, type CompiledFilter } from './filter.js'
+import { compileFilter, type CompiledFilter } from './filter.js'
+import type { ExprLike } from '../expr/bind.js'
 import { optionKeys } from '../options.js'
 
 /** Options of the reads (`toRows`, `toArrow`, `scan`): columns, a filter, batch size. */
@@ -20,7 +21,7 @@ export interface ScanOptions {
   /** Top-level columns to return, in this order (default: every column of the schema). */
   columns?: string[]
   /** Keep only rows where this predicate is true (SQL-subset string or expression). */
-  filter?: FilterInput
+  filter?: ExprLike
   /** Upper bound on rows per RecordBatch (default 65,536). */
   batchRows?: number
   /**
@@ -182,7 +183,7 @@ function compact(cols: DeltaValue[][], keep: Uint8Array): { columns: DeltaValue[
 
 /** `scan()`: Arrow RecordBatches, one row group of one file at a time. */
 export async function* scanBatches(snapshot: Snapshot, options: ScanOptions = {}): AsyncGenerator<RecordBatch> {
-  const A = await loadArrow()
+  const A = await arrowModule()
   const schema = A.toArrowSchema(outputFields(snapshot.schema, options.columns, snapshot.tableUrl))
   for await (const b of scanValues(snapshot, options)) {
     if (b.length > 0) yield A.valueBatchToArrow(b, schema)
@@ -191,7 +192,7 @@ export async function* scanBatches(snapshot: Snapshot, options: ScanOptions = {}
 
 /** `toArrow()`: one Arrow Table (empty with the right schema when nothing matches). */
 export async function toArrow(snapshot: Snapshot, options: ScanOptions = {}): Promise<Table> {
-  const A = await loadArrow()
+  const A = await arrowModule()
   const schema = A.toArrowSchema(outputFields(snapshot.schema, options.columns, snapshot.tableUrl))
   const batches: RecordBatch[] = []
   for await (const b of scanBatches(snapshot, options)) batches.push(b)

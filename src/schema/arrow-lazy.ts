@@ -10,15 +10,21 @@ type ArrowBuild = typeof import('./arrow.js')
 let loaded: ArrowBuild | undefined
 let loading: Promise<ArrowBuild> | undefined
 
+/** The Arrow builders module, loaded once (internal: the reads call it). */
+export function arrowModule(): Promise<ArrowBuild> {
+  loading ??= import('./arrow.js').then((m) => (loaded = m))
+  return loading
+}
+
 /**
- * Load apache-arrow and lagomago's Arrow builders (once; later calls return the same module).
+ * Load apache-arrow and lagomago's Arrow builders (once; later calls resolve at once). Resolves to
+ * nothing: the builders are internal, what it enables is the synchronous `toArrowSchema`.
  * @example
  * await loadArrow()
  * const arrowSchema = toArrowSchema(t.schema) // synchronous once loaded
  */
-export function loadArrow(): Promise<ArrowBuild> {
-  loading ??= import('./arrow.js').then((m) => (loaded = m))
-  return loading
+export async function loadArrow(): Promise<void> {
+  await arrowModule()
 }
 
 /**

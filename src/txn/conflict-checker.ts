@@ -19,18 +19,25 @@ import { effectiveIsolationLevel, tableIsolationLevel, type EffectiveIsolationLe
  */
 export type ReadFilter = unknown
 
-/** What the transaction read from its snapshot. Everything it did not read cannot conflict. */
-export interface ReadSet {
-  /** Snapshot version the transaction planned against (-1 when creating the table). */
-  readVersion: number
-  /** Filters it selected files with (DELETE/UPDATE/MERGE conditions, replaceWhere, scan filters). */
-  predicates?: readonly ReadFilter[]
+/**
+ * What a transaction's plan read from its snapshot (Transaction's `read` option, `recordRead`).
+ * Everything it did not read cannot conflict.
+ */
+export interface PlanReads {
+  /** Filters it selected files with (DELETE/UPDATE/MERGE conditions, replaceWhere, scan filters): SQL text or an Expr. */
+  predicates?: readonly unknown[]
   /** It depended on every file (a full overwrite, an unfiltered MERGE/UPDATE/DELETE, a full scan). */
   wholeTable?: boolean
   /** Paths of the files it read (scanned, rewrote or removed). */
   files?: Iterable<string>
   /** Application ids whose `txn` version it looked up (idempotent writers). */
   appIds?: Iterable<string>
+}
+
+/** PlanReads and the snapshot version they were read at. */
+export interface ReadSet extends PlanReads {
+  /** Snapshot version the transaction planned against (-1 when creating the table). */
+  readVersion: number
 }
 
 /** What the transaction will commit. */

@@ -11,7 +11,7 @@ import {
 import { commitKey } from '../log/log-path.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { buildCommitInfo, putCommit, serializeActions, validateCommit } from './commit.js'
-import { alreadyCommittedTxn, deltaConflictCheck, type FileMatcher, type ReadSet } from './conflict-checker.js'
+import { alreadyCommittedTxn, deltaConflictCheck, type PlanReads } from './conflict-checker.js'
 import { parseIsolationLevel, type IsolationLevel } from './isolation.js'
 import { retryCommit, RETRY_POLICY_KEYS, type RetryClock, type RetryPolicy } from './retry.js'
 import { checkOptions, optionKeys } from '../options.js'
@@ -30,8 +30,7 @@ export interface TableState {
   txns?: ReadonlyMap<string, number>
 }
 
-/** What the plan read from its snapshot (see ReadSet); enables Delta's conflict rules on a lost race. */
-export type PlanReads = Omit<ReadSet, 'readVersion'>
+export type { PlanReads }
 
 /** A commit that won a version we tried to write. */
 export interface WinningCommit {
@@ -41,7 +40,7 @@ export interface WinningCommit {
 
 /**
  * Decides whether our actions may be committed at the version after `winner`: return to retry there,
- * throw (a CommitConflictError) to give up. The conflict rules of a later issue fit here.
+ * throw (a CommitConflictError) to give up. Given, it replaces Delta's rules (see `TransactionOptions`).
  */
 export type ConflictCheck = (winner: WinningCommit, ours: readonly Action[]) => void | Promise<void>
 
@@ -50,17 +49,16 @@ export interface TransactionOptions {
   operation: string
   operationParameters?: Record<string, unknown>
   isolationLevel?: IsolationLevel
+  /** Replaces Delta's rules: called with each commit that won a version we tried. */
   conflictCheck?: ConflictCheck
   /** Reads of the plan; with it (or `recordRead`) and no `conflictCheck`, Delta's rules decide lost races. */
   read?: PlanReads
-  /** File skipping used by the rules to decide whether a winner's new file matches a read filter. */
-  matchFiles?: FileMatcher
   retry?: Partial<RetryPolicy>
   clock?: RetryClock
   /** Epoch ms; injectable for tests. */
   now?: Clock
 }
-export const TRANSACTION_OPTION_KEYS = optionKeys<TransactionOptions>()(['operation', 'operationParameters', 'isolationLevel', 'conflictCheck', 'read', 'matchFiles', 'retry', 'clock', 'now'])
+export const TRANSACTION_OPTION_KEYS = optionKeys<TransactionOptions>()(['operation', 'operationParameters', 'isolationLevel', 'conflictCheck', 'read', 'retry', 'clock', 'now'])
 
 /** What a committed `Transaction` wrote: the version, its actions and commitInfo. */
 export interface CommitResult {
@@ -259,7 +257,6 @@ export class Transaction {
       read: { readVersion: this.readVersion, ...reads },
       operation: this.options.operation,
       isolationLevel: this.options.isolationLevel === undefined ? undefined : parseIsolationLevel(this.options.isolationLevel, this.tableUrl),
-      matchFiles: this.options.matchFiles,
     })
   }
 

@@ -27,7 +27,6 @@ import {
 } from '../../src/medallion/index.js'
 // types of public signatures, exported from the main entry (docs/api.md decision 8)
 import type { WriteWarning, TxnOption, WriteFilesOptions } from '../../src/index.js'
-import type { FilterInput } from '../../src/scan/filter.js' // not exported yet: it names BoundExpr
 
 type Txn = { appId: string; version: number }
 type Done<R> = Promise<R & Warned>
@@ -67,7 +66,7 @@ describe('DeltaTable', () => {
     expectTypeOf<DeltaTable['scanChanges']>().toEqualTypeOf<(options: ChangesOptions) => AsyncGenerator<RecordBatch>>()
     expectTypeOf<DeltaTable['refresh']>().toEqualTypeOf<(options?: OpenOptions) => Promise<DeltaTable>>()
     expectTypeOf<FilesOptions>().toEqualTypeOf<{ filter?: ExprLike | null }>()
-    expectTypeOf<ScanOptions>().toEqualTypeOf<{ columns?: string[]; filter?: FilterInput; batchRows?: number; rowTracking?: boolean }>()
+    expectTypeOf<ScanOptions>().toEqualTypeOf<{ columns?: string[]; filter?: ExprLike; batchRows?: number; rowTracking?: boolean }>()
     expectTypeOf<ChangesOptions>().toEqualTypeOf<{ startVersion: number; endVersion?: number; columns?: string[]; batchRows?: number }>()
     expectTypeOf<HistoryEntry>().toExtend<CommitInfo>()
     expectTypeOf<Pick<HistoryEntry, 'version' | 'timestamp' | 'operationTimestamp' | 'inCommitTimestamp'>>()
