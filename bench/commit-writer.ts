@@ -1,28 +1,44 @@
 // One writer process of the commit-concurrency bench: `count` small appends (one row each) through
-// DeltaTable.append on a local table, started at a shared instant so writers really collide.
-// Prints one JSON line: how many put-if-absent races each of its commits lost.
-import { LocalStore } from '../src/storage/local-store.js'
-import type { ObjectStore } from '../src/storage/object-store.js'
-import { DeltaTable } from '../src/table/delta-table.js'
+// DeltaTable.append, started at a shared instant so writers really collide. The table is a local
+// folder or an S3 prefix (JSON store spec); lagomago is imported from `root` (this checkout, or a
+// baseline checkout given to `--baseline`). Prints one JSON line: the put-if-absent races each
+// commit lost, and the process's CPU time over the commit loop.
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 
-/** Counts lost commit races (putIfAbsent → false on a commit file) without changing behaviour. */
-class RaceCountingStore extends LocalStore {
-  lost = 0
-  override async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
-    const won = await super.putIfAbsent(key, data)
-    if (!won && key.startsWith('_delta_log/') && key.endsWith('.json')) this.lost++
+export type StoreSpec = { kind: 'local'; dir: string } | { kind: 's3'; bucket: string; prefix: string; endpoint: string; region: string; accessKeyId: string; secretAccessKey: string }
+
+/** Row `i` of writer `w`: ids are unique per writer and commit, so the final table can be checked by value. */
+export const rowId = (w: number, i: number): bigint => BigInt(w * 1_000_000 + i)
+
+async function main(): Promise<void> {
+  const [root, specJson, writer, count, startAt] = process.argv.slice(2)
+  const spec = JSON.parse(specJson!) as StoreSpec
+  const src = (p: string) => import(pathToFileURL(join(root!, 'src', p)).href)
+  const { DeltaTable } = await src('table/delta-table.ts')
+  const store = spec.kind === 'local'
+    ? new (await src('storage/local-store.ts')).LocalStore(spec.dir)
+    : new (await src('storage/s3-store.ts')).S3Store({ bucket: spec.bucket, prefix: spec.prefix, endpoint: spec.endpoint, region: spec.region, credentials: { accessKeyId: spec.accessKeyId, secretAccessKey: spec.secretAccessKey } })
+  // Count lost commit races (putIfAbsent → false on a commit file) without changing behaviour.
+  let lost = 0
+  const putIfAbsent = store.putIfAbsent.bind(store)
+  store.putIfAbsent = async (key: string, data: Uint8Array): Promise<boolean> => {
+    const won = await putIfAbsent(key, data)
+    if (!won && key.startsWith('_delta_log/') && key.endsWith('.json')) lost++
     return won
   }
+  await new Promise((r) => setTimeout(r, Math.max(0, Number(startAt) - Date.now())))
+  const cpu0 = process.cpuUsage()
+  const t = await DeltaTable.open(store)
+  const lostPerCommit: number[] = []
+  const w = Number(writer)
+  for (let i = 0; i < Number(count); i++) {
+    const before = lost
+    await t.append([{ id: rowId(w, i), qty: i, price: 1.5, category: 'alpha', ts: new Date(), note: `w${w}` }], { onWarning: (x: { message: string }) => process.stderr.write(`writer ${w}: ${x.message}\n`) })
+    lostPerCommit.push(lost - before)
+  }
+  const cpu = process.cpuUsage(cpu0)
+  process.stdout.write(JSON.stringify({ writer: w, lostPerCommit, cpuMs: (cpu.user + cpu.system) / 1000 }) + '\n')
 }
 
-const [dir, writer, count, startAt] = process.argv.slice(2)
-const store = new RaceCountingStore(dir!)
-await new Promise((r) => setTimeout(r, Math.max(0, Number(startAt) - Date.now())))
-const t = await DeltaTable.open(store as ObjectStore)
-const lostPerCommit: number[] = []
-for (let i = 0; i < Number(count); i++) {
-  const before = store.lost
-  await t.append([{ id: BigInt(Number(writer) * 1_000_000 + i), qty: i, price: 1.5, category: 'alpha', ts: new Date(), note: `w${writer}` }])
-  lostPerCommit.push(store.lost - before)
-}
-process.stdout.write(JSON.stringify({ writer: Number(writer), lostPerCommit }) + '\n')
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main()

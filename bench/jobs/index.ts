@@ -5,8 +5,8 @@ import { scanFilteredAggregate, scanFull } from './scan.js'
 import { optimizeCdcTable, optimizeSmallFiles } from './optimize.js'
 import { mergeCdc100k, mergeCdc1k } from './merge.js'
 import { append1m } from './append.js'
-import { commitConcurrency } from './concurrency.js'
+import { commitConcurrency, commitConcurrencyS3 } from './concurrency.js'
 import { SCALE_JOBS } from './scale.js'
 import { firstMerge100k, firstMerge1k, jobDescribe, jobImport, jobMerge100k, jobMerge1k } from './process.js'
 
-export const JOBS: Job<any>[] = [jobImport, jobDescribe, jobMerge1k, jobMerge100k, firstMerge1k, firstMerge100k, openManyCommits, openWideCheckpoint, scanFull, scanFilteredAggregate, append1m, mergeCdc1k, mergeCdc100k, commitConcurrency, optimizeSmallFiles, optimizeCdcTable, ...SCALE_JOBS]
+export const JOBS: Job<any>[] = [jobImport, jobDescribe, jobMerge1k, jobMerge100k, firstMerge1k, firstMerge100k, openManyCommits, openWideCheckpoint, scanFull, scanFilteredAggregate, append1m, mergeCdc1k, mergeCdc100k, commitConcurrency, commitConcurrencyS3, optimizeSmallFiles, optimizeCdcTable, ...SCALE_JOBS]
