@@ -6,6 +6,7 @@
 import type { ByteWriter, ParquetWriter } from 'hyparquet-writer'
 import { writePageHeader } from 'hyparquet-writer/src/datapage.js'
 import { compressPage, type ParquetCodec } from './codec.js'
+import { maxCompressedLength, snappyCompressInto } from './snappy.js'
 import type { DeltaValue } from '../schema/values.js'
 import { SchemaMismatchError } from '../errors.js'
 import { writeUtf8 } from '../schema/utf8.js'
@@ -55,6 +56,7 @@ class Scratch {
 const values = new Scratch()
 const levels = new Scratch()
 const body = new Scratch()
+const packed = new Scratch()
 
 const isNull = (v: unknown): boolean => v === null || v === undefined
 
@@ -91,19 +93,22 @@ export function writeFlatChunk(writer: ByteWriter, element: SchemaElement, colum
       values.pos = 0
       const pageEnd = dict ? writeIndexes(dict, end) : writeValues(type, element.type_length ?? 0, column, row, end, stats)
       let pageNulls = 0
-      body.pos = 0
+      // A REQUIRED column's page is its values alone: no copy into the page body.
+      let page = values
       if (optional) {
+        page = body
+        body.pos = 0
         levels.pos = 0
         pageNulls = writeDefinitionLevels(column, row, pageEnd)
         body.ensure(4 + levels.pos)
         body.view.setUint32(body.pos, levels.pos, true)
         body.bytes.set(levels.bytes.subarray(0, levels.pos), body.pos + 4)
         body.pos += 4 + levels.pos
+        body.ensure(values.pos)
+        body.bytes.set(values.bytes.subarray(0, values.pos), body.pos)
+        body.pos += values.pos
       }
-      body.ensure(values.pos)
-      body.bytes.set(values.bytes.subarray(0, values.pos), body.pos)
-      body.pos += values.pos
-      uncompressed += writePage(writer, options.codec, body, {
+      uncompressed += writePage(writer, options.codec, page, {
         type: 'DATA_PAGE',
         data_page_header: { num_values: pageEnd - row, encoding: dict ? 'RLE_DICTIONARY' : 'PLAIN', definition_level_encoding: 'RLE', repetition_level_encoding: 'RLE' },
       } as PageHeader)
@@ -140,7 +145,12 @@ export function writeFlatChunk(writer: ByteWriter, element: SchemaElement, colum
 /** Compress `page` and write header + bytes; returns the uncompressed size including the header. */
 function writePage(writer: ByteWriter, codec: FlatChunkOptions['codec'], page: Scratch, header: PageHeader): number {
   const raw = page.bytes.subarray(0, page.pos)
-  const data = compressPage(codec, raw)
+  let data: Uint8Array
+  if (codec === 'SNAPPY') {
+    packed.pos = 0
+    packed.ensure(maxCompressedLength(raw.length))
+    data = packed.bytes.subarray(0, snappyCompressInto(raw, packed.bytes))
+  } else data = compressPage(codec, raw)
   header.uncompressed_page_size = raw.length
   header.compressed_page_size = data.length
   const headerStart = writer.offset

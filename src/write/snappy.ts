@@ -16,15 +16,25 @@ export function maxCompressedLength(n: number): number {
 
 /** Snappy-compress `input`. */
 export function snappyCompress(input: Uint8Array): Uint8Array {
+  const out = new Uint8Array(maxCompressedLength(input.length))
+  return out.subarray(0, snappyCompressInto(input, out))
+}
+
+/**
+ * Snappy-compress `input` into `out` (at least `maxCompressedLength(input.length)` bytes); returns
+ * the compressed length. Lets a page encoder reuse one buffer instead of allocating a page-sized one
+ * per page (large allocations are external memory that drives V8 into full collections).
+ */
+export function snappyCompressInto(input: Uint8Array, out: Uint8Array): number {
   const n = input.length
-  const out = new Uint8Array(maxCompressedLength(n))
+  if (out.length < maxCompressedLength(n)) throw new RangeError(`snappy output buffer of ${out.length} bytes is smaller than ${maxCompressedLength(n)}`)
   let op = 0
   let v = n
   while (v >= 0x80) { out[op++] = (v & 0x7f) | 0x80; v >>>= 7 }
   out[op++] = v
   const view = new DataView(input.buffer, input.byteOffset, input.byteLength)
   for (let start = 0; start < n; start += BLOCK) op = compressBlock(input, view, start, Math.min(n, start + BLOCK), out, op)
-  return out.subarray(0, op)
+  return op
 }
 
 /** Unaligned little-endian 32-bit load; DataView reads are inlined by V8 (faster than 4 byte loads). */
