@@ -8,6 +8,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
+import { buildUi } from './build-ui.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
@@ -37,3 +38,6 @@ const chunks = readdirSync(join(root, 'dist', 'chunks')).filter((f) => f.endsWit
 if (!chunks.includes('local-store.js') || !chunks.some((f) => readFileSync(join(root, 'dist', 'chunks', f), 'utf8').includes('"./local-store.js"'))) {
   throw new Error('build: resolve.ts\'s import of ./local-store.js does not land beside dist/chunks/local-store.js')
 }
+// The lake explorer page of `lagomago ui`, bundled for the browser (its own bundle: the library's
+// browser budget in test/browser is unaffected).
+await buildUi(join(root, 'dist', 'ui'))

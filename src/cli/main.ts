@@ -22,6 +22,7 @@ commands:
   vacuum <table> [--retention-hours H] [--dry-run] [--no-enforce-retention]
   tables [lake dir]                     tables of a lake (catalog names)
   pipeline [lake dir] [--quiet]         run the demo lakehouse job (bronze → silver → gold)
+  ui [lake dir] [--port N] [--host]     explore the lake in a browser (read-only; 127.0.0.1 unless --host)
 
 <table>: a folder, a file:// or memory:// URI, or a catalog name lake.<schema>.<table> under --lake.
 Flags: --flag value or --flag=value (the value may hold = and spaces: --filter="uf = 'SP'").`
@@ -35,7 +36,7 @@ const FLAGS = {
   version: { type: 'string' }, timestamp: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
   zorder: { type: 'string' }, 'target-size': { type: 'string' },
   'retention-hours': { type: 'string' }, 'dry-run': { type: 'boolean' }, 'no-enforce-retention': { type: 'boolean' },
-  quiet: { type: 'boolean' },
+  quiet: { type: 'boolean' }, port: { type: 'string' }, host: { type: 'boolean' },
 } as const satisfies Record<string, { type: 'string' | 'boolean' }>
 type Flag = keyof typeof FLAGS
 
@@ -49,6 +50,7 @@ const COMMAND_FLAGS: Record<string, readonly Flag[]> = {
   vacuum: ['retention-hours', 'dry-run', 'no-enforce-retention'],
   tables: [],
   pipeline: ['quiet'],
+  ui: ['port', 'host'],
 }
 const GLOBAL_FLAGS: readonly Flag[] = ['json', 'lake', 'help']
 
@@ -128,6 +130,7 @@ export async function runCli(argv: string[], io: CliIo = { out: (s) => process.s
       if (json) io.out(toJson(r))
       return r.status === 'SUCCESS' ? 0 : 1
     }
+    if (command === 'ui') return await serveUi(resolve(positional[0] ?? lakeDir), flags, io)
     if (command === 'tables') {
       const lake = new Lake(positional[0] ?? lakeDir)
       const names = await lake.tables()
@@ -214,6 +217,16 @@ export async function runCli(argv: string[], io: CliIo = { out: (s) => process.s
     if (e instanceof DeltaError) { io.err(json ? toJson({ error: e.name, code: e.code, message: e.message }) : `${e.name}: ${e.message}`); return 1 }
     throw e
   }
+}
+
+/** `ui`: serve the explorer until SIGINT/SIGTERM. `LAGOMAGO_UI_DIR` points at another build of the page. */
+async function serveUi(lakeDir: string, flags: Args['flags'], io: CliIo): Promise<number> {
+  const { startUiServer } = await import('./ui-server.js')
+  const server = await startUiServer({ lakeDir, port: num(flags, 'port'), host: flags.has('host') ? '0.0.0.0' : undefined, pageDir: process.env.LAGOMAGO_UI_DIR || undefined })
+  io.out(`lagomago explorer: ${server.url}  (lake ${lakeDir}; read-only${flags.has('host') ? ', listening on every interface' : ''}; Ctrl-C stops)`)
+  await new Promise<void>((done) => { process.once('SIGINT', done); process.once('SIGTERM', done) })
+  await server.close()
+  return 0
 }
 
 if (isMainModule(import.meta.url)) {
