@@ -2,9 +2,11 @@
 // column layout Spark 3.5 / Delta 3 writes, then `_delta_log/_last_checkpoint`. Runs after a commit
 // landed; callers treat a failure here as a warning, never as a failed commit.
 import type { ParquetWriter } from 'hyparquet-writer'
-import type { AddFile, DeletionVectorDescriptor, DomainMetadata, Metadata, Protocol, RemoveFile } from './actions.js'
+import type { AddFile, DomainMetadata, Metadata, Protocol, RemoveFile } from './actions.js'
+import { CorruptLogError } from '../errors.js'
 import { LAST_CHECKPOINT, LOG_DIR, padVersion } from './log-path.js'
 import type { ObjectStore } from '../storage/object-store.js'
+import type { Segment } from './checkpoint-encoder.js'
 
 type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number]
 
@@ -117,30 +119,6 @@ export function checkpointSchema(v2 = false): SchemaElement[] {
 
 const big = (n: number | null | undefined): bigint | null => (n === null || n === undefined ? null : BigInt(n))
 
-function dvRow(d: DeletionVectorDescriptor | null | undefined): Record<string, unknown> | null {
-  if (!d) return null
-  return {
-    storageType: d.storageType, pathOrInlineDv: d.pathOrInlineDv, offset: d.offset ?? null,
-    sizeInBytes: d.sizeInBytes, cardinality: BigInt(d.cardinality), maxRowIndex: big(d.maxRowIndex),
-  }
-}
-
-function addRow(a: AddFile): Record<string, unknown> {
-  return {
-    path: a.path, partitionValues: a.partitionValues, size: BigInt(a.size), modificationTime: BigInt(a.modificationTime),
-    dataChange: a.dataChange, tags: a.tags ?? null, deletionVector: dvRow(a.deletionVector), baseRowId: big(a.baseRowId),
-    defaultRowCommitVersion: big(a.defaultRowCommitVersion), stats: a.stats ?? null, clusteringProvider: a.clusteringProvider ?? null,
-  }
-}
-
-function removeRow(r: RemoveFile): Record<string, unknown> {
-  return {
-    path: r.path, deletionTimestamp: big(r.deletionTimestamp), dataChange: r.dataChange, extendedFileMetadata: r.extendedFileMetadata ?? null,
-    partitionValues: r.partitionValues ?? null, size: big(r.size), deletionVector: dvRow(r.deletionVector),
-    baseRowId: big(r.baseRowId), defaultRowCommitVersion: big(r.defaultRowCommitVersion),
-  }
-}
-
 function metadataRow(m: Metadata): Record<string, unknown> {
   return {
     id: m.id, name: m.name ?? null, description: m.description ?? null,
@@ -169,38 +147,50 @@ export function retainedTombstones(removes: RemoveFile[], configuration: Record<
   return removes.filter((r) => (r.deletionTimestamp ?? 0) > cutoff)
 }
 
-/** Checkpoint rows: one action per row, the other columns null. */
-export function checkpointRows(src: CheckpointSource, now = Date.now()): { columns: Record<string, unknown[]>; numRows: number; numAdds: number } {
+/**
+ * Checkpoint rows as segments: one action per row, the other top-level columns null. Add and remove
+ * actions go to the encoder as they are (their fields are the schema's, absent means null).
+ */
+export function checkpointSegments(src: CheckpointSource, now = Date.now()): { segments: Segment[]; numRows: number; numAdds: number } {
   const v2 = isV2(src.protocol)
-  const columns: Record<string, unknown[]> = { txn: [], add: [], remove: [], metaData: [], protocol: [], domainMetadata: [] }
-  if (v2) columns.checkpointMetadata = []
-  const push = (col: string, row: unknown) => {
-    for (const k of Object.keys(columns)) columns[k].push(k === col ? row : null)
-  }
+  const segments: Segment[] = []
   // With the v2Checkpoint feature the classic checkpoint follows the V2 spec: one checkpointMetadata
   // row and every action inline, no sidecars (PROTOCOL.md "V2 Spec", "Classic checkpoint").
-  if (v2) push('checkpointMetadata', { version: BigInt(src.version), tags: null })
-  push('protocol', protocolRow(src.protocol))
-  push('metaData', metadataRow(src.metadata))
-  for (const [appId, version] of src.txns) push('txn', { appId, version: BigInt(version), lastUpdated: null })
+  if (v2) segments.push({ column: 'checkpointMetadata', values: [{ version: BigInt(src.version), tags: null }] })
+  segments.push({ column: 'protocol', values: [protocolRow(src.protocol)] })
+  segments.push({ column: 'metaData', values: [metadataRow(src.metadata)] })
+  segments.push({ column: 'txn', values: [...src.txns].map(([appId, version]) => ({ appId, version: BigInt(version), lastUpdated: null })) })
   // Removed domains are tombstones a checkpoint drops (PROTOCOL.md "Checkpoints").
-  for (const d of src.domainMetadata.values()) if (!d.removed) push('domainMetadata', { domain: d.domain, configuration: d.configuration, removed: false })
+  const domains = [...src.domainMetadata.values()].filter((d) => !d.removed)
+  segments.push({ column: 'domainMetadata', values: domains.map((d) => ({ domain: d.domain, configuration: d.configuration, removed: false })) })
   const adds = src.activeFiles()
   // delta.checkpoint.writeStatsAsJson = false asks for no JSON stats in checkpoints (PROTOCOL.md
   // "Checkpoints"); stats_parsed (writeStatsAsStruct) is not written: readers fall back to none.
   const statsAsJson = src.metadata.configuration['delta.checkpoint.writeStatsAsJson'] !== 'false'
-  for (const a of adds) push('add', addRow(statsAsJson ? a : { ...a, stats: null }))
-  for (const r of retainedTombstones(src.tombstones(), src.metadata.configuration, now)) push('remove', removeRow(r))
-  return { columns, numRows: columns.add.length, numAdds: adds.length }
+  segments.push({ column: 'add', values: statsAsJson ? adds : adds.map((a) => ({ ...a, stats: null })) })
+  segments.push({ column: 'remove', values: retainedTombstones(src.tombstones(), src.metadata.configuration, now) })
+  let numRows = 0
+  for (const s of segments) numRows += s.values.length
+  return { segments: segments.filter((s) => s.values.length > 0), numRows, numAdds: adds.length }
 }
 
-/** Parquet bytes of the checkpoint of `src`. hyparquet-writer loads on the first write, not at import (issue 15). */
+/** Parquet bytes of the checkpoint of `src`. The encoder (and hyparquet-writer) load on the first write, not at import (issue 15). */
 export async function checkpointBytes(src: CheckpointSource, now = Date.now()): Promise<{ bytes: Uint8Array; size: number; numAdds: number }> {
-  const { ByteWriter, ParquetWriter } = await import('hyparquet-writer')
-  const { columns, numRows, numAdds } = checkpointRows(src, now)
+  const [{ ByteWriter, ParquetWriter }, { writeCheckpointRowGroup }] = await Promise.all([import('hyparquet-writer'), import('./checkpoint-encoder.js')])
+  const { segments, numRows, numAdds } = checkpointSegments(src, now)
+  const schema = checkpointSchema(isV2(src.protocol))
   const writer = new ByteWriter(1 << 16)
-  const pq = new ParquetWriter({ writer, schema: checkpointSchema(isV2(src.protocol)), createdBy: 'lagomago' })
-  pq.write({ columnData: Object.entries(columns).map(([name, data]) => ({ name, data: data as never })), rowGroupSize: 1 << 20 })
+  const pq = new ParquetWriter({ writer, schema, createdBy: 'lagomago' })
+  let group: ReturnType<typeof writeCheckpointRowGroup>
+  try {
+    group = writeCheckpointRowGroup(writer, schema, segments, 'SNAPPY')
+  } catch (e) {
+    // A value the checkpoint schema cannot hold came from the log itself (another writer's commit).
+    const table = src.store.url
+    throw new CorruptLogError(`cannot write the checkpoint of version ${src.version} of table ${table}: ${(e as Error).message}`, { table, version: src.version, cause: e })
+  }
+  pq.row_groups.push(group)
+  pq.num_rows = group.num_rows
   pq.finish()
   return { bytes: writer.getBytes(), size: numRows, numAdds }
 }
