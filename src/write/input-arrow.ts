@@ -37,6 +37,17 @@ export function fromArrow(data: arrow.Table | arrow.RecordBatch, schema: StructT
   return { numRows: n, columns, schema: merged, newFields }
 }
 
+/** Whether a sample of the values repeats (fewer than half distinct), as the page encoder decides on dictionaries. */
+function repetitive(text: string, at: (j: number) => number, length: number): boolean {
+  const sample = Math.min(length, 256)
+  const seen = new Set<string>()
+  for (let s = 0; s < sample; s++) {
+    const j = Math.floor((s * length) / sample)
+    seen.add(text.slice(at(j), at(j + 1)))
+  }
+  return seen.size * 2 < sample
+}
+
 // ignoreBOM: a value starting with U+FEFF keeps it (the decoder drops it by default).
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
@@ -110,7 +121,18 @@ export function vectorToDelta(vec: arrow.Vector, type: DataType, column: string,
       const nulls = d.nullCount > 0
       const units = d.length > 0 ? unitOffsets(bytes, offsets, d.length) : undefined
       if (units) {
-        for (let j = 0; j < d.length; j++, i++) out[i] = nulls && !d.getValid(j) ? null : units.text.slice(units.at(j), units.at(j + 1))
+        const { text, at } = units
+        // A repetitive column shares one string per distinct value: the slices die young instead of
+        // a million of them surviving (and being copied by) the garbage collector until the write ends.
+        const canon = repetitive(text, at, d.length) ? new Map<string, string>() : undefined
+        for (let j = 0; j < d.length; j++, i++) {
+          if (nulls && !d.getValid(j)) { out[i] = null; continue }
+          const s = text.slice(at(j), at(j + 1))
+          if (!canon) { out[i] = s; continue }
+          let c = canon.get(s)
+          if (c === undefined) canon.set(s, (c = s))
+          out[i] = c
+        }
         continue
       }
       for (let j = 0; j < d.length; j++, i++) {

@@ -71,6 +71,12 @@ describe('input fast paths', () => {
     }), { numRuns: 300 })
   })
 
+  it('a repetitive string column (shared strings per distinct value) keeps every value and null in place', () => {
+    fc.assert(fc.property(fc.array(fc.option(fc.constantFrom('alpha', 'bravo', 'ç', '😀x', '')), { minLength: 1, maxLength: 2000 }), (strs) => {
+      expect(Array.from(vectorToDelta(arrow.vectorFromArray(strs, new arrow.Utf8()), 'string', 's'))).toEqual(strs)
+    }), { numRuns: 50 })
+  })
+
   it('Dates become the same µs as BigInt arithmetic, beyond the exact-double range too', () => {
     const ms = fc.oneof(fc.integer({ min: -8_640_000_000_000_000, max: 8_640_000_000_000_000 }), fc.constantFrom(0, -1, 1, 9_007_199_254_740, -9_007_199_254_740, 9_007_199_254_741, -9_007_199_254_741))
     fc.assert(fc.property(fc.array(fc.option(ms, { freq: 8 }), { minLength: 1, maxLength: 40 }), (values) => {
