@@ -15,7 +15,7 @@ export interface ErrorContext {
  * it, or on the subclass); `table`, `version`, `file` and `column` say where, when known.
  * @example
  * try { await DeltaTable.open('s3://bucket/missing') }
- * catch (e) { if (e instanceof DeltaError && e.code === 'TABLE_NOT_FOUND') { ... } }
+ * catch (e) { if (!(e instanceof DeltaError && e.code === 'TABLE_NOT_FOUND')) throw e }
  */
 export class DeltaError extends Error {
   readonly code: string = 'DELTA_ERROR'
@@ -83,11 +83,17 @@ export class ReadOnlyStoreError extends DeltaError { override readonly code = 'R
 
 /** Base of the errors a commit raises when a concurrent winner conflicts with what we read or wrote. */
 export class CommitConflictError extends DeltaError { override readonly code: string = 'COMMIT_CONFLICT' }
+/** A concurrent commit added files that what this one read (its filter, or the whole table) would have selected. */
 export class ConcurrentAppendError extends CommitConflictError { override readonly code = 'CONCURRENT_APPEND' }
+/** A concurrent commit removed a file this one read. */
 export class ConcurrentDeleteReadError extends CommitConflictError { override readonly code = 'CONCURRENT_DELETE_READ' }
+/** A concurrent commit removed a file this one also removes. */
 export class ConcurrentDeleteDeleteError extends CommitConflictError { override readonly code = 'CONCURRENT_DELETE_DELETE' }
+/** A concurrent commit changed the table's metadata (schema, partitioning, properties). */
 export class MetadataChangedError extends CommitConflictError { override readonly code = 'METADATA_CHANGED' }
+/** A concurrent commit changed the table's protocol (reader/writer versions or features). */
 export class ProtocolChangedError extends CommitConflictError { override readonly code = 'PROTOCOL_CHANGED' }
+/** A concurrent commit recorded a `txn` version of an application id this one looked up, or wrote a metadata domain this one writes. */
 export class ConcurrentTransactionError extends CommitConflictError { override readonly code = 'CONCURRENT_TRANSACTION' }
 /** The commit kept losing the race after the bounded number of retries. */
 export class CommitRetriesExhaustedError extends CommitConflictError { override readonly code = 'COMMIT_RETRIES_EXHAUSTED' }

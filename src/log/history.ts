@@ -9,6 +9,7 @@ import type { LogPath } from './log-path.js'
 import { readCommits } from './snapshot.js'
 import { monotonicMtimes } from './time-travel.js'
 
+/** One version of `history()`: the commit's commitInfo, its version and its timestamps. */
 export interface HistoryEntry extends CommitInfo {
   version: number
   /** Commit timestamp (epoch ms) as time travel sees it. */

@@ -27,7 +27,12 @@ export interface SnapshotOptions {
 }
 export const SNAPSHOT_OPTION_KEYS = optionKeys<SnapshotOptions>()(['version', 'timestamp', 'table', 'allowExternalPaths', 'jsonOnly'])
 
-/** The state of a table at one version, replayed from its log: protocol, metadata, live files, txns. */
+/**
+ * The state of a table at one version, replayed from its log: protocol, metadata, live files, txns.
+ * @example
+ * const snapshot = await loadSnapshot(await openStore('./lake/events'))
+ * console.log(snapshot.version, snapshot.activeFiles().length, snapshot.partitionColumns)
+ */
 export class Snapshot {
   readonly schema: StructType
   readonly partitionColumns: string[]

@@ -28,6 +28,8 @@ export const INGESTION_FIELDS: StructField[] = [
 /**
  * `schema` plus the ingestion metadata columns, the rescued-data column (`_rescued_data`, or the
  * name given; `false` for none, for loads with `onError: 'fail'`) and any `extra` fields.
+ * @example
+ * const bronze = await lake.table('bronze.orders', { schema: bronzeSchema(schema) })
  */
 export function bronzeSchema(schema: StructType, extra: StructField[] = [], options: { rescuedDataColumn?: string | false } = {}): StructType {
   checkOptions('bronzeSchema', options, ['rescuedDataColumn'])
@@ -37,7 +39,11 @@ export function bronzeSchema(schema: StructType, extra: StructField[] = [], opti
   return { type: 'struct', fields: [...schema.fields, ...[...extra, ...rescued, ...INGESTION_FIELDS].filter((f) => !names.has(f.name))] }
 }
 
-/** Rows with `_ingested_at` and `_source_file` set. */
+/**
+ * Rows with `_ingested_at` and `_source_file` set.
+ * @example
+ * await bronze.append(withIngestionMetadata(rawRows, { sourceFile: 'orders/2024-01-01.jsonl' }))
+ */
 export function withIngestionMetadata<R extends Record<string, unknown>>(rows: readonly R[], meta: { sourceFile: string; ingestedAt?: Date }): (R & { _ingested_at: Date; _source_file: string })[] {
   checkOptions('withIngestionMetadata', meta, ['sourceFile', 'ingestedAt'])
   const at = meta.ingestedAt ?? new Date()
@@ -64,6 +70,10 @@ const FULL_LOAD_OPTIONS = ['schema', 'txn', 'ingestedAt', ...CAST_OPTIONS]
 /**
  * Full load: replace the table's rows with the extract in `file` (Parquet or JSON lines), cast to the
  * declared schema, with ingestion metadata. With `txn`, an extract already loaded is skipped.
+ * @example
+ * await fullLoad(await lake.table('bronze.clientes'), './raw/clientes_20240101.parquet', {
+ *   schema, txn: { appId: 'clientes', version: 20240101 },
+ * })
  */
 export async function fullLoad(table: DeltaTable, file: string, options: FullLoadOptions): Promise<WriteResult & { skipped: boolean; rows: number; rescued: number }> {
   const rescue = rescueColumn('fullLoad', options, FULL_LOAD_OPTIONS)

@@ -9,7 +9,12 @@ import { InvalidArgumentError, SchemaMismatchError, type DataType, type StructTy
 import { checkOptions } from '../options.js'
 import { datePrefix, LOCALE_OPTIONS, numberText, textRules, timestampText, type LocaleOptions, type TextRules } from './locale.js'
 
-/** A value that cannot be cast, and why: the caller rescues it or throws. */
+/**
+ * A value that cannot be cast, and why: the caller rescues it or throws.
+ * @example
+ * const v = castValue('12,5', 'integer')
+ * if (v instanceof CastFailure) console.log(v.reason) // 'not an integer'
+ */
 export class CastFailure {
   constructor(readonly value: unknown, readonly type: string, readonly reason: string) {}
 }
@@ -137,7 +142,11 @@ function castWith(value: unknown, type: DataType, rules: TextRules): unknown {
   }
 }
 
-/** Cast one value to a primitive Delta type (text read by `options`' rules: ISO by default); CastFailure when impossible. */
+/**
+ * Cast one value to a primitive Delta type (text read by `options`' rules: ISO by default); CastFailure when impossible.
+ * @example
+ * castValue('1.234,56', 'decimal(10,2)', { locale: 'pt-BR' }) // '1234.56'
+ */
 export function castValue(value: unknown, type: DataType, options: LocaleOptions = {}): unknown {
   checkOptions('castValue', options, LOCALE_OPTIONS)
   return castWith(value, type, textRules(options))
@@ -175,6 +184,8 @@ export function rescueColumn(call: string, options: CastOptions, allowed: readon
  * Cast rows to `schema` (top-level columns; names matched exactly, else case-insensitively; a second
  * spelling of a column already set is rescued). Missing columns become null. With rescue, every row
  * gets the rescued-data column (also when the schema does not list it).
+ * @example
+ * const typed = castRows(await readRawFile('./raw/orders/2024-01-01.jsonl'), schema, { source: '2024-01-01.jsonl' })
  */
 export function castRows(rows: ReadonlyArray<Record<string, unknown>>, schema: StructType, options: CastRowsOptions = {}): Record<string, unknown>[] {
   const rescue = rescueColumn('castRows', options, [...CAST_OPTIONS, 'source'])

@@ -14,6 +14,7 @@ export type CdcOptions = Pick<CdcMergeOptions, 'keys' | 'format' | 'opColumn' | 
 
 export const CDC_OPTIONS = ['keys', 'format', 'opColumn', 'sequence', 'softDelete', 'ignoreOlderThanTarget', 'txn', 'ignoreColumns', 'mergeSchema'] as const
 
+/** What `applyCdc` did: the version written, or `skipped`, and how the feed was read. */
 export interface CdcResult extends WriteResult {
   /** Nothing was written: the txn was already committed, or the batch was empty. */
   skipped: boolean

@@ -38,7 +38,12 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   await rename(tmp, path)
 }
 
-/** A stream checkpoint folder (Spark-like offsets/ and commits/ logs): exactly-once progress across restarts. */
+/**
+ * A stream checkpoint folder (Spark-like offsets/ and commits/ logs): exactly-once progress across restarts.
+ * @example
+ * const cp = await Checkpoint.open<FileOffset>('./lake/_checkpoints/orders')
+ * const last = await cp.lastCommitted() // undefined before the first batch
+ */
 export class Checkpoint<O> {
   private constructor(readonly location: string, readonly metadata: StreamCheckpointMetadata) {}
 

@@ -37,6 +37,17 @@ export interface VersionOffset {
 
 interface CommitSummary { files: number; bytes: number; removesData: boolean }
 
+/**
+ * A stream source reading a Delta table incrementally (whole commits per batch), its change data feed
+ * when the table has one: what silver reads from bronze without rescanning it.
+ * @example
+ * await runStream({
+ *   source: new DeltaSource({ table: bronze, readChangeFeed: true }),
+ *   checkpointLocation: './lake/_checkpoints/silver',
+ *   foreachBatch: (b) => applyCdc(silver, changesToEvents(b.rows), { txn: b.txn }),
+ *   trigger: { availableNow: true },
+ * })
+ */
 export class DeltaSource implements StreamSource<VersionOffset, number> {
   private handle?: DeltaTable
   private readonly summaries = new Map<number, CommitSummary>()

@@ -29,6 +29,12 @@ export interface FileOffset {
   files: RawFile[]
 }
 
+/**
+ * A stream source over a landing folder: each batch takes files not taken before (oldest name first),
+ * cast to the declared schema.
+ * @example
+ * const source = new FileSource({ path: './raw/orders', schema, maxFilesPerTrigger: 10 })
+ */
 export class FileSource implements StreamSource<FileOffset, Set<string>> {
   private readonly seen = new Set<string>()
   private readonly maxFiles: number

@@ -35,7 +35,11 @@ export function toJsonValue(v: unknown): unknown {
   return v
 }
 
-/** JSON text of a value with bigint, Date and bytes made printable. */
+/**
+ * JSON text of a value with bigint, Date and bytes made printable.
+ * @example
+ * toJson({ id: 1n, at: new Date(0) }, 0) // '{"id":1,"at":"1970-01-01T00:00:00.000Z"}'
+ */
 export function toJson(v: unknown, indent = 2): string {
   return JSON.stringify(toJsonValue(v), null, indent)
 }

@@ -92,7 +92,7 @@ export function groupBy(rows: readonly Row[], keys: string[], aggs: Record<strin
 /**
  * Hash join on equal key columns; `left` keeps unmatched left rows with the right columns null.
  * @example
- * const enriched = joinRows(orders, clients, ['client_id'], 'left')
+ * const enriched = joinRows(await orders.toRows(), await clients.toRows(), ['client_id'], 'left')
  */
 export function joinRows(left: readonly Row[], right: readonly Row[], on: string[], how: 'inner' | 'left' = 'inner'): Row[] {
   const index = new Map<string, Row[]>()
@@ -146,7 +146,11 @@ export async function rebuild(table: DeltaTable, inputs: Record<string, number>,
   return { ...r, skipped: false }
 }
 
-/** Merge computed rows into a gold table by key (upsert), for aggregates maintained incrementally. */
+/**
+ * Merge computed rows into a gold table by key (upsert), for aggregates maintained incrementally.
+ * @example
+ * await mergeByKey(gold, groupBy(await silver.toRows(), ['day'], { orders: { fn: 'count' } }), ['day'])
+ */
 export async function mergeByKey(table: DeltaTable, rows: readonly Row[], keys: string[], txn?: { appId: string; version: number }): Promise<WriteResult & { skipped: boolean }> {
   if (txn && (table.txns.get(txn.appId) ?? -1) >= txn.version) return { version: table.version, metrics: {}, skipped: true }
   // the MERGE builder, not CDC mode: a gold column named like an op column is just data here

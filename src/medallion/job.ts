@@ -105,13 +105,21 @@ export const JOB_RUNS_SCHEMA: StructType = {
  * into what was read, concurrent deletes of read or removed files, a concurrent txn of the same app,
  * and a commit that kept losing the race. Metadata and protocol changes are not retried: a schema
  * change under a pipeline should surface, not be planned around.
+ * @example
+ * try { await t.delete("uf = 'SP'") }
+ * catch (e) { if (!isRetriableConflict(e)) throw e } // else: plan it again on a fresh snapshot
  */
 export function isRetriableConflict(e: unknown): boolean {
   return e instanceof ConcurrentAppendError || e instanceof ConcurrentDeleteReadError || e instanceof ConcurrentDeleteDeleteError
     || e instanceof ConcurrentTransactionError || e instanceof CommitRetriesExhaustedError
 }
 
-/** Task names in a valid run order; throws on unknown dependencies and cycles (naming them). */
+/**
+ * Task names in a valid run order; throws on unknown dependencies and cycles (naming them).
+ * @example
+ * const run = async () => {}
+ * topologicalOrder([{ name: 'gold', dependsOn: ['silver'], run }, { name: 'silver', run }]) // ['silver', 'gold']
+ */
 export function topologicalOrder(tasks: readonly TaskSpec[]): string[] {
   const byName = new Map<string, TaskSpec>()
   for (const t of tasks) {
@@ -137,7 +145,7 @@ export function topologicalOrder(tasks: readonly TaskSpec[]): string[] {
 /**
  * A DAG of tasks run over a lake: dependencies, parallelism, retries of retriable conflicts, runs recorded.
  * @example
- * const result = await new Job('nightly', [{ name: 'bronze', run: async ({ lake }) => { ... } }]).run(lake)
+ * const result = await new Job('nightly', [{ name: 'bronze', run: async ({ lake }) => { await applyCdc(await lake.table('bronze.orders'), changeRows) } }]).run(lake)
  */
 export class Job {
   constructor(readonly name: string, readonly tasks: readonly TaskSpec[], readonly options: JobOptions = {}) {

@@ -17,7 +17,11 @@ export interface RawFile {
   mtime: number
 }
 
-/** The format of a file by extension: `.parquet`, or `.json`/`.jsonl`/`.ndjson` for JSON lines. */
+/**
+ * The format of a file by extension: `.parquet`, or `.json`/`.jsonl`/`.ndjson` for JSON lines.
+ * @example
+ * formatOf('orders.ndjson') // 'json'
+ */
 export function formatOf(name: string): RawFormat | undefined {
   const ext = extname(name).toLowerCase()
   if (ext === '.parquet') return 'parquet'
@@ -25,7 +29,11 @@ export function formatOf(name: string): RawFormat | undefined {
   return undefined
 }
 
-/** Finished files of `format` (default: both) under `dir`, recursively, sorted by name. */
+/**
+ * Finished files of `format` (default: both) under `dir`, recursively, sorted by name.
+ * @example
+ * for (const f of await listRawFiles('./raw/orders', 'json')) console.log(f.name, f.size)
+ */
 export async function listRawFiles(dir: string, format?: RawFormat): Promise<RawFile[]> {
   const out: RawFile[] = []
   async function walk(d: string): Promise<void> {
@@ -91,7 +99,11 @@ export function parseJsonExact(text: string): unknown {
   })
 }
 
-/** The rows of one raw file, values as the file holds them (cast them with `castRows`). */
+/**
+ * The rows of one raw file, values as the file holds them (cast them with `castRows`).
+ * @example
+ * const raw = await readRawFile('./raw/orders/part-1.parquet') // values as stored: cast with castRows
+ */
 export async function readRawFile(path: string, format: RawFormat | undefined = formatOf(path)): Promise<Record<string, unknown>[]> {
   if (!format) throw new InvalidArgumentError(`cannot tell the format of ${path}: expected .parquet, .json, .jsonl or .ndjson`, { file: path })
   const bytes = await readFile(path)

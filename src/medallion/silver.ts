@@ -141,6 +141,8 @@ export interface ChangeEventsOptions {
  * DeltaSource give it) ready for `applyCdc`, which reads it as the Delta CDF format: pre-images
  * dropped, rows in commit order with deletes before inserts within a commit (a rewrite of a key in
  * one commit ends with its insert), and rows whose soft-delete flag is true turned into deletes.
+ * @example
+ * await applyCdc(silver, changesToEvents(await bronze.changes({ startVersion: 1 })))
  */
 export function changesToEvents(changes: readonly Row[], options: ChangeEventsOptions = {}): Row[] {
   checkOptions('changesToEvents', options, ['softDeleteColumn'])

@@ -70,7 +70,19 @@ export interface StreamSummary {
   numInputRows: number
 }
 
-/** A running (or runnable) streaming query. `await start()` resolves when it stops. */
+/**
+ * A running (or runnable) streaming query. `await start()` resolves when it stops.
+ * @example
+ * const q = new StreamingQuery({
+ *   source: new FileSource({ path: './raw/orders', schema }),
+ *   checkpointLocation: './lake/_checkpoints/orders',
+ *   foreachBatch: (b) => bronze.append(b.rows, { txn: b.txn }),
+ *   trigger: { processingTime: 5_000 },
+ * })
+ * const done = q.start()
+ * q.stop() // later: ends after the batch in flight
+ * const { numInputRows } = await done
+ */
 export class StreamingQuery<O, B = unknown> {
   private readonly controller = new AbortController()
   private checkpoint?: Checkpoint<O>
@@ -151,7 +163,16 @@ export class StreamingQuery<O, B = unknown> {
   }
 }
 
-/** Start a streaming query and wait for it to stop (availableNow) or be stopped (processingTime). */
+/**
+ * Start a streaming query and wait for it to stop (availableNow) or be stopped (processingTime).
+ * @example
+ * const { batches } = await runStream({
+ *   source: new FileSource({ path: './raw/orders', schema }),
+ *   checkpointLocation: './lake/_checkpoints/orders',
+ *   foreachBatch: (b) => bronze.append(b.rows, { txn: b.txn }),
+ *   trigger: { availableNow: true },
+ * })
+ */
 export function runStream<O, B>(options: StreamOptions<O, B>): Promise<StreamSummary> {
   return new StreamingQuery(options).start()
 }

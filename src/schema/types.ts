@@ -78,7 +78,11 @@ export function decimalParams(t: DataType): { precision: number; scale: number }
   return m ? { precision: Number(m[1]), scale: Number(m[2]) } : undefined
 }
 
-/** Parse `metaData.schemaString`; the result is a validated StructType. */
+/**
+ * Parse `metaData.schemaString`; the result is a validated StructType.
+ * @example
+ * const schema = parseSchema(snapshot.metadata.schemaString)
+ */
 export function parseSchema(schemaString: string, ctx: { table?: string; version?: number } = {}): StructType {
   let json: unknown
   try {
@@ -150,7 +154,11 @@ function parseField(json: unknown, parent: string, index: number, ctx: { table?:
   return { name: f.name, type: parseDataType(f.type, path, ctx, depth), nullable: f.nullable !== false, metadata }
 }
 
-/** The schema as Delta writes it into `schemaString`. */
+/**
+ * The schema as Delta writes it into `schemaString`.
+ * @example
+ * const schemaString = serializeSchema(t.schema) // what metaData.schemaString holds
+ */
 export function serializeSchema(schema: StructType): string {
   return JSON.stringify(schema)
 }

@@ -8,7 +8,12 @@ export interface AsyncBufferLike {
   slice(start: number, end?: number): Promise<ArrayBuffer>
 }
 
-/** `size` avoids a `head` when the log already states the file size. */
+/**
+ * `size` avoids a `head` when the log already states the file size.
+ * @example
+ * const buf = await asyncBufferFor(store, 'part-00000.snappy.parquet')
+ * const footer = new Uint8Array(await buf.slice(buf.byteLength - 8)) // footer length + 'PAR1'
+ */
 export async function asyncBufferFor(store: ObjectStore, key: string, size?: number): Promise<AsyncBufferLike> {
   let byteLength = size
   if (byteLength === undefined) {
@@ -29,7 +34,13 @@ export async function asyncBufferFor(store: ObjectStore, key: string, size?: num
   }
 }
 
-/** Whole bytes already in memory as an AsyncBuffer (checkpoints read in one GET, tests). */
+/**
+ * Whole bytes already in memory as an AsyncBuffer (checkpoints read in one GET, tests).
+ * @example
+ * import { parquetMetadataAsync } from 'hyparquet'
+ * const buf = asyncBufferFromBytes(await store.get('_delta_log/00000000000000000010.checkpoint.parquet'))
+ * const { num_rows } = await parquetMetadataAsync(buf)
+ */
 export function asyncBufferFromBytes(bytes: Uint8Array): AsyncBufferLike {
   const ab = toArrayBuffer(bytes)
   return { byteLength: ab.byteLength, slice: async (s, e) => ab.slice(s, e) }

@@ -64,6 +64,12 @@ interface Armed { rule: FaultRule; seen: number }
 /**
  * Test tool: wraps an ObjectStore and injects faults by rule (errors, truncated or lost writes, a full
  * disk, stale listings), to check that a failed write leaves the table as it was.
+ * @example
+ * const faulty = new FaultStore(new MemoryStore())
+ * const t = await DeltaTable.create(faulty, { schema })
+ * faulty.arm([{ on: 'putIfAbsent', kind: 'error' }]) // the next commit fails
+ * await t.append(rows).catch(() => {})
+ * console.log((await DeltaTable.open(faulty.inner)).version) // still 0
  */
 export class FaultStore implements ObjectStore {
   readonly url: string

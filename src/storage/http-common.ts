@@ -24,7 +24,13 @@ export function newCounts(): RequestCounts {
   return { get: 0, head: 0, put: 0, list: 0, delete: 0, other: 0 }
 }
 
-/** Sum of a store's request counters. */
+/**
+ * Sum of a store's request counters.
+ * @example
+ * const store = S3Store.fromUri('s3://bucket/lake/events')
+ * await (await DeltaTable.open(store)).toRows()
+ * console.log(totalRequests(store.requests), store.requests.get)
+ */
 export function totalRequests(c: RequestCounts): number {
   return c.get + c.head + c.put + c.list + c.delete + c.other
 }

@@ -14,6 +14,12 @@ const TEMP_PREFIX = '.lagomago-tmp-'
 /** Ranges above this many bytes are clamped to the file's size before allocating. */
 const LARGE_RANGE = 16 * 1024 * 1024
 
+/**
+ * An ObjectStore over a local folder (Node only). `DeltaTable.open('./path')` uses it already; name it
+ * to pass one store to several calls or wrap it (e.g. in a `FaultStore`).
+ * @example
+ * const t = await DeltaTable.open(new LocalStore('./lake/events'))
+ */
 export class LocalStore implements ObjectStore {
   readonly url: string
   readonly root: string

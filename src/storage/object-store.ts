@@ -56,7 +56,11 @@ export interface ObjectStore {
   listStaging?(): AsyncIterable<ObjectMeta>
 }
 
-/** Collect a listing into an array (small listings only: `_delta_log`, a partition folder). */
+/**
+ * Collect a listing into an array (small listings only: `_delta_log`, a partition folder).
+ * @example
+ * const commits = (await listAll(store, '_delta_log/')).filter((o) => o.key.endsWith('.json'))
+ */
 export async function listAll(store: ObjectStore, prefix: string, options?: ListOptions): Promise<ObjectMeta[]> {
   const out: ObjectMeta[] = []
   for await (const meta of store.list(prefix, options)) out.push(meta)

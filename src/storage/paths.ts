@@ -13,7 +13,11 @@ export interface ResolvedPath {
   external?: string
 }
 
-/** Decode a log path; a malformed escape is reported instead of thrown as URIError. */
+/**
+ * Decode a log path; a malformed escape is reported instead of thrown as URIError.
+ * @example
+ * decodeLogPath('uf=S%C3%A3o%20Paulo/part-0.parquet') // 'uf=São Paulo/part-0.parquet'
+ */
 export function decodeLogPath(p: string, table?: string): string {
   try {
     return decodeURIComponent(p)
@@ -25,6 +29,8 @@ export function decodeLogPath(p: string, table?: string): string {
 /**
  * Resolve `logPath` against the table at `tableUrl` (a `scheme://…` URL without trailing slash).
  * Paths that leave the root are refused unless `allowExternalPaths` is set.
+ * @example
+ * resolveLogPath('s3://bucket/lake/events', 'uf=SP/part-0.parquet') // { key: 'uf=SP/part-0.parquet' }
  */
 export function resolveLogPath(
   tableUrl: string,

@@ -77,6 +77,10 @@ async function signingKey(secret: string, date: string, region: string, service:
  * The headers to send for a signed request: the caller's plus `x-amz-date`, `x-amz-content-sha256` (S3),
  * the session token when present, and `authorization`. `host` is signed but not returned (fetch sets
  * it from the URL, and browsers forbid setting it). The URL's path must already be encoded.
+ * @example
+ * const headers = await signRequest({ method: 'GET', url: new URL('https://bucket.s3.eu-west-1.amazonaws.com/lake/events/_delta_log/'),
+ *   headers: {}, payloadHash: 'UNSIGNED-PAYLOAD', region: 'eu-west-1' }, { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' })
+ * const res = await fetch('https://bucket.s3.eu-west-1.amazonaws.com/lake/events/_delta_log/', { headers })
  */
 export async function signRequest(input: SignInput, creds: AwsCredentials): Promise<Record<string, string>> {
   const service = input.service ?? 's3'

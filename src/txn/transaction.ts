@@ -74,6 +74,11 @@ export interface CommitResult {
 /**
  * Advanced: commit your own actions through Delta's optimistic concurrency (conflict rules, retries,
  * idempotent txns). The DeltaTable calls are built on it.
+ * @example
+ * const snap = await loadSnapshot(await openStore('./lake/events'))
+ * const { version } = await Transaction.on(snap, { operation: 'SET TBLPROPERTIES' })
+ *   .setMetadata({ ...snap.metadata, configuration: { ...snap.metadata.configuration, owner: 'data-eng' } })
+ *   .commit()
  */
 export class Transaction {
   private protocol?: Protocol
