@@ -5,6 +5,8 @@
 const BLOCK = 1 << 16
 const HASH_BITS = 14
 const HASH_SHIFT = 32 - HASH_BITS
+/** After a block that hardly compressed, this many blocks minus one are stored before trying again. */
+const RETRY = 8
 const MARGIN = 15 // the last bytes of a block are emitted as literal, so 4-byte loads stay in bounds
 
 const table = new Uint16Array(1 << HASH_BITS)
@@ -33,7 +35,21 @@ export function snappyCompressInto(input: Uint8Array, out: Uint8Array): number {
   while (v >= 0x80) { out[op++] = (v & 0x7f) | 0x80; v >>>= 7 }
   out[op++] = v
   const view = new DataView(input.buffer, input.byteOffset, input.byteLength)
-  for (let start = 0; start < n; start += BLOCK) op = compressBlock(input, view, start, Math.min(n, start + BLOCK), out, op)
+  // Blocks that compressed by less than an eighth (random doubles, timestamps) are followed by
+  // blocks stored as literals, with a retry every RETRY blocks: a copy instead of a match search
+  // that finds little, and the stream stays plain Snappy for every reader.
+  let stored = 0
+  for (let start = 0; start < n; start += BLOCK) {
+    const end = Math.min(n, start + BLOCK)
+    if (stored > 0) {
+      stored--
+      op = emitLiteral(input, start, end - start, out, op)
+      continue
+    }
+    const before = op
+    op = compressBlock(input, view, start, end, out, op)
+    if ((op - before) * 8 > (end - start) * 7) stored = RETRY - 1
+  }
   return op
 }
 

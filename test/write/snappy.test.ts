@@ -42,4 +42,30 @@ describe('snappyCompress', () => {
     expect(same(roundTrip(random), random)).toBe(true)
     expect(roundTrip(new Uint8Array(0))).toEqual(new Uint8Array(0))
   })
+
+  it('blocks that hardly compress are stored, and later compressible blocks are compressed again', () => {
+    const BLOCK = 1 << 16
+    const random = (n: number, seed: number) => {
+      const out = new Uint8Array(n)
+      let x = seed
+      for (let i = 0; i < n; i++) { x = (x * 1103515245 + 12345) >>> 0; out[i] = x >>> 24 }
+      return out
+    }
+    const text = (n: number) => new TextEncoder().encode('lorem ipsum dolor sit amet '.repeat(Math.ceil(n / 27))).subarray(0, n)
+    // one random block, then 20 of text: the text after the retry compresses
+    const mixed = new Uint8Array(21 * BLOCK)
+    mixed.set(random(BLOCK, 7))
+    mixed.set(text(20 * BLOCK), BLOCK)
+    const c = snappyCompress(mixed)
+    expect(c.length).toBeLessThan(mixed.length / 4)
+    expect(same(roundTrip(mixed), mixed)).toBe(true)
+    // any sequence of random, text and partial blocks round-trips
+    fc.assert(fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 2 * BLOCK }), fc.nat()), { minLength: 1, maxLength: 14 }), (parts) => {
+      const chunks = parts.map(([isText, n, seed]) => (isText ? text(n) : random(n, seed)))
+      const input = new Uint8Array(chunks.reduce((a, x) => a + x.length, 0))
+      let o = 0
+      for (const x of chunks) { input.set(x, o); o += x.length }
+      return same(roundTrip(input), input)
+    }), { numRuns: 40 })
+  })
 })
