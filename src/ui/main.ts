@@ -82,7 +82,7 @@ async function render(): Promise<void> {
     }
     if (opened?.url !== url) {
       opened = undefined
-      app.append(h('p', { class: 'muted' }, `opening ${url}…`))
+      app.append(h('p', { class: 'muted opening' }, `opening ${url}…`))
       const latest = await DeltaTable.open(storeFor(url))
       opened = { url, latest, versions: new Map([[latest.version, Promise.resolve(latest)]]) }
       if (!current()) return
@@ -112,6 +112,7 @@ async function render(): Promise<void> {
   } catch (e) {
     if (!current()) return
     console.error(e)
+    app.querySelector('.opening')?.remove()
     app.append(errorBox(e, url ? `Could not read ${url}` : 'Could not list the lake'))
     app.append(h('p', {}, h('a', { href: '?' }, '← back to the lake')))
     setStatus('error', (e as Error)?.message ?? String(e))
