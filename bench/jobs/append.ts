@@ -1,7 +1,8 @@
-// Issue 4's append job: 1,000,000 rows × 6 columns appended to a fresh table, as plain objects and as
-// an Arrow table, beside hyparquet-writer with its defaults (same columns, one buffer, no Delta log)
-// and DuckDB `COPY … TO parquet` from an in-memory table. Every run writes a fresh table or file, read
-// back after the run (untimed) and checked by the checksum of its rows against the generator's.
+// Issues 4 and 17's append job: 1,000,000 rows × 6 columns appended to a fresh table, as plain objects
+// and as an Arrow table, beside hyparquet-writer with its defaults (same columns, one buffer, no Delta
+// log) and DuckDB `COPY … TO parquet` from a table already in DuckDB. Every run writes a fresh table or
+// file, read back after the run (untimed) and checked by the checksum of its rows against the
+// generator's. `--baseline DIR` adds DIR's lagomago (its src/, run the same way) beside this one.
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { makeData, makeVector, Table, TimestampMicrosecond, Utf8, vectorFromArray, Field, Schema, Int64, Int32, Float64, RecordBatch, Struct } from 'apache-arrow'
@@ -33,13 +34,22 @@ function arrowTable(c: BenchColumns): Table {
   return new Table([new RecordBatch(new Schema(fields), struct)])
 }
 
+/** `--baseline DIR`: another checkout's DeltaTable, loaded from its src/ like ours (tsx). */
+const baseline = process.env.BENCH_BASELINE
+async function baselineTable(): Promise<typeof DeltaTable> {
+  return (await import(join(baseline!, 'src', 'table', 'delta-table.ts'))).DeltaTable
+}
+
 const fresh = (ctx: Ctx) => (ctx.path = join(ctx.dir, `run-${ctx.runNo++}`))
 const checkTable = (who: string) => async (_: unknown, ctx: Ctx) => expectChecksum(who, await lagomagoChecksum(ctx.path), ctx.expected)
 
 export const append1m: Job<Ctx> = {
   name: 'append-1m',
-  description: 'Append 1,000,000 rows × 6 columns (int64 id, int32, double, 5-value string, timestamp, ~20-char string) to a fresh unpartitioned table (one commit, stats, snappy). Peers write the same columns to one Parquet file. `--quick`: 100,000 rows.',
-  goal: '≤ 0.4× hyparquet-writer (2.5× faster)',
+  description: 'Append 1,000,000 rows × 6 columns (int64 id, int32, double, 5-value string, timestamp, ~20-char string) to a fresh unpartitioned table (one commit, stats, snappy). Peers write the same columns to one Parquet file. ' +
+    'Inside the timing: lagomago `append()` of input already in memory (plain objects or an Arrow table), i.e. conversion, Parquet encoding and compression, file stats, the file write and the commit; ' +
+    'DuckDB `COPY t TO file (FORMAT parquet, COMPRESSION snappy)` of a table already in its memory (its own threads, 2 here), i.e. encoding, compression and the file write; hyparquet-writer `parquetWriteBuffer` of the columns (no file). ' +
+    'Outside for all: building the input, creating the empty table, loading DuckDB\'s table, the read-back check. `--quick`: 100,000 rows.',
+  goal: '≤ 3× DuckDB COPY TO parquet (issue 17); ≤ 0.4× hyparquet-writer (issue 4)',
   async setup({ quick, dataDir }) {
     const n = quick ? 100_000 : 1_000_000
     const dir = join(dataDir, `append-work-${process.pid}`)
@@ -50,19 +60,35 @@ export const append1m: Job<Ctx> = {
   async teardown(ctx) { rmSync(ctx.dir, { recursive: true, force: true }) },
   contenders: [
     {
-      name: 'lagomago append (plain objects)',
-      async prepare(ctx) { ctx.rows = benchRows(ctx.cols) },
-      async beforeEach(ctx) { ctx.peer = await DeltaTable.create(fresh(ctx), { schema: BENCH_SCHEMA }) },
-      run: async (ctx) => (await ctx.peer.append(ctx.rows)).metrics,
-      check: checkTable('lagomago append (plain objects)'),
-    },
-    {
       name: 'lagomago append (Arrow table)',
       async prepare(ctx) { ctx.arrow = arrowTable(ctx.cols) },
       async beforeEach(ctx) { ctx.peer = await DeltaTable.create(fresh(ctx), { schema: BENCH_SCHEMA }) },
       run: async (ctx) => (await ctx.peer.append(ctx.arrow)).metrics,
       check: checkTable('lagomago append (Arrow)'),
     },
+    {
+      name: 'lagomago append (plain objects)',
+      async prepare(ctx) { ctx.rows = benchRows(ctx.cols) },
+      async beforeEach(ctx) { ctx.peer = await DeltaTable.create(fresh(ctx), { schema: BENCH_SCHEMA }) },
+      run: async (ctx) => (await ctx.peer.append(ctx.rows)).metrics,
+      check: checkTable('lagomago append (plain objects)'),
+    },
+    ...(baseline ? [
+      {
+        name: `lagomago baseline (${baseline}) append (Arrow table)`,
+        async prepare(ctx: Ctx) { ctx.arrow = arrowTable(ctx.cols) },
+        async beforeEach(ctx: Ctx) { ctx.peer = await (await baselineTable()).create(fresh(ctx), { schema: BENCH_SCHEMA }) },
+        run: async (ctx: Ctx) => (await ctx.peer.append(ctx.arrow)).metrics,
+        check: checkTable('lagomago baseline append (Arrow)'),
+      },
+      {
+        name: 'lagomago baseline append (plain objects)',
+        async prepare(ctx: Ctx) { ctx.rows = benchRows(ctx.cols) },
+        async beforeEach(ctx: Ctx) { ctx.peer = await (await baselineTable()).create(fresh(ctx), { schema: BENCH_SCHEMA }) },
+        run: async (ctx: Ctx) => (await ctx.peer.append(ctx.rows)).metrics,
+        check: checkTable('lagomago baseline append (plain objects)'),
+      },
+    ] : []),
     {
       name: 'hyparquet-writer parquetWriteBuffer (defaults)',
       async prepare(ctx) { ctx.peer = Array.from(ctx.cols.ts, (v) => new Date(Number(v / 1000n))) },
