@@ -2,10 +2,10 @@
 // value per line: the writer processes of the multi-process stress tests.
 import { spawn } from 'node:child_process'
 
-/** The child's stdout lines parsed as JSON; rejects with its stderr when it exits non-zero. */
-export function runJsonLinesChild<T>(script: string, args: string[], label: string): Promise<T[]> {
+/** The child's stdout lines parsed as JSON; rejects with its stderr when it exits non-zero. `nodeArgs`: flags for node (a heap limit). */
+export function runJsonLinesChild<T>(script: string, args: string[], label: string, nodeArgs: string[] = []): Promise<T[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     child.stdout.on('data', (d: Buffer) => { out += d.toString() })
