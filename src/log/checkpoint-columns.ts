@@ -11,6 +11,7 @@ import { parquetHeader } from 'hyparquet/src/column.js'
 import { convert, convertWithDictionary, DEFAULT_PARSERS } from 'hyparquet/src/convert.js'
 import { decompressPage, readDataPage, readDataPageV2 } from 'hyparquet/src/datapage.js'
 import { readPlain } from 'hyparquet/src/plain.js'
+import { readRleBitPackedHybrid } from 'hyparquet/src/encoding.js'
 import type { AsyncBufferLike } from '../storage/async-buffer.js'
 import { decimalText, ParsedDecimal } from './stats-parsed.js'
 import { pathKey } from '../schema/column-path.js'
@@ -171,7 +172,11 @@ function decodeChunk(bytes: Uint8Array, decoder: ColumnDecoder, numValues: numbe
   let total = 0
   let levels = 0
   let maxDef = 0
-  for (const t of decoder.schemaPath.slice(1)) if (t.element.repetition_type !== 'REQUIRED') maxDef++
+  let maxRep = 0
+  for (const t of decoder.schemaPath.slice(1)) {
+    if (t.element.repetition_type !== 'REQUIRED') maxDef++
+    if (t.element.repetition_type === 'REPEATED') maxRep++
+  }
   if (!Number.isSafeInteger(numValues) || numValues < 0 || numValues > MAX_LEVELS) {
     throw new Error(`column chunk ${decoder.pathInSchema.join('.')} declares ${numValues} values`)
   }
@@ -194,9 +199,18 @@ function decodeChunk(bytes: Uint8Array, decoder: ColumnDecoder, numValues: numbe
       continue
     } else if (header.type === 'DATA_PAGE' && header.data_page_header) {
       const raw = decompressPage(compressed, Number(header.uncompressed_page_size), decoder.codec, decoder.compressors)
-      page = readDataPage(raw, header.data_page_header, decoder) as typeof page
       encoding = header.data_page_header.encoding
       count = header.data_page_header.num_values
+      if (levels + count <= numValues && (encoding === 'PLAIN' || encoding.endsWith('_DICTIONARY'))) {
+        // Levels straight into the chunk's byte arrays, strings sliced from one decoded page.
+        const vals = readPageV1(raw, count, encoding, decoder, def, rep, levels, maxDef, maxRep)
+        const out = typeof vals[0] === 'string' ? vals : convertWithDictionary(vals as never, dictionary as never, encoding as never, decoder)
+        parts.push(out)
+        total += out.length
+        levels += count
+        continue
+      }
+      page = readDataPage(raw, header.data_page_header, decoder) as typeof page
     } else if (header.type === 'DATA_PAGE_V2' && header.data_page_header_v2) {
       checkPageV2(header.data_page_header_v2, size, decoder)
       page = readDataPageV2(compressed, header, decoder) as typeof page
@@ -227,6 +241,68 @@ function decodeChunk(bytes: Uint8Array, decoder: ColumnDecoder, numValues: numbe
     for (const p of parts) for (let i = 0; i < p.length; i++) values[k++] = p[i]
   }
   return { def, rep, values, maxDef: 0, pos: 0, vpos: 0 }
+}
+
+const bitWidth = (max: number): number => 32 - Math.clz32(max)
+const utf8 = new TextDecoder()
+
+/**
+ * One V1 data page (PLAIN or dictionary-encoded values): repetition and definition levels decoded
+ * into `rep`/`def` at `at`, and the page's values. hyparquet would build a JS array per level section
+ * and a Uint8Array view per string; at a million rows per column chunk that was most of the open.
+ */
+function readPageV1(raw: Uint8Array, count: number, encoding: string, decoder: ColumnDecoder, def: Uint8Array, rep: Uint8Array, at: number, maxDef: number, maxRep: number): ArrayLike<unknown> {
+  const reader = { view: new DataView(raw.buffer, raw.byteOffset, raw.byteLength), offset: 0 }
+  if (maxRep > 0) readRleBitPackedHybrid(reader, bitWidth(maxRep), rep.subarray(at, at + count))
+  let n = count
+  if (maxDef > 0) {
+    const d = def.subarray(at, at + count)
+    readRleBitPackedHybrid(reader, bitWidth(maxDef), d)
+    n = 0
+    for (let i = 0; i < count; i++) if (d[i] === maxDef) n++
+  }
+  const e = decoder.element
+  if (encoding === 'PLAIN' && decoder.type === 'BYTE_ARRAY' && (e.converted_type === 'UTF8' || e.logical_type?.type === 'STRING')) {
+    return readStrings(raw, reader.offset, n)
+  }
+  if (encoding === 'PLAIN') return readPlain(reader, decoder.type, n, e.type_length)
+  const width = raw[reader.offset++]
+  const indexes = new Array(n)
+  if (width) readRleBitPackedHybrid(reader, width, indexes, raw.length - reader.offset)
+  else indexes.fill(0)
+  return indexes
+}
+
+/**
+ * `n` PLAIN strings from `offset`. The value bytes are packed together and decoded at once; when
+ * every byte became one UTF-16 unit (ASCII, as paths and JSON stats nearly always are) the values are
+ * slices of that one string, which V8 keeps as views: a million stats strings are not a million
+ * copies for the garbage collector to move. Otherwise each value is decoded on its own.
+ */
+function readStrings(raw: Uint8Array, offset: number, n: number): string[] {
+  const out = new Array<string>(n)
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength)
+  const packed = raw.slice(offset)
+  const ends = new Uint32Array(n)
+  let p = 0
+  let q = 0
+  for (let i = 0; i < n; i++) {
+    const len = view.getUint32(offset + p, true)
+    if (p + 4 + len > packed.length) throw new Error(`string value ${i} runs past its page`)
+    packed.copyWithin(q, p + 4, p + 4 + len)
+    p += 4 + len
+    q += len
+    ends[i] = q
+  }
+  const text = utf8.decode(packed.subarray(0, q))
+  if (text.length === q) {
+    let start = 0
+    for (let i = 0; i < n; i++) { out[i] = text.slice(start, ends[i]); start = ends[i] }
+  } else {
+    let start = 0
+    for (let i = 0; i < n; i++) { out[i] = utf8.decode(packed.subarray(start, ends[i])); start = ends[i] }
+  }
+  return out
 }
 
 /**

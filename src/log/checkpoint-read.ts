@@ -1,7 +1,7 @@
 // Reading checkpoints (PROTOCOL.md "Checkpoints"): classic and multi-part Parquet, V2 JSON or Parquet
 // top-level files with their `_delta_log/_sidecars/` files. Struct-only stats (`stats_parsed`) are
 // turned back into the JSON `stats` string the rest of lagomago reads.
-import { parquetMetadataAsync, parquetReadObjects, type FileMetaData } from 'hyparquet'
+import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type FileMetaData } from 'hyparquet'
 import { compressors } from 'hyparquet-compressors'
 import { CorruptLogError, DeltaError, UnsafePathError } from '../errors.js'
 import { asyncBufferFor, asyncBufferFromBytes } from '../storage/async-buffer.js'
@@ -102,11 +102,12 @@ async function readParquetActions(store: ObjectStore, key: string, size: number 
   const file = size !== undefined && size <= WHOLE_READ_LIMIT ? asyncBufferFromBytes(await store.get(key)) : await asyncBufferFor(store, key, size)
   const metadata = await parquetMetadataAsync(file)
   const present = new Set(metadata.schema.slice(1).map((s) => s.name))
-  const columns = COLUMNS.filter((c) => present.has(c))
+  const { prune, absent } = prunable(metadata)
+  const columns = COLUMNS.filter((c) => present.has(c) && !absent.has(c))
   if (columns.length === 0) return []
   let cols: Record<string, unknown[]>
   try {
-    cols = await readCheckpointRows(file, metadata, columns, { compressors, parsers: PARQUET_PARSERS, prune: prunable(metadata) })
+    cols = await readCheckpointRows(file, metadata, columns, { compressors, parsers: PARQUET_PARSERS, prune })
   } catch (e) {
     if (!(e instanceof UnsupportedShapeError)) throw e
     const rows = await parquetReadObjects({ file, metadata, columns, compressors, parsers: PARQUET_PARSERS })
@@ -135,14 +136,28 @@ async function readParquetActions(store: ObjectStore, key: string, size: number 
 }
 
 /**
- * Struct-typed copies we can skip decoding: `partitionValues_parsed` whenever the string map exists,
- * and `stats_parsed` when the column statistics show every add also has the JSON `stats`
- * (null count of add.stats equals that of add.path, which is only null on non-add rows).
+ * What need not be decoded, from the footer alone: `partitionValues_parsed` whenever the string map
+ * exists; `stats_parsed` when the null counts show every add also has the JSON `stats` (null count
+ * of add.stats equals that of add.path, which is only null on non-add rows); and any top-level column,
+ * or struct field of an add or remove, whose every leaf is null in every row group (a table without
+ * removes, deletion vectors or row tracking). A checkpoint of a million files has a million rows, so
+ * each column skipped is a million levels not decoded. Maps and lists are kept (an empty
+ * `partitionValues` is not a null one). Without null counts in the footer nothing is skipped.
  */
-function prunable(metadata: FileMetaData): Set<string> {
+function prunable(metadata: FileMetaData): { prune: Set<string>; absent: Set<string> } {
   const prune = new Set<string>()
   const names = new Set<string>()
-  for (const rg of metadata.row_groups) for (const c of rg.columns) if (c.meta_data) names.add(c.meta_data.path_in_schema.slice(0, 2).join('.'))
+  const allNull = new Map<string, boolean>()
+  for (const rg of metadata.row_groups) {
+    for (const c of rg.columns) {
+      const m = c.meta_data
+      if (!m) continue
+      names.add(m.path_in_schema.slice(0, 2).join('.'))
+      const nulls = m.statistics?.null_count
+      const key = m.path_in_schema.join('.')
+      allNull.set(key, (allNull.get(key) ?? true) && nulls !== undefined && BigInt(nulls) === BigInt(m.num_values))
+    }
+  }
   if (names.has('add.partitionValues')) prune.add('add.partitionValues_parsed')
   if (names.has('add.stats') && names.has('add.path')) {
     const statsEverywhere = metadata.row_groups.every((rg) => {
@@ -153,7 +168,26 @@ function prunable(metadata: FileMetaData): Set<string> {
     })
     if (statsEverywhere) prune.add('add.stats_parsed')
   }
-  return prune
+  const empty = (prefix: string): boolean => {
+    let any = false
+    for (const [k, v] of allNull) {
+      if (k !== prefix && !k.startsWith(prefix + '.')) continue
+      if (!v) return false
+      any = true
+    }
+    return any
+  }
+  const absent = new Set<string>()
+  for (const top of parquetSchema(metadata).children) {
+    const name = top.element.name
+    if (empty(name)) { absent.add(name); continue }
+    if (name !== 'add' && name !== 'remove') continue
+    for (const f of top.children) {
+      const kind = f.element.converted_type ?? f.element.logical_type?.type
+      if (kind !== 'MAP' && kind !== 'LIST' && empty(`${name}.${f.element.name}`)) prune.add(`${name}.${f.element.name}`)
+    }
+  }
+  return { prune, absent }
 }
 
 /** `{ <type>: payload }` with a literal key (computed keys make slow dictionary-mode objects). */
