@@ -42,8 +42,11 @@ export class ScaleModel {
   constructor(private readonly base: Uint32Array) {
     this.rows = base.length
     let s = 0
-    for (let i = 0; i < base.length; i++) s += base[i]
-    this.sum = s % MOD
+    for (let i = 0; i < base.length; i++) {
+      s += base[i]
+      if (s >= MOD) s -= MOD
+    }
+    this.sum = s
   }
 
   /** The current hash of a live id, or undefined. */
