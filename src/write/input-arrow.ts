@@ -38,7 +38,8 @@ export function fromArrow(data: arrow.Table | arrow.RecordBatch, schema: StructT
 }
 
 /** Whether a sample of the values repeats (fewer than half distinct), as the page encoder decides on dictionaries. */
-function repetitive(text: string, at: (j: number) => number, length: number): boolean {
+function repetitive(text: string, starts: Int32Array, first: number, length: number): boolean {
+  const at = (j: number) => starts[j] - first
   const sample = Math.min(length, 256)
   const seen = new Set<string>()
   for (let s = 0; s < sample; s++) {
@@ -55,9 +56,10 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 /**
  * A string column's whole UTF-8 buffer decoded at once, with each value's UTF-16 start: one decoder
  * call and a slice per value instead of a view and a decoder call per value (the largest cost of an
- * Arrow append). Undefined when a value is not valid UTF-8 (the per-value path replaces its bytes).
+ * Arrow append). Value j is `text.slice(starts[j] - first, starts[j + 1] - first)`; undefined when a
+ * value is not valid UTF-8 (the per-value path replaces its bytes).
  */
-function unitOffsets(bytes: Uint8Array, offsets: Int32Array, length: number): { text: string; at: (j: number) => number } | undefined {
+function unitOffsets(bytes: Uint8Array, offsets: Int32Array, length: number): { text: string; starts: Int32Array; first: number } | undefined {
   const first = offsets[0]
   const last = offsets[length]
   let text: string
@@ -67,7 +69,7 @@ function unitOffsets(bytes: Uint8Array, offsets: Int32Array, length: number): { 
     return undefined
   }
   // ASCII: byte offsets are UTF-16 offsets.
-  if (text.length === last - first) return { text, at: (j) => offsets[j] - first }
+  if (text.length === last - first) return { text, starts: offsets, first }
   // Else count UTF-16 units up to each value's first byte: one per lead byte, two for 4-byte ones.
   const units = new Int32Array(length + 1)
   let u = 0
@@ -82,7 +84,7 @@ function unitOffsets(bytes: Uint8Array, offsets: Int32Array, length: number): { 
     // a character split between two values: each half is invalid alone
     if (end < last && (bytes[end] & 0xc0) === 0x80) return undefined
   }
-  return { text, at: (j) => units[j] }
+  return { text, starts: units, first: 0 }
 }
 
 const TIME_UNIT_TO_MICROS = [1_000_000n, 1_000n, 1n, 0n] // SECOND, MILLISECOND, MICROSECOND, NANOSECOND (divide)
@@ -121,13 +123,14 @@ export function vectorToDelta(vec: arrow.Vector, type: DataType, column: string,
       const nulls = d.nullCount > 0
       const units = d.length > 0 ? unitOffsets(bytes, offsets, d.length) : undefined
       if (units) {
-        const { text, at } = units
+        const { text, starts, first } = units
+        const startOf = (j: number) => starts[j] - first
         // A repetitive column shares one string per distinct value: the slices die young instead of
         // a million of them surviving (and being copied by) the garbage collector until the write ends.
-        const canon = repetitive(text, at, d.length) ? new Map<string, string>() : undefined
+        const canon = repetitive(text, starts, first, d.length) ? new Map<string, string>() : undefined
         for (let j = 0; j < d.length; j++, i++) {
           if (nulls && !d.getValid(j)) { out[i] = null; continue }
-          const s = text.slice(at(j), at(j + 1))
+          const s = text.slice(startOf(j), startOf(j + 1))
           if (!canon) { out[i] = s; continue }
           let c = canon.get(s)
           if (c === undefined) canon.set(s, (c = s))

@@ -7,6 +7,7 @@ import type { ByteWriter, ParquetWriter } from 'hyparquet-writer'
 import { writePageHeader } from 'hyparquet-writer/src/datapage.js'
 import { compressPage, type ParquetCodec } from './codec.js'
 import { maxCompressedLength, snappyCompressInto } from './snappy.js'
+import { int64MinMaxAt } from './stats.js'
 import type { DeltaValue } from '../schema/values.js'
 import { SchemaMismatchError } from '../errors.js'
 import { writeUtf8 } from '../schema/utf8.js'
@@ -411,15 +412,7 @@ class MinMax {
   addTyped(src: Int32Array | Float64Array | Float32Array | BigInt64Array, from: number, to: number): void {
     if (to <= from) return
     if (src instanceof BigInt64Array) {
-      const w = new Int32Array(src.buffer, src.byteOffset, src.length * 2)
-      let lo = from
-      let hi = from
-      for (let i = from + 1; i < to; i++) {
-        const h = w[2 * i + 1]
-        const l = w[2 * i] >>> 0
-        if (h < w[2 * lo + 1] || (h === w[2 * lo + 1] && l < w[2 * lo] >>> 0)) lo = i
-        if (h > w[2 * hi + 1] || (h === w[2 * hi + 1] && l > w[2 * hi] >>> 0)) hi = i
-      }
+      const [lo, hi] = int64MinMaxAt(src, from, to)
       this.add(src[lo])
       this.add(src[hi])
       return

@@ -181,22 +181,27 @@ function collectLeaf(values: ColumnValues, type: DataType, bounds: boolean): Lea
  * BigInt64Array element allocates a BigInt, so only the two winners are read as bigints.
  */
 function int64Bounds(values: BigInt64Array): { min?: bigint; max?: bigint } {
-  const n = values.length
-  if (n === 0) return {}
-  const w = new Int32Array(values.buffer, values.byteOffset, 2 * n)
-  let minI = 0
-  let maxI = 0
-  let minHi = w[1]
-  let minLo = w[0] >>> 0
+  if (values.length === 0) return {}
+  const [minI, maxI] = int64MinMaxAt(values, 0, values.length)
+  return { min: values[minI], max: values[maxI] }
+}
+
+/** Indexes of the least and the greatest of `values[from..to)` (from < to), compared on 32-bit halves. */
+export function int64MinMaxAt(values: BigInt64Array, from: number, to: number): [number, number] {
+  const w = new Int32Array(values.buffer, values.byteOffset, 2 * values.length)
+  let minI = from
+  let maxI = from
+  let minHi = w[2 * from + 1]
+  let minLo = w[2 * from] >>> 0
   let maxHi = minHi
   let maxLo = minLo
-  for (let i = 1; i < n; i++) {
+  for (let i = from + 1; i < to; i++) {
     const hi = w[2 * i + 1]
     const lo = w[2 * i] >>> 0
     if (hi < minHi || (hi === minHi && lo < minLo)) { minHi = hi; minLo = lo; minI = i }
     else if (hi > maxHi || (hi === maxHi && lo > maxLo)) { maxHi = hi; maxLo = lo; maxI = i }
   }
-  return { min: values[minI], max: values[maxI] }
+  return [minI, maxI]
 }
 
 /** JSON text of a bound, or undefined when the value has none. */

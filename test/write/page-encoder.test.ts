@@ -106,6 +106,18 @@ describe('flat column pages', () => {
     expect(got[3]).toEqual(cat)
   })
 
+  it('footer min/max of a typed int64 column are each row group\'s (model: bigint comparison)', () => {
+    const long = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })
+    fc.assert(fc.property(fc.array(long, { minLength: 1, maxLength: 300 }), fc.integer({ min: 1, max: 120 }), (xs, rowGroupSize) => {
+      const md = parquetMetadata(writeParquet([{ field: field('n', 'long', false), values: BigInt64Array.from(xs) }], xs.length, { rowGroupSize }).slice().buffer)
+      md.row_groups.forEach((rg, g) => {
+        const part = xs.slice(g * rowGroupSize, (g + 1) * rowGroupSize)
+        const st = rg.columns[0].meta_data!.statistics!
+        expect([st.min_value, st.max_value]).toEqual([part.reduce((a, b) => (b < a ? b : a)), part.reduce((a, b) => (b > a ? b : a))])
+      })
+    }), { numRuns: 100 })
+  })
+
   it('writes a float column whose zeros are signed as Parquet asks (min -0, max +0)', () => {
     const f = field('z', 'double', false)
     const md = parquetMetadata(writeParquet([{ field: f, values: [0, 0, 0] }], 3).slice().buffer)
