@@ -33,7 +33,7 @@ export function timelineChart(versions: VersionSummary[]): SVGSVGElement {
   versions.forEach((v, i) => {
     const x = 45 + i * step
     const g = svg('g', { 'data-version': v.version })
-    g.append(svg('title', {}, `v${v.version} ${v.operation}: +${v.inserted ?? 0} inserted, ${v.updated ?? 0} updated, −${v.deleted ?? 0} deleted rows; files +${v.filesAdded} −${v.filesRemoved}`))
+    g.append(svg('title', {}, `v${v.version} ${v.operation}: +${v.inserted ?? 0} inserted, ${v.updated ?? 0} updated, −${v.deleted ?? 0} deleted rows; files +${v.filesAdded} −${v.filesRemoved}${v.dvChanged ? `, ${v.dvChanged} new deletion vectors` : ''}`))
     const ins = scale(v.inserted ?? 0)
     const upd = scale(v.updated ?? 0)
     const del = scale(v.deleted ?? 0)

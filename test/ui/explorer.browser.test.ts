@@ -84,11 +84,17 @@ async function writeLake(): Promise<void> {
   writeFileSync(join(lake, 'bad/corrupt/_delta_log/00000000000000000001.json'), '{"add": {"path": "x.parquet", "size": \n')
 }
 
-/** Files added and removed by each commit of a table, parsed from its log here (not by the library). */
-function commitFileCounts(table: string, version: number): { added: number; removed: number } {
+/**
+ * Files added and removed by a commit, parsed from its log file here (not by the library); a path
+ * both removed and added is a file given a new deletion vector.
+ */
+function commitFileCounts(table: string, version: number): { added: number; removed: number; dv: number } {
   const lines = readFileSync(join(lake, table, '_delta_log', `${String(version).padStart(20, '0')}.json`), 'utf8').split('\n').filter(Boolean)
-  const kinds = lines.map((l) => Object.keys(JSON.parse(l) as object)[0])
-  return { added: kinds.filter((k) => k === 'add').length, removed: kinds.filter((k) => k === 'remove').length }
+  const actions = lines.map((l) => JSON.parse(l) as { add?: { path: string }; remove?: { path: string } })
+  const adds = actions.flatMap((a) => (a.add ? [a.add.path] : []))
+  const removes = actions.flatMap((a) => (a.remove ? [a.remove.path] : []))
+  const dv = adds.filter((p) => removes.includes(p)).length
+  return { added: adds.length - dv, removed: removes.length - dv, dv }
 }
 
 // ---- driving the page -------------------------------------------------------------------------
@@ -165,13 +171,15 @@ describeIf('lake explorer in headless Chromium', () => {
       expect(r.operation).toBe(e.operation)
       for (const [m, v] of Object.entries(e.operationMetrics ?? {})) expect(r.metrics).toContain(`${m}=${v}`)
       const files = commitFileCounts('bronze/events', e.version)
-      expect([num(r['files +']), num(r['files −'])], `version ${e.version}`).toEqual([files.added, files.removed])
+      expect([num(r['files +']), num(r['files −']), num(r['new DVs'])], `version ${e.version}`).toEqual([files.added, files.removed, files.dv])
     }
     const byVersion = new Map(rows.map((r) => [Number(r.version), r]))
     expect(num(byVersion.get(1)!['rows inserted'])).toBe(120)
     expect(num(byVersion.get(2)!['rows inserted'])).toBe(30)
     expect(num(byVersion.get(3)!['rows updated'])).toBe(10)
     expect(num(byVersion.get(4)!['rows deleted'])).toBe(10)
+    // the delete marked rows in deletion vectors: its commit re-adds files with new vectors (one per partition touched)
+    expect(num(byVersion.get(4)!['new DVs'])).toBeGreaterThan(0)
     expect(await tab.$$eval('svg.timeline g[data-version]', (gs) => gs.map((g) => Number(g.getAttribute('data-version'))))).toEqual([0, 1, 2, 3, 4])
     await shot('history')
     if (process.env.LAGOMAGO_DOCS_SCREENSHOT === '1') await tab.screenshot({ path: join(REPO, 'docs/img/explorer.png') })

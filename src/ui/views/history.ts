@@ -1,7 +1,7 @@
 // History as a timeline: one column per version (rows inserted and updated above the axis, deleted
 // below, coloured by operation), and a table of each commit's operation, parameters and metrics.
 // Files added and removed are counted from the commit's own add/remove actions (the log, whatever
-// wrote it); rows come from the writer's operationMetrics under Spark's metric names.
+// wrote it; a file removed and re-added with a new deletion vector counts apart); rows come from the writer's operationMetrics under Spark's metric names.
 import type { HistoryEntry } from '../../index.js'
 import { fmtInt, fmtTime, h, htmlTable } from '../dom.js'
 import { timelineChart } from '../charts.js'
@@ -15,6 +15,7 @@ export interface VersionSummary {
   operation: string
   filesAdded: number
   filesRemoved: number
+  dvChanged: number
   inserted?: number
   updated?: number
   deleted?: number
@@ -35,19 +36,23 @@ export function rowMetrics(e: HistoryEntry): Pick<VersionSummary, 'inserted' | '
 
 const pad = (v: number) => String(v).padStart(20, '0')
 
-/** Files added and removed by one commit, from its actions. */
-async function commitFiles(ctx: TableCtx, version: number): Promise<{ added: number; removed: number } | undefined> {
+/**
+ * Files added and removed by one commit, from its actions. A file removed and added again in the same
+ * commit is the same data with a new deletion vector: counted as `dvChanged`, not as a new file.
+ */
+async function commitFiles(ctx: TableCtx, version: number): Promise<{ added: number; removed: number; dvChanged: number } | undefined> {
   try {
     const text = new TextDecoder().decode(await ctx.latest.store.get(`_delta_log/${pad(version)}.json`))
-    let added = 0
-    let removed = 0
+    const added = new Set<string>()
+    const removed = new Set<string>()
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue
-      const action = JSON.parse(line) as Record<string, unknown>
-      if ('add' in action) added++
-      else if ('remove' in action) removed++
+      const action = JSON.parse(line) as { add?: { path: string }; remove?: { path: string } }
+      if (action.add) added.add(action.add.path)
+      else if (action.remove) removed.add(action.remove.path)
     }
-    return { added, removed }
+    const both = [...added].filter((p) => removed.has(p)).length
+    return { added: added.size - both, removed: removed.size - both, dvChanged: both }
   } catch {
     return undefined // cleaned up (only a checkpoint covers it)
   }
@@ -58,18 +63,18 @@ export async function historyView(root: HTMLElement, ctx: TableCtx): Promise<voi
   const counts = await Promise.all(entries.map((e) => commitFiles(ctx, e.version)))
   if (!ctx.current()) return
   const summaries: VersionSummary[] = entries.map((e, i) => ({
-    version: e.version, operation: e.operation ?? '?', filesAdded: counts[i]?.added ?? NaN, filesRemoved: counts[i]?.removed ?? NaN, ...rowMetrics(e),
+    version: e.version, operation: e.operation ?? '?', filesAdded: counts[i]?.added ?? NaN, filesRemoved: counts[i]?.removed ?? NaN, dvChanged: counts[i]?.dvChanged ?? NaN, ...rowMetrics(e),
   }))
   root.append(
     h('h2', {}, 'History ', h('span', { class: 'muted' }, entries.length === MAX_VERSIONS ? `(newest ${MAX_VERSIONS} versions)` : `(${entries.length} versions)`)),
     timelineChart([...summaries].reverse()),
-    htmlTable(['version', 'time', 'operation', 'files +', 'files −', 'rows inserted', 'rows updated', 'rows deleted', 'parameters', 'metrics'],
+    htmlTable(['version', 'time', 'operation', 'files +', 'files −', 'new DVs', 'rows inserted', 'rows updated', 'rows deleted', 'parameters', 'metrics'],
       entries.map((e, i) => {
         const s = summaries[i]
         const n = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '' : fmtInt(v))
         return [
           h('a', { href: '#', onclick: (ev) => { ev.preventDefault(); ctx.go({ view: 'data', version: e.version }) }, title: 'see the rows of this version' }, e.version),
-          fmtTime(e.timestamp), s.operation, n(s.filesAdded), n(s.filesRemoved), n(s.inserted), n(s.updated), n(s.deleted),
+          fmtTime(e.timestamp), s.operation, n(s.filesAdded), n(s.filesRemoved), n(s.dvChanged), n(s.inserted), n(s.updated), n(s.deleted),
           h('code', {}, e.operationParameters ? JSON.stringify(e.operationParameters) : ''),
           h('code', {}, e.operationMetrics ? Object.entries(e.operationMetrics).map(([k, v]) => `${k}=${v}`).join(' ') : ''),
         ]
