@@ -5,7 +5,7 @@ import { CorruptLogError, DeltaError, InvalidArgumentError, StorageError, Unsafe
 import { columnMappingMode, parseSchema, type ColumnMappingMode, type StructType } from '../schema/types.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { resolveLogPath } from '../storage/paths.js'
-import { parseActionLines, type AddFile, type CommitInfo, type DomainMetadata, type Metadata, type Protocol, type RemoveFile } from './actions.js'
+import { parseActionLines, type Action, type AddFile, type CommitInfo, type DomainMetadata, type Metadata, type Protocol, type RemoveFile } from './actions.js'
 import { readCheckpoint, type CheckpointData } from './checkpoint-read.js'
 import { buildLogSegment, listLog, type LogSegment } from './log-segment.js'
 import { commitKey, type LogPath } from './log-path.js'
@@ -158,11 +158,23 @@ export async function loadSnapshot(store: ObjectStore, opts: SnapshotOptions = {
  * reads one small commit instead of the checkpoint again. Falls back to a full load when the target
  * is older than `base` or a commit after it is gone (log cleanup).
  */
-export async function advanceSnapshot(base: Snapshot, opts: { version?: number } = {}): Promise<Snapshot> {
+export async function advanceSnapshot(base: Snapshot, opts: { version?: number; known?: ReadonlyMap<number, Action[]> } = {}): Promise<Snapshot> {
   const table = base.tableUrl
   const full = () => loadSnapshot(base.store, { version: opts.version, table, allowExternalPaths: base.allowExternalPaths })
   if (opts.version === base.version) return base
   if (opts.version !== undefined && opts.version < base.version) return full()
+  // Every commit up to the target already read (a writer's winners and its own commit, parsed from
+  // their bytes): replay them; only the last one's file is looked up (its mtime is the timestamp).
+  if (opts.version !== undefined && opts.known) {
+    const known = opts.known
+    const versions = Array.from({ length: opts.version - base.version }, (_, i) => base.version + 1 + i)
+    if (versions.every((v) => known.has(v))) {
+      const meta = await base.store.head(commitKey(opts.version))
+      if (!meta) return full()
+      const last: LogPath = { kind: 'commit', version: opts.version, key: meta.key, size: meta.size, mtime: meta.mtime }
+      return replayOnto(base, [last], versions.map((v) => ({ version: v, key: commitKey(v), newestFirst: false, actions: known.get(v)! })))
+    }
+  }
   // A known target a few commits ahead (a handle moving to the commit it just wrote): the commit
   // files are named by version, so a HEAD each replaces listing the log (which on Azure lists all
   // of `_delta_log/`, and on a local folder reads the whole directory).
@@ -187,8 +199,13 @@ export async function advanceSnapshot(base: Snapshot, opts: { version?: number }
       files.push(c)
     }
   }
+  return replayOnto(base, files, await readCommits(base.store, files, table))
+}
+
+/** `base` moved past `commits` (read from `files`, the last of them the new version's commit). */
+function replayOnto(base: Snapshot, files: LogPath[], commits: CommitBatch[]): Snapshot {
+  const table = base.tableUrl
   const version = files[files.length - 1].version
-  const commits = await readCommits(base.store, files, table)
   const state = replay(commits, {
     version: base.version, protocol: base.protocol, metadata: base.metadata,
     txns: [...base.txns].map(([appId, v]) => ({ appId, version: v })),

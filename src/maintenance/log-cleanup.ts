@@ -45,7 +45,12 @@ function startOfUtcDay(ms: number): number {
 export async function cleanupExpiredLogs(store: ObjectStore, opts: LogCleanupOptions = {}): Promise<LogCleanupResult> {
   checkOptions('cleanupExpiredLogs', opts, LOG_CLEANUP_OPTION_KEYS, { table: store.url })
   checkClock(opts.now)
-  const latest = await loadSnapshot(store)
+  return cleanupExpiredLogsAt(await loadSnapshot(store), opts)
+}
+
+/** The cleanup given the table's latest snapshot (a writer's post-commit step holds it already). */
+export async function cleanupExpiredLogsAt(latest: Snapshot, opts: LogCleanupOptions = {}): Promise<LogCleanupResult> {
+  const store = latest.store
   const conf = latest.properties
   if (conf['delta.enableExpiredLogCleanup'] === 'false') return { filesDeleted: [] }
   const retention = opts.retentionMs ?? logRetentionMs(conf, latest.tableUrl)

@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../errors.js'
 import type { AddFile, Metadata, Protocol, RemoveFile } from '../log/actions.js'
 import { readHistory, type HistoryEntry } from '../log/history.js'
 import { advanceSnapshot, loadSnapshot, type Snapshot } from '../log/snapshot.js'
+import { commitsSeenAfter } from '../txn/seen-commits.js'
 import { postCommit, reportWarnings, type PostCommitOptions, type Warned, type WarningOptions, type WriteWarning } from './post-commit.js'
 import type { RecordBatch, Table } from 'apache-arrow'
 import { changeBatches, changesTable, readChanges, type ChangesOptions } from '../scan/cdf.js'
@@ -348,13 +349,14 @@ export class DeltaTable {
   /** Move to `version` (a commit of ours) and run the post-commit step: never fails once the reload worked. */
   private async moveTo(version: number, opts: PostCommitOptions = {}): Promise<WriteWarning[]> {
     if (version === this._snapshot.version) return []
+    const heldVersion = this._snapshot.version
     // The commit has landed: a read failure here must never turn it into a failed write (a caller
     // would retry it and write the rows twice), so the reload is retried, then reported as a warning
     // with the handle left at the version it held (docs/reliability.md).
     for (let attempt = 1; ; attempt++) {
       try {
         // Usually just the commit(s) we wrote on top of the snapshot we hold.
-        this._snapshot = await advanceSnapshot(this._snapshot, { version })
+        this._snapshot = await advanceSnapshot(this._snapshot, { version, known: commitsSeenAfter(this._snapshot) })
         break
       } catch (e) {
         if (attempt < 3) continue
@@ -363,7 +365,7 @@ export class DeltaTable {
         return reportWarnings([{ kind: 'reload', message, table: this.url, version, cause: e }], opts)
       }
     }
-    return postCommit(this._snapshot, opts)
+    return postCommit(this._snapshot, { ...opts, heldVersion })
   }
 
   /** Move this handle to the latest version (or the given one). */

@@ -4,9 +4,10 @@
 // returned as a typed warning (result.warnings) and given to `onWarning` (default: console.warn,
 // once per kind per process).
 import { writeVersionChecksum } from '../log/checksum.js'
-import { checkpointDue, writeCheckpoint } from '../log/checkpoint-write.js'
+import { checkpointDue, checkpointInterval, writeCheckpoint } from '../log/checkpoint-write.js'
 import type { Snapshot } from '../log/snapshot.js'
-import { cleanupExpiredLogs } from '../maintenance/log-cleanup.js'
+import { cleanupExpiredLogsAt } from '../maintenance/log-cleanup.js'
+import { readLastCheckpoint } from '../log/log-segment.js'
 import type { Clock } from '../maintenance/durations.js'
 import type { WriteWarning, WriteWarningKind } from '../errors.js'
 
@@ -26,6 +27,8 @@ export interface Warned {
 export interface PostCommitOptions extends WarningOptions {
   /** Clock for log cleanup's retention (maintenance calls pass their `now`). */
   now?: Clock
+  /** The version the writing handle held before this commit (internal: whether a missed checkpoint is old enough to catch up). */
+  heldVersion?: number
 }
 
 const warnedKinds = new Set<WriteWarningKind>()
@@ -64,7 +67,7 @@ export async function postCommit(snapshot: Snapshot, opts: PostCommitOptions = {
   } catch (e) {
     warn('checksum', 'writing the checksum file', e)
   }
-  if (checkpointDue(version, snapshot.lastCheckpointVersion, snapshot.properties)) {
+  if (await checkpointNeeded(snapshot, opts.heldVersion)) {
     let written = false
     try {
       await writeCheckpoint(snapshot)
@@ -75,11 +78,33 @@ export async function postCommit(snapshot: Snapshot, opts: PostCommitOptions = {
     }
     if (written) {
       try {
-        await cleanupExpiredLogs(snapshot.store, opts.now === undefined ? {} : { now: opts.now })
+        await cleanupExpiredLogsAt(snapshot, opts.now === undefined ? {} : { now: opts.now })
       } catch (e) {
         warn('logCleanup', 'cleaning up expired log files', e)
       }
     }
   }
   return warnings
+}
+
+/**
+ * Whether this commit writes a checkpoint. The commit of a multiple of the interval does, as Delta
+ * does. A later commit catches up a checkpoint that is missing (failed, or its writer died) — but
+ * with several writers the one that committed the multiple is usually still writing it, and every
+ * other writer would write its own copy (10 writers wrote ~6 checkpoints per 10 commits). So a
+ * handle catches up at once only the multiple it held itself (its own failed checkpoint); another
+ * writer's only once half an interval of commits has passed since, its handle had seen the
+ * multiple, and `_last_checkpoint` does not record it.
+ */
+async function checkpointNeeded(snapshot: Snapshot, heldVersion: number | undefined): Promise<boolean> {
+  const { version, properties } = snapshot
+  if (!checkpointDue(version, snapshot.lastCheckpointVersion, properties)) return false
+  const interval = checkpointInterval(properties)
+  const due = Math.floor(version / interval) * interval
+  if (due === version || heldVersion === undefined || heldVersion === due) return true
+  if (due > heldVersion || version - due < interval / 2) return false
+  const recorded = (await readLastCheckpoint(snapshot.store))?.version
+  if (recorded === undefined || recorded < due || recorded > version) return true
+  snapshot.lastCheckpointVersion = recorded
+  return false
 }

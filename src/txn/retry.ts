@@ -71,8 +71,11 @@ export function backoffDelay(policy: RetryPolicy, retry: number, random: () => n
   }
 }
 
-/** What one attempt reports: committed (stop with a value) or lost the race (try again). */
-export type AttemptResult<T> = { done: true; value: T } | { done: false }
+/**
+ * What one attempt reports: committed (stop with a value) or lost the race (try again; `now`: at
+ * once, without the backoff).
+ */
+export type AttemptResult<T> = { done: true; value: T } | { done: false; now?: boolean }
 
 export interface RetryLoopOptions {
   policy?: Partial<RetryPolicy>
@@ -83,7 +86,7 @@ export interface RetryLoopOptions {
 
 /**
  * Run `attempt(n)` (n = 1, 2, …) until it reports done, waiting a jittered backoff after each lost
- * race. An error thrown by an attempt (a real conflict, an I/O failure) ends the loop at once.
+ * race (unless the attempt asks to retry at once). An error thrown by an attempt (a real conflict, an I/O failure) ends the loop at once.
  * Throws `CommitRetriesExhaustedError` after `maxAttempts` lost races.
  */
 export async function retryCommit<T>(
@@ -99,7 +102,7 @@ export async function retryCommit<T>(
       const message = d?.message ?? `commit lost the race ${n} times in a row`
       throw new CommitRetriesExhaustedError(`${message}; gave up after ${n} attempts`, { table: d?.table, version: d?.version })
     }
-    const wait = backoffDelay(policy, n, clock.random)
+    const wait = result.now ? 0 : backoffDelay(policy, n, clock.random)
     if (wait > 0) await clock.sleep(wait)
   }
 }

@@ -13,7 +13,8 @@ import type { ObjectStore } from '../storage/object-store.js'
 import { buildCommitInfo, putCommit, serializeActions, validateCommit } from './commit.js'
 import { alreadyCommittedTxn, deltaConflictCheck, type PlanReads } from './conflict-checker.js'
 import { parseIsolationLevel, type IsolationLevel } from './isolation.js'
-import { retryCommit, RETRY_POLICY_KEYS, type RetryClock, type RetryPolicy } from './retry.js'
+import { rememberCommit } from './seen-commits.js'
+import { retryCommit, RETRY_POLICY_KEYS, type AttemptResult, type RetryClock, type RetryPolicy } from './retry.js'
 import { checkOptions, optionKeys } from '../options.js'
 import { checkClock, nowOf, type Clock } from '../clock.js'
 
@@ -195,7 +196,7 @@ export class Transaction {
     if (alreadyCommittedTxn(this.read?.txns, this.txns)) return skipped(this.readVersion)
     let version = this.readVersion + 1
     let previousTimestamp = this.read?.timestamp
-    const attempt = async (): Promise<{ done: true; value: CommitResult } | { done: false }> => {
+    const attempt = async (): Promise<AttemptResult<CommitResult>> => {
       const timestamp = this.now()
       const ict = this.ictEnabled() ? Math.max(timestamp, previousTimestamp === undefined ? 0 : previousTimestamp + 1) : undefined
       const commitInfo = buildCommitInfo({
@@ -220,7 +221,10 @@ export class Transaction {
         written = await this.settle(version, bytes, e)
       }
       let winner = written === true ? 'ours' : written === false ? await this.readTaken(version) : written
-      if (winner === 'ours') return { done: true, value: { version, actions, commitInfo } }
+      if (winner === 'ours') {
+        this.seen(version, () => parseActionLines(new TextDecoder().decode(bytes), { table: this.tableUrl, file: commitKey(version), version }))
+        return { done: true, value: { version, actions, commitInfo } }
+      }
       if (!check || this.readVersion < 0) {
         throw new CommitConflictError(
           this.readVersion < 0
@@ -239,7 +243,9 @@ export class Transaction {
           if ('commitInfo' in a && typeof a.commitInfo.inCommitTimestamp === 'number') previousTimestamp = a.commitInfo.inCommitTimestamp
         }
         version++
-        if (!(await this.store.head(commitKey(version)))) return { done: false }
+        // A blind append read nothing a winner can invalidate: at the tip it retries at once (a
+        // backoff only lets yet another writer take the next version first).
+        if (!(await this.store.head(commitKey(version)))) return { done: false, now: this.blindAppend && !this.reads }
         winner = await this.readWinner(version)
       }
     }
@@ -325,6 +331,13 @@ export class Transaction {
   private async readWinner(version: number): Promise<WinningCommit> {
     const key = commitKey(version)
     const text = new TextDecoder().decode(await this.store.get(key))
-    return { version, actions: parseActionLines(text, { table: this.tableUrl, file: key, version }) }
+    const actions = parseActionLines(text, { table: this.tableUrl, file: key, version })
+    this.seen(version, () => actions)
+    return { version, actions }
+  }
+
+  /** Keep commit `version` for the handle that moves past it (seen-commits.ts). */
+  private seen(version: number, actions: () => Action[]): void {
+    if (this.read) rememberCommit(this.read, version, actions)
   }
 }

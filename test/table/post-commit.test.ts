@@ -106,6 +106,32 @@ describe('post-commit failures are warnings, and the missed checkpoint comes nex
     expect((await logKeys(mem)).filter((k) => k.endsWith('.checkpoint.parquet'))).toEqual(['_delta_log/00000000000000000008.checkpoint.parquet'])
   })
 
+  it('several writers write a multiple\'s checkpoint once: the others leave it to its committer, then check _last_checkpoint', async () => {
+    const { mem, t } = await setup()
+    const other = await DeltaTable.open(mem) // a second writer, also at version 2
+    const checkpoints = async () => (await logKeys(mem)).filter((k) => k.endsWith('.checkpoint.parquet')).map((k) => Number(/(\d{20})/.exec(k)![1]))
+    await t.append([{ id: 10n, v: 10 }]) // version 3: its committer writes the checkpoint
+    await other.append([{ id: 11n, v: 11 }]) // version 4: had not seen 3, leaves it to t
+    await other.append([{ id: 12n, v: 12 }]) // version 5: had seen 3, finds it in _last_checkpoint
+    expect(other.version).toBe(5)
+    expect(await checkpoints()).toEqual([3])
+    await other.append([{ id: 13n, v: 13 }]) // version 6: a multiple
+    expect(await checkpoints()).toEqual([3, 6])
+  })
+
+  it('a multiple\'s checkpoint that its committer failed to write is caught up by a writer that had seen the multiple', async () => {
+    const { mem, faults, t } = await setup()
+    const other = await DeltaTable.open(mem)
+    faults.arm([{ on: 'put', kind: 'error', times: Infinity, key: isCheckpoint }])
+    const r = await t.append([{ id: 10n, v: 10 }], { onWarning: () => {} }) // version 3: checkpoint fails
+    expect(r.warnings.map((w) => w.kind)).toEqual(['checkpoint'])
+    await other.append([{ id: 11n, v: 11 }]) // version 4: had not seen 3
+    expect((await logKeys(mem)).filter(isCheckpoint)).toEqual([])
+    await other.append([{ id: 12n, v: 12 }]) // version 5: had seen 3, none recorded: writes one
+    expect((await logKeys(mem)).filter(isCheckpoint).sort()).toEqual(['_delta_log/00000000000000000005.checkpoint.parquet', '_delta_log/_last_checkpoint'])
+    expect(sorted(await (await DeltaTable.open(mem)).toRows()).map((x) => Number(x.id))).toEqual([1, 2, 3, 10, 11, 12])
+  })
+
   it('a log-cleanup failure is a logCleanup warning; DML runs the cleanup too', async () => {
     const { mem, faults, t } = await setup()
     await t.setProperties({ 'delta.logRetentionDuration': 'interval 1 days' }) // v3: checkpoint (nothing old yet)

@@ -179,20 +179,57 @@ describe('rebasing and retries', () => {
     const snap = await loadSnapshot(store)
     let n = 0
     // Every backoff, another writer slips in a commit.
-    const clock: RetryClock = {
+    const clock: RetryClock & { sleeps: number } = {
+      sleeps: 0,
       random: () => 0.5,
       sleep: async () => {
+        clock.sleeps++
         const t = Transaction.on(await loadSnapshot(store), { operation: 'WRITE' }).addFiles([addFile(`x${n++}.parquet`, 'b')])
         t.blindAppend = true
         await t.commit()
       },
     }
-    const t = Transaction.on(snap, { operation: 'WRITE', clock, retry: { maxAttempts: 3 } }).addFiles([addFile('late.parquet', 'a')])
-    t.blindAppend = true
+    // not a blind append (it read the table), so it backs off between attempts
+    const t = Transaction.on(snap, { operation: 'WRITE', clock, retry: { maxAttempts: 3 }, read: { predicates: [] } }).addFiles([addFile('late.parquet', 'a')])
     const first = Transaction.on(snap, { operation: 'WRITE' }).addFiles([addFile('first.parquet', 'a')])
     first.blindAppend = true
     await first.commit()
     await expect(t.commit()).rejects.toBeInstanceOf(CommitRetriesExhaustedError)
+    expect(clock.sleeps).toBe(2)
+  })
+
+  it('a blind append that lost the race retries at the next version at once (no backoff), up to maxAttempts', async () => {
+    // Another writer takes every version this one tries, just before it tries.
+    class Interloper extends MemoryStore {
+      armed = false
+      n = 0
+      override async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+        if (this.armed && key.endsWith('.json')) {
+          this.armed = false
+          const other = Transaction.on(await loadSnapshot(this), { operation: 'WRITE' }).addFiles([addFile(`x${this.n++}.parquet`, 'b')])
+          other.blindAppend = true
+          await other.commit()
+          this.armed = true
+        }
+        return super.putIfAbsent(key, data)
+      }
+    }
+    const store = new Interloper()
+    await createTable(store, [])
+    const snap = await loadSnapshot(store)
+    const clock: RetryClock & { sleeps: number } = { sleeps: 0, random: () => 0.5, sleep: async () => { clock.sleeps++ } }
+    const t = Transaction.on(snap, { operation: 'WRITE', clock, retry: { maxAttempts: 4 } }).addFiles([addFile('late.parquet', 'a')])
+    t.blindAppend = true
+    store.armed = true
+    await expect(t.commit()).rejects.toBeInstanceOf(CommitRetriesExhaustedError)
+    expect(clock.sleeps).toBe(0)
+    expect(store.n).toBe(4) // one lost race per attempt
+    // with the interloper gone, the same kind of append lands after the others' versions
+    store.armed = false
+    const u = Transaction.on(snap, { operation: 'WRITE', clock }).addFiles([addFile('late.parquet', 'a')])
+    u.blindAppend = true
+    expect((await u.commit()).version).toBe(5)
+    expect(clock.sleeps).toBe(0)
   })
 
   it('many concurrent appenders on one store: every acknowledged commit is in the log exactly once', async () => {
