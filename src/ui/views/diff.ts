@@ -1,5 +1,5 @@
 // The diff of two versions: rows inserted, updated and deleted between `from` and `to`.
-// - With the change data feed on for every version in (from, to]: counted from changes() by
+// - With the change data feed on for every version in (from, to]: counted from scanChanges() by
 //   `_change_type` (insert, update_postimage, delete); per commit, so a row changed twice counts twice.
 // - Else from the files: the data files one version has and the other lacks (an add or remove, a
 //   changed deletion vector), and, when both versions hold at most ROW_DIFF_LIMIT rows, a row-level
@@ -31,10 +31,8 @@ export async function diffView(root: HTMLElement, ctx: TableCtx): Promise<void> 
   let note = ''
   if (b.properties['delta.enableChangeDataFeed'] === 'true') {
     try {
-      const changes = await b.changes({ startVersion: from + 1, endVersion: to })
-      const kinds = (k: string) => changes.filter((r) => r._change_type === k)
-      const counts = { inserted: kinds('insert').length, updated: kinds('update_postimage').length, deleted: kinds('delete').length }
-      show(root, b, 'change data feed', counts, changes.filter((r) => r._change_type !== 'update_preimage'), '_change_type')
+      const { counts, sample } = await feedDiff(b, from, to)
+      show(root, b, 'change data feed', counts, sample, '_change_type')
       return
     } catch (e) {
       note = `The change data feed does not cover versions ${from + 1}–${to} (${(e as Error).message}); compared the files instead.`
@@ -45,6 +43,24 @@ export async function diffView(root: HTMLElement, ctx: TableCtx): Promise<void> 
   } catch (e) {
     root.append(errorBox(e, 'Diff'))
   }
+}
+
+/** Counts by `_change_type` over scanChanges() batches (bounded memory), and the first changed rows. */
+async function feedDiff(t: DeltaTable, from: number, to: number): Promise<{ counts: Counts; sample: Row[] }> {
+  const counts: Counts = { inserted: 0, updated: 0, deleted: 0 }
+  const sample: Row[] = []
+  const kinds: Record<string, keyof Counts> = { insert: 'inserted', update_postimage: 'updated', delete: 'deleted' }
+  for await (const batch of t.scanChanges({ startVersion: from + 1, endVersion: to })) {
+    const type = batch.getChild('_change_type')
+    if (!type) continue
+    for (let i = 0; i < batch.numRows; i++) {
+      const kind = kinds[String(type.get(i))]
+      if (!kind) continue // update_preimage: the postimage counts the update
+      counts[kind] = (counts[kind] ?? 0) + 1
+      if (sample.length < SAMPLE) sample.push(Object.fromEntries(batch.schema.fields.map((f) => [f.name, batch.getChild(f.name)?.get(i)])) as Row)
+    }
+  }
+  return { counts, sample }
 }
 
 const clamp = (v: number, max: number) => (Number.isInteger(v) ? Math.min(Math.max(0, v), max) : max)
