@@ -11,24 +11,6 @@ import { Lake } from '../medallion/catalog.js'
 import { formatTable, toJson } from '../medallion/format.js'
 import { isMainModule } from '../medallion/is-main.js'
 
-export const USAGE = `usage: lagomago <command> [args] [--json] [--lake <dir>]
-
-commands:
-  describe <table>                      version, schema, partitioning, properties, protocol, files
-  history <table> [--limit N]           commits, newest first
-  scan <table> [--columns a,b] [--filter "<sql>"] [--limit N] [--version V | --timestamp T]
-  changes <table> --from V [--to V]     change data feed rows
-  optimize <table> [--zorder a,b] [--target-size BYTES]
-  vacuum <table> [--retention-hours H] [--dry-run] [--no-enforce-retention]
-  tables [lake dir]                     tables of a lake (catalog names)
-  pipeline [lake dir] [--quiet]         run the demo lakehouse job (bronze → silver → gold)
-  ui [lake dir] [--port N] [--host]     explore the lake in a browser (read-only; 127.0.0.1 unless --host)
-
-<table>: a folder, a file:// or memory:// URI, or a catalog name lake.<schema>.<table> under --lake.
-Flags: --flag value or --flag=value (the value may hold = and spaces: --filter="uf = 'SP'").`
-
-const TABLE_COMMANDS = new Set(['describe', 'history', 'scan', 'changes', 'optimize', 'vacuum'])
-
 /** Every flag, by type; `node:util` parseArgs keeps all of `--filter="uf = 'SP'"` after the first `=`. */
 const FLAGS = {
   json: { type: 'boolean' }, lake: { type: 'string' }, help: { type: 'boolean' },
@@ -40,19 +22,73 @@ const FLAGS = {
 } as const satisfies Record<string, { type: 'string' | 'boolean' }>
 type Flag = keyof typeof FLAGS
 
-/** The flags each command takes beside the global --json, --lake and --help. */
-const COMMAND_FLAGS: Record<string, readonly Flag[]> = {
-  describe: ['version', 'timestamp'],
-  history: ['limit', 'version', 'timestamp'],
-  scan: ['columns', 'filter', 'limit', 'version', 'timestamp'],
-  changes: ['from', 'to', 'limit', 'version', 'timestamp'],
-  optimize: ['zorder', 'target-size'],
-  vacuum: ['retention-hours', 'dry-run', 'no-enforce-retention'],
-  tables: [],
-  pipeline: ['quiet'],
-  ui: ['port', 'host'],
+/** How each flag is written and what it does: the help text is made from these and COMMANDS. */
+const FLAG_HELP: Record<Flag, [syntax: string, does: string]> = {
+  json: ['--json', 'print JSON (for scripts) instead of text tables (ui: no effect)'],
+  lake: ['--lake <dir>', 'the lake that catalog names resolve under (default ./lake)'],
+  help: ['--help', 'this help; after a command, the help of that command'],
+  limit: ['--limit N', 'at most N entries (scan and changes: rows; on screen 50 by default)'],
+  columns: ['--columns a,b', 'only these columns, in this order'],
+  filter: ['--filter "<sql>"', "rows where the predicate holds (SQL subset), e.g. --filter=\"uf = 'SP' AND amount > 5\""],
+  version: ['--version V', 'the table as of version V (time travel)'],
+  timestamp: ['--timestamp T', 'the table as of time T: an ISO date or date-time, UTC unless it names a zone'],
+  from: ['--from V', 'first version of the change data feed (required)'],
+  to: ['--to V', 'last version of the feed (default: the version opened)'],
+  zorder: ['--zorder a,b', 'Z-order the rewritten files by these columns'],
+  'target-size': ['--target-size BYTES', 'bytes per output file (default delta.targetFileSize, else 128 MiB)'],
+  'retention-hours': ['--retention-hours H', "keep what versions of the last H hours need (default the table's delta.deletedFileRetentionDuration, 7 days)"],
+  'dry-run': ['--dry-run', 'list the files it would delete, delete nothing'],
+  'no-enforce-retention': ['--no-enforce-retention', "allow a retention shorter than the table's setting"],
+  quiet: ['--quiet', 'no progress lines'],
+  port: ['--port N', 'port to listen on (default: a free one)'],
+  host: ['--host', 'listen on every interface, not only 127.0.0.1'],
+}
+
+/** Each command: its argument, the flags it takes beside the global ones, what it does. */
+const COMMANDS: Record<string, { arg: string; flags: readonly Flag[]; does: string }> = {
+  describe: { arg: '<table>', flags: ['version', 'timestamp'], does: 'version, schema, partitioning, properties, protocol, files and live records' },
+  history: { arg: '<table>', flags: ['limit', 'version', 'timestamp'], does: 'commits, newest first' },
+  scan: { arg: '<table>', flags: ['columns', 'filter', 'limit', 'version', 'timestamp'], does: 'rows' },
+  changes: { arg: '<table>', flags: ['from', 'to', 'limit', 'version', 'timestamp'], does: 'change data feed rows (the table property delta.enableChangeDataFeed must be true)' },
+  optimize: { arg: '<table>', flags: ['zorder', 'target-size'], does: 'compact small files into larger ones (a new version)' },
+  vacuum: { arg: '<table>', flags: ['retention-hours', 'dry-run', 'no-enforce-retention'], does: 'delete files no version inside the retention needs' },
+  tables: { arg: '[lake dir]', flags: [], does: 'tables of a lake (catalog names)' },
+  pipeline: { arg: '[lake dir]', flags: ['quiet'], does: 'run the demo lakehouse job (bronze → silver → gold)' },
+  ui: { arg: '[lake dir]', flags: ['port', 'host'], does: 'explore the lake in a browser (read-only; 127.0.0.1 unless --host)' },
 }
 const GLOBAL_FLAGS: readonly Flag[] = ['json', 'lake', 'help']
+/** Flags a command that takes them cannot do without. */
+const REQUIRED: readonly Flag[] = ['from']
+
+const TABLE_ARG = `<table>: a folder, a file:// or memory:// URI, or a catalog name lake.<schema>.<table> under --lake.
+Flags: --flag value or --flag=value (the value may hold = and spaces: --filter="uf = 'SP'").`
+
+/** `cmd <arg> --from V [--a A] [--version V | --timestamp T]`: the two time-travel flags exclude each other. */
+function synopsis(name: string): string {
+  const { arg, flags } = COMMANDS[name]!
+  const parts = flags.filter((f) => f !== 'timestamp').map((f) => f === 'version' && flags.includes('timestamp')
+    ? `[${FLAG_HELP.version[0]} | ${FLAG_HELP.timestamp[0]}]` : REQUIRED.includes(f) ? FLAG_HELP[f][0] : `[${FLAG_HELP[f][0]}]`)
+  return [name, arg, ...parts].join(' ')
+}
+
+const flagLines = (flags: readonly Flag[]) => flags.map((f) => `  ${FLAG_HELP[f][0].padEnd(24)}${FLAG_HELP[f][1]}`)
+
+export const USAGE = [
+  'usage: lagomago <command> [args] [--json] [--lake <dir>]    (lagomago <command> --help: that command)',
+  '', 'commands:',
+  ...Object.keys(COMMANDS).flatMap((name) => [`  ${synopsis(name)}`, `      ${COMMANDS[name]!.does}`]),
+  '', 'every command:', ...flagLines(GLOBAL_FLAGS),
+  '', TABLE_ARG,
+].join('\n')
+
+/** `lagomago <command> --help`. */
+export function commandUsage(name: string): string {
+  const c = COMMANDS[name]!
+  return [`usage: lagomago ${synopsis(name)} [--json] [--lake <dir>]`, '', c.does, '', 'flags:', ...flagLines([...c.flags, ...GLOBAL_FLAGS]),
+    ...(c.arg === '<table>' ? ['', TABLE_ARG] : [])].join('\n')
+}
+
+const TABLE_COMMANDS = new Set(Object.keys(COMMANDS).filter((c) => COMMANDS[c]!.arg === '<table>'))
 
 interface Args { command?: string; positional: string[]; flags: Map<string, string | true> }
 
@@ -71,7 +107,7 @@ function parseArgs(argv: string[]): Args {
   for (const [k, v] of Object.entries(parsed.values)) if (v !== undefined && v !== false) flags.set(k, v as string | true)
   const positional = [...parsed.positionals]
   const command = positional.shift()
-  const allowed = command === undefined ? undefined : COMMAND_FLAGS[command]
+  const allowed = command === undefined ? undefined : COMMANDS[command]?.flags
   if (allowed) {
     for (const k of flags.keys()) {
       if (!GLOBAL_FLAGS.includes(k as Flag) && !allowed.includes(k as Flag)) throw new UsageError(`${command} does not take --${k}`)
@@ -121,7 +157,9 @@ export async function runCli(argv: string[], io: CliIo = { out: (s) => process.s
   const lakeDir = resolve(String(flags.get('lake') ?? './lake'))
   const emit = (value: unknown, human: () => string): void => io.out(json ? toJson(value) : human())
   try {
-    if (!command || command === 'help' || flags.has('help')) { io.out(USAGE); return command ? 0 : 2 }
+    if (command && COMMANDS[command] && flags.has('help')) { io.out(commandUsage(command)); return 0 }
+    if (command === 'help' && positional[0] && COMMANDS[positional[0]]) { io.out(commandUsage(positional[0])); return 0 }
+    if (!command || command === 'help' || flags.has('help')) { io.out(USAGE); return command || flags.has('help') ? 0 : 2 }
     if (command === 'pipeline') {
       const dir = resolve(positional[0] ?? lakeDir)
       const lines: string[] = []
@@ -195,7 +233,8 @@ export async function runCli(argv: string[], io: CliIo = { out: (s) => process.s
         const from = num(flags, 'from')
         if (from === undefined) throw new UsageError('changes needs --from <version>')
         const rows = await table.changes({ startVersion: from, endVersion: num(flags, 'to') })
-        emit(rows, () => formatTable(rows, { limit: num(flags, 'limit') ?? 50, dateKinds: { ...dateKinds(table), _commit_timestamp: 'timestamp' } }))
+        const limit = num(flags, 'limit')
+        emit(limit === undefined ? rows : rows.slice(0, limit), () => formatTable(rows, { limit: limit ?? 50, dateKinds: { ...dateKinds(table), _commit_timestamp: 'timestamp' } }))
         return 0
       }
       case 'optimize': {
