@@ -170,7 +170,10 @@ function convertColumn(keys: ObjectKey[], f: StructField, n: number, table: stri
     }
     plainValues![i] = v
   }
-  for (let i = 0; i < n; i++) {
+  // The leading run of values a typed column takes as they are, in one tight loop; the general loop
+  // below goes on from the first value it stops at.
+  const start = typed && keys.length === 1 ? fillTyped(first, typed, t, n) : 0
+  for (let i = start; i < n; i++) {
     let v = first[i]
     for (let k = 1; k < keys.length; k++) {
       const w = keys[k].values[i]
@@ -195,6 +198,42 @@ function convertColumn(keys: ObjectKey[], f: StructField, n: number, table: stri
     put(i, t === 'integer' && x === 0 ? 0 : x)
   }
   return (typed ?? plainValues!) as ColumnValues
+}
+
+const TWO32 = 4294967296
+/** |ms| up to this many: µs = ms × 1000 is an exact double (below 2^53). */
+const EXACT_MS = 9_007_199_254_740
+
+/**
+ * Stores `raw[0..)` into `typed` while each value is already exact for `t` (numbers, int32s, in-range
+ * bigints; Dates for timestamps, written as the µs value's 32-bit halves: no BigInt per row); returns
+ * the index of the first value it did not take.
+ */
+function fillTyped(raw: unknown[], typed: BigInt64Array | Float64Array | Int32Array, t: DataType, n: number): number {
+  let i = 0
+  if (t === 'double') {
+    const out = typed as Float64Array
+    for (; i < n; i++) { const v = raw[i]; if (typeof v !== 'number') break; out[i] = v }
+  } else if (t === 'integer') {
+    const out = typed as Int32Array
+    for (; i < n; i++) { const v = raw[i]; if (typeof v !== 'number' || (v | 0) !== v) break; out[i] = v }
+  } else if (t === 'long') {
+    const out = typed as BigInt64Array
+    for (; i < n; i++) { const v = raw[i]; if (typeof v !== 'bigint' || v < LONG_MIN || v > LONG_MAX) break; out[i] = v }
+  } else if (t === 'timestamp' || t === 'timestamp_ntz') {
+    const halves = new Int32Array(typed.buffer, typed.byteOffset, 2 * n)
+    for (; i < n; i++) {
+      const v = raw[i]
+      if (!(v instanceof Date)) break
+      const ms = v.getTime()
+      if (!(ms >= -EXACT_MS && ms <= EXACT_MS)) break // NaN and far dates take the BigInt path
+      const us = ms * 1000
+      const hi = Math.floor(us / TWO32)
+      halves[2 * i] = us - hi * TWO32 // the low word, stored modulo 2^32
+      halves[2 * i + 1] = hi
+    }
+  }
+  return i
 }
 
 function outOfRange(input: unknown, type: DataType, column: string, row: number, table: string | undefined): SchemaMismatchError {
