@@ -3,11 +3,11 @@
 // conversion (the values are already Delta values: bigint for INT64, number for INT32), and probed
 // against the source index without allocating a BigInt per row. Anything else takes the general path.
 import { parquetMetadataAsync, parquetScan } from 'hyparquet'
-import { compressors } from 'hyparquet-compressors'
 import { CorruptDataError, DeltaError } from '../errors.js'
 import type { AddFile } from '../log/actions.js'
 import type { Snapshot } from '../log/snapshot.js'
 import { asyncBufferFor } from '../storage/async-buffer.js'
+import { decompressorsFor } from '../scan/decompressors.js'
 import { guardPages } from '../scan/page-guard.js'
 import { physicalName, type StructField } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
@@ -99,7 +99,7 @@ async function readRawKeyUncached(snapshot: Snapshot, add: AddFile, field: Struc
   if (!el || el.type !== PHYSICAL[field.type as string] || el.repetition_type === 'REPEATED' || el.logical_type || el.converted_type) return undefined
   if (!isTopLevel(metadata.schema, el)) return undefined
   const numRows = Number(metadata.num_rows)
-  const scan = await parquetScan({ file: guardPages(file, metadata), metadata, columns: [name], compressors, utf8: false } as never) as unknown as {
+  const scan = await parquetScan({ file: guardPages(file, metadata), metadata, columns: [name], compressors: await decompressorsFor(metadata), utf8: false } as never) as unknown as {
     readColumn(o: { column: string; rowStart: number; rowEnd: number }): Promise<ArrayLike<unknown>>
   }
   const chunks: ArrayLike<unknown>[] = []

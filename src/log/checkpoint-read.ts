@@ -2,7 +2,7 @@
 // top-level files with their `_delta_log/_sidecars/` files. Struct-only stats (`stats_parsed`) are
 // turned back into the JSON `stats` string the rest of lagomago reads.
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type FileMetaData } from 'hyparquet'
-import { compressors } from 'hyparquet-compressors'
+import { decompressorsFor } from '../scan/decompressors.js'
 import { CorruptLogError, DeltaError, UnsafePathError } from '../errors.js'
 import { asyncBufferFor, asyncBufferFromBytes } from '../storage/async-buffer.js'
 import type { ObjectStore } from '../storage/object-store.js'
@@ -105,6 +105,7 @@ async function readParquetActions(store: ObjectStore, key: string, size: number 
   const { prune, absent } = prunable(metadata)
   const columns = COLUMNS.filter((c) => present.has(c) && !absent.has(c))
   if (columns.length === 0) return []
+  const compressors = await decompressorsFor(metadata)
   let cols: Record<string, unknown[]>
   try {
     cols = await readCheckpointRows(file, metadata, columns, { compressors, parsers: PARQUET_PARSERS, prune })

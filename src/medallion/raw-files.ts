@@ -2,8 +2,8 @@
 // are in-flight temporaries or markers) and reading one file as plain rows, Parquet or JSON lines.
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { extname, join, relative } from 'node:path'
-import { parquetReadObjects } from 'hyparquet'
-import { compressors } from 'hyparquet-compressors'
+import { parquetMetadata, parquetReadObjects } from 'hyparquet'
+import { decompressorsFor } from '../scan/decompressors.js'
 import { CorruptDataError, InvalidArgumentError } from '../index.js'
 
 /** Formats of landing files. */
@@ -126,7 +126,8 @@ export async function readRawFile(path: string, format: RawFormat | undefined = 
   }
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
   try {
-    return await parquetReadObjects({ file, compressors }) as Record<string, unknown>[]
+    const metadata = parquetMetadata(file)
+    return await parquetReadObjects({ file, metadata, compressors: await decompressorsFor(metadata) }) as Record<string, unknown>[]
   } catch (e) {
     throw new CorruptDataError(`cannot read Parquet file ${path}: ${(e as Error).message}`, { file: path, cause: e })
   }

@@ -4,7 +4,7 @@
 // decimals as INT32/INT64/FIXED/BINARY, legacy lists, widened types, variant).
 import { parquetMetadataAsync, parquetScan, parquetSchema, type FileMetaData, type RowGroup, type SchemaTree } from 'hyparquet'
 import type { RowGroupColumnStats } from './file-skipping.js'
-import { compressors } from 'hyparquet-compressors'
+import { decompressorsFor } from './decompressors.js'
 import { CorruptDataError, DeltaError, MissingFileError, UnsupportedFeatureError } from '../errors.js'
 import { asyncBufferFor } from '../storage/async-buffer.js'
 import { guardPages } from './page-guard.js'
@@ -87,8 +87,8 @@ export async function* readDataFile(opts: ReadDataFileOptions): AsyncGenerator<F
   }, ctx)
   const wanted = [...new Set(resolved.filter((r) => r.node).map((r) => r.node!.element.name))]
   const scan = wanted.length
-    ? await wrap(() => parquetScan({
-      file: guardPages(file, metadata), metadata: rawMetadata(metadata), columns: wanted, parsers: PARSERS, compressors, utf8: false, geoparquet: false,
+    ? await wrap(async () => parquetScan({
+      file: guardPages(file, metadata), metadata: rawMetadata(metadata), columns: wanted, parsers: PARSERS, compressors: await decompressorsFor(metadata), utf8: false, geoparquet: false,
     }), ctx)
     : undefined
   let groupStart = 0

@@ -1,6 +1,6 @@
 // Parquet compression codecs: which one a table asks for (`delta.parquet.compression.codec`), the
-// file-name infix Spark uses for it, and page compression (our snappy, fflate's gzip).
-import { gzipSync } from 'fflate'
+// file-name infix Spark uses for it, and page compression (our snappy, fflate's gzip, loaded by
+// loadCompressor before the first gzip write: most tables never need it, issue 15).
 import { snappyCompress } from './snappy.js'
 
 export type ParquetCodec = 'SNAPPY' | 'GZIP' | 'UNCOMPRESSED'
@@ -21,9 +21,19 @@ export function codecSuffix(codec: ParquetCodec): string {
   return codec === 'SNAPPY' ? '.snappy' : codec === 'GZIP' ? '.gz' : ''
 }
 
-/** Compress one page body with `codec`. */
+let gzipSync: ((bytes: Uint8Array) => Uint8Array) | undefined
+
+/** Load what `compressPage(codec, …)` needs (fflate for gzip); call before writing with `codec`. */
+export async function loadCompressor(codec: ParquetCodec): Promise<void> {
+  if (codec === 'GZIP' && !gzipSync) gzipSync = (await import('fflate')).gzipSync
+}
+
+/** Compress one page body with `codec` (gzip after loadCompressor('GZIP')). */
 export function compressPage(codec: ParquetCodec, bytes: Uint8Array): Uint8Array {
   if (codec === 'SNAPPY') return snappyCompress(bytes)
-  if (codec === 'GZIP') return gzipSync(bytes) // fflate's default level 6, as parquet-mr's gzip
+  if (codec === 'GZIP') {
+    if (!gzipSync) throw new Error('internal: gzip page compression used before loadCompressor(\'GZIP\')')
+    return gzipSync(bytes) // fflate's default level 6, as parquet-mr's gzip
+  }
   return bytes
 }

@@ -6,7 +6,7 @@ import type { DeltaValue } from '../schema/values.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { StorageError } from '../errors.js'
 import { chunkRanges, dataFileName, DEFAULT_TARGET_FILE_SIZE, estimateRowBytes, groupByPartition, logPathOf, partitionFields } from './partition.js'
-import { codecForTable, codecSuffix } from './codec.js'
+import { codecForTable, codecSuffix, loadCompressor } from './codec.js'
 import type { ColumnValues, DataColumn } from './parquet-write.js'
 import { fileStatsJson, statsColumnSelection } from './stats.js'
 import { optionKeys } from '../options.js'
@@ -93,7 +93,7 @@ export async function writeDataFiles(
   let bytesOut = 0
   let fileIndex = 0
   // the Parquet writer (and hyparquet-writer under it) loads on the first write, not at import (issue 15)
-  const { writeParquet } = await import('./parquet-write.js')
+  const [{ writeParquet }] = await Promise.all([import('./parquet-write.js'), loadCompressor(codec)])
   for (const group of groupByPartition(columns, numRows, pFields, target.mode)) {
     for (const [start, end] of chunkRanges(group.numRows, rowsPerFile)) {
       const n = end - start
