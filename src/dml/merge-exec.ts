@@ -141,7 +141,7 @@ export async function executeMerge(snapshot: Snapshot, data: WriteData, clauses:
   const m = new MergeCounters()
   m.numSourceRows = src.numRows
   // a merge that writes rows loads the Parquet writer now, beside the key reads, not after them
-  if (notMatched.length || matched.some((c) => c.kind === 'update')) preloadParquetWriter()
+  if (notMatched.length || matched.some((c) => c.kind === 'update')) preloadParquetWriter(output.fields)
 
   // Source side of the join
   const srcBatch = sideBatch(src.numRows, { [SOURCE]: { columns: src.columns } })

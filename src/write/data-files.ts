@@ -66,8 +66,15 @@ function nullColumn(n: number): DeltaValue[] {
 
 /** Write the batch's rows as data files under the table root; returns their add actions. */
 /** Start loading the Parquet writer (a dynamic import, issue 15) where a write is coming; never fails. */
-export function preloadParquetWriter(): void {
-  import('./parquet-write.js').catch(() => {})
+export function preloadParquetWriter(fields: StructField[]): void {
+  loadWriter(fields).catch(() => {})
+}
+
+/** Flat columns are written by our own writer; nested ones need hyparquet-writer (parquet-write.ts). */
+function loadWriter(fields: StructField[]): Promise<{ writeParquet: typeof import('./parquet-write.js').writeParquet }> {
+  return fields.every((f) => typeof f.type === 'string' && f.type !== 'variant')
+    ? import('./parquet-flat.js').then((m) => ({ writeParquet: m.writeFlatParquet }))
+    : import('./parquet-write.js')
 }
 
 export async function writeDataFiles(
@@ -92,8 +99,8 @@ export async function writeDataFiles(
   const adds: AddFile[] = []
   let bytesOut = 0
   let fileIndex = 0
-  // the Parquet writer (and hyparquet-writer under it) loads on the first write, not at import (issue 15)
-  const [{ writeParquet }] = await Promise.all([import('./parquet-write.js'), loadCompressor(codec)])
+  // the Parquet writer loads on the first write, not at import; hyparquet-writer only for nested columns (issue 15)
+  const [{ writeParquet }] = await Promise.all([loadWriter(fileFields), loadCompressor(codec)])
   for (const group of groupByPartition(columns, numRows, pFields, target.mode)) {
     for (const [start, end] of chunkRanges(group.numRows, rowsPerFile)) {
       const n = end - start

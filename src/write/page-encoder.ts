@@ -3,9 +3,10 @@
 // V1 (what parquet-mr and arrow-rs write by default), footer statistics for non-byte-array columns.
 // hyparquet-writer encodes through per-value objects and conversions; this path writes 1M rows
 // several times faster, which is what makes the append benchmark's goal reachable.
-import type { ByteWriter, ParquetWriter } from 'hyparquet-writer'
-import { writePageHeader } from 'hyparquet-writer/src/datapage.js'
+import type { ParquetWriter } from 'hyparquet-writer'
 import { compressPage, type ParquetCodec } from './codec.js'
+import { writePageHeader, type PageHeader } from './footer.js'
+import type { ByteBuffer } from './thrift-compact.js'
 import { maxCompressedLength, snappyCompressInto } from './snappy.js'
 import { int64MinMaxAt } from './stats.js'
 import type { DeltaValue } from '../schema/values.js'
@@ -15,8 +16,7 @@ import { writeUtf8 } from '../schema/utf8.js'
 type RowGroup = ParquetWriter['row_groups'][number]
 export type ColumnChunk = RowGroup['columns'][number]
 type SchemaElement = ParquetWriter['schema'][number]
-type PageHeader = Parameters<typeof writePageHeader>[1]
-type Encoding = PageHeader['data_page_header'] extends infer H ? H extends { encoding: infer E } ? E : never : never
+type Encoding = NonNullable<ColumnChunk['meta_data']>['encodings'][number]
 
 /** Uncompressed bytes of values a data page holds before the next one starts (parquet-mr's default). */
 export const PAGE_SIZE = 1 << 20
@@ -65,7 +65,7 @@ const isNull = (v: unknown): boolean => v === null || v === undefined
  * Write the chunk of rows [start, end) of one flat column at the writer's offset; returns its metadata.
  * `element` is the column's Parquet schema element (REQUIRED means the caller saw no null).
  */
-export function writeFlatChunk(writer: ByteWriter, element: SchemaElement, column: ArrayLike<DeltaValue>, start: number, end: number, options: FlatChunkOptions): ColumnChunk {
+export function writeFlatChunk(writer: ByteBuffer, element: SchemaElement, column: ArrayLike<DeltaValue>, start: number, end: number, options: FlatChunkOptions): ColumnChunk {
   const type = element.type!
   const optional = element.repetition_type === 'OPTIONAL'
   const chunkStart = writer.offset
@@ -81,7 +81,7 @@ export function writeFlatChunk(writer: ByteWriter, element: SchemaElement, colum
     dictionaryOffset = BigInt(writer.offset)
     values.pos = 0
     for (const s of dict.entries) writeString(s)
-    uncompressed += writePage(writer, options.codec, values, { type: 'DICTIONARY_PAGE', dictionary_page_header: { num_values: dict.entries.length, encoding: 'PLAIN' } } as PageHeader)
+    uncompressed += writePage(writer, options.codec, values, { type: 'DICTIONARY_PAGE', dictionary_page_header: { num_values: dict.entries.length, encoding: 'PLAIN' } })
     encodings.push('PLAIN', 'RLE', 'RLE_DICTIONARY')
   } else {
     encodings.push('PLAIN', 'RLE')
@@ -112,7 +112,7 @@ export function writeFlatChunk(writer: ByteWriter, element: SchemaElement, colum
       uncompressed += writePage(writer, options.codec, page, {
         type: 'DATA_PAGE',
         data_page_header: { num_values: pageEnd - row, encoding: dict ? 'RLE_DICTIONARY' : 'PLAIN', definition_level_encoding: 'RLE', repetition_level_encoding: 'RLE' },
-      } as PageHeader)
+      })
       nulls += pageNulls
       pages++
       row = pageEnd
@@ -144,7 +144,7 @@ export function writeFlatChunk(writer: ByteWriter, element: SchemaElement, colum
 }
 
 /** Compress `page` and write header + bytes; returns the uncompressed size including the header. */
-function writePage(writer: ByteWriter, codec: FlatChunkOptions['codec'], page: Scratch, header: PageHeader): number {
+function writePage(writer: ByteBuffer, codec: FlatChunkOptions['codec'], page: Scratch, header: Omit<PageHeader, 'uncompressed_page_size' | 'compressed_page_size'>): number {
   const raw = page.bytes.subarray(0, page.pos)
   let data: Uint8Array
   if (codec === 'SNAPPY') {
@@ -152,10 +152,8 @@ function writePage(writer: ByteWriter, codec: FlatChunkOptions['codec'], page: S
     packed.ensure(maxCompressedLength(raw.length))
     data = packed.bytes.subarray(0, snappyCompressInto(raw, packed.bytes))
   } else data = compressPage(codec, raw)
-  header.uncompressed_page_size = raw.length
-  header.compressed_page_size = data.length
   const headerStart = writer.offset
-  writePageHeader(writer, header)
+  writePageHeader(writer, { ...header, uncompressed_page_size: raw.length, compressed_page_size: data.length })
   const headerSize = writer.offset - headerStart
   writer.appendBytes(data)
   return headerSize + raw.length
