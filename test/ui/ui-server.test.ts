@@ -63,6 +63,17 @@ describe('lagomago ui server', () => {
     expect([...listing.tables].sort((a, b) => (a.path < b.path ? -1 : 1))).toEqual(expected)
   })
 
+  it('lists a table folder given as the lake as one table at the root', async () => {
+    const one = await startUiServer({ lakeDir: join(lake, 'gold/daily'), pageDir: page })
+    try {
+      const listing = await (await fetch(`${one.url}tables.json`)).json() as { tables: unknown[] }
+      expect(listing.tables).toEqual([{ path: '', name: 'daily', layer: null }])
+      expect((await DeltaTable.open(new HttpStore(`${one.url}lake/`))).version).toBe(1)
+    } finally {
+      await one.close()
+    }
+  })
+
   it('serves the page and the lake so that HttpStore reads a table as it is on disk', async () => {
     expect(await (await fetch(server.url)).text()).toContain('<title>explorer</title>')
     const store = new HttpStore(`${server.url}lake/gold_eu/sales`)

@@ -26,7 +26,7 @@ export async function lakeView(root: HTMLElement, nav: { go(table: string): void
     const tables = listing.tables.filter((t) => t.layer === layer)
     if (tables.length === 0) continue
     const table = htmlTable(['table', 'version', 'files', 'rows', 'size', 'last operation'], tables.map((t) => [
-      h('a', { href: `?table=${encodeURIComponent(`lake/${t.path}`)}`, onclick: (e) => { e.preventDefault(); nav.go(`lake/${t.path}`) } }, t.path),
+      h('a', { href: `?table=${encodeURIComponent(`lake/${t.path}`)}`, onclick: (e) => { e.preventDefault(); nav.go(`lake/${t.path}`) } }, t.path || t.name),
       '…', '…', '…', '…', '…',
     ]), { class: 'tables', 'data-layer': layer ?? 'other' })
     tables.forEach((t, i) => { const tr = table.tBodies[0].rows[i]; tr.dataset.table = t.path; cells.set(t.path, tr) })
