@@ -119,25 +119,23 @@ function build(n: Node): unknown {
       for (const c of n.children) o[c.name] = build(c)
       return o
     }
-    case 'list':
     case 'map': {
-      const isMapNode = n.kind === 'map'
-      if (d < n.def + 1) { skip(n); return isMapNode ? {} : [] }
-      const keys: unknown[] = []
-      const vals: unknown[] = []
-      for (;;) {
-        if (isMapNode) {
-          keys.push(build(n.children[0]))
-          vals.push(build(n.children[1]))
-        } else vals.push(build(n.children[0]))
-        // Continue while the next entry repeats at this level (repetition level 1).
-        if (first.pos < first.def.length && first.rep[first.pos] === 1) continue
-        break
-      }
-      if (!isMapNode) return vals
       const o: Record<string, unknown> = {}
-      for (let i = 0; i < keys.length; i++) o[String(keys[i])] = vals[i]
+      if (d < n.def + 1) { skip(n); return o }
+      // Entries go straight into the object (no key and value arrays per row: a million rows each).
+      do {
+        const k = build(n.children[0])
+        o[String(k)] = build(n.children[1])
+      } while (first.pos < first.def.length && first.rep[first.pos] === 1)
       return o
+    }
+    case 'list': {
+      if (d < n.def + 1) { skip(n); return [] }
+      const vals: unknown[] = []
+      // Continue while the next entry repeats at this level (repetition level 1).
+      do vals.push(build(n.children[0]))
+      while (first.pos < first.def.length && first.rep[first.pos] === 1)
+      return vals
     }
     default:
       throw new UnsupportedShapeError(`unsupported node ${n.name}`)
@@ -265,12 +263,31 @@ function readPageV1(raw: Uint8Array, count: number, encoding: string, decoder: C
   if (encoding === 'PLAIN' && decoder.type === 'BYTE_ARRAY' && (e.converted_type === 'UTF8' || e.logical_type?.type === 'STRING')) {
     return readStrings(raw, reader.offset, n)
   }
+  if (encoding === 'PLAIN' && decoder.type === 'INT64' && !e.converted_type && !e.logical_type) {
+    // Sizes, times and versions as numbers when they fit: a BigInt per value is a heap object each.
+    const ints = readSafeInt64(reader, n)
+    if (ints) return ints
+  }
   if (encoding === 'PLAIN') return readPlain(reader, decoder.type, n, e.type_length)
   const width = raw[reader.offset++]
   const indexes = new Array(n)
   if (width) readRleBitPackedHybrid(reader, width, indexes, raw.length - reader.offset)
   else indexes.fill(0)
   return indexes
+}
+
+/** `n` PLAIN int64 values as numbers, or undefined (reader untouched) when one is not a safe integer. */
+function readSafeInt64(reader: { view: DataView; offset: number }, n: number): number[] | undefined {
+  const out = new Array<number>(n)
+  const { view } = reader
+  let at = reader.offset
+  for (let i = 0; i < n; i++, at += 8) {
+    const hi = view.getInt32(at + 4, true)
+    if (hi >= 0x200000 || hi < -0x200000) return undefined
+    out[i] = hi * 4294967296 + view.getUint32(at, true)
+  }
+  reader.offset = at
+  return out
 }
 
 /**
