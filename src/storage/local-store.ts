@@ -69,14 +69,36 @@ export class LocalStore implements ObjectStore {
 
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
     const target = this.abs(key)
-    const tmp = await this.writeTemp(target, data)
+    const dir = path.dirname(target)
+    // A commit that lost its race is retried at the next version with the same bytes: link the
+    // temp file already written and fsynced for it instead of writing and syncing another.
+    let tmp = this.takeSpare(dir, data)
+    if (tmp) {
+      try {
+        await fs.link(tmp, target)
+        await syncDir(dir)
+        await fs.unlink(tmp).catch(() => {})
+        return true
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+          this.keepSpare(dir, data, tmp)
+          return false
+        }
+        await fs.unlink(tmp).catch(() => {}) // any other failure (the temp file gone): write afresh
+      }
+    }
+    tmp = await this.writeTemp(target, data)
     try {
       await fs.link(tmp, target)
-      await syncDir(path.dirname(target))
+      await syncDir(dir)
       return true
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
-      if (code === 'EEXIST') return false
+      if (code === 'EEXIST') {
+        this.keepSpare(dir, data, tmp)
+        tmp = '' // kept, not unlinked
+        return false
+      }
       if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EXDEV') {
         throw new StorageError(
           `the filesystem under ${this.url} does not support hard links, which lagomago needs for ` +
@@ -86,8 +108,34 @@ export class LocalStore implements ObjectStore {
       }
       throw this.translate(e, key)
     } finally {
-      await fs.unlink(tmp).catch(() => {})
+      if (tmp) await fs.unlink(tmp).catch(() => {})
     }
+  }
+
+  /** Temp files of put-if-absent writes that lost, kept a moment for a retry of the same bytes. */
+  private readonly spares: Array<{ dir: string; data: Uint8Array; tmp: string; timer: ReturnType<typeof setTimeout> }> = []
+
+  private takeSpare(dir: string, data: Uint8Array): string | undefined {
+    const i = this.spares.findIndex((s) => s.dir === dir && sameBytes(s.data, data))
+    if (i < 0) return undefined
+    const [s] = this.spares.splice(i, 1)
+    clearTimeout(s.timer)
+    return s.tmp
+  }
+
+  private keepSpare(dir: string, data: Uint8Array, tmp: string): void {
+    const drop = (s: (typeof this.spares)[number]) => {
+      const i = this.spares.indexOf(s)
+      if (i >= 0) this.spares.splice(i, 1)
+      clearTimeout(s.timer)
+      void fs.unlink(s.tmp).catch(() => {})
+    }
+    // a copy: the caller may reuse its buffer. Unused for a second (the writer gave up, or wrote
+    // other bytes), it is removed; a process that exits first leaves a dot-file temp like any crash.
+    const spare = { dir, data: data.slice(), tmp, timer: setTimeout(() => drop(spare), 1000) }
+    spare.timer.unref?.()
+    this.spares.push(spare)
+    while (this.spares.length > 8) drop(this.spares[0])
   }
 
   async put(key: string, data: Uint8Array, options?: PutOptions): Promise<void> {
@@ -229,6 +277,10 @@ export class LocalStore implements ObjectStore {
     if (code === 'ENOSPC') return new StorageError(`disk full writing ${this.url}/${key}`, { file: key, cause: e })
     return new StorageError(`I/O error on ${this.url}/${key}: ${(e as Error)?.message ?? e}`, { file: key, cause: e })
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -196,7 +196,12 @@ export class Transaction {
     if (alreadyCommittedTxn(this.read?.txns, this.txns)) return skipped(this.readVersion)
     let version = this.readVersion + 1
     let previousTimestamp = this.read?.timestamp
-    const attempt = async (): Promise<AttemptResult<CommitResult>> => {
+    // The commit as written by the last attempt: a retry writes the very same bytes (a store may
+    // then reuse what it staged, LocalStore its fsynced temp file) unless a rebase hook changed our
+    // actions or the in-commit timestamp must follow a winner's.
+    let prepared: { bytes: Uint8Array; actions: Action[]; commitInfo: CommitInfo } | undefined
+    const prepare = () => {
+      if (prepared) return prepared
       const timestamp = this.now()
       const ict = this.ictEnabled() ? Math.max(timestamp, previousTimestamp === undefined ? 0 : previousTimestamp + 1) : undefined
       const commitInfo = buildCommitInfo({
@@ -213,7 +218,10 @@ export class Transaction {
       })
       const actions: Action[] = [{ commitInfo }, ...body]
       validateCommit(actions, this.tableUrl)
-      const bytes = serializeActions(actions)
+      return (prepared = { bytes: serializeActions(actions), actions, commitInfo })
+    }
+    const attempt = async (): Promise<AttemptResult<CommitResult>> => {
+      const { bytes, actions, commitInfo } = prepare()
       let written: boolean | WinningCommit | 'ours'
       try {
         written = await putCommit(this.store, version, bytes)
@@ -242,6 +250,7 @@ export class Transaction {
         for (const a of winner.actions) {
           if ('commitInfo' in a && typeof a.commitInfo.inCommitTimestamp === 'number') previousTimestamp = a.commitInfo.inCommitTimestamp
         }
+        if (this.rebaseHooks.length || this.ictEnabled()) prepared = undefined
         version++
         // A blind append read nothing a winner can invalidate: at the tip it retries at once (a
         // backoff only lets yet another writer take the next version first).
