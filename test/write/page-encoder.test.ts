@@ -166,6 +166,31 @@ describe('flat column pages', () => {
     expect(row.amount).toBe(`${cents / 100n}.${String(cents % 100n).padStart(2, '0')}`)
   })
 
+  it('DuckDB reads pages whose Snappy blocks were stored (random int64s, doubles, timestamps)', async () => {
+    const duck = await duckdb()
+    if (!duck) return
+    const n = 120_000
+    let x = 12345
+    const next = () => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x }
+    const ids = Array.from({ length: n }, (_, i) => BigInt(i))
+    const bits = Array.from({ length: n }, () => BigInt.asIntN(64, (BigInt(next()) << 32n) | BigInt(next())))
+    const dbl = Array.from({ length: n }, (_, i) => (i % 11 === 0 ? null : (next() - 2 ** 31) / 7919 + next() / 2 ** 32))
+    const ts = Array.from({ length: n }, () => BigInt(next()) * 1_000_003n)
+    const fields = [field('id', 'long', false), field('bits', 'long'), field('dbl', 'double'), field('ts', 'timestamp')]
+    const dir = mkdtempSync(join(tmpdir(), 'lagomago-stored-'))
+    dirs.push(dir)
+    const file = join(dir, 'f.parquet')
+    writeFileSync(file, writeParquet([{ field: fields[0], values: BigInt64Array.from(ids) }, { field: fields[1], values: BigInt64Array.from(bits) }, { field: fields[2], values: dbl }, { field: fields[3], values: BigInt64Array.from(ts) }], n))
+    const agg = (await duck.runAndReadAll(`SELECT count(*) AS n, sum(bits::HUGEINT)::VARCHAR AS sbits, count(dbl) AS ndbl, sum(epoch_us(ts)::HUGEINT)::VARCHAR AS sts FROM read_parquet('${file}')`)).getRowObjectsJson()[0]
+    expect(Number(agg.n)).toBe(n)
+    expect(agg.sbits).toBe(String(bits.reduce((a, b) => a + b, 0n)))
+    expect(Number(agg.ndbl)).toBe(dbl.filter((v) => v !== null).length)
+    expect(agg.sts).toBe(String(ts.reduce((a, b) => a + b, 0n)))
+    const sample = (await duck.runAndReadAll(`SELECT id::VARCHAR AS sid, bits::VARCHAR AS bits, dbl, epoch_us(ts)::VARCHAR AS ts FROM read_parquet('${file}') WHERE id % 997 = 0 ORDER BY id`)).getRowObjectsJson()
+    expect(sample.map((r) => [r.sid, r.bits, r.dbl === null ? null : Number(r.dbl), r.ts])).toEqual(
+      ids.filter((i) => i % 997n === 0n).map((i) => [String(i), String(bits[Number(i)]), dbl[Number(i)], String(ts[Number(i)])]))
+  })
+
   it('writes the codec the table asks for: gzip as .gz.parquet, uncompressed, snappy as the fallback', async () => {
     const schema = { type: 'struct' as const, fields: [field('id', 'long'), field('tags', { type: 'array', elementType: 'string', containsNull: true })] }
     const rows = Array.from({ length: 500 }, (_, i) => ({ id: BigInt(i), tags: i % 4 === 0 ? null : ['a', `t${i % 9}`] }))
