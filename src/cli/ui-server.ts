@@ -154,12 +154,17 @@ async function inside(root: string, rel: string): Promise<string | 'outside' | u
 
 async function sendFile(req: IncomingMessage, res: ServerResponse, file: string, size: number, mtime: Date, lake: boolean): Promise<void> {
   const ext = file.slice(file.lastIndexOf('.') + 1).toLowerCase()
+  // size and mtime to the millisecond: Last-Modified's whole seconds would miss a file rewritten
+  // within a second (_last_checkpoint)
+  const etag = `"${size.toString(36)}-${mtime.getTime().toString(36)}"`
   const headers = {
-    'last-modified': mtime.toUTCString(), 'accept-ranges': 'bytes',
+    etag, 'last-modified': mtime.toUTCString(), 'accept-ranges': 'bytes',
     'content-type': (!lake && TYPES[ext]) || 'application/octet-stream',
     // tables change under the page (new commits, _last_checkpoint): always revalidate
     'cache-control': 'no-cache', 'x-content-type-options': 'nosniff',
   }
+  // the browser revalidates what it cached (no-cache): a commit read by history() and again by the page costs a 304
+  if (req.headers['if-none-match']?.split(/\s*,\s*/).includes(etag)) { res.writeHead(304, headers).end(); return }
   const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '')
   let start = 0
   let end = size - 1

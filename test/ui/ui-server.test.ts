@@ -3,7 +3,7 @@
 // from disk), read-only (405), no way out of the lake folder (.., encoded slashes, symlinks, foreign
 // Host headers), its options checked, and the CLI command printing its URL and stopping on SIGTERM.
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -98,6 +98,18 @@ describe('lagomago ui server', () => {
     const head = await fetch(server.url + key, { method: 'HEAD' })
     expect(Number(head.headers.get('content-length'))).toBe(whole.length)
     expect((await fetch(`${server.url}lake/bronze/events/_delta_log/00000000000000000099.json`)).status).toBe(404)
+    // revalidation by ETag: unchanged → 304 without a body; a rewritten file gets a new tag
+    const etag = head.headers.get('etag')!
+    const again = await raw(`/${key}`, { headers: { 'if-none-match': etag } })
+    expect([again.status, again.body]).toEqual([304, ''])
+    const hint = join(lake, 'bronze/events/_delta_log/_scratch.json')
+    writeFileSync(hint, 'a')
+    const tag1 = (await fetch(`${server.url}lake/bronze/events/_delta_log/_scratch.json`, { method: 'HEAD' })).headers.get('etag')!
+    writeFileSync(hint, 'b')
+    utimesSync(hint, new Date(), new Date(Date.now() + 5))
+    const r = await raw('/lake/bronze/events/_delta_log/_scratch.json', { headers: { 'if-none-match': tag1 } })
+    expect([r.status, r.body]).toEqual([200, 'b'])
+    rmSync(hint)
   })
 
   it('is read-only: every other method is 405', async () => {

@@ -68,25 +68,24 @@ export async function dataView(root: HTMLElement, ctx: TableCtx): Promise<void> 
 
   const table = await ctx.at(version)
   if (!ctx.current()) return
-  const files = await table.files()
+  // the first page is read beside the file list and the commit, not after them
+  const key = `${ctx.url}@${table.version}|${filter ?? ''}`
+  if (pager?.key !== key) pager = new Pager(key, table, filter)
+  const reading = pager.page(pageNo).then((rows) => ({ rows }), (error: unknown) => ({ error }))
+  const [files, [commit]] = await Promise.all([table.files(), table.history({ limit: 1 })])
   const total = statsRows(files)
-  const [commit] = await table.history({ limit: 1 })
   root.append(facts([
     ['data-version', 'version', table.version],
     ['data-timestamp', 'committed', `${fmtTime(table.timestamp)} (${commit?.operation ?? '?'})`],
     ['data-total', 'rows in this version (file stats)', total === undefined ? 'unknown' : fmtInt(total)],
   ]))
-
-  const key = `${ctx.url}@${table.version}|${filter ?? ''}`
-  if (pager?.key !== key) pager = new Pager(key, table, filter)
-  let rows: Row[] | undefined
-  try {
-    rows = await pager.page(pageNo)
-  } catch (e) {
+  const read = await reading
+  if ('error' in read) {
     pager = undefined
-    root.append(errorBox(e, filter ? `Filter ${JSON.stringify(filter)}` : 'Scan'))
+    root.append(errorBox(read.error, filter ? `Filter ${JSON.stringify(filter)}` : 'Scan'))
     return
   }
+  const rows = read.rows
   if (!ctx.current()) return
   const p = pager
   const types = new Map<string, DataType>(table.schema.fields.map((f) => [f.name, f.type]))
