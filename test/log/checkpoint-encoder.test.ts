@@ -14,6 +14,7 @@ import { writeCheckpoint } from '../../src/log/checkpoint-write.js'
 import { readCheckpoint } from '../../src/log/checkpoint-read.js'
 import { listLog } from '../../src/log/log-segment.js'
 import { LocalStore } from '../../src/storage/local-store.js'
+import { canon } from './fixtures.js'
 
 const NOW = 1_800_000_000_000
 const WEEK = 7 * 86_400_000
@@ -53,19 +54,6 @@ const stateArb = fc.record({
   adds: fc.array(addArb, { maxLength: 40 }),
   removes: fc.array(removeArb, { maxLength: 10 }),
 })
-
-/** Absent and null are one thing to a reader; numbers compared as numbers (INT64 reads as bigint). */
-function canon(v: unknown): unknown {
-  if (typeof v === 'bigint') return Number(v)
-  if (v === null || typeof v !== 'object') return v
-  if (Array.isArray(v)) return v.map(canon)
-  const out: Record<string, unknown> = {}
-  for (const k of Object.keys(v).sort()) {
-    const x = (v as Record<string, unknown>)[k]
-    if (x !== null && x !== undefined) out[k] = canon(x)
-  }
-  return out
-}
 
 /** The model: the fields of each action the checkpoint schema keeps. */
 const pick = (o: object, keys: string[]) => canon(Object.fromEntries(keys.map((k) => [k, (o as Record<string, unknown>)[k]])))

@@ -155,3 +155,16 @@ export class SpyStore implements ObjectStore {
   head(key: string) { return this.inner.head(key) }
   delete(key: string): Promise<void> { return this.inner.delete(key) }
 }
+
+/** Deep canonical JSON; absent and null fields are the same thing to a reader, int64s compared as numbers. */
+export function canon(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v)
+  if (v === null || typeof v !== 'object') return v
+  if (Array.isArray(v)) return v.map(canon)
+  const out: Record<string, unknown> = {}
+  for (const k of Object.keys(v).sort()) {
+    const x = (v as Record<string, unknown>)[k]
+    if (x !== null && x !== undefined) out[k] = canon(x)
+  }
+  return out
+}

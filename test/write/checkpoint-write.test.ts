@@ -5,6 +5,7 @@ import type { AddFile, Metadata, Protocol } from '../../src/log/actions.js'
 import { checkpointSchema, parseIntervalMs, retainedTombstones, checkpointDue, writeCheckpoint } from '../../src/log/checkpoint-write.js'
 import { loadSnapshot, type Snapshot } from '../../src/log/snapshot.js'
 import { Transaction } from '../../src/txn/transaction.js'
+import { canon } from '../log/fixtures.js'
 
 const protocol: Protocol = { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['deletionVectors', 'domainMetadata'] }
 const metadata: Metadata = {
@@ -16,18 +17,6 @@ const add = (i: number, extra: Partial<AddFile> = {}): AddFile => ({
   path: `p=${i % 3}/part-${i}.parquet`, partitionValues: { p: i % 3 === 0 ? null : String(i % 3) }, size: 100 + i, modificationTime: 1700000000000 + i,
   dataChange: true, stats: `{"numRecords":${i},"minValues":{"x":${i}},"maxValues":{"x":${i * 2}},"nullCount":{"x":0}}`, ...extra,
 })
-
-/** Deep canonical JSON; absent and null fields are the same thing to a reader. */
-function canon(v: unknown): unknown {
-  if (v === null || typeof v !== 'object') return v
-  if (Array.isArray(v)) return v.map(canon)
-  const out: Record<string, unknown> = {}
-  for (const k of Object.keys(v).sort()) {
-    const x = (v as Record<string, unknown>)[k]
-    if (x !== null && x !== undefined) out[k] = canon(x)
-  }
-  return out
-}
 
 function state(s: Snapshot) {
   const files = (xs: object[]) => xs.map((x) => JSON.stringify(canon(x))).sort()
