@@ -13,6 +13,8 @@ import type { AddFile, DeletionVectorDescriptor, DomainMetadata, Metadata, Proto
 import { writeCheckpoint } from '../../src/log/checkpoint-write.js'
 import { readCheckpoint } from '../../src/log/checkpoint-read.js'
 import { listLog } from '../../src/log/log-segment.js'
+import { loadSnapshot } from '../../src/log/snapshot.js'
+import { CorruptLogError } from '../../src/errors.js'
 import { LocalStore } from '../../src/storage/local-store.js'
 import { canon } from './fixtures.js'
 
@@ -181,5 +183,34 @@ describe('DuckDB reads the checkpoint', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('a damaged checkpoint', () => {
+  it('is a CorruptLogError naming the file and version when no commit can replace it', async () => {
+    const metadata: Metadata = { id: 'id', format: { provider: 'parquet', options: {} }, schemaString: '{"type":"struct","fields":[]}', partitionColumns: [], configuration: {}, createdTime: 1 }
+    const adds: AddFile[] = Array.from({ length: 2000 }, (_, i) => ({ path: `f-${i}.parquet`, partitionValues: {}, size: i, modificationTime: i, dataChange: true, stats: `{"numRecords":${i}}` }))
+    const key = '_delta_log/00000000000000000010.checkpoint.parquet'
+    let refused = 0
+    // Damage at several places of the file: page headers, page bodies, the footer.
+    for (const at of [0.1, 0.3, 0.5, 0.7, 0.9, 0.995]) {
+      const store = new MemoryStore()
+      await writeCheckpoint({ store, version: 10, protocol: { minReaderVersion: 1, minWriterVersion: 2 }, metadata, txns: new Map(), domainMetadata: new Map(), activeFiles: () => adds, tombstones: () => [] }, NOW)
+      const bytes = (await store.get(key)).slice()
+      const i = Math.floor(bytes.length * at)
+      for (let k = i; k < Math.min(bytes.length - 8, i + 16); k++) bytes[k] ^= 0xa5
+      await store.put(key, bytes)
+      // The checkpoint is the table's only record of version 10 (older commits cleaned up).
+      const err = await loadSnapshot(store).then(() => undefined, (e: unknown) => e)
+      if (err === undefined) {
+        // A flip inside a value can leave a readable file; then it must still read as many files.
+        expect((await loadSnapshot(store)).activeFiles().length).toBe(2000)
+        continue
+      }
+      expect(err).toBeInstanceOf(CorruptLogError)
+      expect(err).toMatchObject({ version: 10, message: expect.stringContaining('00000000000000000010.checkpoint.parquet') })
+      refused++
+    }
+    expect(refused).toBeGreaterThanOrEqual(3)
   })
 })
