@@ -4,7 +4,7 @@
 import { InvalidArgumentError, SchemaMismatchError, UnsupportedFeatureError } from '../errors.js'
 import { bindExpr, bindPredicate, referencedColumns } from '../expr/bind.js'
 import type { Snapshot } from '../log/snapshot.js'
-import { isStruct, typeToString, type DataType, type StructField, type StructType } from '../schema/types.js'
+import { checkUserType, isStruct, typeToString, type DataType, type StructField, type StructType } from '../schema/types.js'
 import { assignColumnMapping, maxColumnIdOf } from '../write/features.js'
 import { keyPath, pathKey, splitPathList } from '../schema/column-path.js'
 import { commitChange, CONSTRAINT_PREFIX, MAPPING_MODE, MAX_COLUMN_ID, type AlterOptions, type AlterResult } from './metadata-commit.js'
@@ -44,7 +44,7 @@ export async function addColumns(snapshot: Snapshot, columns: NewColumn[], opts:
     }
     const metadata = { ...(c.metadata ?? {}) }
     if ('delta.generationExpression' in metadata) throw new UnsupportedFeatureError(`cannot add generated column ${c.name} to an existing table ${table}`, { table, column: c.name })
-    const field: StructField = { name: c.name, type: c.type, nullable: true, metadata }
+    const field: StructField = { name: c.name, type: checkUserType(c.type, c.parent ? `${c.parent}.${c.name}` : c.name, table), nullable: true, metadata }
     if (c.parent === undefined || c.parent === '') {
       checkNewName(schema.fields, c.name, table)
       schema = { type: 'struct', fields: [...schema.fields, field] }

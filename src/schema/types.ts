@@ -1,6 +1,6 @@
 // The Delta schema model (PROTOCOL.md "Schema Serialization Format"), parsed and validated from the
 // JSON string in `metaData.schemaString`, plus the column-mapping accessors every layer needs.
-import { CorruptLogError, UnsupportedFeatureError } from '../errors.js'
+import { CorruptLogError, InvalidArgumentError, UnsupportedFeatureError } from '../errors.js'
 
 /** `decimal(precision,scale)`, as Delta writes it in a schema. */
 export type DecimalType = `decimal(${number},${number})`
@@ -140,6 +140,20 @@ export function parseDataType(json: unknown, path: string, ctx: { table?: string
       }
     default:
       throw new CorruptLogError(`unknown complex type ${JSON.stringify(o.type)} for column ${path || 'root'}`, { ...ctx, column: path })
+  }
+}
+
+/**
+ * A data type given by a caller (createTable's schema, addColumns' types), checked as the log's are;
+ * a malformed one is the caller's mistake, so an InvalidArgumentError naming the table and column
+ * rather than the log's CorruptLogError. Returns the validated type.
+ */
+export function checkUserType(json: unknown, path: string, table: string): DataType {
+  try {
+    return parseDataType(json, path)
+  } catch (e) {
+    if (!(e instanceof CorruptLogError)) throw e
+    throw new InvalidArgumentError(`invalid schema: ${e.message}`, { table, column: e.column || path || undefined, cause: e })
   }
 }
 

@@ -14,7 +14,7 @@ import { predicateCoversFile, selectFiles, type SnapshotInfo } from '../scan/fil
 import { readFileValues } from '../scan/scan.js'
 import { materializedFields, rowTrackingEnabled } from '../scan/row-tracking.js'
 import { fromArrowSchema, isArrowSchema } from '../schema/arrow-input.js'
-import { columnMappingMode, isArray, isMap, isStruct, serializeSchema, type DataType, type StructField, type StructType } from '../schema/types.js'
+import { checkUserType, columnMappingMode, isArray, isMap, isStruct, serializeSchema, type DataType, type StructField, type StructType } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { nowOf, type Clock } from '../clock.js'
@@ -130,10 +130,12 @@ function prepareMetadata(schema: StructType, properties: Record<string, string>,
 export async function createTable(store: ObjectStore, opts: CreateTableOptions): Promise<WriteResult> {
   const table = store.url
   const now = (): number => nowOf(opts.now)
-  const input = isArrowSchema(opts.schema) ? fromArrowSchema(opts.schema) : opts.schema
-  if (!input || input.type !== 'struct' || !Array.isArray(input.fields) || input.fields.length === 0) {
+  const given = isArrowSchema(opts.schema) ? fromArrowSchema(opts.schema) : opts.schema
+  if (!given || given.type !== 'struct' || !Array.isArray(given.fields) || given.fields.length === 0) {
     throw new InvalidArgumentError(`createTable needs a schema with at least one column (table ${table})`, { table })
   }
+  // a plain-object schema is unchecked JSON at run time: validate it as the log's schema is
+  const input = checkUserType(given, '', table) as StructType
   checkSchemaNames(input, '', table)
   identityColumns(input, table) // validates identity columns: long, non-zero step
   const partitionBy = opts.partitionBy ?? []

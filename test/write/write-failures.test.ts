@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MemoryStore, StorageError, UnsupportedFeatureError } from '../../src/index.js'
+import { DeltaTable, InvalidArgumentError, MemoryStore, StorageError, UnsupportedFeatureError, listAll } from '../../src/index.js'
 import { parseActionLines } from '../../src/log/actions.js'
 import { loadSnapshot } from '../../src/log/snapshot.js'
 import { Transaction } from '../../src/txn/transaction.js'
@@ -65,6 +65,32 @@ describe('failed writes', () => {
     expect(ict.every((t) => typeof t === 'number')).toBe(true)
     expect(ict[1]).toBeGreaterThan(ict[0])
     expect(ict[2]).toBeGreaterThan(ict[1])
+  })
+})
+
+describe('malformed schemas from the caller', () => {
+  // A schema typed in plain JS (or cast) reaches createTable unchecked by the compiler.
+  it('a malformed schema or added column is an InvalidArgumentError naming table and column; nothing is written', async () => {
+    const store = new MemoryStore('mem://bad-schema')
+    const bad = [
+      { fields: [{ name: 'id', type: 'long', nullable: false, metadata: {} }, { name: 'd', type: 'decimal(40,2)', nullable: true, metadata: {} }], column: 'd' },
+      { fields: [{ name: 'tags', type: { type: 'array' }, nullable: true, metadata: {} }], column: 'tags.element' },
+      { fields: [{ name: 's', type: { type: 'struct', fields: 'x' }, nullable: true, metadata: {} }], column: 's' },
+      { fields: [{ name: 'n', type: 42, nullable: true, metadata: {} }], column: 'n' },
+    ]
+    for (const b of bad) {
+      const err = await DeltaTable.create(store, { schema: { type: 'struct', fields: b.fields } as unknown as StructType }).catch((e: unknown) => e)
+      expect(err, JSON.stringify(b.fields)).toBeInstanceOf(InvalidArgumentError)
+      expect((err as InvalidArgumentError).column).toBe(b.column)
+      expect((err as Error).message).toContain('mem://bad-schema')
+      expect(await listAll(store, '')).toEqual([])
+    }
+    const t = await DeltaTable.create(store, { schema: { type: 'struct', fields: [{ name: 'id', type: 'long', nullable: false, metadata: {} }] } })
+    const err = await t.addColumns([{ name: 'm', type: { type: 'map', keyType: 'string' } as unknown as DataType }]).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(InvalidArgumentError)
+    expect((err as InvalidArgumentError).column).toBe('m.value')
+    expect((await DeltaTable.open(store)).version).toBe(0)
+    expect((await DeltaTable.open(store)).schema.fields.map((f) => f.name)).toEqual(['id'])
   })
 })
 
