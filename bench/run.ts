@@ -5,27 +5,54 @@ import { appendFileSync, mkdirSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
 import { formatJob, runContender, type ContenderResult } from './harness.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const args = process.argv.slice(2)
-const flag = (name: string) => args.includes(name)
-const option = (name: string) => {
-  const i = args.indexOf(name)
-  return i >= 0 ? args[i + 1] : undefined
+const USAGE = `npm run bench -- [job… | scale] [--quick] [--runs N] [--md FILE] [--data DIR] [--baseline DIR] [--scale 1m|10m|100m]
+  job…        the jobs to run (default: every job but the scale-* ones; \`scale\` names those)
+  --quick     a small size, one run: a smoke test
+  --runs N    samples per contender after one warm-up (default 5)
+  --md FILE   append the markdown report to FILE
+  --data DIR  where generated data is cached (default bench/.data)
+  --baseline DIR  a built checkout of another commit, run beside this one where a job supports it
+  --scale S   the table size of the scale-* jobs (default 10m)`
+const OPTIONS = {
+  quick: { type: 'boolean' }, help: { type: 'boolean' }, runs: { type: 'string' }, md: { type: 'string' }, data: { type: 'string' },
+  baseline: { type: 'string' }, scale: { type: 'string' }, child: { type: 'string' }, contender: { type: 'string' },
+} as const
+function usageError(message: string): never {
+  console.error(`bench: ${message}\n${USAGE}`)
+  process.exit(2)
 }
-const quick = flag('--quick')
-const runs = Number(option('--runs') ?? (quick ? 1 : 5))
-const dataDir = option('--data') ?? join(here, '.data')
+// strict: a misspelled flag is an error, never silently a different run
+const parsed = (() => {
+  try {
+    return parseArgs({ options: OPTIONS, allowPositionals: true, strict: true })
+  } catch (e) {
+    return usageError((e as Error).message)
+  }
+})()
+if (parsed.values.help) {
+  console.log(USAGE)
+  process.exit(0)
+}
+const args = process.argv.slice(2)
+const flag = (name: 'quick') => parsed.values[name] === true
+const option = (name: 'runs' | 'md' | 'data' | 'baseline' | 'scale' | 'child' | 'contender') => parsed.values[name]
+const quick = flag('quick')
+const runs = Number(option('runs') ?? (quick ? 1 : 5))
+if (!Number.isInteger(runs) || runs < 1) usageError(`--runs ${option('runs')}: expected a whole number ≥ 1`)
+const dataDir = option('data') ?? join(here, '.data')
 // --baseline <dir>: a built checkout of another commit; job-mode jobs run it beside this one (jobs/process.ts)
-if (option('--baseline')) process.env.BENCH_BASELINE = option('--baseline')
+if (option('baseline')) process.env.BENCH_BASELINE = option('baseline')
 // --scale 1m|10m|100m: the table size of the scale-* jobs (jobs/scale.ts; default 10m)
-if (option('--scale')) process.env.BENCH_SCALE = option('--scale')
+if (option('scale')) process.env.BENCH_SCALE = option('scale')
 // imported after the line above: the job list depends on it
 const { JOBS } = await import('./jobs/index.js')
 
 async function child(): Promise<void> {
-  const [jobName, index] = [option('--child'), Number(option('--contender'))]
+  const [jobName, index] = [option('child'), Number(option('contender'))]
   const job = JOBS.find((j) => j.name === jobName)
   if (!job) throw new Error(`no job ${jobName}`)
   const contender = job.contenders[index]
@@ -64,7 +91,7 @@ function commit(): string {
 
 async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true })
-  const wanted = args.filter((a, i) => !a.startsWith('--') && !['--runs', '--md', '--data', '--baseline', '--scale'].includes(args[i - 1]))
+  const wanted = parsed.positionals
   // `scale` names every scale-* job; they are long, so only run when named
   const named = (j: { name: string }) => wanted.includes(j.name) || (wanted.includes('scale') && j.name.startsWith('scale-'))
   const jobs = wanted.length ? JOBS.filter(named) : JOBS.filter((j) => !j.name.startsWith('scale-'))
@@ -90,9 +117,9 @@ async function main(): Promise<void> {
     console.log(md + '\n')
     sections.push(md, '')
   }
-  const mdFile = option('--md')
+  const mdFile = option('md')
   if (mdFile) appendFileSync(mdFile, sections.join('\n') + '\n')
 }
 
-if (option('--child')) await child()
+if (option('child')) await child()
 else await main()
