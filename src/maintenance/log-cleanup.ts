@@ -3,7 +3,7 @@
 // checkpoint — the newest checkpoint not newer than the cutoff — so every retained version can
 // still be rebuilt. Off when `delta.enableExpiredLogCleanup` is `false`. Runs after checkpoints.
 import { parseActionLines } from '../log/actions.js'
-import { LOG_DIR } from '../log/log-path.js'
+import { LOG_DIR, parseLogPath, type LogPath } from '../log/log-path.js'
 import { listLog, type CheckpointRef } from '../log/log-segment.js'
 import { loadSnapshot, type Snapshot } from '../log/snapshot.js'
 import { monotonicMtimes } from '../log/time-travel.js'
@@ -55,6 +55,7 @@ export async function cleanupExpiredLogsAt(latest: Snapshot, opts: LogCleanupOpt
   if (conf['delta.enableExpiredLogCleanup'] === 'false') return { filesDeleted: [] }
   const retention = opts.retentionMs ?? logRetentionMs(conf, latest.tableUrl)
   const cutoff = startOfUtcDay(nowOf(opts.now) - retention)
+  if (await oldestCommitAfter(store, latest, cutoff)) return { filesDeleted: [] }
 
   const listing = await listLog(store)
   const timestampOf = await commitTimestamps(store, latest, listing)
@@ -91,6 +92,41 @@ export async function cleanupExpiredLogsAt(latest: Snapshot, opts: LogCleanupOpt
     }
   }
   return { checkpointVersion: keepVersion, filesDeleted }
+}
+
+/**
+ * Whether the log's oldest version is a commit newer than `cutoff`, read from the start of one
+ * listing (a table younger than its retention: every post-commit cleanup of it until then). Commit
+ * timestamps only grow with the version (mtimes as made monotonic below; in-commit timestamps by
+ * the protocol), so then no checkpoint is old enough, and the full pass — two listings of
+ * `_delta_log/`, a stat per file on a local folder, after every checkpoint — would find nothing.
+ * Any doubt (the oldest version has no commit file, in-commit timestamps enabled after it, an
+ * unreadable commit) answers false: the full pass decides.
+ */
+async function oldestCommitAfter(store: ObjectStore, latest: Snapshot, cutoff: number): Promise<boolean> {
+  let version: number | undefined
+  let commit: LogPath | undefined
+  // Keys are sorted and versions zero-padded: the oldest version's files come first.
+  for await (const meta of store.list(LOG_DIR, { recursive: false })) {
+    const p = parseLogPath(meta)
+    if (!p) continue
+    if (version === undefined) version = p.version
+    else if (p.version !== version) break
+    if (p.kind === 'commit') commit = p
+  }
+  if (version === undefined || !commit) return false
+  if (commit.mtime <= cutoff) return false
+  const conf = latest.properties
+  if (conf['delta.enableInCommitTimestamps'] !== 'true') return true
+  // In-commit timestamps from this version on: the oldest one bounds the later ones.
+  if (version < Number(conf['delta.inCommitTimestampEnablementVersion'] ?? 0)) return false
+  try {
+    const actions = parseActionLines(new TextDecoder().decode(await store.get(commit.key)), { file: commit.key, version })
+    for (const a of actions) if ('commitInfo' in a && typeof a.commitInfo.inCommitTimestamp === 'number') return a.commitInfo.inCommitTimestamp > cutoff
+  } catch {
+    // unreadable: the full pass decides
+  }
+  return false
 }
 
 /**

@@ -3,7 +3,7 @@
 // the commit leaves orphan files at most, never a log entry naming a missing file. A lost race is
 // handed to a conflict check: Delta's rules (conflict-checker.ts) once the plan's reads are recorded
 // (`read` option or `recordRead`), a custom one, or none (then a lost race is an error).
-import { CommitConflictError, CommitOutcomeUnknownError, InvalidArgumentError, StorageError } from '../errors.js'
+import { CommitConflictError, CommitOutcomeUnknownError, InvalidArgumentError, MissingFileError, StorageError } from '../errors.js'
 import {
   parseActionLines,
   type Action, type AddCDCFile, type AddFile, type CommitInfo, type DomainMetadata, type Metadata, type Protocol, type RemoveFile, type Txn,
@@ -252,10 +252,12 @@ export class Transaction {
         }
         if (this.rebaseHooks.length || this.ictEnabled()) prepared = undefined
         version++
-        // A blind append read nothing a winner can invalidate: at the tip it retries at once (a
-        // backoff only lets yet another writer take the next version first).
-        if (!(await this.store.head(commitKey(version)))) return { done: false, now: this.blindAppend && !this.reads }
-        winner = await this.readWinner(version)
+        // The next version's commit, read at once (no existence check first: one request per winner,
+        // and one that finds the tip). A blind append read nothing a winner can invalidate: at the
+        // tip it retries at once (a backoff only lets yet another writer take the next version first).
+        const next = await this.readWinner(version, { orAbsent: true })
+        if (!next) return { done: false, now: this.blindAppend && !this.reads }
+        winner = next
       }
     }
     const { value, attempts } = await retryCommit(attempt, {
@@ -337,9 +339,19 @@ export class Transaction {
     }
   }
 
-  private async readWinner(version: number): Promise<WinningCommit> {
+  private async readWinner(version: number): Promise<WinningCommit>
+  private async readWinner(version: number, opts: { orAbsent: true }): Promise<WinningCommit | undefined>
+  /** The commit at `version`; with `orAbsent`, undefined when it does not exist (yet). */
+  private async readWinner(version: number, opts: { orAbsent?: boolean } = {}): Promise<WinningCommit | undefined> {
     const key = commitKey(version)
-    const text = new TextDecoder().decode(await this.store.get(key))
+    let bytes: Uint8Array
+    try {
+      bytes = await this.store.get(key)
+    } catch (e) {
+      if (opts.orAbsent && e instanceof MissingFileError) return undefined
+      throw e
+    }
+    const text = new TextDecoder().decode(bytes)
     const actions = parseActionLines(text, { table: this.tableUrl, file: key, version })
     this.seen(version, () => actions)
     return { version, actions }

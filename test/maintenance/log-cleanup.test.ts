@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { VersionNotFoundError } from '../../src/errors.js'
-import { cleanupExpiredLogs } from '../../src/maintenance/log-cleanup.js'
-import type { MemoryStore } from '../../src/storage/memory-store.js'
+import { loadSnapshot } from '../../src/log/snapshot.js'
+import { cleanupExpiredLogs, cleanupExpiredLogsAt } from '../../src/maintenance/log-cleanup.js'
+import { MemoryStore } from '../../src/storage/memory-store.js'
+import type { ListOptions, ObjectMeta } from '../../src/storage/object-store.js'
 import { DeltaTable } from '../../src/table/delta-table.js'
 import { newTable, rowsAt, rowsOf } from './fixtures.js'
 
@@ -84,5 +86,57 @@ describe('cleanup after checkpoints', () => {
     expect(await rowsAt(store, 9)).toBe(rows)
     expect(await rowsAt(store, 8)).toBe(rows)
     await expect(DeltaTable.open(store, { version: 7 })).rejects.toThrow(VersionNotFoundError)
+  })
+})
+
+/** A MemoryStore that counts the listing entries its callers consume. */
+class CountingStore extends MemoryStore {
+  entries = 0
+  override async *list(prefix: string, options?: ListOptions): AsyncIterable<ObjectMeta> {
+    for await (const m of super.list(prefix, options)) { this.entries++; yield m }
+  }
+}
+
+describe('a log younger than its retention', () => {
+  it('is judged from its oldest version: the cleanup reads the listing up to version 1 only, deletes nothing', async () => {
+    const store = new CountingStore()
+    const t = await DeltaTable.create(store, { schema: (await newTable()).t.schema, properties: { 'delta.checkpointInterval': '2' } })
+    for (let v = 1; v <= 20; v++) await t.append(rowsOf(v * 10, 1, 'x'))
+    const before = await logKeys(store)
+    expect(before.length).toBeGreaterThan(40) // 21 commits, 21 .crc, 10 checkpoints
+    const latest = await loadSnapshot(store)
+    store.entries = 0
+    const r = await cleanupExpiredLogsAt(latest, { now: () => Date.now() + 29 * DAY })
+    expect(r).toEqual({ filesDeleted: [] })
+    // version 0's commit and the first entry of version 1 (its .crc is not a log path)
+    expect(store.entries).toBeLessThanOrEqual(4)
+    expect(await logKeys(store)).toEqual(before)
+    // once the table is older than its retention, the full pass cleans as before
+    const later = await cleanupExpiredLogsAt(latest, { now: () => Date.now() + 40 * DAY })
+    expect(later.checkpointVersion).toBe(20)
+    expect((await logKeys(store)).filter((k) => /^\d{20}\./.test(k))).toEqual([
+      '00000000000000000020.checkpoint.parquet', '00000000000000000020.crc', '00000000000000000020.json',
+    ])
+  })
+
+  it('an oldest version without its commit file, or with in-commit timestamps older than its mtime, gets the full pass', async () => {
+    // commits 0..3 gone, checkpoint 2 the oldest version (old); the commits after it rewritten today
+    const { store } = await dailyTable()
+    for (const v of [0, 1, 2, 3]) await store.delete(`_delta_log/${String(v).padStart(20, '0')}.json`)
+    for (const v of [4, 5, 6, 7, 8]) store.setMtime(`_delta_log/${String(v).padStart(20, '0')}.json`, Date.now())
+    // checkpoint 2 is the newest one older than the cutoff: the checksums below it go
+    const r = await cleanupExpiredLogs(store)
+    expect(r.checkpointVersion).toBe(2)
+    expect(r.filesDeleted).toEqual(['_delta_log/00000000000000000000.crc', '_delta_log/00000000000000000001.crc'])
+
+    // in-commit timestamps decide where enabled: commits stamped now, files touched a year later
+    const ict = new MemoryStore()
+    const t = await DeltaTable.create(ict, { schema: (await newTable()).t.schema, properties: { 'delta.checkpointInterval': '2', 'delta.enableInCommitTimestamps': 'true' } })
+    expect(t.properties['delta.inCommitTimestampEnablementVersion'] ?? '0').toBe('0')
+    for (let v = 1; v <= 4; v++) await t.append(rowsOf(v * 10, 1, 'x'))
+    for (const k of await logKeys(ict)) ict.setMtime(`_delta_log/${k}`, Date.now() + 365 * DAY)
+    const cleaned = await cleanupExpiredLogs(ict, { now: () => Date.now() + 40 * DAY })
+    expect(cleaned.checkpointVersion).toBe(4)
+    expect(cleaned.filesDeleted.some((k) => k.endsWith('00000000000000000000.json'))).toBe(true)
   })
 })
