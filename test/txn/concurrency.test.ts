@@ -305,3 +305,32 @@ describe('idempotent writes (txn appId, version)', () => {
     expect((err as Error).message).toContain("'stream'")
   })
 })
+
+describe('reading the winners of lost races', () => {
+  it('one read per winner and one that finds the tip: no existence check before each, on a local folder and in memory', async () => {
+    for (const [name, make] of stores) {
+      const inner = make()
+      await createTable(inner, [])
+      const calls: string[] = []
+      const log = (op: string, key: string) => { if (/^_delta_log\/\d{20}\.json$/.test(key)) calls.push(`${op} ${Number(key.slice(11, 31))}`) }
+      const store: ObjectStore = Object.assign(Object.create(inner), {
+        get: (key: string) => { log('get', key); return inner.get(key) },
+        head: (key: string) => { log('head', key); return inner.head(key) },
+        putIfAbsent: (key: string, data: Uint8Array) => { log('put', key); return inner.putIfAbsent(key, data) },
+      })
+      const snap = await loadSnapshot(store)
+      // three other writers take versions 1..3 after our read
+      for (const p of ['a', 'b', 'c']) await Transaction.on(await loadSnapshot(inner), { operation: 'WRITE' }).addFiles([addFile(`${p}.parquet`, p)]).commit()
+      calls.length = 0
+      const txn = Transaction.on(snap, { operation: 'WRITE', clock: instant }).addFiles([addFile('ours.parquet', 'z')])
+      txn.blindAppend = true
+      const r = await txn.commit()
+      expect(r.version, name).toBe(4)
+      expect(calls, name).toEqual(['put 1', 'get 1', 'get 2', 'get 3', 'get 4', 'put 4'])
+      // every winner was checked and ours committed once, after them
+      const t = await loadSnapshot(inner)
+      expect(t.version, name).toBe(4)
+      expect(t.activeFiles().map((f) => f.path).sort(), name).toEqual(['p=a/a.parquet', 'p=b/b.parquet', 'p=c/c.parquet', 'p=z/ours.parquet'])
+    }
+  })
+})
