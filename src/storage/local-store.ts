@@ -157,10 +157,11 @@ export class LocalStore implements ObjectStore {
     await this.walk(dirKey, recursive, keys)
     const selected = keys.filter((k) => k.startsWith(prefix) && (startAfter === undefined || k > startAfter))
     selected.sort()
-    // stat in parallel batches: one at a time made listing 10,000 commits take hundreds of ms.
-    const BATCH = 128
-    for (let i = 0; i < selected.length; i += BATCH) {
-      const keys = selected.slice(i, i + BATCH)
+    // stat in parallel batches: one at a time made listing 10,000 commits take hundreds of ms. The
+    // first batches are small: a caller that stops early (log cleanup judging a log by its oldest
+    // version) stats a few files, not 128.
+    for (let i = 0, batch = 8; i < selected.length; i += batch, batch = Math.min(batch * 2, 128)) {
+      const keys = selected.slice(i, i + batch)
       const stats = await Promise.all(keys.map((k) => fs.stat(this.abs(k)).catch(() => undefined)))
       for (let j = 0; j < keys.length; j++) {
         const st = stats[j]
