@@ -9,6 +9,7 @@ import type { Snapshot } from '../log/snapshot.js'
 import { asyncBufferFor } from '../storage/async-buffer.js'
 import { decompressorsFor } from '../scan/decompressors.js'
 import { guardPages } from '../scan/page-guard.js'
+import { readPlainIntColumn } from '../scan/plain-int-column.js'
 import { physicalName, type StructField } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
 import type { SourceIndex } from './join.js'
@@ -99,7 +100,11 @@ async function readRawKeyUncached(snapshot: Snapshot, add: AddFile, field: Struc
   if (!el || el.type !== PHYSICAL[field.type as string] || el.repetition_type === 'REPEATED' || el.logical_type || el.converted_type) return undefined
   if (!isTopLevel(metadata.schema, el)) return undefined
   const numRows = Number(metadata.num_rows)
-  const scan = await parquetScan({ file: guardPages(file, metadata), metadata, columns: [name], compressors: await decompressorsFor(metadata), utf8: false } as never) as unknown as {
+  const guarded = guardPages(file, metadata)
+  // plain pages (what we, Spark and arrow-rs write for ids): decoded into one typed array, no copies
+  const direct = await readPlainIntColumn(guarded, metadata, name, el.type as 'INT64' | 'INT32', el.repetition_type !== 'REQUIRED')
+  if (direct) return { numRows, values: direct as unknown as ArrayLike<DeltaValue> }
+  const scan = await parquetScan({ file: guarded, metadata, columns: [name], compressors: await decompressorsFor(metadata), utf8: false } as never) as unknown as {
     readColumn(o: { column: string; rowStart: number; rowEnd: number }): Promise<ArrayLike<unknown>>
   }
   const chunks: ArrayLike<unknown>[] = []
