@@ -243,7 +243,8 @@ function dv(o: Record<string, unknown>, type: string, ctx: ActionContext): void 
   num(d, 'maxRowIndex', t, ctx, false)
 }
 
-function parseAdd(o: unknown, ctx: ActionContext): AddFile {
+/** The payload of an `add` action, checked and normalised as `parseAction` does (checkpoint rows skip the wrapper). */
+export function parseAdd(o: unknown, ctx: ActionContext): AddFile {
   if (!isObj(o)) fail(ctx, 'add must be an object', o)
   str(o, 'path', 'add', ctx, true)
   strMap(o, 'partitionValues', 'add', ctx, true)

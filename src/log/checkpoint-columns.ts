@@ -41,7 +41,12 @@ interface Node {
   /** For leaves: the dotted path that names the column chunk. */
   path?: string
   leaf?: Leaf
+  /** For `partitionValues` maps: the last object built, reused while rows repeat it (see `sharedMap`). */
+  shared?: { obj: Record<string, unknown>; keys: unknown[]; values: unknown[] }
 }
+
+/** Maps whose objects are shared, frozen, between rows with equal entries. */
+const SHARED_MAPS = new Set(['add.partitionValues', 'remove.partitionValues'])
 
 function isMap(t: SchemaTree): boolean {
   const e = t.element
@@ -78,7 +83,10 @@ function buildNode(t: SchemaTree, parentDef: number, parentRep: number, leaves: 
       return { name, def, rep, kind: 'list', children: [el], leaves: [] }
     }
     const kids = r.children.map((c) => buildNode(c, rDef, 1, leaves))
-    if (isMap(t)) return { name, def, rep, kind: 'map', children: kids, leaves: [] }
+    if (isMap(t)) {
+      const shareable = SHARED_MAPS.has(t.path.join('.')) && kids.every((k) => k.kind === 'leaf')
+      return { name, def, rep, kind: 'map', children: kids, leaves: [], ...(shareable ? { shared: { obj: Object.freeze({}), keys: [], values: [] } } : {}) }
+    }
     // 3-level list: list.element (one child) ; 2-level legacy list of structs: the repeated group is the element.
     const element = kids.length === 1 ? kids[0] : { name: r.element.name, def: rDef, rep: 1, kind: 'struct' as const, children: kids, leaves: [] }
     return { name, def, rep, kind: 'list', children: [element], leaves: [] }
@@ -120,6 +128,7 @@ function build(n: Node): unknown {
       return o
     }
     case 'map': {
+      if (n.shared) return sharedMap(n, n.shared, d)
       const o: Record<string, unknown> = {}
       if (d < n.def + 1) { skip(n); return o }
       // Entries go straight into the object (no key and value arrays per row: a million rows each).
@@ -140,6 +149,56 @@ function build(n: Node): unknown {
     default:
       throw new UnsupportedShapeError(`unsupported node ${n.name}`)
   }
+}
+
+/**
+ * A map of two leaves (a file's partition values) as a frozen object shared with the previous row
+ * when their entries are equal: files of one partition are written, and so checkpointed, together,
+ * and unpartitioned tables have `{}` on every file. A million files then hold as many objects as
+ * runs of equal partition values, not a million. The entries are compared in place in the leaves'
+ * values before anything is built.
+ */
+function sharedMap(n: Node, last: NonNullable<Node['shared']>, d: number): Record<string, unknown> {
+  const kl = n.children[0].leaf as Leaf
+  const vl = n.children[1].leaf as Leaf
+  if (d < n.def + 1) {
+    kl.pos++; vl.pos++
+    if (last.keys.length !== 0) { last.obj = Object.freeze({}); last.keys = []; last.values = [] }
+    return last.obj
+  }
+  // Compare without consuming: walk copies of the leaf positions.
+  let kp = kl.pos, kv = kl.vpos, vp = vl.pos, vv = vl.vpos
+  let i = 0
+  let equal = true
+  do {
+    // A key is required; a null key (damaged file) takes the generic path below.
+    if (kl.def[kp] < kl.maxDef) { equal = false; break }
+    const k = kl.values[kv]
+    const present = vl.def[vp] >= vl.maxDef
+    const v = present ? vl.values[vv] : null
+    if (i >= last.keys.length || last.keys[i] !== k || last.values[i] !== v) { equal = false; break }
+    kp++; kv++; vp++; i++
+    if (present) vv++
+  } while (kp < kl.def.length && kl.rep[kp] === 1)
+  if (equal && i === last.keys.length) {
+    kl.pos = kp; kl.vpos = kv; vl.pos = vp; vl.vpos = vv
+    return last.obj
+  }
+  const o: Record<string, unknown> = {}
+  const keys: unknown[] = []
+  const values: unknown[] = []
+  const first = kl
+  do {
+    const k = build(n.children[0])
+    const v = build(n.children[1])
+    keys.push(k)
+    values.push(v)
+    o[String(k)] = v
+  } while (first.pos < first.def.length && first.rep[first.pos] === 1)
+  last.obj = Object.freeze(o)
+  last.keys = keys
+  last.values = values
+  return last.obj
 }
 
 /**
@@ -261,7 +320,7 @@ function readPageV1(raw: Uint8Array, count: number, encoding: string, decoder: C
   }
   const e = decoder.element
   if (encoding === 'PLAIN' && decoder.type === 'BYTE_ARRAY' && (e.converted_type === 'UTF8' || e.logical_type?.type === 'STRING')) {
-    return readStrings(raw, reader.offset, n)
+    return readStrings(raw, reader.offset, n, decoder.codec !== 'UNCOMPRESSED')
   }
   if (encoding === 'PLAIN' && decoder.type === 'INT64' && !e.converted_type && !e.logical_type) {
     // Sizes, times and versions as numbers when they fit: a BigInt per value is a heap object each.
@@ -290,36 +349,63 @@ function readSafeInt64(reader: { view: DataView; offset: number }, n: number): n
   return out
 }
 
+/** Values up to this many bytes equal to the previous value are that same string (see `readStrings`). */
+const SHARE_MAX = 32
+
 /**
  * `n` PLAIN strings from `offset`. The value bytes are packed together and decoded at once; when
  * every byte became one UTF-16 unit (ASCII, as paths and JSON stats nearly always are) the values are
  * slices of that one string, which V8 keeps as views: a million stats strings are not a million
- * copies for the garbage collector to move. Otherwise each value is decoded on its own.
+ * copies for the garbage collector to move. Otherwise each value is decoded on its own. A short value
+ * whose bytes equal the previous value's is the previous string itself: partition values and map
+ * keys repeat row after row, and a checkpoint of a million files would otherwise hold a million
+ * copies of `"day"`. With `inPlace` (a page buffer the caller owns) the values are packed inside
+ * `raw` itself: a packed copy of every page was as many bytes again of short-lived buffers.
  */
-function readStrings(raw: Uint8Array, offset: number, n: number): string[] {
+function readStrings(raw: Uint8Array, offset: number, n: number, inPlace = false): string[] {
   const out = new Array<string>(n)
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength)
-  const packed = raw.slice(offset)
+  // Packing moves each value left by 4 bytes per value before it, so in place never overwrites unread bytes.
+  const packed = inPlace ? raw.subarray(offset) : raw.slice(offset)
   const ends = new Uint32Array(n)
+  // same[i]: value i has the bytes of value i - 1 (and is short).
+  const same = new Uint8Array(n)
   let p = 0
   let q = 0
+  let prevLen = -1
   for (let i = 0; i < n; i++) {
     const len = view.getUint32(offset + p, true)
     if (p + 4 + len > packed.length) throw new Error(`string value ${i} runs past its page`)
-    packed.copyWithin(q, p + 4, p + 4 + len)
+    if (len === prevLen && len <= SHARE_MAX && equalBytes(packed, q - len, p + 4, len)) {
+      same[i] = 1
+    } else {
+      packed.copyWithin(q, p + 4, p + 4 + len)
+      q += len
+    }
+    prevLen = len
     p += 4 + len
-    q += len
     ends[i] = q
   }
   const text = utf8.decode(packed.subarray(0, q))
   if (text.length === q) {
     let start = 0
-    for (let i = 0; i < n; i++) { out[i] = text.slice(start, ends[i]); start = ends[i] }
+    for (let i = 0; i < n; i++) {
+      out[i] = same[i] ? out[i - 1] : text.slice(start, ends[i])
+      start = ends[i]
+    }
   } else {
     let start = 0
-    for (let i = 0; i < n; i++) { out[i] = utf8.decode(packed.subarray(start, ends[i])); start = ends[i] }
+    for (let i = 0; i < n; i++) {
+      out[i] = same[i] ? out[i - 1] : utf8.decode(packed.subarray(start, ends[i]))
+      start = ends[i]
+    }
   }
   return out
+}
+
+function equalBytes(b: Uint8Array, at: number, other: number, len: number): boolean {
+  for (let k = 0; k < len; k++) if (b[at + k] !== b[other + k]) return false
+  return true
 }
 
 /**

@@ -8,7 +8,7 @@ import { asyncBufferFor, asyncBufferFromBytes } from '../storage/async-buffer.js
 import type { ObjectStore } from '../storage/object-store.js'
 import { resolveLogPath } from '../storage/paths.js'
 import {
-  parseAction, parseActionLines,
+  parseAction, parseActionLines, parseAdd,
   type Action, type ActionContext, type AddFile, type DomainMetadata, type Metadata, type Protocol, type RemoveFile, type Sidecar, type Txn,
 } from './actions.js'
 import { readCheckpointRows, UnsupportedShapeError } from './checkpoint-columns.js'
@@ -39,19 +39,21 @@ export async function readCheckpoint(store: ObjectStore, cp: CheckpointRef, tabl
   const data: CheckpointData = { version: cp.version, txns: [], domainMetadata: [], adds: [], removes: [], files: [] }
   const sidecars: Sidecar[] = []
   const parts = await Promise.all(cp.files.map((f) => readActionsFile(store, f.key, f.size, table, cp.version)))
-  for (const actions of parts) collect(actions, data, sidecars)
+  for (const part of parts) collect(part, data, sidecars)
   for (const f of cp.files) data.files.push(f.key)
   if (sidecars.length) {
     const keys = sidecars.map((s) => sidecarKey(store, s, table, cp.version))
     const read = await Promise.all(keys.map((k, i) => readActionsFile(store, k, sidecars[i].sizeInBytes || undefined, table, cp.version)))
     // Sidecars hold only file actions; anything else in them is ignored.
-    for (const actions of read) collect(actions, data, [], true)
+    for (const part of read) collect(part, data, [], true)
     data.files.push(...keys)
   }
   return data
 }
 
-function collect(actions: Action[], data: CheckpointData, sidecars: Sidecar[], filesOnly = false): void {
+function collect({ actions, adds }: ActionsRead, data: CheckpointData, sidecars: Sidecar[], filesOnly = false): void {
+  // A Parquet file's adds come apart from its other actions; each is in file order, adds after the rest.
+  if (adds.length) data.adds = data.adds.length ? data.adds.concat(adds) : adds
   for (const a of actions) {
     if ('add' in a) data.adds.push(a.add)
     else if ('remove' in a) data.removes.push(a.remove)
@@ -80,13 +82,22 @@ function sidecarKey(store: ObjectStore, s: Sidecar, table: string, version: numb
   return SIDECAR_DIR + name
 }
 
+/**
+ * The actions of one file. A Parquet file's adds are in `adds`, unwrapped (a `{ add }` object per
+ * file of a million-file checkpoint is garbage the reader need not make), the rest in `actions`.
+ */
+export interface ActionsRead {
+  actions: Action[]
+  adds: AddFile[]
+}
+
 /** Read the actions of one checkpoint part, V2 top-level file or sidecar (JSON or Parquet by extension). */
-export async function readActionsFile(store: ObjectStore, key: string, size: number | undefined, table: string, version: number): Promise<Action[]> {
+export async function readActionsFile(store: ObjectStore, key: string, size: number | undefined, table: string, version: number): Promise<ActionsRead> {
   const ctx: ActionContext = { table, file: key, version }
   try {
     if (key.endsWith('.json')) {
       const text = new TextDecoder().decode(await store.get(key))
-      return parseActionLines(text, ctx)
+      return { actions: parseActionLines(text, ctx), adds: [] }
     }
     return await readParquetActions(store, key, size, ctx)
   } catch (e) {
@@ -96,7 +107,7 @@ export async function readActionsFile(store: ObjectStore, key: string, size: num
   }
 }
 
-async function readParquetActions(store: ObjectStore, key: string, size: number | undefined, ctx: ActionContext): Promise<Action[]> {
+async function readParquetActions(store: ObjectStore, key: string, size: number | undefined, ctx: ActionContext): Promise<ActionsRead> {
   // Checkpoints are read nearly whole (the add column dominates), so one GET beats a ranged read per
   // column chunk; only very large parts are read by ranges.
   const file = size !== undefined && size <= WHOLE_READ_LIMIT ? asyncBufferFromBytes(await store.get(key)) : await asyncBufferFor(store, key, size)
@@ -104,7 +115,7 @@ async function readParquetActions(store: ObjectStore, key: string, size: number 
   const present = new Set(metadata.schema.slice(1).map((s) => s.name))
   const { prune, absent } = prunable(metadata)
   const columns = COLUMNS.filter((c) => present.has(c) && !absent.has(c))
-  if (columns.length === 0) return []
+  if (columns.length === 0) return { actions: [], adds: [] }
   const compressors = await decompressorsFor(metadata)
   let cols: Record<string, unknown[]>
   try {
@@ -115,25 +126,33 @@ async function readParquetActions(store: ObjectStore, key: string, size: number 
     cols = Object.fromEntries(columns.map((c) => [c, rows.map((r) => r[c])]))
   }
   const out: Action[] = []
+  const adds: AddFile[] = []
   // Small columns first: protocol and metaData before the file actions, as in a commit.
   for (const c of columns) {
     const values = cols[c]
+    if (c === 'add') {
+      for (let i = 0; i < values.length; i++) {
+        const add = values[i] as Record<string, unknown> | null
+        if (add == null) continue
+        // Files written with `delta.checkpoint.writeStatsAsJson=false` carry only `stats_parsed`.
+        if (add.stats_parsed !== undefined || add.partitionValues_parsed !== undefined) {
+          if (add.stats == null && add.stats_parsed != null) add.stats = statsParsedToJson(add.stats_parsed)
+          if (add.partitionValues == null && add.partitionValues_parsed != null) add.partitionValues = partitionValuesFromParsed(add.partitionValues_parsed)
+          delete add.stats_parsed
+          delete add.partitionValues_parsed
+        }
+        adds.push(parseAdd(add, ctx))
+      }
+      continue
+    }
     for (let i = 0; i < values.length; i++) {
       const v = values[i]
       if (v == null) continue
-      if (c === 'add') {
-        const add = v as Record<string, unknown>
-        // Files written with `delta.checkpoint.writeStatsAsJson=false` carry only `stats_parsed`.
-        if (add.stats == null && add.stats_parsed != null) add.stats = statsParsedToJson(add.stats_parsed)
-        if (add.partitionValues == null && add.partitionValues_parsed != null) add.partitionValues = partitionValuesFromParsed(add.partitionValues_parsed)
-        delete add.stats_parsed
-        delete add.partitionValues_parsed
-      }
       const a = parseAction(wrap(c, v), ctx)
       if (a) out.push(a)
     }
   }
-  return out
+  return { actions: out, adds }
 }
 
 /**
