@@ -3,7 +3,7 @@
 // reader can never see the commit half-written (writeFile with flag 'wx' exposes partial files, and
 // rename() silently replaces a winner's commit).
 import { randomUUID } from 'node:crypto'
-import { promises as fs } from 'node:fs'
+import { closeSync, fstatSync, openSync, promises as fs, readSync } from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { MissingFileError, StorageError } from '../errors.js'
@@ -13,6 +13,8 @@ import type { ListOptions, ObjectMeta, ObjectStore, PutOptions } from './object-
 const TEMP_PREFIX = '.lagomago-tmp-'
 /** Ranges above this many bytes are clamped to the file's size before allocating. */
 const LARGE_RANGE = 16 * 1024 * 1024
+/** Files up to this size are read synchronously by `get` (see there). */
+const SMALL_FILE = 64 * 1024
 
 /**
  * An ObjectStore over a local folder (Node only). `DeltaTable.open('./path')` uses it already; name it
@@ -35,8 +37,26 @@ export class LocalStore implements ObjectStore {
   }
 
   async get(key: string): Promise<Uint8Array> {
+    const abs = this.abs(key)
     try {
-      const buf = await fs.readFile(this.abs(key))
+      // A small file (a commit, a checksum, _last_checkpoint: most reads of a busy log; a writer
+      // that lost a race reads every winner) is read in one synchronous step: the four thread-pool
+      // round trips of an asynchronous read cost several times the read itself.
+      const fd = openSync(abs, 'r')
+      let small: Uint8Array | undefined
+      try {
+        const size = fstatSync(fd).size
+        if (size <= SMALL_FILE) {
+          const buf = new Uint8Array(size)
+          let n = 0
+          for (let r; n < size && (r = readSync(fd, buf, n, size - n, n)) > 0;) n += r
+          small = n === size ? buf : buf.subarray(0, n)
+        }
+      } finally {
+        closeSync(fd)
+      }
+      if (small) return small
+      const buf = await fs.readFile(abs)
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
     } catch (e) {
       throw this.translate(e, key)

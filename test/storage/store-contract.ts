@@ -19,6 +19,23 @@ export function storeContract(make: () => ObjectStore | Promise<ObjectStore>): v
     expect((await s.head('a/b/c.txt'))?.size).toBe(11)
   })
 
+  it('get returns every byte of empty, small and large objects (LocalStore reads small ones in one step)', async () => {
+    const s = await make()
+    const sizes = [0, 1, 64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1, 3 * 1024 * 1024 + 7]
+    for (const n of sizes) {
+      const data = new Uint8Array(n)
+      for (let i = 0; i < n; i++) data[i] = (i * 31 + n) & 0xff
+      await s.put(`sizes/${n}.bin`, data)
+    }
+    for (const n of sizes) {
+      const got = await s.get(`sizes/${n}.bin`)
+      expect(got.length).toBe(n)
+      let same = true
+      for (let i = 0; i < n; i++) if (got[i] !== ((i * 31 + n) & 0xff)) { same = false; break }
+      expect(same, `object of ${n} bytes`).toBe(true)
+    }
+  })
+
   it('put replaces an object', async () => {
     const s = await make()
     await s.put('k', bytes('one'))
