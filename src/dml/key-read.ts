@@ -14,6 +14,9 @@ import { physicalName, type StructField } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
 import type { SourceIndex } from './join.js'
 
+/** Bytes read from a file's end for its footer. */
+const FOOTER_FETCH = 1 << 16
+
 const PHYSICAL: Record<string, string> = { long: 'INT64', integer: 'INT32', short: 'INT32', byte: 'INT32' }
 
 /** Whether `field` may take the fast path on this table (not a partition column, no id-based mapping). */
@@ -93,7 +96,8 @@ export function clearKeyCache(): void {
 
 async function readRawKeyUncached(snapshot: Snapshot, add: AddFile, field: StructField): Promise<{ numRows: number; values: ArrayLike<DeltaValue> } | undefined> {
   const file = await asyncBufferFor(snapshot.store, snapshot.resolvePath(add.path), add.size)
-  const metadata = await parquetMetadataAsync(file)
+  // a footer is a few KiB: fetch 64 KiB (hyparquet reads the rest when it is longer), not 512
+  const metadata = await parquetMetadataAsync(file, { initialFetchSize: FOOTER_FETCH })
   const name = physicalName(field, snapshot.columnMappingMode)
   const el = metadata.schema.find((e, i) => i > 0 && e.name === name && !e.num_children)
   // only a plain top-level leaf of the expected physical type

@@ -118,3 +118,34 @@ describe('key column cache', () => {
     }
   })
 })
+
+describe('key read of files with a large footer', () => {
+  it('a file of thousands of row groups (a footer past the first footer fetch) merges as a plain model says', async () => {
+    const { DeltaTable, MemoryStore } = await import('../../src/index.js')
+    const { clearKeyCache } = await import('../../src/dml/key-read.js')
+    const { parquetMetadata } = await import('hyparquet')
+    clearKeyCache()
+    const store = new MemoryStore()
+    const t = await DeltaTable.create(store, { schema: { type: 'struct', fields: [{ name: 'id', type: 'long', nullable: true, metadata: {} }, { name: 'v', type: 'integer', nullable: true, metadata: {} }, { name: 's', type: 'string', nullable: true, metadata: {} }] }, primaryKey: 'id' })
+    const n = 12_000
+    await t.append(Array.from({ length: n }, (_, i) => ({ id: BigInt(i * 2), v: 0, s: `r${i}` })), { rowGroupSize: 4 })
+    const [file] = await t.files()
+    const bytes = await store.get(file.path)
+    const footer = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 8, 4).getUint32(0, true)
+    expect(footer).toBeGreaterThan(1 << 16)
+    expect(parquetMetadata(bytes.slice().buffer as ArrayBuffer).row_groups.length).toBe(n / 4)
+    // the model: id → v
+    const model = new Map<bigint, number>(Array.from({ length: n }, (_, i) => [BigInt(i * 2), 0]))
+    const changes = Array.from({ length: 300 }, (_, k) => {
+      const id = BigInt((k * 7919) % (2 * n + 50))
+      return k % 5 === 0 ? { op: 'D', id } : { op: 'U', id, v: k + 1, s: 'x' }
+    }).filter((c, i, all) => all.findIndex((d) => d.id === c.id) === i)
+    for (const c of changes) {
+      if (c.op === 'D') model.delete(c.id)
+      else model.set(c.id, c.v!)
+    }
+    await t.merge(changes)
+    const got = (await t.toRows({ columns: ['id', 'v'] })).map((r) => `${r.id}:${r.v}`).sort()
+    expect(got).toEqual([...model].map(([id, v]) => `${id}:${v}`).sort())
+  })
+})
