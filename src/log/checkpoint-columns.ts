@@ -43,6 +43,8 @@ interface Node {
   leaf?: Leaf
   /** For `partitionValues` maps: the last object built, reused while rows repeat it (see `sharedMap`). */
   shared?: { obj: Record<string, unknown>; keys: unknown[]; values: unknown[] }
+  /** For structs: a private copy of the first object built, cloned for the next rows. */
+  template?: Record<string, unknown>
 }
 
 /** Maps whose objects are shared, frozen, between rows with equal entries. */
@@ -123,8 +125,12 @@ function build(n: Node): unknown {
       return v
     }
     case 'struct': {
-      const o: Record<string, unknown> = {}
+      // Rows after the first are clones of a template with every field: V8 then makes each object
+      // with its fields in place (an empty literal has room for four; an add has seven or more,
+      // which otherwise go to a second, out-of-object array per file).
+      const o: Record<string, unknown> = n.template ? { ...n.template } : {}
       for (const c of n.children) o[c.name] = build(c)
+      n.template ??= { ...o }
       return o
     }
     case 'map': {
@@ -221,12 +227,12 @@ function decodeChunk(bytes: Uint8Array, decoder: ColumnDecoder, numValues: numbe
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const reader = { view, offset: 0 }
   let dictionary: unknown
-  // Levels fit in a byte (checkpoint schemas nest a few levels); values are gathered per page and
-  // copied once, so nothing grows element by element.
+  // Levels fit in a byte (checkpoint schemas nest a few levels). Values go into one array of at most
+  // one value per level, made when the first value comes (a column of nulls makes none) and cut to
+  // length at the end: no array per page, no second copy of a million values.
   const def = new Uint8Array(numValues)
   const rep = new Uint8Array(numValues)
-  const parts: ArrayLike<unknown>[] = []
-  let total = 0
+  const sink: Sink = { values: EMPTY, total: 0, size: numValues }
   let levels = 0
   let maxDef = 0
   let maxRep = 0
@@ -260,10 +266,8 @@ function decodeChunk(bytes: Uint8Array, decoder: ColumnDecoder, numValues: numbe
       count = header.data_page_header.num_values
       if (levels + count <= numValues && (encoding === 'PLAIN' || encoding.endsWith('_DICTIONARY'))) {
         // Levels straight into the chunk's byte arrays, strings sliced from one decoded page.
-        const vals = readPageV1(raw, count, encoding, decoder, def, rep, levels, maxDef, maxRep)
-        const out = typeof vals[0] === 'string' ? vals : convertWithDictionary(vals as never, dictionary as never, encoding as never, decoder)
-        parts.push(out)
-        total += out.length
+        const vals = readPageV1(raw, count, encoding, decoder, def, rep, levels, maxDef, maxRep, sink)
+        if (vals !== undefined) append(sink, convertWithDictionary(vals as never, dictionary as never, encoding as never, decoder))
         levels += count
         continue
       }
@@ -278,9 +282,7 @@ function decodeChunk(bytes: Uint8Array, decoder: ColumnDecoder, numValues: numbe
     }
     if (!Number.isSafeInteger(count) || count < 0) throw new Error(`page of ${decoder.pathInSchema.join('.')} declares ${count} values`)
     if (levels + count > numValues) throw new UnsupportedShapeError(`more levels than the chunk declares in ${decoder.pathInSchema.join('.')}`)
-    const vals = convertWithDictionary(page.dataPage as never, dictionary as never, encoding as never, decoder)
-    parts.push(vals)
-    total += vals.length
+    append(sink, convertWithDictionary(page.dataPage as never, dictionary as never, encoding as never, decoder))
     const dl = page.definitionLevels ?? []
     // hyparquet drops the definition levels of a page without nulls: every entry is then at maxDef.
     if (dl.length === 0) def.fill(maxDef, levels, levels + count)
@@ -290,14 +292,32 @@ function decodeChunk(bytes: Uint8Array, decoder: ColumnDecoder, numValues: numbe
     levels += count
   }
   if (levels !== numValues) throw new UnsupportedShapeError(`column chunk ${decoder.pathInSchema.join('.')} ends early`)
-  let values: unknown[]
-  if (parts.length === 1 && Array.isArray(parts[0])) values = parts[0] as unknown[]
-  else {
-    values = new Array(total)
-    let k = 0
-    for (const p of parts) for (let i = 0; i < p.length; i++) values[k++] = p[i]
-  }
+  const values = sink.values
+  if (values.length !== sink.total) values.length = sink.total
   return { def, rep, values, maxDef: 0, pos: 0, vpos: 0 }
+}
+
+/** Where a chunk's values go: `values` (made on first use, `size` long) filled up to `total`. */
+interface Sink {
+  values: unknown[]
+  total: number
+  size: number
+}
+
+const EMPTY: unknown[] = []
+
+/** Room for `n` more values at `sink.total`. */
+function reserve(sink: Sink, n: number): unknown[] {
+  if (sink.values === EMPTY && n > 0) sink.values = new Array(sink.size)
+  if (sink.total + n > sink.values.length) throw new Error('more values than levels in a column chunk')
+  return sink.values
+}
+
+function append(sink: Sink, vals: ArrayLike<unknown>): void {
+  const out = reserve(sink, vals.length)
+  let k = sink.total
+  for (let i = 0; i < vals.length; i++) out[k++] = vals[i]
+  sink.total = k
 }
 
 const bitWidth = (max: number): number => 32 - Math.clz32(max)
@@ -308,7 +328,7 @@ const utf8 = new TextDecoder()
  * into `rep`/`def` at `at`, and the page's values. hyparquet would build a JS array per level section
  * and a Uint8Array view per string; at a million rows per column chunk that was most of the open.
  */
-function readPageV1(raw: Uint8Array, count: number, encoding: string, decoder: ColumnDecoder, def: Uint8Array, rep: Uint8Array, at: number, maxDef: number, maxRep: number): ArrayLike<unknown> {
+function readPageV1(raw: Uint8Array, count: number, encoding: string, decoder: ColumnDecoder, def: Uint8Array, rep: Uint8Array, at: number, maxDef: number, maxRep: number, sink: Sink): ArrayLike<unknown> | undefined {
   const reader = { view: new DataView(raw.buffer, raw.byteOffset, raw.byteLength), offset: 0 }
   if (maxRep > 0) readRleBitPackedHybrid(reader, bitWidth(maxRep), rep.subarray(at, at + count))
   let n = count
@@ -320,12 +340,14 @@ function readPageV1(raw: Uint8Array, count: number, encoding: string, decoder: C
   }
   const e = decoder.element
   if (encoding === 'PLAIN' && decoder.type === 'BYTE_ARRAY' && (e.converted_type === 'UTF8' || e.logical_type?.type === 'STRING')) {
-    return readStrings(raw, reader.offset, n, decoder.codec !== 'UNCOMPRESSED')
+    readStrings(raw, reader.offset, n, decoder.codec !== 'UNCOMPRESSED', reserve(sink, n), sink.total)
+    sink.total += n
+    return undefined
   }
   if (encoding === 'PLAIN' && decoder.type === 'INT64' && !e.converted_type && !e.logical_type) {
     // Sizes, times and versions as numbers when they fit: a BigInt per value is a heap object each.
-    const ints = readSafeInt64(reader, n)
-    if (ints) return ints
+    // Written straight into the sink (hyparquet's conversion leaves plain int64 as it is).
+    if (readSafeInt64(reader, n, reserve(sink, n), sink.total)) { sink.total += n; return undefined }
   }
   if (encoding === 'PLAIN') return readPlain(reader, decoder.type, n, e.type_length)
   const width = raw[reader.offset++]
@@ -336,17 +358,16 @@ function readPageV1(raw: Uint8Array, count: number, encoding: string, decoder: C
 }
 
 /** `n` PLAIN int64 values as numbers, or undefined (reader untouched) when one is not a safe integer. */
-function readSafeInt64(reader: { view: DataView; offset: number }, n: number): number[] | undefined {
-  const out = new Array<number>(n)
+function readSafeInt64(reader: { view: DataView; offset: number }, n: number, out: unknown[], to: number): boolean {
   const { view } = reader
   let at = reader.offset
   for (let i = 0; i < n; i++, at += 8) {
     const hi = view.getInt32(at + 4, true)
-    if (hi >= 0x200000 || hi < -0x200000) return undefined
-    out[i] = hi * 4294967296 + view.getUint32(at, true)
+    if (hi >= 0x200000 || hi < -0x200000) return false
+    out[to + i] = hi * 4294967296 + view.getUint32(at, true)
   }
   reader.offset = at
-  return out
+  return true
 }
 
 /** Values up to this many bytes equal to the previous value are that same string (see `readStrings`). */
@@ -362,8 +383,7 @@ const SHARE_MAX = 32
  * copies of `"day"`. With `inPlace` (a page buffer the caller owns) the values are packed inside
  * `raw` itself: a packed copy of every page was as many bytes again of short-lived buffers.
  */
-function readStrings(raw: Uint8Array, offset: number, n: number, inPlace = false): string[] {
-  const out = new Array<string>(n)
+function readStrings(raw: Uint8Array, offset: number, n: number, inPlace: boolean, out: unknown[], to: number): void {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength)
   // Packing moves each value left by 4 bytes per value before it, so in place never overwrites unread bytes.
   const packed = inPlace ? raw.subarray(offset) : raw.slice(offset)
@@ -390,17 +410,16 @@ function readStrings(raw: Uint8Array, offset: number, n: number, inPlace = false
   if (text.length === q) {
     let start = 0
     for (let i = 0; i < n; i++) {
-      out[i] = same[i] ? out[i - 1] : text.slice(start, ends[i])
+      out[to + i] = same[i] ? out[to + i - 1] : text.slice(start, ends[i])
       start = ends[i]
     }
   } else {
     let start = 0
     for (let i = 0; i < n; i++) {
-      out[i] = same[i] ? out[i - 1] : utf8.decode(packed.subarray(start, ends[i]))
+      out[to + i] = same[i] ? out[to + i - 1] : utf8.decode(packed.subarray(start, ends[i]))
       start = ends[i]
     }
   }
-  return out
 }
 
 function equalBytes(b: Uint8Array, at: number, other: number, len: number): boolean {
