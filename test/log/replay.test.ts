@@ -3,7 +3,8 @@
 // the same state as replaying the JSON commits.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { Action, DeletionVectorDescriptor } from '../../src/log/actions.js'
+import type { Action, AddFile, DeletionVectorDescriptor, RemoveFile } from '../../src/log/actions.js'
+import type { CheckpointData } from '../../src/log/checkpoint-read.js'
 import { replay, type CommitBatch } from '../../src/log/replay.js'
 import { loadSnapshot } from '../../src/log/snapshot.js'
 import { MemoryStore } from '../../src/storage/memory-store.js'
@@ -82,5 +83,43 @@ describe('replay', () => {
       expect(files(fast)).toEqual(files(slow))
       expect(fast.tombstones().map(keyOf).sort()).toEqual(slow.tombstones().map(keyOf).sort())
     }), { numRuns: 40 })
+  })
+
+  it('checkpoint files later commits touched give way to them; the rest stay, in checkpoint order', () => {
+    // Paths of equal length differing in one character anywhere, `file:` URIs naming the same file
+    // as a bare absolute path, deletion vectors: every way a later action can name a checkpoint file.
+    const pathArb = fc.oneof(
+      fc.stringMatching(/^[ab]{1,6}$/).map((s) => `d=${s}/x`),
+      fc.constantFrom('/t/a', 'file:/t/a', 'file:///t/a', '/t/b', 'file:/t/b', 'f', 'g', 'é'),
+    )
+    const fileArb = fc.record({ path: pathArb, dv: fc.integer({ min: 0, max: 2 }) })
+    const canonical = (p: string) => p.startsWith('file:') ? p.replace(/^file:\/*/, '/') : p
+    const k = (f: { path: string; dv: number }) => `${canonical(f.path)}|${f.dv}`
+    fc.assert(fc.property(
+      fc.uniqueArray(fileArb, { selector: k, maxLength: 40 }), fc.uniqueArray(fileArb, { selector: k, maxLength: 6 }),
+      fc.array(fc.boolean(), { maxLength: 6 }), fc.uniqueArray(fileArb, { selector: k, maxLength: 5 }),
+      (cpFiles, later, laterIsAdd, cpTombs) => {
+        const mk = (f: { path: string; dv: number }, i: number): AddFile => ({ path: f.path, partitionValues: {}, size: i, modificationTime: 1, dataChange: true, deletionVector: dvOf(f.dv) })
+        const cp: CheckpointData = {
+          version: 1, txns: [], domainMetadata: [], files: ['cp'], adds: cpFiles.map(mk),
+          removes: cpTombs.map((f): RemoveFile => ({ path: f.path, dataChange: true, deletionVector: dvOf(f.dv) })),
+        }
+        const actions = later.map((f, i): Action => laterIsAdd[i] ? { add: mk(f, 1000 + i) } : { remove: { path: f.path, dataChange: true, deletionVector: dvOf(f.dv) } })
+        const state = replay(actions.length ? [{ version: 2, key: 'c2', actions }] : [], cp)
+        // Model: a file a later action names is that action's; every other checkpoint action stays.
+        const touched = new Set(later.map(k))
+        const wantAdds = [
+          ...cpFiles.map((f, i) => [f, i] as const).filter(([f]) => !touched.has(k(f))).map(([f, i]) => `${f.path}|${f.dv}|${i}`),
+          ...later.map((f, i) => [f, i] as const).filter(([, i]) => laterIsAdd[i]).map(([f, i]) => `${f.path}|${f.dv}|${1000 + i}`),
+        ]
+        const wantRemoves = [
+          ...cpTombs.filter((f) => !touched.has(k(f))).map((f) => `${f.path}|${f.dv}`),
+          ...later.filter((_, i) => !laterIsAdd[i]).map((f) => `${f.path}|${f.dv}`),
+        ]
+        const dvNum = (d: DeletionVectorDescriptor | null | undefined) => d ? Number(d.pathOrInlineDv.slice(2)) : 0
+        expect(state.adds.map((f) => `${f.path}|${dvNum(f.deletionVector)}|${f.size}`)).toEqual(wantAdds)
+        expect(state.removes.map((f) => `${f.path}|${dvNum(f.deletionVector)}`)).toEqual(wantRemoves)
+      },
+    ), { numRuns: 500 })
   })
 })
