@@ -292,25 +292,36 @@ function writeByteArrays(column: ArrayLike<DeltaValue>, row: number, end: number
  */
 function writeSourceStrings(column: ArrayLike<DeltaValue>, source: Utf8Source, row: number, end: number): number {
   const { bytes, offsets } = source
+  const src = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  let out = values.bytes
+  let view = values.view
+  let pos = values.pos
   let i = row
-  for (; i < end && values.pos < PAGE_SIZE; i++) {
+  for (; i < end && pos < PAGE_SIZE; i++) {
     const v = column[i]
-    if (isNull(v)) continue
+    if (v === null || v === undefined) continue
     if (typeof v !== 'string') throw new TypeError(`value ${String(v)} is not a string or binary`)
     const from = offsets[i]
     const len = offsets[i + 1] - from
-    values.ensure(4 + len)
-    const out = values.bytes
-    let at = values.pos
-    values.view.setUint32(at, len, true)
-    at += 4
-    if (len <= 64) {
-      for (let k = 0; k < len; k++) out[at + k] = bytes[from + k]
-    } else {
-      out.set(bytes.subarray(from, from + len), at)
+    if (pos + 4 + len > out.length) {
+      values.pos = pos
+      values.ensure(4 + len)
+      out = values.bytes
+      view = values.view
     }
-    values.pos = at + len
+    view.setUint32(pos, len, true)
+    pos += 4
+    if (len <= 64) {
+      // four bytes a step, the rest one by one
+      let k = 0
+      for (; k + 4 <= len; k += 4) view.setUint32(pos + k, src.getUint32(from + k))
+      for (; k < len; k++) out[pos + k] = bytes[from + k]
+    } else {
+      out.set(bytes.subarray(from, from + len), pos)
+    }
+    pos += len
   }
+  values.pos = pos
   return i
 }
 
