@@ -5,9 +5,6 @@
 
 /**
  * Decompress `src` into `dst`, whose length must be exactly the uncompressed length the stream states.
- * @example
- * const out = new BigInt64Array(n)
- * snappyDecompressInto(pageBytes, new Uint8Array(out.buffer, 0, n * 8))
  */
 export function snappyDecompressInto(src: Uint8Array, dst: Uint8Array): void {
   const n = src.length
