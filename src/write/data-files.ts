@@ -9,7 +9,6 @@ import { chunkRanges, dataFileName, DEFAULT_TARGET_FILE_SIZE, estimateRowBytes, 
 import { codecForTable, codecSuffix, loadCompressor } from './codec.js'
 import type { ColumnValues, DataColumn } from './parquet-write.js'
 import { fileStatsJson, statsColumnSelection } from './stats.js'
-import { sliceUtf8Source } from './utf8-source.js'
 import { optionKeys } from '../options.js'
 import { nowOf, type Clock } from '../clock.js'
 
@@ -54,10 +53,7 @@ function gather(values: ColumnValues, rows: Int32Array | undefined, start: numbe
   if (!rows) {
     if (start === 0 && end === values.length) return values
     const v = values as unknown as { subarray?: (s: number, e: number) => ColumnValues; slice: (s: number, e: number) => ColumnValues }
-    if (v.subarray) return v.subarray(start, end)
-    const slice = v.slice(start, end)
-    sliceUtf8Source(values, slice, start, end)
-    return slice
+    return v.subarray ? v.subarray(start, end) : v.slice(start, end)
   }
   const out = new Array<DeltaValue>(end - start)
   for (let i = start; i < end; i++) out[i - start] = values[rows[i]] ?? null

@@ -9,7 +9,6 @@ import { isArray, isMap, isStruct, type DataType, type StructField, type StructT
 import { fromRowValue, type DeltaValue } from '../schema/values.js'
 import type { ColumnValues } from './parquet-write.js'
 import { checkNotNull, fieldLookup, isExact, missingColumns, type InputBatch, type InputOptions } from './input-common.js'
-import { setUtf8Source } from './utf8-source.js'
 
 /** Convert and validate an Arrow Table or RecordBatch for a write to a table with `schema`. */
 export function fromArrow(data: arrow.Table | arrow.RecordBatch, schema: StructType, opts: InputOptions): InputBatch {
@@ -88,145 +87,6 @@ function unitOffsets(bytes: Uint8Array, offsets: Int32Array, length: number): { 
   return { text, starts: units, first: 0 }
 }
 
-/**
- * Distinct values of a repetitive string column found by their UTF-8 bytes: a hash of the bytes and a
- * byte comparison per row, so no string is made per row (the slice a row would need dies young but
- * costs an allocation and a string hash); each distinct value is decoded once.
- */
-class ByteDictionary {
-  readonly entries: string[] = []
-  private readonly views: Uint8Array[] = []
-  private readonly hashes: number[] = []
-  private slots = new Int32Array(64)
-
-  private slot = 0
-  private hash = 0
-
-  /** The id of the value `bytes[a..b)`, or -1 when it is new (then `add` it). */
-  find(bytes: Uint8Array, a: number, b: number): number {
-    let h = (b - a) | 0
-    for (let k = a; k < b; k++) h = Math.imul(h ^ bytes[k], 0x01000193)
-    const mask = this.slots.length - 1
-    let slot = h & mask
-    for (;;) {
-      const e = this.slots[slot] - 1
-      if (e < 0) break
-      if (this.hashes[e] === h) {
-        const v = this.views[e]
-        if (v.length === b - a) {
-          let k = 0
-          while (k < v.length && v[k] === bytes[a + k]) k++
-          if (k === v.length) return e
-        }
-      }
-      slot = (slot + 1) & mask
-    }
-    this.slot = slot
-    this.hash = h
-    return -1
-  }
-
-  /** Add the value `find` just missed, as `bytes[a..b)` decoded to `value`; returns its id. */
-  add(bytes: Uint8Array, a: number, b: number, value: string): number {
-    const id = this.entries.length
-    this.entries.push(value)
-    this.views.push(bytes.subarray(a, b))
-    this.hashes.push(this.hash)
-    this.slots[this.slot] = id + 1
-    if (this.entries.length * 2 > this.slots.length) this.grow()
-    return id
-  }
-
-  private grow(): void {
-    const slots = new Int32Array(this.slots.length * 2)
-    const mask = slots.length - 1
-    this.hashes.forEach((h, e) => {
-      let slot = h & mask
-      while (slots[slot] !== 0) slot = (slot + 1) & mask
-      slots[slot] = e + 1
-    })
-    this.slots = slots
-  }
-}
-
-/** More distinct values than a Parquet dictionary takes (page-encoder.ts): the column is not treated as repetitive further. */
-const MAX_DISTINCT = 1 << 16
-
-/**
- * An Arrow Utf8 vector's strings. When every value is valid UTF-8 the column keeps its bytes beside it
- * (utf8-source.ts: the page encoder copies them), and a repetitive column its dictionary ids.
- */
-function arrowStrings(vec: arrow.Vector, n: number): ColumnValues {
-  const out = new Array<DeltaValue>(n)
-  let valid = true
-  let dictionary: ByteDictionary | undefined
-  let ids: Int32Array | undefined
-  let i = 0
-  for (const d of vec.data) {
-    const offsets = d.valueOffsets as Int32Array
-    const bytes = d.values as Uint8Array
-    const nulls = d.nullCount > 0
-    const units = d.length > 0 ? unitOffsets(bytes, offsets, d.length) : undefined
-    if (!units) {
-      if (d.length > 0) valid = false
-      for (let j = 0; j < d.length; j++, i++) {
-        out[i] = nulls && !d.getValid(j) ? null : utf8.decode(bytes.subarray(offsets[j], offsets[j + 1]))
-      }
-      continue
-    }
-    const { text, starts, first } = units
-    const startOf = (j: number) => starts[j] - first
-    let j = 0
-    // A repetitive column shares one string per distinct value: nothing per row survives (or is
-    // copied by) the garbage collector until the write ends.
-    if (repetitive(text, starts, first, d.length) && (i === 0 || dictionary)) {
-      dictionary ??= new ByteDictionary()
-      ids ??= new Int32Array(n)
-      for (; j < d.length; j++, i++) {
-        if (nulls && !d.getValid(j)) { out[i] = null; ids[i] = -1; continue }
-        let id = dictionary.find(bytes, offsets[j], offsets[j + 1])
-        if (id < 0) {
-          if (dictionary.entries.length >= MAX_DISTINCT) break
-          id = dictionary.add(bytes, offsets[j], offsets[j + 1], text.slice(startOf(j), startOf(j + 1)))
-        }
-        out[i] = dictionary.entries[id]
-        ids[i] = id
-      }
-      if (j === d.length) continue
-    }
-    dictionary = undefined
-    ids = undefined
-    for (; j < d.length; j++, i++) out[i] = nulls && !d.getValid(j) ? null : text.slice(startOf(j), startOf(j + 1))
-  }
-  if (valid && n > 0) {
-    let bytes: Uint8Array
-    let offsets: Int32Array
-    if (vec.data.length === 1) {
-      const d = vec.data[0]
-      bytes = d.values as Uint8Array
-      offsets = (d.valueOffsets as Int32Array).subarray(0, n + 1)
-    } else {
-      // chunks: their bytes in one buffer
-      let total = 0
-      const chunks = vec.data.filter((d) => d.length > 0)
-      for (const d of chunks) total += (d.valueOffsets as Int32Array)[d.length] - (d.valueOffsets as Int32Array)[0]
-      bytes = new Uint8Array(total)
-      offsets = new Int32Array(n + 1)
-      let r = 0
-      let at = 0
-      for (const d of chunks) {
-        const o = d.valueOffsets as Int32Array
-        bytes.set((d.values as Uint8Array).subarray(o[0], o[d.length]), at)
-        for (let j = 0; j < d.length; j++) offsets[r++] = at + o[j] - o[0]
-        at += o[d.length] - o[0]
-      }
-      offsets[n] = at
-    }
-    setUtf8Source(out, { bytes, offsets, ...(dictionary && ids ? { dictionary: { ids, entries: dictionary.entries } } : {}) })
-  }
-  return out
-}
-
 const TIME_UNIT_TO_MICROS = [1_000_000n, 1_000n, 1n, 0n] // SECOND, MILLISECOND, MICROSECOND, NANOSECOND (divide)
 
 /** The Delta values of an Arrow vector, converted to `type` (exact for timestamps and decimals). */
@@ -254,7 +114,36 @@ export function vectorToDelta(vec: arrow.Vector, type: DataType, column: string,
     return typed as unknown as ColumnValues
   }
   // Strings: decoded straight from the UTF-8 buffer (the generic getter costs a visitor call per value).
-  if (type === 'string' && at.typeId === T.Utf8 && vec.data.every((d) => d.valueOffsets instanceof Int32Array)) return arrowStrings(vec, n)
+  if (type === 'string' && at.typeId === T.Utf8 && vec.data.every((d) => d.valueOffsets instanceof Int32Array)) {
+    const out = new Array<DeltaValue>(n)
+    let i = 0
+    for (const d of vec.data) {
+      const offsets = d.valueOffsets as Int32Array
+      const bytes = d.values as Uint8Array
+      const nulls = d.nullCount > 0
+      const units = d.length > 0 ? unitOffsets(bytes, offsets, d.length) : undefined
+      if (units) {
+        const { text, starts, first } = units
+        const startOf = (j: number) => starts[j] - first
+        // A repetitive column shares one string per distinct value: the slices die young instead of
+        // a million of them surviving (and being copied by) the garbage collector until the write ends.
+        const canon = repetitive(text, starts, first, d.length) ? new Map<string, string>() : undefined
+        for (let j = 0; j < d.length; j++, i++) {
+          if (nulls && !d.getValid(j)) { out[i] = null; continue }
+          const s = text.slice(startOf(j), startOf(j + 1))
+          if (!canon) { out[i] = s; continue }
+          let c = canon.get(s)
+          if (c === undefined) canon.set(s, (c = s))
+          out[i] = c
+        }
+        continue
+      }
+      for (let j = 0; j < d.length; j++, i++) {
+        out[i] = nulls && !d.getValid(j) ? null : utf8.decode(bytes.subarray(offsets[j], offsets[j + 1]))
+      }
+    }
+    return out
+  }
   const out = new Array<DeltaValue>(n)
   if (at.typeId === T.Timestamp) {
     let i = 0

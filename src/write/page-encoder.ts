@@ -12,7 +12,6 @@ import { int64MinMaxAt } from './stats.js'
 import type { DeltaValue } from '../schema/values.js'
 import { SchemaMismatchError } from '../errors.js'
 import { writeUtf8 } from '../schema/utf8.js'
-import { utf8SourceOf, type Utf8Source } from './utf8-source.js'
 
 type RowGroup = ParquetWriter['row_groups'][number]
 export type ColumnChunk = RowGroup['columns'][number]
@@ -62,9 +61,6 @@ const packed = new Scratch()
 
 const isNull = (v: unknown): boolean => v === null || v === undefined
 
-/** A page of typed input (no nulls): the typed array's own bytes, set by writeValues instead of a copy into `values`. */
-let typedPage: Uint8Array | undefined
-
 /**
  * Write the chunk of rows [start, end) of one flat column at the writer's offset; returns its metadata.
  * `element` is the column's Parquet schema element (REQUIRED means the caller saw no null).
@@ -85,7 +81,7 @@ export function writeFlatChunk(writer: ByteBuffer, element: SchemaElement, colum
     dictionaryOffset = BigInt(writer.offset)
     values.pos = 0
     for (const s of dict.entries) writeString(s)
-    uncompressed += writePage(writer, options.codec, values.bytes.subarray(0, values.pos), { type: 'DICTIONARY_PAGE', dictionary_page_header: { num_values: dict.entries.length, encoding: 'PLAIN' } })
+    uncompressed += writePage(writer, options.codec, values, { type: 'DICTIONARY_PAGE', dictionary_page_header: { num_values: dict.entries.length, encoding: 'PLAIN' } })
     encodings.push('PLAIN', 'RLE', 'RLE_DICTIONARY')
   } else {
     encodings.push('PLAIN', 'RLE')
@@ -96,12 +92,12 @@ export function writeFlatChunk(writer: ByteBuffer, element: SchemaElement, colum
     let row = start
     while (row < end) {
       values.pos = 0
-      typedPage = undefined
       const pageEnd = dict ? writeIndexes(dict, end) : writeValues(type, element.type_length ?? 0, column, row, end, stats)
       let pageNulls = 0
-      // A REQUIRED column's page is its values alone: no copy into the page body (typed input: its own bytes).
-      let page = (typedPage as Uint8Array | undefined) ?? values.bytes.subarray(0, values.pos)
+      // A REQUIRED column's page is its values alone: no copy into the page body.
+      let page = values
       if (optional) {
+        page = body
         body.pos = 0
         levels.pos = 0
         pageNulls = writeDefinitionLevels(column, row, pageEnd)
@@ -109,10 +105,9 @@ export function writeFlatChunk(writer: ByteBuffer, element: SchemaElement, colum
         body.view.setUint32(body.pos, levels.pos, true)
         body.bytes.set(levels.bytes.subarray(0, levels.pos), body.pos + 4)
         body.pos += 4 + levels.pos
-        body.ensure(page.length)
-        body.bytes.set(page, body.pos)
-        body.pos += page.length
-        page = body.bytes.subarray(0, body.pos)
+        body.ensure(values.pos)
+        body.bytes.set(values.bytes.subarray(0, values.pos), body.pos)
+        body.pos += values.pos
       }
       uncompressed += writePage(writer, options.codec, page, {
         type: 'DATA_PAGE',
@@ -149,7 +144,8 @@ export function writeFlatChunk(writer: ByteBuffer, element: SchemaElement, colum
 }
 
 /** Compress `page` and write header + bytes; returns the uncompressed size including the header. */
-function writePage(writer: ByteBuffer, codec: FlatChunkOptions['codec'], raw: Uint8Array, header: Omit<PageHeader, 'uncompressed_page_size' | 'compressed_page_size'>): number {
+function writePage(writer: ByteBuffer, codec: FlatChunkOptions['codec'], page: Scratch, header: Omit<PageHeader, 'uncompressed_page_size' | 'compressed_page_size'>): number {
+  const raw = page.bytes.subarray(0, page.pos)
   let data: Uint8Array
   if (codec === 'SNAPPY') {
     packed.pos = 0
@@ -195,10 +191,7 @@ function writeValues(type: string, typeLength: number, column: ArrayLike<DeltaVa
     return end
   }
   const width = fixedWidth(type, typeLength)
-  if (width === 0) {
-    const source = type === 'BYTE_ARRAY' ? utf8SourceOf(column) : undefined
-    return source ? writeSourceStrings(column, source, row, end) : writeByteArrays(column, row, end)
-  }
+  if (width === 0) return writeByteArrays(column, row, end)
   const pageEnd = Math.min(end, row + Math.max(1, Math.floor(PAGE_SIZE / width)))
   const n = pageEnd - row
   values.ensure(n * width)
@@ -208,7 +201,8 @@ function writeValues(type: string, typeLength: number, column: ArrayLike<DeltaVa
     const src = column as unknown as Int32Array | Float64Array | BigInt64Array | Float32Array
     if ((type === 'INT32' && src instanceof Int32Array) || (type === 'INT64' && src instanceof BigInt64Array)
       || (type === 'DOUBLE' && src instanceof Float64Array) || (type === 'FLOAT' && src instanceof Float32Array)) {
-      typedPage = new Uint8Array(src.buffer, src.byteOffset + row * width, n * width)
+      values.bytes.set(new Uint8Array(src.buffer, src.byteOffset + row * width, n * width))
+      values.pos = n * width
       stats?.addTyped(src, row, pageEnd)
       return pageEnd
     }
@@ -286,45 +280,6 @@ function writeByteArrays(column: ArrayLike<DeltaValue>, row: number, end: number
   return i
 }
 
-/**
- * writeByteArrays for strings whose UTF-8 bytes the input kept (utf8-source.ts): each value's bytes
- * copied from there, the same bytes as encoding the string again (the source is valid UTF-8).
- */
-function writeSourceStrings(column: ArrayLike<DeltaValue>, source: Utf8Source, row: number, end: number): number {
-  const { bytes, offsets } = source
-  const src = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  let out = values.bytes
-  let view = values.view
-  let pos = values.pos
-  let i = row
-  for (; i < end && pos < PAGE_SIZE; i++) {
-    const v = column[i]
-    if (v === null || v === undefined) continue
-    if (typeof v !== 'string') throw new TypeError(`value ${String(v)} is not a string or binary`)
-    const from = offsets[i]
-    const len = offsets[i + 1] - from
-    if (pos + 4 + len > out.length) {
-      values.pos = pos
-      values.ensure(4 + len)
-      out = values.bytes
-      view = values.view
-    }
-    view.setUint32(pos, len, true)
-    pos += 4
-    if (len <= 64) {
-      // four bytes a step, the rest one by one
-      let k = 0
-      for (; k + 4 <= len; k += 4) view.setUint32(pos + k, src.getUint32(from + k))
-      for (; k < len; k++) out[pos + k] = bytes[from + k]
-    } else {
-      out.set(bytes.subarray(from, from + len), pos)
-    }
-    pos += len
-  }
-  values.pos = pos
-  return i
-}
-
 function writeString(s: string): void {
   values.ensure(4 + s.length * 3)
   const at = values.pos + 4
@@ -344,11 +299,6 @@ function stringDictionary(column: ArrayLike<DeltaValue>, start: number, end: num
   const seen = new Set<unknown>()
   for (let s = 0; s < sample; s++) seen.add(column[start + Math.floor((s * n) / sample)])
   if (seen.size * 2 >= sample) return undefined
-  const known = utf8SourceOf(column)?.dictionary
-  if (known) {
-    const d = dictionaryFromIds(column, known, start, end)
-    if (d !== false) return d
-  }
   const ids = new Map<string, number>()
   const entries: string[] = []
   const indexes = new Int32Array(n)
@@ -369,40 +319,6 @@ function stringDictionary(column: ArrayLike<DeltaValue>, start: number, end: num
     indexes[k++] = id
   }
   if (entries.length === 0) return undefined // all null: no dictionary page to write
-  return { entries, indexes: indexes.subarray(0, k), bitWidth: Math.max(1, 32 - Math.clz32(entries.length - 1)) }
-}
-
-/**
- * stringDictionary from the ids the input conversion found (utf8-source.ts): the same entries in the
- * same order (first occurrence in the chunk), by a typed-array lookup per row instead of a hash.
- * false when a row does not hold its recorded entry (then the caller hashes the strings).
- */
-function dictionaryFromIds(column: ArrayLike<DeltaValue>, known: { ids: Int32Array; entries: string[] }, start: number, end: number): StringDictionary | undefined | false {
-  const { ids, entries: all } = known
-  const local = new Int32Array(all.length).fill(-1)
-  const entries: string[] = []
-  const indexes = new Int32Array(end - start)
-  let bytes = 0
-  let k = 0
-  for (let i = start; i < end; i++) {
-    const id = ids[i]
-    const v = column[i]
-    if (id < 0) {
-      if (!isNull(v)) return false
-      continue
-    }
-    const s = all[id]
-    if (v !== s) return false
-    let x = local[id]
-    if (x < 0) {
-      x = local[id] = entries.length
-      entries.push(s)
-      bytes += 4 + s.length * 3
-      if (entries.length > MAX_DICTIONARY_ENTRIES || bytes > MAX_DICTIONARY_BYTES) return undefined
-    }
-    indexes[k++] = x
-  }
-  if (entries.length === 0) return undefined
   return { entries, indexes: indexes.subarray(0, k), bitWidth: Math.max(1, 32 - Math.clz32(entries.length - 1)) }
 }
 

@@ -11,7 +11,6 @@ import {
 } from '../schema/types.js'
 import type { ColumnValues } from './parquet-write.js'
 import { floorDiv } from '../schema/temporal.js'
-import { utf8SourceOf } from './utf8-source.js'
 
 /** Spark's `delta.dataSkippingStringPrefixLength` default: string bounds keep 32 UTF-16 units. */
 export const STRING_PREFIX_LENGTH = 32
@@ -124,22 +123,6 @@ function collectLeaf(values: ColumnValues, type: DataType, bounds: boolean): Lea
     return { nulls }
   }
   if (type === 'string') {
-    const known = utf8SourceOf(values)?.dictionary
-    if (known) {
-      // a repetitive input column (utf8-source.ts): the bounds of its distinct values, the nulls counted
-      const { ids, entries } = known
-      let ok = true
-      for (let i = 0; i < n; i++) {
-        const id = ids[i]
-        const v = values[i]
-        if (id < 0 ? v !== null && v !== undefined : v !== entries[id]) { ok = false; break }
-        if (id < 0) nulls++
-      }
-      if (ok) return { ...collectLeaf(entries, type, true), nulls }
-      nulls = 0
-    }
-    const source = utf8SourceOf(values)
-    if (source) return utf8Bounds(values, source.bytes, source.offsets)
     // JS `<` orders UTF-16 code units, which is code point (UTF-8 byte) order unless two strings first
     // differ at a surrogate against a unit at U+E000 and above. Then the bound `<` picked holds such a
     // unit where it differs from the true one; so when neither bound has a unit ≥ U+D800 both are
@@ -191,37 +174,6 @@ function collectLeaf(values: ColumnValues, type: DataType, bounds: boolean): Lea
     else if (v > max!) max = v
   }
   return { nulls, min, max }
-}
-
-/**
- * String bounds compared on the UTF-8 bytes the strings came from (utf8-source.ts): byte order is
- * code point order, the order Delta's bounds use, so no second pass is needed and no string is compared.
- */
-function utf8Bounds(values: ColumnValues, bytes: Uint8Array, offsets: Int32Array): LeafStats {
-  let nulls = 0
-  let minI = -1
-  let maxI = -1
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]
-    if (v === null || v === undefined) { nulls++; continue }
-    if (minI < 0) { minI = maxI = i; continue }
-    const a = offsets[i]
-    const b = offsets[i + 1]
-    if (compareBytes(bytes, a, b, offsets[minI], offsets[minI + 1]) < 0) minI = i
-    else if (compareBytes(bytes, a, b, offsets[maxI], offsets[maxI + 1]) > 0) maxI = i
-  }
-  return minI < 0 ? { nulls } : { nulls, min: values[minI], max: values[maxI] }
-}
-
-/** Order of the byte strings `bytes[a..b)` and `bytes[c..d)`. */
-function compareBytes(bytes: Uint8Array, a: number, b: number, c: number, d: number): number {
-  const n = Math.min(b - a, d - c)
-  for (let k = 0; k < n; k++) {
-    const x = bytes[a + k]
-    const y = bytes[c + k]
-    if (x !== y) return x - y
-  }
-  return (b - a) - (d - c)
 }
 
 /**
