@@ -9,13 +9,11 @@ import type { Snapshot } from '../log/snapshot.js'
 import { asyncBufferFor } from '../storage/async-buffer.js'
 import { decompressorsFor } from '../scan/decompressors.js'
 import { guardPages } from '../scan/page-guard.js'
+import { FOOTER_FETCH } from '../scan/parquet-read.js'
 import { readPlainIntColumn } from '../scan/plain-int-column.js'
 import { physicalName, type StructField } from '../schema/types.js'
 import type { DeltaValue } from '../schema/values.js'
 import type { SourceIndex } from './join.js'
-
-/** Bytes read from a file's end for its footer. */
-const FOOTER_FETCH = 1 << 16
 
 const PHYSICAL: Record<string, string> = { long: 'INT64', integer: 'INT32', short: 'INT32', byte: 'INT32' }
 

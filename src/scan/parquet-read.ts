@@ -59,10 +59,16 @@ const PARSERS = {
 }
 
 
+/**
+ * Bytes read from a file's end for its footer (a longer footer is then read whole). hyparquet's
+ * default of 512 KiB is most of a small file, read again for its column chunks over HTTP or S3.
+ */
+export const FOOTER_FETCH = 1 << 16
+
 /** Footer of a data file, with statistics decoded by the same parsers as the data. */
 export async function readFooter(store: ObjectStore, key: string, size: number | undefined, ctx: FileReadContext = {}): Promise<FileMetaData> {
   const file = await openFile(store, key, size, ctx)
-  return wrap(() => parquetMetadataAsync(file, { parsers: PARSERS, geoparquet: false }), ctx)
+  return wrap(() => parquetMetadataAsync(file, { parsers: PARSERS, geoparquet: false, initialFetchSize: FOOTER_FETCH }), ctx)
 }
 
 async function openFile(store: ObjectStore, key: string, size: number | undefined, ctx: FileReadContext) {
@@ -78,7 +84,7 @@ async function openFile(store: ObjectStore, key: string, size: number | undefine
 export async function* readDataFile(opts: ReadDataFileOptions): AsyncGenerator<FileChunk> {
   const ctx = { ...opts.ctx, file: opts.ctx?.file ?? opts.key }
   const file = await openFile(opts.store, opts.key, opts.size, ctx)
-  const metadata = await wrap(() => parquetMetadataAsync(file, { parsers: PARSERS, geoparquet: false }), ctx)
+  const metadata = await wrap(() => parquetMetadataAsync(file, { parsers: PARSERS, geoparquet: false, initialFetchSize: FOOTER_FETCH }), ctx)
   // A damaged footer can hold a schema that cannot be walked (nameless or missing elements throw
   // TypeError): report it as corrupt.
   const resolved = await wrap(() => {
