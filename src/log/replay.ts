@@ -98,17 +98,16 @@ export function replay(commits: readonly CommitBatch[], checkpoint?: CheckpointD
 function unseen<T extends { path: string; deletionVector?: AddFile['deletionVector'] }>(fromCheckpoint: T[], seen: Set<string>, later: T[]): T[] {
   if (seen.size === 0) return later.length ? fromCheckpoint.concat(later) : fromCheckpoint
   const out: T[] = []
-  // Looking a path up in `seen` hashes it: a million paths, read once each, is ~0.15 s. The few keys
-  // later commits touched have fingerprints (length and three characters); a path whose fingerprint
-  // none has cannot be one of them. A path that is its own key (no `file:` scheme, no DV) and
-  // fails the fingerprint is kept without a lookup.
+  // Looking a key up in `seen` hashes it: a million keys, read once each, is ~0.15 s. The few keys
+  // later commits touched have fingerprints (length and three characters); a key whose fingerprint
+  // none has cannot be one of them, so it is kept without a lookup. (keyOf is the path itself, no
+  // copy, for a path without a `file:` scheme or DV.)
   const prints = new Set<number>()
   for (const k of seen) prints.add(fingerprint(k))
   for (let i = 0; i < fromCheckpoint.length; i++) {
     const f = fromCheckpoint[i]
-    const p = f.path
-    if (!f.deletionVector && p.charCodeAt(0) !== 102 && !prints.has(fingerprint(p))) { out.push(f); continue }
-    if (!seen.has(keyOf(f))) out.push(f)
+    const k = keyOf(f)
+    if (!prints.has(fingerprint(k)) || !seen.has(k)) out.push(f)
   }
   for (let i = 0; i < later.length; i++) out.push(later[i])
   return out
