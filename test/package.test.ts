@@ -2,7 +2,7 @@
 // native addons and Node-only imports (it must run in a browser over MemoryStore or HTTP).
 import { execFileSync, spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const root = join(import.meta.dirname, '..')
@@ -81,6 +81,46 @@ describe('build', () => {
     expect(names).not.toContain('FaultStore')
     expect(names).not.toContain('LocalStore')
   }, 120_000)
+
+  // hyparquet and hyparquet-writer are bundled into dist/ (devDependencies): a consumer installs only
+  // `dependencies`, so neither the JavaScript nor the declarations a subpath's types reach may import
+  // any other package. (After the build above, which this file runs first.)
+  it('imports no package outside `dependencies`, from the JavaScript or the reachable declarations', () => {
+    const allowed = new Set(Object.keys(pkg.dependencies))
+    const packageOf = (spec: string) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/')
+    const builtin = (spec: string) => spec.startsWith('node:') || ['fs', 'path', 'os', 'crypto', 'url'].includes(spec)
+    const uncommented = (src: string) => src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '')
+    // import/export statements (esbuild and tsc put them at the start of a line) and import() calls
+    const specifiers = (src: string) => [
+      ...uncommented(src).matchAll(/^\s*(?:(?:import|export)\b[^;'"]*?\bfrom|import)\s*['"]([@\w./:-]+)['"]/gm),
+      ...src.matchAll(/\bimport\(\s*['"]([@\w./:-]+)['"]\s*\)/g),
+    ].map((m) => m[1])
+    const bare: string[] = []
+    // dist/ui is the explorer's page, bundled whole for the browser and served as files, never imported
+    for (const f of walk(join(root, 'dist')).filter((f) => f.endsWith('.js') && !f.startsWith(join(root, 'dist', 'ui')))) {
+      for (const s of specifiers(readFileSync(f, 'utf8'))) if (!s.startsWith('.') && !builtin(s)) bare.push(`${relative(root, f)}: ${s}`)
+    }
+    // declarations: from each exports-map `types` entry, following relative imports
+    const seen = new Set<string>()
+    const visit = (f: string) => {
+      if (seen.has(f)) return
+      seen.add(f)
+      for (const s of specifiers(readFileSync(f, 'utf8'))) {
+        if (s.startsWith('.')) visit(join(dirname(f), s.replace(/\.js$/, '.d.ts')))
+        else if (!builtin(s)) bare.push(`${relative(root, f)}: ${s}`)
+      }
+    }
+    for (const entry of Object.values<{ types?: string }>(pkg.exports)) if (entry.types) visit(join(root, entry.types))
+    expect(seen.size).toBeGreaterThan(50)
+    expect(bare.length).toBeGreaterThan(0) // apache-arrow, fflate… are imported
+    expect(bare.filter((b) => !allowed.has(packageOf(b.split(': ')[1])))).toEqual([])
+    // the bundled packages' licences ship with their code
+    const notices = readFileSync(join(root, 'dist', 'THIRD-PARTY-LICENSES.txt'), 'utf8')
+    for (const name of ['hyparquet', 'hyparquet-writer']) {
+      expect(pkg.dependencies[name], name).toBeUndefined()
+      expect(notices).toContain(`${name} ${JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version} (MIT)`)
+    }
+  })
 })
 
 describe('the packed tarball', () => {

@@ -1,7 +1,6 @@
 // The Parquet schema of a data file: maps each Delta type to the Parquet types Spark writes (INT64
 // TIMESTAMP(MICROS), DATE, DECIMAL as INT32/INT64/FIXED by precision, 3-level LIST, MAP key_value),
 // physical names and field ids under column mapping; and the checks every file write starts with.
-import type { ParquetWriter } from 'hyparquet-writer'
 import type { ParquetCodec } from './codec.js'
 import { LAGOMAGO_VERSION } from '../txn/engine.js'
 import { InvalidArgumentError, UnsupportedFeatureError } from '../errors.js'
@@ -11,8 +10,26 @@ import {
   type ColumnMappingMode, type DataType, type StructField,
 } from '../schema/types.js'
 
-/** hyparquet-writer bundles its own hyparquet, so its SchemaElement type is taken from its API (types only). */
-export type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number]
+/**
+ * A Parquet schema element (parquet.thrift SchemaElement), limited to what a Delta data file's schema
+ * uses. Declared here rather than taken from hyparquet-writer, which is bundled into dist/: a type
+ * from it in our declarations would need the package installed (it is assignable to the writer's type).
+ */
+export interface SchemaElement {
+  name: string
+  type?: 'BOOLEAN' | 'INT32' | 'INT64' | 'FLOAT' | 'DOUBLE' | 'BYTE_ARRAY' | 'FIXED_LEN_BYTE_ARRAY'
+  type_length?: number
+  repetition_type?: 'REQUIRED' | 'OPTIONAL' | 'REPEATED'
+  num_children?: number
+  converted_type?: 'UTF8' | 'MAP' | 'LIST' | 'DECIMAL' | 'DATE' | 'TIMESTAMP_MICROS' | 'INT_8' | 'INT_16'
+  scale?: number
+  precision?: number
+  field_id?: number
+  logical_type?:
+    | { type: 'STRING' | 'MAP' | 'LIST' | 'DATE' }
+    | { type: 'DECIMAL'; scale: number; precision: number }
+    | { type: 'TIMESTAMP'; isAdjustedToUTC: boolean; unit: 'MILLIS' | 'MICROS' | 'NANOS' }
+}
 
 /** A column of values in the internal value model; typed arrays are allowed when there is no null. */
 export type ColumnValues = ArrayLike<DeltaValue>
