@@ -38,10 +38,12 @@ const browserEntries = {
 const result = await build({
   metafile: true,
   absWorkingDir: root,
-  // every subpath of the exports map, the CLI (package.json "bin"), and LocalStore, which resolve.ts
-  // imports by a computed specifier (kept out of browser bundles) relative to its own chunk
+  // every subpath of the exports map, the CLI (package.json "bin"), LocalStore, which resolve.ts
+  // imports by a computed specifier (kept out of browser bundles) relative to its own chunk, and the
+  // same for the page compression pool (compress-offload.ts) and its worker (page-pool.ts)
   entryPoints: ['src/index.ts', 'src/cloud.ts', 'src/node.ts', 'src/testing.ts', 'src/medallion/index.ts', 'src/cli/main.ts',
-    { in: 'src/storage/local-store.ts', out: 'chunks/local-store' }],
+    { in: 'src/storage/local-store.ts', out: 'chunks/local-store' },
+    { in: 'src/write/page-pool.ts', out: 'chunks/page-pool' }, { in: 'src/write/page-worker.ts', out: 'chunks/page-worker' }],
   outbase: 'src',
   outdir: 'dist',
   bundle: true,
@@ -67,10 +69,15 @@ writeFileSync(join(root, 'dist', 'THIRD-PARTY-LICENSES.txt'), packageDirs.map((d
   if (!BUNDLED.includes(name)) throw new Error(`build: ${dir} was bundled, but only ${BUNDLED.join(', ')} may be`)
   return `${name} ${version} (${license}), bundled into dist/chunks:\n\n${readFileSync(join(root, dir, 'LICENSE'), 'utf8').trim()}\n`
 }).join('\n\n'))
-// The computed import must find its target beside the chunk that holds it.
+// The computed imports (and the worker's URL) must find their targets beside the chunks that hold them.
 const chunks = readdirSync(join(root, 'dist', 'chunks')).filter((f) => f.endsWith('.js'))
-if (!chunks.includes('local-store.js') || !chunks.some((f) => readFileSync(join(root, 'dist', 'chunks', f), 'utf8').includes('"./local-store.js"'))) {
-  throw new Error('build: resolve.ts\'s import of ./local-store.js does not land beside dist/chunks/local-store.js')
+for (const [target, who] of [['local-store.js', 'resolve.ts'], ['page-pool.js', 'compress-offload.ts'], ['page-worker.js', 'page-pool.ts']]) {
+  if (!chunks.includes(target) || !chunks.some((f) => readFileSync(join(root, 'dist', 'chunks', f), 'utf8').includes(`"./${target}"`))) {
+    throw new Error(`build: ${who}'s import of ./${target} does not land beside dist/chunks/${target}`)
+  }
+  for (const top of readdirSync(join(root, 'dist')).filter((f) => f.endsWith('.js'))) {
+    if (readFileSync(join(root, 'dist', top), 'utf8').includes(`"./${target}"`)) throw new Error(`build: dist/${top} imports ./${target}, which is in dist/chunks/`)
+  }
 }
 // The lake explorer page of `lagomago ui`, bundled for the browser (its own bundle: the library's
 // browser budget in test/browser is unaffected).

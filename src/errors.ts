@@ -78,6 +78,11 @@ export class StorageError extends DeltaError {
    */
   uncertain?: boolean
 }
+/**
+ * A data file could not be written for a reason outside the data: the worker thread compressing its
+ * pages failed or stopped (killed, out of memory). Nothing was committed; the write can be repeated.
+ */
+export class EncodingFailedError extends DeltaError { override readonly code = 'ENCODING_FAILED' }
 /** A write to a read-only store (an `https://` table published on a static server or CDN). */
 export class ReadOnlyStoreError extends DeltaError { override readonly code = 'READ_ONLY_STORE' }
 

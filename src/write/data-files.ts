@@ -7,7 +7,9 @@ import type { ObjectStore } from '../storage/object-store.js'
 import { StorageError } from '../errors.js'
 import { chunkRanges, dataFileName, DEFAULT_TARGET_FILE_SIZE, estimateRowBytes, groupByPartition, logPathOf, partitionFields } from './partition.js'
 import { codecForTable, codecSuffix, loadCompressor } from './codec.js'
-import type { ColumnValues, DataColumn } from './parquet-write.js'
+import type { ColumnValues, DataColumn, ParquetWriteOptions } from './parquet-write.js'
+import { compressionPool } from './compress-offload.js'
+import type { PagePool } from './page-pool.js'
 import { fileStatsJson, statsColumnSelection } from './stats.js'
 import { optionKeys } from '../options.js'
 import { nowOf, type Clock } from '../clock.js'
@@ -70,10 +72,15 @@ export function preloadParquetWriter(fields: StructField[]): void {
   loadWriter(fields).catch(() => {})
 }
 
-/** Flat columns are written by our own writer; nested ones need hyparquet-writer (parquet-write.ts). */
-function loadWriter(fields: StructField[]): Promise<{ writeParquet: typeof import('./parquet-write.js').writeParquet }> {
+type WriteParquet = (columns: DataColumn[], numRows: number, options: ParquetWriteOptions) => Uint8Array | Promise<Uint8Array>
+
+/**
+ * Flat columns are written by our own writer (its pages compressed on a worker thread when `pool` is
+ * given); nested ones need hyparquet-writer (parquet-write.ts).
+ */
+function loadWriter(fields: StructField[], pool?: PagePool): Promise<{ writeParquet: WriteParquet }> {
   return fields.every((f) => typeof f.type === 'string' && f.type !== 'variant')
-    ? import('./parquet-flat.js').then((m) => ({ writeParquet: m.writeFlatParquet }))
+    ? import('./parquet-flat.js').then((m) => ({ writeParquet: pool ? (c: DataColumn[], n: number, o: ParquetWriteOptions) => m.writeFlatParquetOn(pool, c, n, o) : m.writeFlatParquet }))
     : import('./parquet-write.js')
 }
 
@@ -100,7 +107,9 @@ export async function writeDataFiles(
   let bytesOut = 0
   let fileIndex = 0
   // the Parquet writer loads on the first write, not at import; hyparquet-writer only for nested columns (issue 15)
-  const [{ writeParquet }] = await Promise.all([loadWriter(fileFields), loadCompressor(codec)])
+  // Large writes compress their pages on a worker thread where there is one (compress-offload.ts).
+  const pool = await compressionPool(estimateRowBytes(dataColumns, numRows) * numRows, codec)
+  const [{ writeParquet }] = await Promise.all([loadWriter(fileFields, pool), loadCompressor(codec)])
   for (const group of groupByPartition(columns, numRows, pFields, target.mode)) {
     for (const [start, end] of chunkRanges(group.numRows, rowsPerFile)) {
       const n = end - start
@@ -115,7 +124,10 @@ export async function writeDataFiles(
         // No stats for partition columns: add.partitionValues already says it (the RFC).
         if (!noStats.has(f.name)) statsColumns.set(f.name, v)
       }
-      const bytes = writeParquet(fileColumns, n, { mode: target.mode, codec, rowGroupSize: options.rowGroupSize })
+      const written = writeParquet(fileColumns, n, { mode: target.mode, codec, rowGroupSize: options.rowGroupSize })
+      // While a worker compresses the pages, this thread computes the stats.
+      const stats = fileStatsJson(dataFields, statsColumns, n, { mode: target.mode, selected, tightBounds: target.tightBounds })
+      const bytes = await written
       const name = dataFileName(fileIndex++, suffix)
       const key = group.dir ? `${group.dir}/${name}` : name
       try {
@@ -130,7 +142,7 @@ export async function writeDataFiles(
         size: bytes.byteLength,
         modificationTime: now,
         dataChange: true,
-        stats: fileStatsJson(dataFields, statsColumns, n, { mode: target.mode, selected, tightBounds: target.tightBounds }),
+        stats,
       })
     }
   }

@@ -20,6 +20,8 @@ import type { ObjectStore } from '../storage/object-store.js'
 import { nowOf, type Clock } from '../clock.js'
 import { Transaction, type PlanReads } from '../txn/transaction.js'
 import { applyGeneratedColumns, checkRowRules, generatedColumns, valuesBatch } from './constraints.js'
+import { prestartCompression } from './compress-offload.js'
+import { codecForTable } from './codec.js'
 import { writeDataFiles, WRITE_FILES_OPTION_KEYS, type WriteFilesOptions } from './data-files.js'
 import { assignIdentityValues, identityColumns } from './identity.js'
 import {
@@ -286,6 +288,9 @@ function planWrite(snapshot: Snapshot, data: WriteData, opts: { mergeSchema?: bo
   const computed = new Set([...generatedColumns(schema).map((g) => g.field.name), ...identityColumns(schema, table).map((c) => c.field.name)])
   // Computed columns may arrive null ("compute it"): their NOT NULL is checked once they are computed.
   const relaxed = (s: StructType): StructType => ({ ...s, fields: s.fields.map((f) => (computed.has(f.name) ? { ...f, nullable: true } : f)) })
+  // A large write starts the page compression worker now: it loads while the input is converted.
+  const rows = Array.isArray(data) ? data.length : (data as { numRows?: number }).numRows ?? 0
+  prestartCompression(rows * schema.fields.length * 8, codecForTable(snapshot.properties))
   const batch = normalizeInput(data, computed.size ? relaxed(schema) : schema, { mergeSchema: opts.mergeSchema || opts.overwriteSchema, table, computed })
   if (batch.newFields.length) {
     const declared = new Map(schema.fields.map((f) => [f.name, f]))

@@ -33,7 +33,7 @@ export interface FlatChunkOptions {
 }
 
 /** A growable byte buffer reused across pages and files (one per process: encoding is synchronous). */
-class Scratch {
+export class Scratch {
   bytes = new Uint8Array(1 << 16)
   view = new DataView(this.bytes.buffer)
   pos = 0
@@ -46,6 +46,12 @@ class Scratch {
     next.set(this.bytes.subarray(0, this.pos))
     this.bytes = next
     this.view = new DataView(next.buffer)
+  }
+  /** Give the buffer away (e.g. transferred to a worker) and go on with `next`, emptied. */
+  replace(next: Uint8Array<ArrayBuffer>): void {
+    this.bytes = next
+    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength)
+    this.pos = 0
   }
   varint(v: number): void {
     this.ensure(5)
@@ -61,32 +67,31 @@ const packed = new Scratch()
 
 const isNull = (v: unknown): boolean => v === null || v === undefined
 
+/** A page's header before compression fills in its sizes. */
+export type PageTemplate = Omit<PageHeader, 'uncompressed_page_size' | 'compressed_page_size'>
+
+/** What encoding a chunk found, for its metadata: footer statistics, null count, pages, dictionary. */
+interface ChunkSummary { statistics?: ReturnType<MinMax['result']> & { null_count: bigint }; pages: number; dictionary: boolean }
+
 /**
- * Write the chunk of rows [start, end) of one flat column at the writer's offset; returns its metadata.
- * `element` is the column's Parquet schema element (REQUIRED means the caller saw no null).
+ * Encode the rows [start, end) of one flat column into pages, handing each finished page (its
+ * uncompressed bytes are `page.bytes[0, page.pos)`) to `onPage` in file order. `onPage` may take the
+ * page's buffer for itself (`Scratch.replace`) but must not keep `page`.
  */
-export function writeFlatChunk(writer: ByteBuffer, element: SchemaElement, column: ArrayLike<DeltaValue>, start: number, end: number, options: FlatChunkOptions): ColumnChunk {
+function encodeChunk(element: SchemaElement, column: ArrayLike<DeltaValue>, start: number, end: number, options: FlatChunkOptions,
+  onPage: (page: Scratch, header: PageTemplate) => void): ChunkSummary {
   const type = element.type!
   const optional = element.repetition_type === 'OPTIONAL'
-  const chunkStart = writer.offset
   const stats = options.statistics && type !== 'BYTE_ARRAY' && type !== 'FIXED_LEN_BYTE_ARRAY' ? new MinMax(type, element.converted_type === 'DECIMAL') : undefined
   let nulls = 0
-  let uncompressed = 0
   let pages = 0
-  let dictionaryOffset: bigint | undefined
-  const encodings: Encoding[] = []
 
   const dict = type === 'BYTE_ARRAY' && element.converted_type === 'UTF8' ? stringDictionary(column, start, end) : undefined
   if (dict) {
-    dictionaryOffset = BigInt(writer.offset)
     values.pos = 0
     for (const s of dict.entries) writeString(s)
-    uncompressed += writePage(writer, options.codec, values, { type: 'DICTIONARY_PAGE', dictionary_page_header: { num_values: dict.entries.length, encoding: 'PLAIN' } })
-    encodings.push('PLAIN', 'RLE', 'RLE_DICTIONARY')
-  } else {
-    encodings.push('PLAIN', 'RLE')
+    onPage(values, { type: 'DICTIONARY_PAGE', dictionary_page_header: { num_values: dict.entries.length, encoding: 'PLAIN' } })
   }
-  const dataOffset = BigInt(writer.offset)
 
   try {
     let row = start
@@ -109,7 +114,7 @@ export function writeFlatChunk(writer: ByteBuffer, element: SchemaElement, colum
         body.bytes.set(values.bytes.subarray(0, values.pos), body.pos)
         body.pos += values.pos
       }
-      uncompressed += writePage(writer, options.codec, page, {
+      onPage(page, {
         type: 'DATA_PAGE',
         data_page_header: { num_values: pageEnd - row, encoding: dict ? 'RLE_DICTIONARY' : 'PLAIN', definition_level_encoding: 'RLE', repetition_level_encoding: 'RLE' },
       })
@@ -121,42 +126,117 @@ export function writeFlatChunk(writer: ByteBuffer, element: SchemaElement, colum
     if (e instanceof SchemaMismatchError) throw e
     throw new SchemaMismatchError(`cannot encode column ${options.column} as Parquet ${type}: ${(e as Error).message}`, { column: options.column, cause: e })
   }
+  return { statistics: stats ? { ...stats.result(), null_count: BigInt(nulls) } : undefined, pages, dictionary: dict !== undefined }
+}
 
-  const statistics = stats ? { ...stats.result(), null_count: BigInt(nulls) } : undefined
-  const encoding_stats = [{ page_type: 'DATA_PAGE' as const, encoding: dict ? 'RLE_DICTIONARY' as const : 'PLAIN' as const, count: pages }]
-  if (dict) encoding_stats.unshift({ page_type: 'DICTIONARY_PAGE' as never, encoding: 'PLAIN' as const, count: 1 })
+/** Where a chunk's pages landed in the file, for its metadata. */
+interface ChunkPlacement { chunkStart: number; chunkEnd: number; dictionaryOffset?: number; dataOffset: number; uncompressed: number }
+
+function chunkMeta(element: SchemaElement, options: FlatChunkOptions, numValues: number, s: ChunkSummary, at: ChunkPlacement): ColumnChunk {
+  const encoding_stats = [{ page_type: 'DATA_PAGE' as const, encoding: s.dictionary ? 'RLE_DICTIONARY' as const : 'PLAIN' as const, count: s.pages }]
+  if (s.dictionary) encoding_stats.unshift({ page_type: 'DICTIONARY_PAGE' as never, encoding: 'PLAIN' as const, count: 1 })
+  const encodings: Encoding[] = s.dictionary ? ['PLAIN', 'RLE', 'RLE_DICTIONARY'] : ['PLAIN', 'RLE']
   return {
-    file_offset: BigInt(chunkStart),
+    file_offset: BigInt(at.chunkStart),
     meta_data: {
-      type,
+      type: element.type!,
       encodings,
       path_in_schema: [element.name],
       codec: options.codec,
-      num_values: BigInt(end - start),
-      total_uncompressed_size: BigInt(uncompressed),
-      total_compressed_size: BigInt(writer.offset - chunkStart),
-      data_page_offset: dataOffset,
-      dictionary_page_offset: dictionaryOffset,
-      statistics,
+      num_values: BigInt(numValues),
+      total_uncompressed_size: BigInt(at.uncompressed),
+      total_compressed_size: BigInt(at.chunkEnd - at.chunkStart),
+      data_page_offset: BigInt(at.dataOffset),
+      dictionary_page_offset: at.dictionaryOffset === undefined ? undefined : BigInt(at.dictionaryOffset),
+      statistics: s.statistics,
       encoding_stats,
     },
   } as ColumnChunk
 }
 
-/** Compress `page` and write header + bytes; returns the uncompressed size including the header. */
-function writePage(writer: ByteBuffer, codec: FlatChunkOptions['codec'], page: Scratch, header: Omit<PageHeader, 'uncompressed_page_size' | 'compressed_page_size'>): number {
+/**
+ * Write the chunk of rows [start, end) of one flat column at the writer's offset; returns its metadata.
+ * `element` is the column's Parquet schema element (REQUIRED means the caller saw no null).
+ */
+export function writeFlatChunk(writer: ByteBuffer, element: SchemaElement, column: ArrayLike<DeltaValue>, start: number, end: number, options: FlatChunkOptions): ColumnChunk {
+  const chunkStart = writer.offset
+  let dictionaryOffset: number | undefined
+  let dataOffset: number | undefined
+  let uncompressed = 0
+  const summary = encodeChunk(element, column, start, end, options, (page, header) => {
+    if (header.type === 'DICTIONARY_PAGE') dictionaryOffset = writer.offset
+    else dataOffset ??= writer.offset
+    uncompressed += writePage(writer, header, page.pos, compressScratch(options.codec, page))
+  })
+  return chunkMeta(element, options, end - start, summary, { chunkStart, chunkEnd: writer.offset, dictionaryOffset, dataOffset: dataOffset ?? writer.offset, uncompressed })
+}
+
+/** A chunk encoded ahead of its place in the file: what its metadata needs besides the pages' sizes. */
+export interface EncodedChunk {
+  element: SchemaElement
+  numValues: number
+  summary: ChunkSummary
+  pages: Array<{ type: PageTemplate['type']; rawLength: number }>
+}
+
+/**
+ * Encode the rows [start, end) of one flat column, handing each page (`page.bytes[0, page.pos)`,
+ * uncompressed) and its header to `onPage` in file order, which writes it elsewhere (a worker thread
+ * compresses it and writes it as `writePage` does). `placedChunk` gives the chunk's metadata once
+ * its pages' sizes are known; the file is byte for byte what writeFlatChunk writes.
+ */
+export function encodeFlatChunk(element: SchemaElement, column: ArrayLike<DeltaValue>, start: number, end: number, options: FlatChunkOptions,
+  onPage: (page: Scratch, header: PageTemplate) => void): EncodedChunk {
+  const pages: EncodedChunk['pages'] = []
+  const summary = encodeChunk(element, column, start, end, options, (page, header) => {
+    pages.push({ type: header.type, rawLength: page.pos })
+    onPage(page, header)
+  })
+  return { element, numValues: end - start, summary, pages }
+}
+
+/**
+ * Metadata of an encoded chunk written at file offset `at`, its pages' header and compressed sizes at
+ * `sizes[2k], sizes[2k + 1]` from page `k`; returns it and the offset after the chunk.
+ */
+export function placedChunk(chunk: EncodedChunk, at: number, sizes: Int32Array, k: number, options: FlatChunkOptions): { meta: ColumnChunk; end: number } {
+  const chunkStart = at
+  let dictionaryOffset: number | undefined
+  let dataOffset: number | undefined
+  let uncompressed = 0
+  for (const p of chunk.pages) {
+    if (p.type === 'DICTIONARY_PAGE') dictionaryOffset = at
+    else dataOffset ??= at
+    const headerSize = sizes[2 * k]
+    at += headerSize + sizes[2 * k + 1]
+    uncompressed += headerSize + p.rawLength
+    k++
+  }
+  const meta = chunkMeta(chunk.element, options, chunk.numValues, chunk.summary, { chunkStart, chunkEnd: at, dictionaryOffset, dataOffset: dataOffset ?? at, uncompressed })
+  return { meta, end: at }
+}
+
+/** A page's compressed bytes in a buffer of their own. */
+export function compressedCopy(codec: ParquetCodec, page: Scratch): Uint8Array {
+  return compressScratch(codec, page).slice()
+}
+
+/** A page's compressed bytes, in a buffer reused by the next page (copy them before the next call). */
+function compressScratch(codec: ParquetCodec, page: Scratch): Uint8Array {
   const raw = page.bytes.subarray(0, page.pos)
-  let data: Uint8Array
-  if (codec === 'SNAPPY') {
-    packed.pos = 0
-    packed.ensure(maxCompressedLength(raw.length))
-    data = packed.bytes.subarray(0, snappyCompressInto(raw, packed.bytes))
-  } else data = compressPage(codec, raw)
+  if (codec !== 'SNAPPY') return compressPage(codec, raw)
+  packed.pos = 0
+  packed.ensure(maxCompressedLength(raw.length))
+  return packed.bytes.subarray(0, snappyCompressInto(raw, packed.bytes))
+}
+
+/** Write a page's header and compressed bytes; returns the uncompressed size including the header. */
+export function writePage(writer: ByteBuffer, header: PageTemplate, rawLength: number, data: Uint8Array): number {
   const headerStart = writer.offset
-  writePageHeader(writer, { ...header, uncompressed_page_size: raw.length, compressed_page_size: data.length })
+  writePageHeader(writer, { ...header, uncompressed_page_size: rawLength, compressed_page_size: data.length })
   const headerSize = writer.offset - headerStart
   writer.appendBytes(data)
-  return headerSize + raw.length
+  return headerSize + rawLength
 }
 
 // ───────────────────────────── values ─────────────────────────────

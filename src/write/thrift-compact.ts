@@ -23,6 +23,15 @@ export class ByteBuffer {
     this.view = new DataView(this.bytes.buffer)
   }
 
+  /** A buffer that goes on writing at `offset` of `bytes` (a buffer another thread filled). */
+  static over(bytes: Uint8Array, offset: number): ByteBuffer {
+    const b = new ByteBuffer(16)
+    b.bytes = bytes
+    b.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    b.offset = offset
+    return b
+  }
+
   private ensure(extra: number): void {
     const need = this.offset + extra
     if (need <= this.bytes.length) return
