@@ -88,7 +88,6 @@ class WorkerPagePool implements PagePool {
     this.queued.length = 0
     this.head = 0
     this.seq = 0
-    worker.unref()
     worker.postMessage({ kind: 'init', ring: this.ring.buffer, done: this.done.buffer } satisfies WorkerRequest)
     worker.on('message', (m: WorkerReply) => this.reply(worker, m))
     const stop = (why: string) => {
@@ -102,6 +101,8 @@ class WorkerPagePool implements PagePool {
     worker.on('error', (e) => stop((e as Error).message))
     worker.on('messageerror', (e) => stop((e as Error).message))
     worker.on('exit', (code) => stop(`exit code ${code}`))
+    // After the listeners: a 'message' listener refs the worker's port again.
+    worker.unref()
   }
 
   private reply(worker: Worker, m: WorkerReply): void {

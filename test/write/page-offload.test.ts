@@ -3,7 +3,9 @@
 // model here: writeFlatParquet, and the same append with the worker turned off), whichever thread
 // compressed which page; DuckDB reads it; and a worker that dies mid-write fails the append with an
 // EncodingFailedError and leaves the table as it was, the next append working again.
+import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { runJsonLinesChild } from '../json-lines-child.js'
 import { DeltaTable, EncodingFailedError, MemoryStore } from '../../src/index.js'
 import { compressionPool, offloadSettings } from '../../src/write/compress-offload.js'
 import type { PagePool } from '../../src/write/page-pool.js'
@@ -172,5 +174,18 @@ describe('page compression on a worker thread', () => {
     // The next write starts a new worker; until it has loaded, files are written in this thread.
     await t.append(rows)
     expect(await rowsOf(await DeltaTable.open(store))).toBe(10 + n)
+  }, 60_000)
+
+  it('a process whose writes started the worker exits by itself when it is done', async () => {
+    // (the worker is unreferenced while no file is in flight: it never keeps a finished program alive)
+    const run = (writes: number) => {
+      const child = runJsonLinesChild<{ version: number }>(join(import.meta.dirname, 'offload-exit-child.ts'), [String(writes)], 'offload-exit-child')
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the child did not exit within 30 s')), 30_000).unref())
+      return Promise.race([child, timeout])
+    }
+    // the first write started the worker, which was still loading when the program ended
+    expect(await run(1)).toEqual([{ version: 1 }])
+    // the second write's pages went to the worker
+    expect(await run(2)).toEqual([{ version: 1 }, { version: 2, workerReady: true }])
   }, 60_000)
 })
