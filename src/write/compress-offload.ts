@@ -14,31 +14,50 @@ import type { PagePool } from './page-pool.js'
 export const offloadSettings = { enabled: true, minBytes: 8 << 20, ringBytes: 16 << 20 }
 
 const NODE = typeof process !== 'undefined' && typeof process.versions?.node === 'string'
-let pool: Promise<PagePool | undefined> | undefined
+type PoolModule = typeof import('./page-pool.js')
+let loading: Promise<PoolModule | undefined> | undefined
+let loaded: PoolModule | undefined
+let pool: PagePool | undefined
 
 /** Codecs the worker compresses (gzip would need fflate loaded there too; Snappy is the default). */
 export function offloadable(codec: ParquetCodec): boolean {
   return codec === 'SNAPPY'
 }
 
-/** The pool, its worker (re)started: one that stopped is replaced at the next write. */
-function loadPool(): Promise<PagePool | undefined> {
-  if (pool) {
-    void pool.then((p) => p?.warm())
-  } else {
-    // A computed specifier that bundlers leave alone (as resolve.ts loads local-store.js); any failure
-    // (no worker_threads, a bundle without the file) leaves compression in this thread.
-    const specifier = './page-pool.js'
-    pool = import(/* @vite-ignore */ specifier)
-      .then((m: typeof import('./page-pool.js')) => m.startPagePool())
-      .catch(() => undefined)
+function loadModule(): Promise<PoolModule | undefined> {
+  // A computed specifier that bundlers leave alone (as resolve.ts loads local-store.js); any failure
+  // (no worker_threads, a bundle without the file) leaves compression in this thread.
+  const specifier = './page-pool.js'
+  loading ??= import(/* @vite-ignore */ specifier).then((m: PoolModule) => (loaded = m), () => undefined)
+  return loading
+}
+
+/**
+ * Load the pool's module (not its worker) where there may be a write: a table handle opening. The
+ * write's own start is too late, as its input is converted without a pause in which the import could
+ * finish; with the module loaded, the worker starts at once and loads while the input is converted.
+ */
+export function preloadCompression(): void {
+  if (NODE && offloadSettings.enabled) void loadModule()
+}
+
+/** The pool, its worker (re)started (one that stopped is replaced); undefined if it cannot start. */
+function poolNow(m: PoolModule | undefined): PagePool | undefined {
+  if (!m) return undefined
+  try {
+    if (pool) pool.warm()
+    else pool = m.startPagePool()
+  } catch {
+    return undefined
   }
   return pool
 }
 
 /** Start the worker ahead of a write of `estimatedBytes` uncompressed, so it is ready when pages are. */
 export function prestartCompression(estimatedBytes: number, codec: ParquetCodec): void {
-  if (wantsPool(estimatedBytes, codec)) void loadPool()
+  if (!wantsPool(estimatedBytes, codec)) return
+  if (loaded) poolNow(loaded)
+  else void loadModule().then(poolNow)
 }
 
 function wantsPool(estimatedBytes: number, codec: ParquetCodec): boolean {
@@ -48,5 +67,5 @@ function wantsPool(estimatedBytes: number, codec: ParquetCodec): boolean {
 /** The pool for a write of `estimatedBytes`, when it should and can compress its pages; else undefined. */
 export async function compressionPool(estimatedBytes: number, codec: ParquetCodec): Promise<PagePool | undefined> {
   if (!wantsPool(estimatedBytes, codec)) return undefined
-  return loadPool()
+  return poolNow(await loadModule())
 }

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { ParquetCodec } from './codec.js'
 import { offloadSettings } from './compress-offload.js'
-import { compressedCopy, type PageTemplate, type Scratch } from './page-encoder.js'
+import type { PageTemplate, Scratch } from './page-encoder.js'
 
 /** Pool → worker messages. */
 export type WorkerRequest =
@@ -23,7 +23,6 @@ export type WorkerRequest =
 
 /** Worker → pool messages: the file body (PAR1 and every page) and each page's header and body sizes. */
 export type WorkerReply =
-  | { ready: true }
   | { file: number; body: ArrayBuffer; length: number; sizes: Int32Array }
   | { file: number; error: string }
 
@@ -46,8 +45,11 @@ export interface PagePool {
   readonly ready: boolean
   /** Files begun and not yet answered. */
   readonly inFlight: number
-  /** Start a file compressed with `codec`. */
-  begin(codec: ParquetCodec, initialSize: number): PageSink
+  /**
+   * Start a file compressed with `codec`; `compressHere` compresses a page in this thread (a copy of
+   * the bytes) when the worker is a ring's worth of pages behind.
+   */
+  begin(codec: ParquetCodec, initialSize: number, compressHere: (page: Scratch) => Uint8Array): PageSink
   /** Start a worker if none runs (after one stopped). */
   warm(): void
   /** Stop the worker now (tests: a worker that dies mid-write); files in flight are rejected. */
@@ -68,12 +70,13 @@ function spawn(): Worker {
 
 class WorkerPagePool implements PagePool {
   private worker: Worker | undefined
-  ready = false
+  private started = false
   private nextFile = 0
   private readonly files = new Map<number, { resolve: (b: FileBody) => void; reject: (e: Error) => void }>()
   // The ring: pages at [start, end) the worker has not finished with, oldest first.
   private ring = new Uint8Array(new SharedArrayBuffer(0))
-  private done = new Int32Array(new SharedArrayBuffer(4))
+  /** [0]: the last ring page the worker is done with; [1]: 1 once the worker has loaded. */
+  private done = new Int32Array(new SharedArrayBuffer(8))
   private readonly queued: Array<{ seq: number; start: number; end: number }> = []
   private head = 0
   private seq = 0
@@ -82,9 +85,9 @@ class WorkerPagePool implements PagePool {
     if (this.worker) return
     const worker = spawn()
     this.worker = worker
-    this.ready = false
+    this.started = false
     this.ring = new Uint8Array(new SharedArrayBuffer(offloadSettings.ringBytes))
-    this.done = new Int32Array(new SharedArrayBuffer(4))
+    this.done = new Int32Array(new SharedArrayBuffer(8))
     this.queued.length = 0
     this.head = 0
     this.seq = 0
@@ -93,7 +96,6 @@ class WorkerPagePool implements PagePool {
     const stop = (why: string) => {
       if (this.worker !== worker) return
       this.worker = undefined
-      this.ready = false
       const failed = [...this.files.values()]
       this.files.clear()
       for (const f of failed) f.reject(new Error(`the page compression worker stopped: ${why}`))
@@ -105,11 +107,17 @@ class WorkerPagePool implements PagePool {
     worker.unref()
   }
 
+  /**
+   * Read from the shared flag the worker sets once loaded, not from a message: this thread may be
+   * busy (converting the write's input) for the whole time the worker takes to load.
+   */
+  get ready(): boolean {
+    if (!this.worker) return false
+    if (!this.started) this.started = Atomics.load(this.done, 1) === 1
+    return this.started
+  }
+
   private reply(worker: Worker, m: WorkerReply): void {
-    if ('ready' in m) {
-      if (this.worker === worker) this.ready = true
-      return
-    }
     const f = this.files.get(m.file)
     if (!f) return
     this.files.delete(m.file)
@@ -132,7 +140,7 @@ class WorkerPagePool implements PagePool {
     return this.head + len < tail ? this.head : -1
   }
 
-  begin(codec: ParquetCodec, initialSize: number): PageSink {
+  begin(codec: ParquetCodec, initialSize: number, compressHere: (page: Scratch) => Uint8Array): PageSink {
     const worker = this.worker
     if (!worker || !this.ready) throw new Error('internal: page compression worker used before it was ready')
     const file = this.nextFile++
@@ -147,7 +155,7 @@ class WorkerPagePool implements PagePool {
         const at = this.alloc(rawLength)
         if (at < 0) {
           // The worker is behind by a ring's worth: this thread compresses the page (it still goes in order).
-          const data = compressedCopy(codec, page)
+          const data = compressHere(page)
           worker.postMessage({ kind: 'page', file, header, rawLength, seq: 0, offset: 0, data } satisfies WorkerRequest, [data.buffer as ArrayBuffer])
           return
         }

@@ -10,7 +10,7 @@ import type { ParquetCodec } from './codec.js'
 import type { WorkerReply, WorkerRequest } from './page-pool.js'
 
 let ring = new Uint8Array(new SharedArrayBuffer(0))
-let done = new Int32Array(new SharedArrayBuffer(4))
+let done = new Int32Array(new SharedArrayBuffer(8))
 let packed = new Uint8Array(0)
 const files = new Map<number, { codec: ParquetCodec; out: ByteBuffer; sizes: number[]; error?: string }>()
 
@@ -27,7 +27,7 @@ port.on('message', (m: WorkerRequest) => {
     case 'init':
       ring = new Uint8Array(m.ring)
       done = new Int32Array(m.done)
-      port.postMessage({ ready: true } satisfies WorkerReply)
+      Atomics.store(done, 1, 1) // loaded: the pool may send files
       return
     case 'begin': {
       const out = new ByteBuffer(m.initialSize)

@@ -3,7 +3,7 @@
 // loading hyparquet-writer (issue 15: a fresh process merging one batch paid ~40 ms of CPU to load it);
 // nested columns take parquet-write.ts (hyparquet-writer's Dremel encoder).
 import { writeFooter } from './footer.js'
-import { encodeFlatChunk, placedChunk, writeFlatChunk, type ColumnChunk, type EncodedChunk, type FlatChunkOptions } from './page-encoder.js'
+import { compressedCopy, encodeFlatChunk, placedChunk, writeFlatChunk, type ColumnChunk, type EncodedChunk, type FlatChunkOptions } from './page-encoder.js'
 import type { PagePool } from './page-pool.js'
 import { CREATED_BY, DEFAULT_ROW_GROUP_SIZE, fileSchema, isFlat, topLevelElements, type DataColumn, type ParquetWriteOptions } from './parquet-schema.js'
 import { estimateRowBytes } from './partition.js'
@@ -64,7 +64,8 @@ export function writeFlatParquetOn(pool: PagePool, columns: DataColumn[], numRow
   // Until the worker has loaded, files are written here (the same bytes).
   if (!pool.ready) return Promise.resolve(writeFlatParquet(columns, numRows, options))
   const { written, schema, elements, groups, initialSize, chunkOptions } = prepare(columns, numRows, options)
-  const sink = pool.begin(options.codec ?? 'SNAPPY', initialSize)
+  const codec = options.codec ?? 'SNAPPY'
+  const sink = pool.begin(codec, initialSize, (page) => compressedCopy(codec, page))
   let encoded: EncodedChunk[][]
   try {
     encoded = groups.map(([start, end]) => written.map((c, j) => encodeFlatChunk(elements[j], c.values, start, end, chunkOptions(c), (page, header) => sink.page(page, header))))

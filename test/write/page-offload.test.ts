@@ -154,8 +154,8 @@ describe('page compression on a worker thread', () => {
     // The worker stops (killed) after it was handed the file's pages, before it answers.
     const begin = pool.begin.bind(pool)
     let killed = 0
-    pool.begin = (codec, initialSize) => {
-      const sink = begin(codec, initialSize)
+    pool.begin = (codec, initialSize, compressHere) => {
+      const sink = begin(codec, initialSize, compressHere)
       return { ...sink, finish: async () => { killed++; await pool.terminate(); return sink.finish() } }
     }
     let err: unknown
