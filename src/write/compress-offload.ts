@@ -56,16 +56,31 @@ function poolNow(m: PoolModule | undefined): PagePool | undefined {
 /** Start the worker ahead of a write of `estimatedBytes` uncompressed, so it is ready when pages are. */
 export function prestartCompression(estimatedBytes: number, codec: ParquetCodec): void {
   if (!wantsPool(estimatedBytes, codec)) return
+  // Not loaded yet: the pool starts after this write's encoding (writeCompressionPool), not during it.
   if (loaded) poolNow(loaded)
-  else void loadModule().then(poolNow)
+  else void loadModule()
 }
 
 function wantsPool(estimatedBytes: number, codec: ParquetCodec): boolean {
   return NODE && offloadSettings.enabled && offloadable(codec) && estimatedBytes >= offloadSettings.minBytes
 }
 
-/** The pool for a write of `estimatedBytes`, when it should and can compress its pages; else undefined. */
+/** The pool for a write of `estimatedBytes`, started now (perhaps still loading), when it should and can compress its pages. */
 export async function compressionPool(estimatedBytes: number, codec: ParquetCodec): Promise<PagePool | undefined> {
   if (!wantsPool(estimatedBytes, codec)) return undefined
   return poolNow(await loadModule())
+}
+
+/**
+ * The pool for a write about to encode its pages, if its worker has loaded; else undefined (the write
+ * compresses its pages itself) and the worker starts as soon as this thread is free, for the next
+ * write: loading it while this one encodes would only compete with it for the other core.
+ */
+export async function writeCompressionPool(estimatedBytes: number, codec: ParquetCodec): Promise<PagePool | undefined> {
+  if (!wantsPool(estimatedBytes, codec)) return undefined
+  const m = await loadModule()
+  if (!m) return undefined
+  if (pool?.ready) return pool
+  setTimeout(() => poolNow(m), 0)
+  return undefined
 }

@@ -8,7 +8,7 @@ import { StorageError } from '../errors.js'
 import { chunkRanges, dataFileName, DEFAULT_TARGET_FILE_SIZE, estimateRowBytes, groupByPartition, logPathOf, partitionFields } from './partition.js'
 import { codecForTable, codecSuffix, loadCompressor } from './codec.js'
 import type { ColumnValues, DataColumn, ParquetWriteOptions } from './parquet-write.js'
-import { compressionPool } from './compress-offload.js'
+import { writeCompressionPool } from './compress-offload.js'
 import type { PagePool } from './page-pool.js'
 import { fileStatsJson, statsColumnSelection } from './stats.js'
 import { optionKeys } from '../options.js'
@@ -108,7 +108,7 @@ export async function writeDataFiles(
   let fileIndex = 0
   // the Parquet writer loads on the first write, not at import; hyparquet-writer only for nested columns (issue 15)
   // Large writes compress their pages on a worker thread where there is one (compress-offload.ts).
-  const pool = await compressionPool(estimateRowBytes(dataColumns, numRows) * numRows, codec)
+  const pool = await writeCompressionPool(estimateRowBytes(dataColumns, numRows) * numRows, codec)
   const [{ writeParquet }] = await Promise.all([loadWriter(fileFields, pool), loadCompressor(codec)])
   for (const group of groupByPartition(columns, numRows, pFields, target.mode)) {
     for (const [start, end] of chunkRanges(group.numRows, rowsPerFile)) {
