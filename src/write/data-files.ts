@@ -125,7 +125,8 @@ export async function writeDataFiles(
         if (!noStats.has(f.name)) statsColumns.set(f.name, v)
       }
       const written = writeParquet(fileColumns, n, { mode: target.mode, codec, rowGroupSize: options.rowGroupSize })
-      // While a worker compresses the pages, this thread computes the stats.
+      // While a worker compresses the pages, this thread computes the stats (its failure is seen at the await).
+      if (written instanceof Promise) written.catch(() => {})
       const stats = fileStatsJson(dataFields, statsColumns, n, { mode: target.mode, selected, tightBounds: target.tightBounds })
       const bytes = await written
       const name = dataFileName(fileIndex++, suffix)

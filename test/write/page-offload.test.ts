@@ -141,6 +141,29 @@ describe('page compression on a worker thread', () => {
     }
   })
 
+  it('concurrent appends to several tables share the worker; each file is the in-thread writer\'s', async () => {
+    const n = 120_000
+    const sets = [columns(n, 21), columns(n, 22), columns(n, 23)]
+    const schema: StructType = { type: 'struct', fields: sets[0].map((c) => c.field) }
+    const rowsOf3 = sets.map((cols) => Array.from({ length: n }, (_, i) => Object.fromEntries(cols.map((c) => [c.field.name, c.values[i]]))))
+    const write = async (enabled: boolean) => {
+      Object.assign(offloadSettings, { enabled, minBytes: 0 })
+      const stores = rowsOf3.map(() => new MemoryStore())
+      const tables = await Promise.all(stores.map((store) => DeltaTable.create(store, { schema })))
+      await Promise.all(tables.map((t, k) => t.append(rowsOf3[k], { targetFileSize: 2 << 20 })))
+      return Promise.all(tables.map(async (t, k) => Promise.all((await t.files()).map(async (f) => ({ stats: f.stats, bytes: await stores[k].get(f.path) })))))
+    }
+    const inThread = await write(false)
+    const onWorker = await write(true)
+    onWorker.forEach((files, k) => {
+      expect(files.length).toBe(inThread[k].length)
+      files.forEach((f, i) => {
+        expect(f.stats).toBe(inThread[k][i].stats)
+        expect(Buffer.compare(f.bytes, inThread[k][i].bytes)).toBe(0)
+      })
+    })
+  }, 60_000)
+
   it('a worker that dies mid-write fails the append with an EncodingFailedError; the table stays as it was', async () => {
     Object.assign(offloadSettings, { enabled: true, minBytes: 0 })
     const n = 400_000
