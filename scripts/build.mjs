@@ -40,10 +40,9 @@ const result = await build({
   absWorkingDir: root,
   // every subpath of the exports map, the CLI (package.json "bin"), LocalStore, which resolve.ts
   // imports by a computed specifier (kept out of browser bundles) relative to its own chunk, and the
-  // same for the page compression pool (compress-offload.ts) and its worker (page-pool.ts)
+  // same for the page compression pool (compress-offload.ts)
   entryPoints: ['src/index.ts', 'src/cloud.ts', 'src/node.ts', 'src/testing.ts', 'src/medallion/index.ts', 'src/cli/main.ts',
-    { in: 'src/storage/local-store.ts', out: 'chunks/local-store' },
-    { in: 'src/write/page-pool.ts', out: 'chunks/page-pool' }, { in: 'src/write/page-worker.ts', out: 'chunks/page-worker' }],
+    { in: 'src/storage/local-store.ts', out: 'chunks/local-store' }, { in: 'src/write/page-pool.ts', out: 'chunks/page-pool' }],
   outbase: 'src',
   outdir: 'dist',
   bundle: true,
@@ -57,6 +56,13 @@ const result = await build({
   plugins: [browserEntries],
   sourcemap: true,
   logLevel: 'warning',
+})
+// The pool's worker (page-pool.ts starts it from ./page-worker.js beside its chunk) runs in a thread of
+// its own, so it is one self-contained file: as an entry of the build above, the encoder code it shares
+// with the library would be split into more chunks that every import('lagomago') loads (~1 ms each).
+await build({
+  absWorkingDir: root, entryPoints: ['src/write/page-worker.ts'], outfile: 'dist/chunks/page-worker.js',
+  bundle: true, format: 'esm', platform: 'node', target: 'es2022', external: EXTERNAL, sourcemap: true, logLevel: 'warning',
 })
 // MIT asks that the copyright and permission notice go with every copy: one entry per package
 // directory with code in dist/ (hyparquet-writer brings its own, older hyparquet).

@@ -25,7 +25,6 @@ import { RESTORE_OPTION_KEYS } from '../maintenance/restore.js'
 import { openStore } from '../storage/resolve.js'
 import { append as appendData, createTable, overwrite as overwriteData, APPEND_OPTION_KEYS, CREATE_OPTION_KEYS, OVERWRITE_OPTION_KEYS, TXN_OPTION_KEYS, type AppendOptions, type CreateTableOptions, type OverwriteOptions, type WriteResult } from '../write/operations.js'
 import type { WriteData } from '../write/input.js'
-import { preloadCompression } from '../write/compress-offload.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { optimize, type OptimizeOptions, type OptimizeResult } from '../maintenance/optimize.js'
 import { vacuum, type VacuumOptions, type VacuumResult } from '../maintenance/vacuum.js'
@@ -109,7 +108,6 @@ export class DeltaTable {
     checked('DeltaTable.open', options, OPEN_OPTION_KEYS, typeof uri === 'string' ? uri : uri.url)
     const store = await openStore(uri)
     const snapshot = await loadSnapshot(store, { version: options.version, timestamp: options.timestamp, allowExternalPaths: options.allowExternalPaths })
-    preloadCompression()
     return new DeltaTable(store, snapshot, { allowExternalPaths: options.allowExternalPaths })
   }
 

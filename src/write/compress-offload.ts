@@ -32,21 +32,12 @@ function loadModule(): Promise<PoolModule | undefined> {
   return loading
 }
 
-/**
- * Load the pool's module (not its worker) where there may be a write: a table handle opening. The
- * write's own start is too late, as its input is converted without a pause in which the import could
- * finish; with the module loaded, the worker starts at once and loads while the input is converted.
- */
-export function preloadCompression(): void {
-  if (NODE && offloadSettings.enabled) void loadModule()
-}
-
 /** The pool, its worker (re)started (one that stopped is replaced); undefined if it cannot start. */
 function poolNow(m: PoolModule | undefined): PagePool | undefined {
   if (!m) return undefined
   try {
     if (pool) pool.warm()
-    else pool = m.startPagePool()
+    else pool = m.startPagePool(() => offloadSettings.ringBytes)
   } catch {
     return undefined
   }

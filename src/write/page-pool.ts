@@ -9,7 +9,6 @@ import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { ParquetCodec } from './codec.js'
-import { offloadSettings } from './compress-offload.js'
 import type { PageTemplate, Scratch } from './page-encoder.js'
 
 /** Pool → worker messages. */
@@ -81,12 +80,15 @@ class WorkerPagePool implements PagePool {
   private head = 0
   private seq = 0
 
+  /** `ringBytes`: the shared memory pages wait in for the worker, allocated when a worker starts. */
+  constructor(private readonly ringBytes: () => number) {}
+
   warm(): void {
     if (this.worker) return
     const worker = spawn()
     this.worker = worker
     this.started = false
-    this.ring = new Uint8Array(new SharedArrayBuffer(offloadSettings.ringBytes))
+    this.ring = new Uint8Array(new SharedArrayBuffer(this.ringBytes()))
     this.done = new Int32Array(new SharedArrayBuffer(8))
     this.queued.length = 0
     this.head = 0
@@ -187,9 +189,13 @@ class WorkerPagePool implements PagePool {
   }
 }
 
-/** The process's page pool, its worker started. */
-export function startPagePool(): PagePool {
-  const pool = new WorkerPagePool()
+/**
+ * The process's page pool, its worker started. The ring's size is asked for at each worker start
+ * (compress-offload.ts's settings): this module imports nothing of ours at run time, so loading it
+ * splits no shared code out of the package's other chunks.
+ */
+export function startPagePool(ringBytes: () => number): PagePool {
+  const pool = new WorkerPagePool(ringBytes)
   pool.warm()
   return pool
 }

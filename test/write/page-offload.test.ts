@@ -80,7 +80,7 @@ describe('page compression on a worker thread', () => {
   it('writes the same bytes when the worker falls behind and this thread compresses some pages', async () => {
     // A ring too small for most pages: those are compressed here and still placed in order.
     offloadSettings.ringBytes = 1 << 20
-    const small = (await import('../../src/write/page-pool.js')).startPagePool()
+    const small = (await import('../../src/write/page-pool.js')).startPagePool(() => offloadSettings.ringBytes)
     try {
       for (let i = 0; i < 200 && !small.ready; i++) await new Promise((r) => setTimeout(r, 25))
       const n = 300_000
