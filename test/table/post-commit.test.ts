@@ -132,6 +132,29 @@ describe('post-commit failures are warnings, and the missed checkpoint comes nex
     expect(sorted(await (await DeltaTable.open(mem)).toRows()).map((x) => Number(x.id))).toEqual([1, 2, 3, 10, 11, 12])
   })
 
+  it('another writer\'s missing checkpoint is left to its committer until the last commit before the next multiple', async () => {
+    const { mem, faults, t } = await setup()
+    await t.setProperties({ 'delta.checkpointInterval': '6' }) // version 3 (not a multiple of 6)
+    const other = await DeltaTable.open(mem)
+    const checkpoints = async () => (await logKeys(mem)).filter((k) => k.endsWith('.checkpoint.parquet')).map((k) => Number(/(\d{20})/.exec(k)![1]))
+    await other.append([{ id: 20n, v: 20 }]) // version 4
+    await other.append([{ id: 21n, v: 21 }]) // version 5
+    faults.arm([{ on: 'put', kind: 'error', times: Infinity, key: isCheckpoint }])
+    await t.refresh()
+    const r = await t.append([{ id: 22n, v: 22 }], { onWarning: () => {} }) // version 6: its checkpoint fails
+    expect(r.warnings.map((w) => w.kind)).toEqual(['checkpoint'])
+    faults.arm([])
+    await other.append([{ id: 23n, v: 23 }]) // version 7: had not seen 6
+    await other.append([{ id: 24n, v: 24 }]) // versions 8–10: had seen 6, but the committer may still be writing it
+    await other.append([{ id: 25n, v: 25 }])
+    await other.append([{ id: 26n, v: 26 }])
+    expect(other.version).toBe(10)
+    expect(await checkpoints()).toEqual([])
+    await other.append([{ id: 27n, v: 27 }]) // version 11, the last before the next multiple: none recorded, writes one
+    expect(await checkpoints()).toEqual([11])
+    expect(sorted(await (await DeltaTable.open(mem)).toRows()).map((x) => Number(x.id))).toEqual([1, 2, 3, 20, 21, 22, 23, 24, 25, 26, 27])
+  })
+
   it('a log-cleanup failure is a logCleanup warning; DML runs the cleanup too', async () => {
     const { mem, faults, t } = await setup()
     await t.setProperties({ 'delta.logRetentionDuration': 'interval 1 days' }) // v3: checkpoint (nothing old yet)
