@@ -2,6 +2,8 @@
 // measured step repeats several times and we keep the median, answers are checked, and peers run in
 // the same invocation so ratios compare like with like. A benchmark never fails on speed.
 
+import { peakRssMiB } from './workers/peak-rss.mjs'
+
 /** One contender inside a job: lagomago or a peer (DuckDB, LanceDB, raw hyparquet…). */
 export interface Contender<Ctx> {
   name: string
@@ -100,7 +102,7 @@ export async function runContender<Ctx>(job: Job<Ctx>, contender: Contender<Ctx>
     medianCpuMs: median(cpuTimes),
     minMs: Math.min(...times),
     runs: times.length,
-    peakRssMiB: contender.peakRssOf ? peakRss : process.resourceUsage().maxRSS / 1024,
+    peakRssMiB: contender.peakRssOf ? peakRss : peakRssMiB(),
   }
 }
 

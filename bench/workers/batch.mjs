@@ -2,6 +2,7 @@
 // same plain objects for every contender — op, id (bigint), qty, price, category, ts (Date), note —
 // and the phase clock a worker prints (times from process start, `performance.now()`).
 import { readFileSync } from 'node:fs'
+import { peakRssMiB } from './peak-rss.mjs'
 
 /** The batch as plain objects, as a job would get them from its input (parsing is in the timing for all). */
 export function readBatch(file) {
@@ -16,6 +17,6 @@ export function phaseClock() {
   let last = phases.boot
   return {
     mark(name) { const t = performance.now(); phases[name] = (phases[name] ?? 0) + t - last; last = t },
-    report(extra = {}) { process.stdout.write(`RESULT ${JSON.stringify({ phases, rssMiB: process.resourceUsage().maxRSS / 1024, cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000, ...extra })}\n`) },
+    report(extra = {}) { process.stdout.write(`RESULT ${JSON.stringify({ phases, rssMiB: peakRssMiB(), cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000, ...extra })}\n`) },
   }
 }

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { rowHash } from '../checksum.js'
 import type { Batch, ScaleChecksum } from '../jobs/scale.js'
+import { peakRssMiB } from './peak-rss.mjs'
 
 const spec = JSON.parse(process.argv[2]) as {
   who: 'lagomago' | 'duckdb' | 'lance'; mode: 'open' | 'sum' | 'scan' | 'merge'; target: string
@@ -196,5 +197,4 @@ async function lance(): Promise<unknown> {
 }
 
 const out = await ({ lagomago, duckdb, lance })[spec.who]()
-const usage = process.resourceUsage()
-process.stdout.write(`RESULT ${JSON.stringify({ phases: {}, ms, cpuMs, rssMiB: usage.maxRSS / 1024, ...(out as object) })}\n`)
+process.stdout.write(`RESULT ${JSON.stringify({ phases: {}, ms, cpuMs, rssMiB: peakRssMiB(), ...(out as object) })}\n`)
