@@ -60,13 +60,13 @@ const result = await build({
 // The pool's worker (page-pool.ts starts it from ./page-worker.js beside its chunk) runs in a thread of
 // its own, so it is one self-contained file: as an entry of the build above, the encoder code it shares
 // with the library would be split into more chunks that every import('lagomago') loads (~1 ms each).
-await build({
-  absWorkingDir: root, entryPoints: ['src/write/page-worker.ts'], outfile: 'dist/chunks/page-worker.js',
+const worker = await build({
+  metafile: true, absWorkingDir: root, entryPoints: ['src/write/page-worker.ts'], outfile: 'dist/chunks/page-worker.js',
   bundle: true, format: 'esm', platform: 'node', target: 'es2022', external: EXTERNAL, sourcemap: true, logLevel: 'warning',
 })
 // MIT asks that the copyright and permission notice go with every copy: one entry per package
 // directory with code in dist/ (hyparquet-writer brings its own, older hyparquet).
-const packageDirs = [...new Set(Object.keys(result.metafile.inputs).flatMap((f) => {
+const packageDirs = [...new Set([...Object.keys(result.metafile.inputs), ...Object.keys(worker.metafile.inputs)].flatMap((f) => {
   const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(f)
   return m ? [m[1]] : []
 }))].sort()

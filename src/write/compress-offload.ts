@@ -56,7 +56,10 @@ function wantsPool(estimatedBytes: number, codec: ParquetCodec): boolean {
   return NODE && offloadSettings.enabled && offloadable(codec) && estimatedBytes >= offloadSettings.minBytes
 }
 
-/** The pool for a write of `estimatedBytes`, started now (perhaps still loading), when it should and can compress its pages. */
+/**
+ * The pool for a write of `estimatedBytes`, started now (its worker perhaps still loading), when it
+ * should and can compress its pages. Writes use writeCompressionPool; this is the tests' way to a pool.
+ */
 export async function compressionPool(estimatedBytes: number, codec: ParquetCodec): Promise<PagePool | undefined> {
   if (!wantsPool(estimatedBytes, codec)) return undefined
   return poolNow(await loadModule())

@@ -288,7 +288,8 @@ function planWrite(snapshot: Snapshot, data: WriteData, opts: { mergeSchema?: bo
   const computed = new Set([...generatedColumns(schema).map((g) => g.field.name), ...identityColumns(schema, table).map((c) => c.field.name)])
   // Computed columns may arrive null ("compute it"): their NOT NULL is checked once they are computed.
   const relaxed = (s: StructType): StructType => ({ ...s, fields: s.fields.map((f) => (computed.has(f.name) ? { ...f, nullable: true } : f)) })
-  // A large write starts the page compression worker now: it loads while the input is converted.
+  // A large write loads the page compression pool's module (the process's first such write compresses
+  // its own pages; see compress-offload.ts), or restarts a worker that stopped.
   const rows = Array.isArray(data) ? data.length : (data as { numRows?: number }).numRows ?? 0
   prestartCompression(rows * schema.fields.length * 8, codecForTable(snapshot.properties))
   const batch = normalizeInput(data, computed.size ? relaxed(schema) : schema, { mergeSchema: opts.mergeSchema || opts.overwriteSchema, table, computed })

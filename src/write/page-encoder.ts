@@ -47,12 +47,6 @@ export class Scratch {
     this.bytes = next
     this.view = new DataView(next.buffer)
   }
-  /** Give the buffer away (e.g. transferred to a worker) and go on with `next`, emptied. */
-  replace(next: Uint8Array<ArrayBuffer>): void {
-    this.bytes = next
-    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength)
-    this.pos = 0
-  }
   varint(v: number): void {
     this.ensure(5)
     while (v >= 0x80) { this.bytes[this.pos++] = (v & 0x7f) | 0x80; v >>>= 7 }
@@ -75,8 +69,8 @@ interface ChunkSummary { statistics?: ReturnType<MinMax['result']> & { null_coun
 
 /**
  * Encode the rows [start, end) of one flat column into pages, handing each finished page (its
- * uncompressed bytes are `page.bytes[0, page.pos)`) to `onPage` in file order. `onPage` may take the
- * page's buffer for itself (`Scratch.replace`) but must not keep `page`.
+ * uncompressed bytes are `page.bytes[0, page.pos)`) to `onPage` in file order. `onPage` must not keep
+ * `page`: its buffer is reused for the next page.
  */
 function encodeChunk(element: SchemaElement, column: ArrayLike<DeltaValue>, start: number, end: number, options: FlatChunkOptions,
   onPage: (page: Scratch, header: PageTemplate) => void): ChunkSummary {

@@ -42,8 +42,6 @@ export interface PageSink {
 export interface PagePool {
   /** Whether the worker has loaded: a file goes to it only then (before, its writer writes it itself). */
   readonly ready: boolean
-  /** Files begun and not yet answered. */
-  readonly inFlight: number
   /**
    * Start a file compressed with `codec`; `compressHere` compresses a page in this thread (a copy of
    * the bytes) when the worker is a ring's worth of pages behind.
@@ -177,10 +175,6 @@ class WorkerPagePool implements PagePool {
         if (this.files.size === 0) worker.unref()
       },
     }
-  }
-
-  get inFlight(): number {
-    return this.files.size
   }
 
   async terminate(): Promise<void> {
