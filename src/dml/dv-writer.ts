@@ -48,7 +48,7 @@ export class DeletionVectorWriter {
       })
       const key = uuidDvRelativePath(descriptors.get(onDisk[0])!.pathOrInlineDv)
       try {
-        await this.store.put(key, bytes)
+        await this.store.put(key, bytes, { durable: 'deferred' }) // flushed by the commit that names it
       } catch (e) {
         throw new StorageError(`cannot write deletion vector file ${key} of table ${this.table}: ${(e as Error).message}`, { table: this.table, file: key, cause: e })
       }

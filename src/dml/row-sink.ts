@@ -4,7 +4,7 @@
 // data files when the buffer reaches a bound, so memory stays near the batch plus one target file.
 import { ConstraintViolationError } from '../errors.js'
 import type { AddCDCFile, AddFile } from '../log/actions.js'
-import type { ListOptions, ObjectMeta, ObjectStore } from '../storage/object-store.js'
+import type { ListOptions, ObjectMeta, ObjectStore, PutOptions } from '../storage/object-store.js'
 import type { StructField, StructType } from '../schema/types.js'
 import { LONG_MAX, LONG_MIN, type DeltaValue } from '../schema/values.js'
 import { applyGeneratedColumns, checkRowRules, valuesBatch } from '../write/constraints.js'
@@ -26,7 +26,7 @@ class PrefixedStore implements ObjectStore {
   get(key: string): Promise<Uint8Array> { return this.inner.get(this.prefix + key) }
   getRange(key: string, s: number, e: number): Promise<Uint8Array> { return this.inner.getRange(this.prefix + key, s, e) }
   putIfAbsent(key: string, data: Uint8Array): Promise<boolean> { return this.inner.putIfAbsent(this.prefix + key, data) }
-  put(key: string, data: Uint8Array): Promise<void> { return this.inner.put(this.prefix + key, data) }
+  put(key: string, data: Uint8Array, options?: PutOptions): Promise<void> { return this.inner.put(this.prefix + key, data, options) }
   async *list(prefix: string, options?: ListOptions): AsyncIterable<ObjectMeta> {
     for await (const m of this.inner.list(this.prefix + prefix, options)) yield { ...m, key: m.key.slice(this.prefix.length) }
   }

@@ -95,6 +95,12 @@ export class LocalStore implements ObjectStore {
     let tmp = this.takeSpare(dir, data)
     if (tmp) {
       try {
+        await this.flushed()
+      } catch (e) {
+        await fs.unlink(tmp).catch(() => {})
+        throw e
+      }
+      try {
         await fs.link(tmp, target)
         await syncDir(dir)
         await fs.unlink(tmp).catch(() => {})
@@ -107,7 +113,16 @@ export class LocalStore implements ObjectStore {
         await fs.unlink(tmp).catch(() => {}) // any other failure (the temp file gone): write afresh
       }
     }
-    tmp = await this.writeTemp(target, data)
+    // The commit's own temp file is written and fsynced while the data files it names finish
+    // flushing (one fsync latency, not two, before the link publishes it).
+    const writing = this.writeTemp(target, data)
+    try {
+      await this.flushed()
+    } catch (e) {
+      await writing.then((t) => fs.unlink(t).catch(() => {}), () => {})
+      throw e
+    }
+    tmp = await writing
     try {
       await fs.link(tmp, target)
       await syncDir(dir)
@@ -160,6 +175,20 @@ export class LocalStore implements ObjectStore {
 
   async put(key: string, data: Uint8Array, options?: PutOptions): Promise<void> {
     const target = this.abs(key)
+    if (options?.durable === 'deferred') {
+      // In place (renamed) at once, fsynced in the background: the next putIfAbsent waits for it.
+      // The fsync after the rename also carries the new name on journaling filesystems.
+      const { tmp, fh } = await this.writeTempOpen(target, data)
+      try {
+        await fs.rename(tmp, target)
+      } catch (e) {
+        await fh.close().catch(() => {})
+        await fs.unlink(tmp).catch(() => {})
+        throw this.translate(e, key)
+      }
+      this.flushLater(fh, key)
+      return
+    }
     const tmp = await this.writeTemp(target, data, options?.durable !== false)
     try {
       await fs.rename(tmp, target)
@@ -167,6 +196,36 @@ export class LocalStore implements ObjectStore {
       await fs.unlink(tmp).catch(() => {})
       throw this.translate(e, key)
     }
+  }
+
+  /** fsyncs of `durable: 'deferred'` puts still running. */
+  private readonly flushing = new Set<Promise<void>>()
+  /** The first of them that failed. */
+  private flushFailure: StorageError | undefined
+
+  private flushLater(fh: fs.FileHandle, key: string): void {
+    const p: Promise<void> = fh.sync().finally(() => fh.close().catch(() => {})).then(
+      () => { this.flushing.delete(p) },
+      (e: unknown) => {
+        this.flushing.delete(p)
+        this.flushFailure ??= new StorageError(
+          `${this.url}/${key} could not be flushed to disk (${(e as Error)?.message ?? e}); no commit is made through ` +
+            `this store after that: open the table again once the disk is sound`,
+          { file: key, cause: e },
+        )
+      },
+    )
+    this.flushing.add(p)
+  }
+
+  /**
+   * Every deferred put so far is on stable storage. After one failed, this store publishes nothing
+   * more (a commit could name the file whose bytes were lost; which commit will is not known here),
+   * as databases stop at a failed fsync rather than trust the page cache after it.
+   */
+  private async flushed(): Promise<void> {
+    if (this.flushing.size) await Promise.all(this.flushing)
+    if (this.flushFailure) throw this.flushFailure
   }
 
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectMeta> {
@@ -259,6 +318,22 @@ export class LocalStore implements ObjectStore {
   }
 
   private async writeTemp(target: string, data: Uint8Array, durable = true): Promise<string> {
+    const { tmp, fh } = await this.writeTempOpen(target, data)
+    let open = true
+    try {
+      if (durable) await fh.sync()
+      open = false
+      await fh.close() // (some network filesystems report a failed write only here)
+      return tmp
+    } catch (e) {
+      if (open) await fh.close().catch(() => {})
+      await fs.unlink(tmp).catch(() => {})
+      throw this.translate(e, path.relative(this.root, target))
+    }
+  }
+
+  /** `data` in a new temp file beside `target`, returned still open (the caller closes it). */
+  private async writeTempOpen(target: string, data: Uint8Array): Promise<{ tmp: string; fh: fs.FileHandle }> {
     const dir = path.dirname(target)
     const tmp = path.join(dir, `${TEMP_PREFIX}${randomUUID()}`)
     let fh: fs.FileHandle | undefined
@@ -279,10 +354,7 @@ export class LocalStore implements ObjectStore {
         const { bytesWritten } = await fh.write(data, written, data.length - written)
         written += bytesWritten
       }
-      if (durable) await fh.sync()
-      await fh.close()
-      fh = undefined
-      return tmp
+      return { tmp, fh }
     } catch (e) {
       await fh?.close().catch(() => {})
       await fs.unlink(tmp).catch(() => {})

@@ -34,13 +34,16 @@ export interface ObjectStore {
   /**
    * Atomically create `key` with `data` unless it exists. Resolves `true` when written, `false` when
    * another writer got there first (a lost race is an ordinary result, not an exception). Readers
-   * never observe a partially written object.
+   * never observe a partially written object. Every earlier `put` of this store with `durable:
+   * 'deferred'` is durable before the object becomes visible (or this call rejects).
    */
   putIfAbsent(key: string, data: Uint8Array): Promise<boolean>
   /**
    * Create or replace `key`; readers see either the old or the new object, never a mix.
-   * `durable: false` (a hint, default true) lets a store skip flushing to stable storage: after a
-   * crash the object may be missing or empty. Only for optional files (version checksums).
+   * `durable` (a hint, default true): `false` lets a store skip flushing to stable storage (after a
+   * crash the object may be missing or empty; only for optional files, version checksums);
+   * `'deferred'` lets it finish the flush later, by the next `putIfAbsent` at the latest (data files a
+   * commit will name: their flushes overlap the commit's own). A store may treat both as `true`.
    */
   put(key: string, data: Uint8Array, options?: PutOptions): Promise<void>
   /** Objects whose key starts with `prefix`, in lexicographic key order. */
@@ -67,7 +70,7 @@ export async function listAll(store: ObjectStore, prefix: string, options?: List
   return out
 }
 
-/** Options of `ObjectStore.put`: `durable: false` lets the local store skip the fsync (default true). */
+/** Options of `ObjectStore.put`: how soon the object must survive a crash (see `put`). */
 export interface PutOptions {
-  durable?: boolean
+  durable?: boolean | 'deferred'
 }

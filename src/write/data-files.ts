@@ -132,7 +132,7 @@ export async function writeDataFiles(
       const name = dataFileName(fileIndex++, suffix)
       const key = group.dir ? `${group.dir}/${name}` : name
       try {
-        await target.store.put(key, bytes)
+        await target.store.put(key, bytes, { durable: 'deferred' }) // flushed by the commit that names it
       } catch (e) {
         throw new StorageError(`cannot write data file ${key} of table ${target.table}: ${(e as Error).message}`, { table: target.table, file: key, cause: e })
       }
