@@ -174,9 +174,13 @@ export function checkpointSegments(src: CheckpointSource, now = Date.now()): { s
   return { segments: segments.filter((s) => s.values.length > 0), numRows, numAdds: adds.length }
 }
 
+/** The encoder's modules, imported once (a repeated dynamic import() still costs a resolution). */
+let encoderModules: Promise<[typeof import('hyparquet-writer'), typeof import('./checkpoint-encoder.js')]> | undefined
+
 /** Parquet bytes of the checkpoint of `src`. The encoder (and hyparquet-writer) load on the first write, not at import (issue 15). */
 export async function checkpointBytes(src: CheckpointSource, now = Date.now()): Promise<{ bytes: Uint8Array; size: number; numAdds: number }> {
-  const [{ ByteWriter, ParquetWriter }, { writeCheckpointRowGroup }] = await Promise.all([import('hyparquet-writer'), import('./checkpoint-encoder.js')])
+  const [{ ByteWriter, ParquetWriter }, { writeCheckpointRowGroup }] = await (encoderModules ??= Promise.all([import('hyparquet-writer'), import('./checkpoint-encoder.js')])
+    .catch((e: unknown) => { encoderModules = undefined; throw e }))
   const { segments, numRows, numAdds } = checkpointSegments(src, now)
   const schema = checkpointSchema(isV2(src.protocol))
   const writer = new ByteWriter(1 << 16)

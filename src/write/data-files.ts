@@ -66,7 +66,6 @@ function nullColumn(n: number): DeltaValue[] {
   return new Array<DeltaValue>(n).fill(null)
 }
 
-/** Write the batch's rows as data files under the table root; returns their add actions. */
 /** Start loading the Parquet writer (a dynamic import, issue 15) where a write is coming; never fails. */
 export function preloadParquetWriter(fields: StructField[]): void {
   loadWriter(fields).catch(() => {})
@@ -80,8 +79,18 @@ type WriteParquet = (columns: DataColumn[], numRows: number, options: ParquetWri
  */
 function loadWriter(fields: StructField[], pool?: PagePool): Promise<{ writeParquet: WriteParquet }> {
   return fields.every((f) => typeof f.type === 'string' && f.type !== 'variant')
-    ? import('./parquet-flat.js').then((m) => ({ writeParquet: pool ? (c: DataColumn[], n: number, o: ParquetWriteOptions) => m.writeFlatParquetOn(pool, c, n, o) : m.writeFlatParquet }))
-    : import('./parquet-write.js')
+    ? (flatWriter ??= once(() => import('./parquet-flat.js'), () => { flatWriter = undefined }))
+      .then((m) => ({ writeParquet: pool ? (c: DataColumn[], n: number, o: ParquetWriteOptions) => m.writeFlatParquetOn(pool, c, n, o) : m.writeFlatParquet }))
+    : (nestedWriter ??= once(() => import('./parquet-write.js'), () => { nestedWriter = undefined }))
+}
+// Kept: a dynamic import() of a module already loaded still goes through the loader's resolution
+// (through a loader hook's thread when there is one), on every write.
+let flatWriter: Promise<typeof import('./parquet-flat.js')> | undefined
+let nestedWriter: Promise<typeof import('./parquet-write.js')> | undefined
+
+/** `load()`, with `forget` called if it fails (a later write tries again). */
+function once<T>(load: () => Promise<T>, forget: () => void): Promise<T> {
+  return load().catch((e: unknown) => { forget(); throw e })
 }
 
 export async function writeDataFiles(
