@@ -233,6 +233,11 @@ class Ev {
         compareColumnToConstant(e.op, a, b as number, out, n)
         return { c: false, a: out }
       }
+      if (b !== null && (e.op === '=' || e.op === '<>') && identityEq(t)) {
+        // strings (the common `category = 'x'`): no comparator call per row
+        equalsConstant(a, b, e.op === '=' ? T : F, e.op === '=' ? F : T, out, n)
+        return { c: false, a: out }
+      }
       for (let i = 0; i < n; i++) out[i] = truthOf(test(a[i] ?? null, b))
     } else {
       for (let i = 0; i < n; i++) out[i] = truthOf(test(at(l, i), at(r, i)))
@@ -345,10 +350,19 @@ function compareColumnToConstant(op: BoundCompare['op'], a: ArrayLike<DeltaValue
   }
 }
 
+/** Types whose non-null values are equal exactly when `===` says so (not NaN-bearing floats, bytes, variants, decimals). */
+function identityEq(t: DataType): boolean {
+  return typeof t === 'string' && t !== 'binary' && !isFloating(t) && t !== 'variant'
+}
+
+function equalsConstant(a: ArrayLike<DeltaValue>, b: DeltaValue, yes: number, no: number, out: Uint8Array, n: number): void {
+  for (let i = 0; i < n; i++) { const v = a[i]; out[i] = v === null || v === undefined ? N : v === b ? yes : no }
+}
+
 /** `(a, b) → TRUE | FALSE | NULL` for a comparison operator on values of type `t`. */
 export function compareTest(op: BoundCompare['op'], t: DataType): (a: DeltaValue, b: DeltaValue) => DeltaValue {
   const cmp = comparatorFor(t)
-  const simpleEq = typeof t === 'string' && t !== 'binary' && !isFloating(t) && t !== 'variant'
+  const simpleEq = identityEq(t)
   switch (op) {
     case '=': return simpleEq ? (a, b) => (a === null || b === null ? null : a === b) : (a, b) => (a === null || b === null ? null : cmp(a, b) === 0)
     case '<>': return simpleEq ? (a, b) => (a === null || b === null ? null : a !== b) : (a, b) => (a === null || b === null ? null : cmp(a, b) !== 0)

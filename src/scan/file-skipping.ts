@@ -152,9 +152,15 @@ export interface RowGroupColumnStats {
 /** Whether a Parquet row group may hold rows satisfying the predicate (keys are bound column keys). */
 export function rowGroupMayMatch(predicate: BoundExpr, rowCount: number, stats: (key: string) => RowGroupColumnStats | undefined,
   exact: (key: string) => { value: DeltaValue } | undefined = () => undefined): boolean {
+  return compileBoundsCheck(predicate).mayMatch(rowGroupSummary(predicate, rowCount, stats, exact))
+}
+
+/** What a row group's Parquet statistics (and the file's partition values) tell of the predicate's columns. */
+export function rowGroupSummary(predicate: BoundExpr, rowCount: number, stats: (key: string) => RowGroupColumnStats | undefined,
+  exact: (key: string) => { value: DeltaValue } | undefined = () => undefined): RowSetSummary {
   const types = new Map<string, DataType>()
   walkBound(predicate, (n) => { if (n.kind === 'column') types.set(n.key, n.type) })
-  return compileBoundsCheck(predicate).mayMatch({
+  return {
     rowCount,
     exact,
     bounds: (key) => {
@@ -174,5 +180,5 @@ export function rowGroupMayMatch(predicate: BoundExpr, rowCount: number, stats: 
       if (s.nullCount !== undefined) b.nullCount = s.nullCount
       return b
     },
-  })
+  }
 }

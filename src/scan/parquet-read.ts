@@ -25,10 +25,11 @@ export interface ReadDataFileOptions {
   fields: StructField[]
   mode: ColumnMappingMode
   /**
-   * Row-group pruning: false skips the group (its rows are not yielded). `stats(name)` gives the
+   * Row-group pruning: false skips the group (its rows are not yielded), a set reads only those of
+   * `fields` (by name; the others come back empty and named in `unread`). `stats(name)` gives the
    * group's min/max/nullCount of a requested top-level primitive field as Delta values, when known.
    */
-  keepRowGroup?: (group: { rowCount: number; stats(field: string): RowGroupColumnStats | undefined }) => boolean
+  keepRowGroup?: (group: { rowCount: number; stats(field: string): RowGroupColumnStats | undefined }) => boolean | ReadonlySet<string>
   ctx?: FileReadContext
 }
 
@@ -36,8 +37,10 @@ export interface ReadDataFileOptions {
 export interface FileChunk {
   rowStart: number
   numRows: number
-  /** One column per requested field, in order. */
+  /** One column per requested field, in order (empty for the fields in `unread`). */
   columns: DeltaValue[][]
+  /** Fields keepRowGroup left out of this group. */
+  unread?: ReadonlySet<string>
 }
 
 const decoder = new TextDecoder()
@@ -104,11 +107,15 @@ export async function* readDataFile(opts: ReadDataFileOptions): AsyncGenerator<F
     const rowStart = groupStart
     groupStart += numRows
     if (numRows === 0) continue
-    if (opts.keepRowGroup && !opts.keepRowGroup({ rowCount: numRows, stats: (name) => rowGroupStats(rowGroup, resolved, name) })) continue
+    const keep = opts.keepRowGroup ? opts.keepRowGroup({ rowCount: numRows, stats: (name) => rowGroupStats(rowGroup, resolved, name) }) : true
+    if (keep === false) continue
+    const only = keep === true ? undefined : keep
+    let unread: Set<string> | undefined
     const columns: DeltaValue[][] = []
     const raw = new Map<string, Promise<ArrayLike<unknown>>>()
     if (scan) {
-      for (const name of wanted) {
+      const names = only ? [...new Set(resolved.filter((r) => r.node && only.has(r.field.name)).map((r) => r.node!.element.name))] : wanted
+      for (const name of names) {
         const read = wrap(async () => scan.readColumn({ column: name, rowStart, rowEnd: rowStart + numRows }), ctx)
         // Columns are awaited one by one below: once one fails, the others' rejections have no reader
         // and would surface as unhandled rejections (fatal in Node) unless marked as handled here.
@@ -117,6 +124,11 @@ export async function* readDataFile(opts: ReadDataFileOptions): AsyncGenerator<F
       }
     }
     for (const { field, node } of resolved) {
+      if (only && !only.has(field.name)) {
+        (unread ??= new Set()).add(field.name)
+        columns.push([])
+        continue
+      }
       if (!node) {
         columns.push(new Array<DeltaValue>(numRows).fill(null))
         continue
@@ -125,7 +137,7 @@ export async function* readDataFile(opts: ReadDataFileOptions): AsyncGenerator<F
       if (data.length !== numRows) throw new CorruptDataError(`column ${node.element.name} has ${data.length} values in a row group of ${numRows} rows`, ctx)
       columns.push(convertColumn(data, field.type, node, opts.mode, { ...ctx, column: field.name }))
     }
-    yield { rowStart, numRows, columns }
+    yield unread ? { rowStart, numRows, columns, unread } : { rowStart, numRows, columns }
   }
 }
 

@@ -12,8 +12,8 @@ import { toRowValue, type DeltaValue, type RowValue } from '../schema/values.js'
 import { readDeletionVector, type DeletionVector } from './deletion-vectors.js'
 import { readDataFile } from './parquet-read.js'
 import { materializedFields, rowTrackingEnabled, stableValues } from './row-tracking.js'
-import { compileFilter, type CompiledFilter } from './filter.js'
-import type { ExprLike } from '../expr/bind.js'
+import { compileFilter, type CompiledFilter, type RowGroupInfo } from './filter.js'
+import type { BoundExpr, ExprLike } from '../expr/bind.js'
 import { optionKeys } from '../options.js'
 
 /** Options of the reads (`toRows`, `toArrow`, `scan`): columns, a filter, batch size. */
@@ -112,10 +112,24 @@ export async function* readFileValues(
     partitionValues.set(f.name, parsePartitionValue(raw, f.type as PrimitiveType, { table, file: add.path, column: f.name } as never))
   }
   const key = snapshot.resolvePath(add.path)
-  for await (const chunk of readDataFile({ store: snapshot.store, key, size: add.size, fields: dataFields, mode, ctx, keepRowGroup: filter?.keepRowGroup(partitionValues) })) {
+  // Per row group, the filter's conjuncts that its statistics leave undecided; the columns only the
+  // decided ones read are not read. (The plan is made just before its group's chunk is yielded.)
+  const plan = filter?.planRowGroup(partitionValues)
+  let residual: BoundExpr | undefined
+  const always = [...fields.map((f) => f.name), ...(hidden ?? []).map((f) => f.name)]
+  const keepRowGroup = plan && ((group: RowGroupInfo) => {
+    const p = plan(group)
+    if (p.skip) return false
+    residual = p.residual
+    if (p.residual === filter!.bound) return true
+    const read = new Set(always)
+    for (const f of p.fields) read.add(f)
+    return read
+  })
+  for await (const chunk of readDataFile({ store: snapshot.store, key, size: add.size, fields: dataFields, mode, ctx, keepRowGroup })) {
     const n = chunk.numRows
     const byName = new Map<string, DeltaValue[]>()
-    dataFields.forEach((f, i) => byName.set(f.name, chunk.columns[i]))
+    dataFields.forEach((f, i) => { if (!chunk.unread?.has(f.name)) byName.set(f.name, chunk.columns[i]) })
     if (tracking) {
       // stable values by physical row index, before the DV and the filter drop rows
       const s = stableValues(add, chunk.rowStart, n, hidden && byName.get(hidden[0].name), hidden && byName.get(hidden[1].name), table)
@@ -125,6 +139,7 @@ export async function* readFileValues(
     const column = (name: string): DeltaValue[] => {
       let c = byName.get(name)
       if (!c) {
+        if (chunk.unread?.has(name)) throw new Error(`internal: column ${name} of ${add.path} was not read for this row group`)
         c = new Array<DeltaValue>(n).fill(partitionValues.get(name) ?? null)
         byName.set(name, c)
       }
@@ -143,10 +158,9 @@ export async function* readFileValues(
     } else if (options.invertDv) {
       keep = new Uint8Array(n)
     }
-    if (filter) {
-      const pass = filter.evalRows({ length: n, column })
-      if (!keep) keep = new Uint8Array(n).fill(1)
-      for (let i = 0; i < n; i++) if (!pass[i]) keep[i] = 0
+    if (filter && residual) {
+      const pass = filter.evalResidual(residual, { length: n, column })
+      keep = keep ? andInto(keep, pass) : pass // 1 where the row passes
     }
     const cols = fields.map((f) => column(f.name))
     const selected = keep ? compact(cols, keep) : { columns: cols, length: n }
@@ -166,6 +180,12 @@ function lookupPartitionValue(values: Record<string, string | null>, f: StructFi
   const lower = f.name.toLowerCase()
   for (const k of Object.keys(values)) if (k.toLowerCase() === lower) return values[k]
   return null
+}
+
+/** keep &= pass (outside the async generator: a plain loop is optimised sooner). */
+function andInto(keep: Uint8Array, pass: Uint8Array): Uint8Array {
+  for (let i = 0; i < keep.length; i++) if (!pass[i]) keep[i] = 0
+  return keep
 }
 
 function compact(cols: DeltaValue[][], keep: Uint8Array): { columns: DeltaValue[][]; length: number } {
