@@ -46,6 +46,16 @@ export function storeContract(make: () => ObjectStore | Promise<ObjectStore>): v
     expect(text(await s.get('k'))).toBe('three')
   })
 
+  it("a deferred put is in place when it resolves; the put-if-absent after it lands", async () => {
+    const s = await make()
+    await s.put('data/part-1.parquet', bytes('rows'), { durable: 'deferred' })
+    expect(text(await s.get('data/part-1.parquet'))).toBe('rows')
+    expect((await s.head('data/part-1.parquet'))?.size).toBe(4)
+    expect(await s.putIfAbsent('_delta_log/00000000000000000000.json', bytes('{"add":{}}'))).toBe(true)
+    expect(text(await s.get('_delta_log/00000000000000000000.json'))).toBe('{"add":{}}')
+    expect(text(await s.get('data/part-1.parquet'))).toBe('rows')
+  })
+
   it('missing keys: get throws MissingFileError, head is undefined, delete is a no-op', async () => {
     const s = await make()
     await expect(s.get('nope')).rejects.toBeInstanceOf(MissingFileError)
