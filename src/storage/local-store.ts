@@ -116,6 +116,7 @@ export class LocalStore implements ObjectStore {
     // The commit's own temp file is written and fsynced while the data files it names finish
     // flushing (one fsync latency, not two, before the link publishes it).
     const writing = this.writeTemp(target, data)
+    writing.catch(() => {}) // seen below; a quick failure must not surface as an unhandled rejection meanwhile
     try {
       await this.flushed()
     } catch (e) {

@@ -6,7 +6,7 @@ import { mkdtempSync, promises as fsp, readlinkSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { DeltaTable, StorageError } from '../../src/index.js'
+import { DeltaError, DeltaTable, StorageError } from '../../src/index.js'
 import { LocalStore } from '../../src/storage/local-store.js'
 
 const root = mkdtempSync(join(tmpdir(), 'lagomago-deferred-'))
@@ -74,6 +74,24 @@ describe.runIf(linux)("LocalStore put with durable: 'deferred'", () => {
     await expect(store.putIfAbsent('_delta_log/00000000000000000000.json', bytes('{}'))).rejects.toBeInstanceOf(StorageError)
     // another store object on the same folder (a table opened again) commits normally
     expect(await new LocalStore(join(root, 'fail')).putIfAbsent('_delta_log/00000000000000000000.json', bytes('{}'))).toBe(true)
+  })
+})
+
+describe.runIf(linux)('a put-if-absent that fails while earlier flushes still run', () => {
+  it('rejects with a typed error, and nothing surfaces as an unhandled rejection', async () => {
+    await hookSync(async (file, sync) => { if (file.startsWith('slow-')) await sleep(100); return sync() })
+    const unhandled: unknown[] = []
+    const onUnhandled = (e: unknown) => unhandled.push(e)
+    process.on('unhandledRejection', onUnhandled)
+    restore.push(() => process.off('unhandledRejection', onUnhandled))
+    const store = new LocalStore(join(root, 'quick-fail'))
+    await store.put('_delta_log', bytes('a file where the log folder should be'))
+    await store.put('slow-1.parquet', bytes('rows'), { durable: 'deferred' })
+    // the commit's temp file cannot even be opened (ENOTDIR) while the data file still flushes
+    const err = await store.putIfAbsent('_delta_log/00000000000000000000.json', bytes('{}')).catch((e) => e)
+    expect(err).toBeInstanceOf(DeltaError)
+    await sleep(20)
+    expect(unhandled).toEqual([])
   })
 })
 
