@@ -15,6 +15,8 @@ const TEMP_PREFIX = '.lagomago-tmp-'
 const LARGE_RANGE = 16 * 1024 * 1024
 /** Files up to this size are read synchronously by `get` (see there). */
 const SMALL_FILE = 64 * 1024
+/** Deferred flushes (open file descriptors) a store lets run at once. */
+const MAX_PENDING_FLUSHES = 64
 
 /**
  * An ObjectStore over a local folder (Node only). `DeltaTable.open('./path')` uses it already; name it
@@ -178,7 +180,9 @@ export class LocalStore implements ObjectStore {
     const target = this.abs(key)
     if (options?.durable === 'deferred') {
       // In place (renamed) at once, fsynced in the background: the next putIfAbsent waits for it.
-      // The fsync after the rename also carries the new name on journaling filesystems.
+      // The fsync after the rename also carries the new name on journaling filesystems. Each waiting
+      // flush holds a file descriptor: a write of thousands of files waits for some to finish.
+      while (this.flushing.size >= MAX_PENDING_FLUSHES) await Promise.race(this.flushing)
       const { tmp, fh } = await this.writeTempOpen(target, data)
       try {
         await fs.rename(tmp, target)

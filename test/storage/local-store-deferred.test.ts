@@ -59,6 +59,23 @@ describe.runIf(linux)("LocalStore put with durable: 'deferred'", () => {
     expect(events[3]).toBe('link 00000000000000000000.json')
   })
 
+  it('holds a bounded number of flushes (file descriptors) open however many files a write puts', async () => {
+    let inFlight = 0
+    let most = 0
+    let synced = 0
+    await hookSync(async (file, sync) => {
+      if (!file.startsWith('many-')) return sync()
+      most = Math.max(most, ++inFlight)
+      try { await sleep(60); await sync(); synced++ } finally { inFlight-- }
+    })
+    const store = new LocalStore(join(root, 'many'))
+    for (let i = 0; i < 300; i++) await store.put(`many-${i}.parquet`, bytes(`file ${i}`), { durable: 'deferred' })
+    expect(await store.putIfAbsent('_delta_log/00000000000000000000.json', bytes('{}'))).toBe(true)
+    expect(synced).toBe(300) // every one flushed before the commit landed
+    expect(most).toBeGreaterThan(1) // they did overlap
+    expect(most).toBeLessThanOrEqual(64)
+  })
+
   it('a failed flush fails the commit after it and every later one through that store', async () => {
     await hookSync(async (file, sync) => {
       if (file.startsWith('bad-')) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })
