@@ -320,8 +320,8 @@ function mergeJob(changes: number, keys: 'random' | 'clustered'): Job<Ctx> {
 }
 
 /** The filtered aggregate's 10% id range and status, and its answer from the generator. */
-const RANGE = (rows: number) => ({ lo: Math.floor(rows * 0.45), hi: Math.floor(rows * 0.55), status: 'bravo' })
-function expectedSum(rows: number): number {
+export const RANGE = (rows: number) => ({ lo: Math.floor(rows * 0.45), hi: Math.floor(rows * 0.55), status: 'bravo' })
+export function expectedSum(rows: number): number {
   const { lo, hi, status } = RANGE(rows)
   let sum = 0
   for (let start = Math.floor(lo / ROWS_PER_FILE) * ROWS_PER_FILE; start < hi; start += ROWS_PER_FILE) {

@@ -60,7 +60,8 @@ const readBatch = (): Batch => JSON.parse(readFileSync(spec.batch!, 'utf8'))
 const filter = () => `id >= ${spec.lo} AND id < ${spec.hi} AND category = '${spec.status}'`
 
 async function lagomago(): Promise<unknown> {
-  const { DeltaTable } = await import('../../src/index.js')
+  // LAGOMAGO_IMPORT: a built entry (dist/index.js of this or another checkout) instead of src/
+  const { DeltaTable } = (await import(process.env.LAGOMAGO_IMPORT ?? '../../src/index.js')) as typeof import('../../src/index.js')
   // the dependencies lagomago loads lazily, loaded before the timing as the peers' native modules are
   await Promise.all([import('apache-arrow'), import('hyparquet-writer')])
   const acc: ScaleChecksum = { rows: 0, sum: 0 }
