@@ -9,11 +9,11 @@
 //
 // jobs: scan | sum | merge-<100k|1m>-<random|clustered>. `sum` runs dist/ and, with --baseline, that
 // checkout's dist/ too, alternating sample by sample (the fourth and fifth passes' A/B).
-import { spawn } from 'node:child_process'
 import { cpSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { expectedSum, RANGE, scaleData, ScaleModel, ScaleStream, type ScaleChecksum } from './jobs/scale.js'
+import { expectedSum, RANGE, scaleData, ScaleModel, ScaleStream, worker, type ScaleAnswer } from './jobs/scale.js'
+import type { WorkerResult } from './jobs/process.js'
 
 const { values } = parseArgs({
   options: { rows: { type: 'string' }, data: { type: 'string' }, jobs: { type: 'string' }, samples: { type: 'string' }, baseline: { type: 'string' } },
@@ -28,20 +28,7 @@ const t0 = Date.now()
 const data = await scaleData(values.data ?? 'bench/.data', rows)
 console.log(`${rows.toLocaleString('en')} rows at ${data.table} (ready in ${Date.now() - t0} ms; generating took ${data.generatedMs} ms)`)
 
-interface Result { ms: number; cpuMs: number; rssMiB: number; answer?: ScaleChecksum & { value?: number }; metrics?: Record<string, number> }
-function worker(spec: Record<string, unknown>, entry?: string): Promise<Result> {
-  return new Promise((ok, fail) => {
-    const env = entry ? { ...process.env, LAGOMAGO_IMPORT: entry } : process.env
-    const p = spawn(process.execPath, ['--import', 'tsx', 'bench/workers/scale-worker.ts', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'], env })
-    let out = ''
-    p.stdout.on('data', (d) => (out += d))
-    p.on('close', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '))
-      if (code === 0 && line) ok(JSON.parse(line.slice(7)))
-      else fail(new Error(`scale-worker exited with ${code}`))
-    })
-  })
-}
+type Result = WorkerResult & ScaleAnswer
 const check = (what: string, ok: boolean) => { if (!ok) throw new Error(`${what}: wrong answer`) }
 const fig = (r: Result) => `${r.ms.toFixed(0)} ms (CPU ${r.cpuMs.toFixed(0)} ms), peak RSS ${r.rssMiB.toFixed(0)} MiB`
 

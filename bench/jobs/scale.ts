@@ -207,11 +207,15 @@ interface Ctx {
 export interface ScaleAnswer { ms: number; cpuMs: number; answer?: ScaleChecksum & { value?: number }; metrics?: Record<string, number> }
 type Reported = WorkerResult & ScaleAnswer
 
-/** One sample: a fresh `node --import tsx` process running scale-worker.ts (lagomago from src/). */
-function worker(spec: Record<string, unknown>): Promise<Reported> {
+/**
+ * One sample: a fresh `node --import tsx` process running scale-worker.ts (lagomago from src/, or
+ * the built entry `lagomagoImport`).
+ */
+export function worker(spec: Record<string, unknown>, lagomagoImport?: string): Promise<Reported> {
   return new Promise((resolve, reject) => {
     const args = ['--import', 'tsx', join(root, 'bench', 'workers', 'scale-worker.ts'), JSON.stringify(spec)]
-    const p = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    const env = lagomagoImport ? { ...process.env, LAGOMAGO_IMPORT: lagomagoImport } : process.env
+    const p = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     p.stdout.on('data', (d) => (out += d))

@@ -229,13 +229,9 @@ class Ev {
       const a = l.a
       const b = r.v
       if (b === null && e.op !== '<=>') return { c: true, v: N }
-      if (b !== null && isPlainOrdered(t) && e.op !== '<=>') {
+      // ordered types with JS operators, and equality of strings (`category = 'x'`): one loop, no comparator call per row
+      if (b !== null && e.op !== '<=>' && (isPlainOrdered(t) || ((e.op === '=' || e.op === '<>') && identityEq(t)))) {
         compareColumnToConstant(e.op, a, b as number, out, n)
-        return { c: false, a: out }
-      }
-      if (b !== null && (e.op === '=' || e.op === '<>') && identityEq(t)) {
-        // strings (the common `category = 'x'`): no comparator call per row
-        equalsConstant(a, b, e.op === '=' ? T : F, e.op === '=' ? F : T, out, n)
         return { c: false, a: out }
       }
       for (let i = 0; i < n; i++) out[i] = truthOf(test(a[i] ?? null, b))
@@ -337,7 +333,7 @@ function isPlainOrdered(t: DataType): boolean {
   return typeof t === 'string' && t !== 'string' && t !== 'binary' && t !== 'variant' && t !== 'float' && t !== 'double' && t !== 'void'
 }
 
-/** The hot loop of a filter: column op constant, one comparison per row. */
+/** The hot loop of a filter: column op constant, one comparison per row (`=` and `<>` also for strings). */
 function compareColumnToConstant(op: BoundCompare['op'], a: ArrayLike<DeltaValue>, b: number, out: Uint8Array, n: number): void {
   const col = a as ArrayLike<number | null | undefined>
   switch (op) {
@@ -353,10 +349,6 @@ function compareColumnToConstant(op: BoundCompare['op'], a: ArrayLike<DeltaValue
 /** Types whose non-null values are equal exactly when `===` says so (not NaN-bearing floats, bytes, variants, decimals). */
 function identityEq(t: DataType): boolean {
   return typeof t === 'string' && t !== 'binary' && !isFloating(t) && t !== 'variant'
-}
-
-function equalsConstant(a: ArrayLike<DeltaValue>, b: DeltaValue, yes: number, no: number, out: Uint8Array, n: number): void {
-  for (let i = 0; i < n; i++) { const v = a[i]; out[i] = v === null || v === undefined ? N : v === b ? yes : no }
 }
 
 /** `(a, b) → TRUE | FALSE | NULL` for a comparison operator on values of type `t`. */

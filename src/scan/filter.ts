@@ -16,24 +16,23 @@ export interface CompiledFilter {
   /** Top-level fields the predicate reads. */
   fields: StructField[]
   selectFiles(files: AddFile[]): AddFile[]
-  /** Row-group pruning from Parquet statistics (partition values of the file are exact). */
-  keepRowGroup(partitionValues: Map<string, DeltaValue>): (group: RowGroupInfo) => boolean
   /**
-   * Per row group: skip it (no row can pass), or the conjuncts its statistics leave undecided, with
-   * the top-level fields they read. A conjunct every row satisfies (a 10% id range over a file wholly
-   * inside it) is neither evaluated nor its column read.
+   * Per row group, from its Parquet statistics (partition values of the file are exact): skip it (no
+   * row can pass), or the conjuncts the statistics leave undecided. A conjunct every row satisfies
+   * (a 10% id range over a file wholly inside it) is neither evaluated nor its column read.
    */
   planRowGroup(partitionValues: Map<string, DeltaValue>): (group: RowGroupInfo) => RowGroupPlan
-  /** 1 where the row passes (SQL three-valued logic: null drops the row). */
-  evalRows(batch: { length: number; column(name: string): DeltaValue[] }): Uint8Array
-  /** evalRows for a row group's residual (planRowGroup). */
+  /** 1 where the row passes `residual` (SQL three-valued logic: null drops the row). */
   evalResidual(residual: BoundExpr, batch: { length: number; column(name: string): DeltaValue[] }): Uint8Array
 }
 
 export interface RowGroupInfo { rowCount: number; stats(field: string): RowGroupColumnStats | undefined }
 
-/** `residual` undefined: every row passes. */
-export type RowGroupPlan = { skip: true } | { skip: false; residual: BoundExpr | undefined; fields: ReadonlySet<string> }
+/**
+ * `residual` undefined: every row passes. `fields`: the top-level fields the residual reads, when
+ * some conjunct was decided (undefined: the whole filter is left, with all of its fields).
+ */
+export type RowGroupPlan = { skip: true } | { skip: false; residual: BoundExpr | undefined; fields?: ReadonlySet<string> }
 
 export function compileFilter(filter: FilterInput, snapshot: Snapshot): CompiledFilter {
   const bound = bindPredicate(filter, snapshot.schema, { what: 'filter', table: snapshot.tableUrl })
@@ -46,7 +45,6 @@ export function compileFilter(filter: FilterInput, snapshot: Snapshot): Compiled
   // by schema field name, as the scan names the columns it reads
   const topFields = (e: BoundExpr): string[] => [...new Set(referencedColumns(e).map((k) => findField(snapshot.schema, keyHead(k))?.name ?? keyHead(k)))]
   const conjuncts = conjunctsOf(bound).map((e) => ({ e, check: compileBoundsCheck(e), fields: topFields(e) }))
-  const allFields: ReadonlySet<string> = new Set(fields.map((f) => f.name))
   const summaryOf = (partitionValues: Map<string, DeltaValue>, group: RowGroupInfo) => {
     // row-group stats and partition values are by top-level column only
     const top = (key: string): string | undefined => { const p = keyPath(key); return p.length === 1 ? p[0] : undefined }
@@ -60,29 +58,21 @@ export function compileFilter(filter: FilterInput, snapshot: Snapshot): Compiled
     bound,
     fields,
     selectFiles: (files) => selectFiles(files, { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns, configuration: snapshot.properties }, bound),
-    keepRowGroup: (partitionValues) => (group) => {
-      try {
-        return whole.mayMatch(summaryOf(partitionValues, group))
-      } catch {
-        return true // conservative: when unsure, read the group
-      }
-    },
     planRowGroup: (partitionValues) => (group) => {
       try {
         const summary = summaryOf(partitionValues, group)
         if (!whole.mayMatch(summary)) return { skip: true }
         const left = conjuncts.filter((c) => !c.check.mustMatch(summary))
-        if (left.length === conjuncts.length) return { skip: false, residual: bound, fields: allFields }
+        if (left.length === conjuncts.length) return { skip: false, residual: bound }
         const read = new Set<string>()
         for (const c of left) for (const f of c.fields) read.add(f)
         const residual: BoundExpr | undefined = left.length === 0 ? undefined
           : left.length === 1 ? left[0].e : { bound: true, kind: 'and', type: 'boolean', args: left.map((c) => c.e) }
         return { skip: false, residual, fields: read }
       } catch {
-        return { skip: false, residual: bound, fields: allFields } // conservative: when unsure, evaluate it all
+        return { skip: false, residual: bound } // conservative: when unsure, read the group and evaluate it all
       }
     },
-    evalRows: (batch) => evalOn(bound, batch),
     evalResidual: evalOn,
   }
 }

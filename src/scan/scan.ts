@@ -121,7 +121,7 @@ export async function* readFileValues(
     const p = plan(group)
     if (p.skip) return false
     residual = p.residual
-    if (p.residual === filter!.bound) return true
+    if (!p.fields) return true
     const read = new Set(always)
     for (const f of p.fields) read.add(f)
     return read

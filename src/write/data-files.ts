@@ -79,19 +79,14 @@ type WriteParquet = (columns: DataColumn[], numRows: number, options: ParquetWri
  */
 function loadWriter(fields: StructField[], pool?: PagePool): Promise<{ writeParquet: WriteParquet }> {
   return fields.every((f) => typeof f.type === 'string' && f.type !== 'variant')
-    ? (flatWriter ??= once(() => import('./parquet-flat.js'), () => { flatWriter = undefined }))
+    ? (flatWriter ??= import('./parquet-flat.js').catch((e: unknown) => { flatWriter = undefined; throw e }))
       .then((m) => ({ writeParquet: pool ? (c: DataColumn[], n: number, o: ParquetWriteOptions) => m.writeFlatParquetOn(pool, c, n, o) : m.writeFlatParquet }))
-    : (nestedWriter ??= once(() => import('./parquet-write.js'), () => { nestedWriter = undefined }))
+    : (nestedWriter ??= import('./parquet-write.js').catch((e: unknown) => { nestedWriter = undefined; throw e }))
 }
-// Kept: a dynamic import() of a module already loaded still goes through the loader's resolution
-// (through a loader hook's thread when there is one), on every write.
+// Kept (forgotten if the import fails, so a later write tries again): a dynamic import() of a module
+// already loaded still goes through the loader's resolution (a loader hook's thread, if any) every time.
 let flatWriter: Promise<typeof import('./parquet-flat.js')> | undefined
 let nestedWriter: Promise<typeof import('./parquet-write.js')> | undefined
-
-/** `load()`, with `forget` called if it fails (a later write tries again). */
-function once<T>(load: () => Promise<T>, forget: () => void): Promise<T> {
-  return load().catch((e: unknown) => { forget(); throw e })
-}
 
 export async function writeDataFiles(
   target: DataFilesTarget, columns: Map<string, ColumnValues>, numRows: number, options: WriteFilesOptions = {},
