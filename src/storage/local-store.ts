@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { closeSync, fstatSync, openSync, promises as fs, readSync } from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { MissingFileError, StorageError } from '../errors.js'
+import { InvalidArgumentError, MissingFileError, StorageError } from '../errors.js'
 import type { ListOptions, ObjectMeta, ObjectStore, PutOptions } from './object-store.js'
 
 /** Temp files are dot-files so that Delta readers and listings of data folders ignore them. */
@@ -178,7 +178,11 @@ export class LocalStore implements ObjectStore {
 
   async put(key: string, data: Uint8Array, options?: PutOptions): Promise<void> {
     const target = this.abs(key)
-    if (options?.durable === 'deferred') {
+    const durable = options?.durable ?? true
+    if (durable !== true && durable !== false && durable !== 'deferred') {
+      throw new InvalidArgumentError(`put ${this.url}/${key}: durable must be true, false or 'deferred', got ${JSON.stringify(durable)}`, { file: key })
+    }
+    if (durable === 'deferred') {
       // In place (renamed) at once, fsynced in the background: the next putIfAbsent waits for it.
       // The fsync after the rename also carries the new name on journaling filesystems. Each waiting
       // flush holds a file descriptor: a write of thousands of files waits for some to finish.
@@ -194,7 +198,7 @@ export class LocalStore implements ObjectStore {
       this.flushLater(fh, key)
       return
     }
-    const tmp = await this.writeTemp(target, data, options?.durable !== false)
+    const tmp = await this.writeTemp(target, data, durable)
     try {
       await fs.rename(tmp, target)
     } catch (e) {

@@ -6,7 +6,7 @@ import { mkdtempSync, promises as fsp, readlinkSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { DeltaError, DeltaTable, StorageError } from '../../src/index.js'
+import { DeltaError, DeltaTable, InvalidArgumentError, StorageError } from '../../src/index.js'
 import { LocalStore } from '../../src/storage/local-store.js'
 
 const root = mkdtempSync(join(tmpdir(), 'lagomago-deferred-'))
@@ -74,6 +74,12 @@ describe.runIf(linux)("LocalStore put with durable: 'deferred'", () => {
     expect(synced).toBe(300) // every one flushed before the commit landed
     expect(most).toBeGreaterThan(1) // they did overlap
     expect(most).toBeLessThanOrEqual(64)
+  })
+
+  it('refuses a durability it does not know, writing nothing', async () => {
+    const store = new LocalStore(join(root, 'unknown-durable'))
+    await expect(store.put('data-1.parquet', bytes('rows'), { durable: 'later' as never })).rejects.toBeInstanceOf(InvalidArgumentError)
+    expect(await store.head('data-1.parquet')).toBeUndefined()
   })
 
   it('a failed flush fails the commit after it and every later one through that store', async () => {
